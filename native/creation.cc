@@ -1,0 +1,109 @@
+// Creation, conversion and data transfer: typed arrays in and out, factories, random numbers.
+#include <cstring>
+
+#include "handle.h"
+
+namespace dime {
+
+static at::TensorOptions options(const Args& a, size_t dtypeArg, size_t deviceArg) {
+  return at::TensorOptions().dtype(a.dtype(dtypeArg)).device(a.device(deviceArg));
+}
+
+// fromBuffer(typedArray, shape, dtype, device?): copies the bytes of the typed array.
+DIME_OP(fromBuffer, {
+  if (a.length() < 1 || !a.has(0)) a.fail("argument 0 is not a typed array");
+  Napi::Value v = info[0];
+  if (!v.IsTypedArray()) a.fail("argument 0 is not a typed array");
+  auto array = v.As<Napi::TypedArray>();
+  auto shape = a.ints(1);
+  auto dtype = a.dtype(2);
+  int64_t numel = 1;
+  for (auto s : shape) {
+    if (s < 0) a.fail("negative dimension in shape");
+    numel *= s;
+  }
+  size_t bytes = static_cast<size_t>(numel) * at::elementSize(dtype);
+  if (array.ByteLength() != bytes)
+    a.fail("data has " + std::to_string(array.ByteLength()) + " bytes but shape and dtype need " + std::to_string(bytes));
+  auto out = at::empty(shape, at::TensorOptions().dtype(dtype));
+  if (bytes > 0) {
+    auto* src = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+    std::memcpy(out.data_ptr(), src, bytes);
+  }
+  auto device = a.device(3);
+  RET(device.is_cpu() ? out : out.to(device))
+})
+
+// toBuffer(t): a new ArrayBuffer with the tensor's elements, row-major (copied from any device).
+DIME_OP(toBuffer, {
+  auto t = a.tensor(0).detach().to(at::kCPU).contiguous();
+  size_t bytes = static_cast<size_t>(t.numel()) * t.element_size();
+  auto buffer = Napi::ArrayBuffer::New(a.env(), bytes);
+  if (bytes > 0) std::memcpy(buffer.Data(), t.data_ptr(), bytes);
+  return buffer;
+})
+
+DIME_OP(empty, { RET(at::empty(a.ints(0), options(a, 1, 2))) })
+DIME_OP(zeros, { RET(at::zeros(a.ints(0), options(a, 1, 2))) })
+DIME_OP(ones, { RET(at::ones(a.ints(0), options(a, 1, 2))) })
+DIME_OP(full, { RET(at::full(a.ints(0), a.scalar(1), options(a, 2, 3))) })
+DIME_OP(eye, { RET(at::eye(a.int64(0), options(a, 1, 2))) })
+DIME_OP(arange, { RET(at::arange(a.scalar(0), a.scalar(1), a.scalar(2), options(a, 3, 4))) })
+DIME_OP(linspace, { RET(at::linspace(a.scalar(0), a.scalar(1), a.int64(2), options(a, 3, 4))) })
+
+// Random factories draw on CPU from the given generator (or the default one), then move, so that a
+// seed gives the same numbers on every device.
+DIME_OP(rand, {
+  auto gen = a.generator(3);
+  auto t = at::rand(a.ints(0), gen, at::TensorOptions().dtype(a.dtype(1)));
+  RET(t.to(a.device(2)))
+})
+DIME_OP(randn, {
+  auto gen = a.generator(3);
+  auto t = at::randn(a.ints(0), gen, at::TensorOptions().dtype(a.dtype(1)));
+  RET(t.to(a.device(2)))
+})
+DIME_OP(randint, {
+  auto gen = a.generator(4);
+  auto t = at::randint(a.int64(0), a.int64(1), a.ints(2), gen, at::TensorOptions().dtype(at::kLong));
+  RET(t.to(a.device(3)))
+})
+DIME_OP(randperm, {
+  auto gen = a.generator(2);
+  auto t = at::randperm(a.int64(0), gen, at::TensorOptions().dtype(at::kLong));
+  RET(t.to(a.device(1)))
+})
+DIME_OP(bernoulli, {
+  auto p = a.tensor(0);
+  auto gen = a.generator(1);
+  RET(at::bernoulli(p.to(at::kCPU), gen).to(p.device()))
+})
+DIME_OP(uniform_, {
+  auto t = a.tensor(0);
+  auto gen = a.generator(3);
+  if (t.is_cpu()) {
+    t.uniform_(a.number(1), a.number(2), gen);
+  } else {
+    t.copy_(at::empty(t.sizes(), t.options().device(at::kCPU)).uniform_(a.number(1), a.number(2), gen));
+  }
+  RET_UNDEF
+})
+DIME_OP(normal_, {
+  auto t = a.tensor(0);
+  auto gen = a.generator(3);
+  if (t.is_cpu()) {
+    t.normal_(a.number(1), a.number(2), gen);
+  } else {
+    t.copy_(at::empty(t.sizes(), t.options().device(at::kCPU)).normal_(a.number(1), a.number(2), gen));
+  }
+  RET_UNDEF
+})
+
+// --- conversion
+DIME_OP(toDtype, { RET(a.tensor(0).to(a.dtype(1))) })
+DIME_OP(toDevice, { RET(a.tensor(0).to(a.device(1))) })
+DIME_OP(clone, { RET(a.tensor(0).clone()) })
+DIME_OP(contiguous, { RET(a.tensor(0).contiguous()) })
+DIME_OP(detach, { RET(a.tensor(0).detach()) })
+
+}  // namespace dime

@@ -1,0 +1,93 @@
+// Finds libtorch for the addon build, in the order the README documents:
+//   1. $LIBTORCH (a libtorch folder with include/ and lib/),
+//   2. the libtorch inside an installed Python `torch` package,
+//   3. the system (Debian/Ubuntu `libtorch-dev`: /usr/include/torch, libtorch.so).
+// Prints JSON {root, include:[], lib, cuda, source} or exits 1 with one line naming the three ways.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const SYSTEM_LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"];
+
+function layout(includeRoot, libDir, source) {
+  const api = join(includeRoot, "torch/csrc/api/include");
+  if (!existsSync(join(includeRoot, "ATen/ATen.h")) || !existsSync(api)) return null;
+  if (!existsSync(join(libDir, "libtorch.so")) && !existsSync(join(libDir, "libtorch.dylib"))) return null;
+  const cuda = existsSync(join(libDir, "libtorch_cuda.so"));
+  return { include: [includeRoot, api], lib: libDir, cuda, cxx11Abi: usesCxx11Abi(libDir), source };
+}
+
+// libtorch is built with either the old or the new libstdc++ string ABI; the addon must match.
+function usesCxx11Abi(libDir) {
+  try {
+    return readFileSync(join(libDir, "libc10.so")).includes("St7__cxx11");
+  } catch {
+    return true;
+  }
+}
+
+function linkFlags(found) {
+  const libs = ["-ltorch", "-ltorch_cpu", "-lc10"];
+  // CUDA kernels register themselves when libtorch_cuda loads; keep it linked even though no
+  // symbol of it is referenced directly.
+  const cuda = found.cuda ? ["-Wl,--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Wl,--as-needed"] : [];
+  return [`-L${found.lib}`, `-Wl,-rpath,${found.lib}`, ...cuda, ...libs].join(" ");
+}
+
+function fromEnv() {
+  const root = process.env.LIBTORCH;
+  if (!root) return null;
+  const found = layout(join(root, "include"), join(root, "lib"), `LIBTORCH=${root}`);
+  if (!found) {
+    console.error(`dime: LIBTORCH=${root} is not a libtorch folder (expected ${root}/include/ATen/ATen.h and ${root}/lib/libtorch.so)`);
+    process.exit(1);
+  }
+  return found;
+}
+
+function fromPython() {
+  for (const python of ["python3", "/usr/bin/python3", "python"]) {
+    let dir;
+    try {
+      dir = execFileSync(python, ["-c", "import os, torch; print(os.path.dirname(torch.__file__))"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim();
+    } catch {
+      continue;
+    }
+    const found = layout(join(dir, "include"), join(dir, "lib"), `python torch at ${dir}`);
+    if (found) return found;
+  }
+  return null;
+}
+
+function fromSystem() {
+  for (const libDir of SYSTEM_LIB_DIRS) {
+    for (const inc of ["/usr/include", "/usr/local/include"]) {
+      const found = layout(inc, libDir, "system");
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+export function findLibtorch() {
+  return fromEnv() ?? fromPython() ?? fromSystem();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const found = findLibtorch();
+  if (!found) {
+    console.error(
+      "dime: libtorch not found. Set LIBTORCH to a libtorch folder, or install Python torch (pip install torch), " +
+        "or install the system package (sudo apt-get install libtorch-dev).",
+    );
+    process.exit(1);
+  }
+  const what = process.argv[2];
+  if (what === "--include") console.log(found.include.join(" "));
+  else if (what === "--libs") console.log(linkFlags(found));
+  else if (what === "--defines") console.log(`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}`);
+  else console.log(JSON.stringify(found));
+}

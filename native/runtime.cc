@@ -1,0 +1,110 @@
+// Runtime: threads, seeds and generators, grad and inference modes, CUDA, tensor metadata and lifetime.
+#include <ATen/Parallel.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <memory>
+
+#include "handle.h"
+
+namespace dime {
+
+static std::vector<std::unique_ptr<c10::InferenceMode>>& inferenceGuards() {
+  static std::vector<std::unique_ptr<c10::InferenceMode>> guards;
+  return guards;
+}
+
+DIME_OP(version, { return Napi::String::New(a.env(), TORCH_VERSION); })
+DIME_OP(numThreads, { return Napi::Number::New(a.env(), at::get_num_threads()); })
+DIME_OP(setNumThreads, {
+  int64_t n = a.int64(0);
+  if (n < 1) a.fail("thread count must be at least 1");
+  at::set_num_threads(static_cast<int>(n));
+  RET_UNDEF
+})
+DIME_OP(cudaAvailable, { return Napi::Boolean::New(a.env(), torch::cuda::is_available()); })
+DIME_OP(cudaDeviceCount, { return Napi::Number::New(a.env(), static_cast<double>(torch::cuda::device_count())); })
+DIME_OP(cudaSynchronize, {
+  if (torch::cuda::is_available()) torch::cuda::synchronize();
+  RET_UNDEF
+})
+DIME_OP(liveTensors, { return Napi::Number::New(a.env(), static_cast<double>(liveTensorCount())); })
+
+// --- seeds and generators
+DIME_OP(manualSeed, {
+  uint64_t seed = static_cast<uint64_t>(a.int64(0));
+  at::manual_seed(seed);
+  RET_UNDEF
+})
+DIME_OP(newGenerator, {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(a.int64(0)));
+  return wrapGenerator(a.env(), gen);
+})
+DIME_OP(defaultGenerator, { return wrapGenerator(a.env(), at::detail::getDefaultCPUGenerator()); })
+DIME_OP(generatorSeed, {
+  auto gen = *a.generator(0);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_current_seed(static_cast<uint64_t>(a.int64(1)));
+  RET_UNDEF
+})
+DIME_OP(generatorGetState, {
+  auto gen = *a.generator(0);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  RET(gen.get_state())
+})
+DIME_OP(generatorSetState, {
+  auto gen = *a.generator(0);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(a.tensor(1));
+  RET_UNDEF
+})
+
+// --- grad and inference modes
+DIME_OP(isGradEnabled, { return Napi::Boolean::New(a.env(), at::GradMode::is_enabled()); })
+DIME_OP(setGradEnabled, {
+  bool previous = at::GradMode::is_enabled();
+  at::GradMode::set_enabled(a.boolean(0));
+  return Napi::Boolean::New(a.env(), previous);
+})
+// Inference mode is an RAII guard in libtorch; scopes from JS must nest (enter/exit in LIFO order).
+DIME_OP(enterInferenceMode, {
+  inferenceGuards().push_back(std::make_unique<c10::InferenceMode>(true));
+  return Napi::Number::New(a.env(), static_cast<double>(inferenceGuards().size()));
+})
+DIME_OP(exitInferenceMode, {
+  size_t depth = static_cast<size_t>(a.int64(0));
+  if (inferenceGuards().size() != depth) a.fail("inference-mode scopes must close in the order they opened");
+  inferenceGuards().pop_back();
+  RET_UNDEF
+})
+DIME_OP(isInferenceMode, { return Napi::Boolean::New(a.env(), c10::InferenceMode::is_enabled()); })
+
+// --- metadata
+DIME_OP(shape, {
+  auto t = a.tensor(0);
+  auto sizes = t.sizes();
+  auto array = Napi::Array::New(a.env(), sizes.size());
+  for (size_t i = 0; i < sizes.size(); i++) array.Set(static_cast<uint32_t>(i), Napi::Number::New(a.env(), static_cast<double>(sizes[i])));
+  return array;
+})
+DIME_OP(dtype, { return Napi::Number::New(a.env(), static_cast<int>(a.tensor(0).scalar_type())); })
+DIME_OP(device, { return Napi::String::New(a.env(), a.tensor(0).device().str()); })
+DIME_OP(isDisposed, { return Napi::Boolean::New(a.env(), !a.box(0)->tensor.defined()); })
+DIME_OP(dispose, {
+  releaseBox(a.env(), a.box(0));
+  RET_UNDEF
+})
+DIME_OP(item, {
+  auto t = a.tensor(0);
+  if (t.numel() != 1) a.fail("item() needs a tensor with one element, got " + std::to_string(t.numel()));
+  auto s = t.item();
+  if (s.isBoolean()) return Napi::Number::New(a.env(), s.toBool() ? 1 : 0);
+  if (s.isIntegral(false)) return Napi::Number::New(a.env(), static_cast<double>(s.toLong()));
+  return Napi::Number::New(a.env(), s.toDouble());
+})
+DIME_OP(isContiguous, { return Napi::Boolean::New(a.env(), a.tensor(0).is_contiguous()); })
+DIME_OP(sameData, { return Napi::Boolean::New(a.env(), a.tensor(0).data_ptr() == a.tensor(1).data_ptr()); })
+
+}  // namespace dime
