@@ -1,0 +1,23 @@
+// Devices: "cpu", "cuda" or "cuda:N" (CUDA only where libtorch was built with it).
+import { native } from "./binding.js";
+
+export type Device = "cpu" | "cuda" | `cuda:${number}`;
+
+export const cuda = {
+  /** True when libtorch has CUDA and a GPU is visible. */
+  isAvailable(): boolean {
+    return native.cudaAvailable();
+  },
+  deviceCount(): number {
+    return native.cudaDeviceCount();
+  },
+  /** Waits for every queued CUDA kernel (for timing); does nothing without CUDA. */
+  synchronize(): void {
+    native.cudaSynchronize();
+  },
+};
+
+export function parseDevice(name: string): Device {
+  if (name === "cpu" || name === "cuda" || /^cuda:\d+$/.test(name)) return name as Device;
+  throw new TypeError(`unknown device '${name}'; use cpu, cuda or cuda:N`);
+}

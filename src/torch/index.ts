@@ -1,0 +1,14 @@
+// The tensor layer: libtorch tensors, autograd and lifetime scopes for TypeScript.
+export { Tensor, type TensorOrScalar } from "./tensor.js";
+export type { DType, TypedArrayOf, AnyTypedArray } from "./dtype.js";
+export { bytesPerElement, isFloating } from "./dtype.js";
+export { cuda, parseDevice, type Device } from "./device.js";
+export { UseAfterDisposeError } from "./errors.js";
+export { tidy, keep, dispose, memory, type MemoryInfo } from "./scope.js";
+export * from "./creation.js";
+export * from "./ops.js";
+export { Generator, defaultGenerator, manualSeed } from "./random.js";
+export { GradMode, noGrad, enableGrad, isGradEnabled, inferenceMode, grad, type GradOptions } from "./autograd.js";
+export { getNumThreads, setNumThreads, libtorchVersion } from "./threads.js";
+export * as F from "./functional.js";
+export * as linalg from "./linalg.js";

@@ -1,0 +1,17 @@
+// libtorch's intra-op thread pool.
+import { native } from "./binding.js";
+
+export function getNumThreads(): number {
+  return native.numThreads();
+}
+
+/** Sets the number of threads libtorch's CPU kernels use (as torch.set_num_threads). */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads(${n}): need a positive integer`);
+  native.setNumThreads(n);
+}
+
+/** The libtorch version the addon was built against. */
+export function libtorchVersion(): string {
+  return native.version();
+}
