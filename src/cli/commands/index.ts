@@ -1,4 +1,6 @@
 // Every `dime` sub-command, in the order `dime --help` lists them.
 import type { Command } from "../command.js";
+import { bench } from "./bench.js";
+import { probeCommand } from "./probe.js";
 
-export const commands: Command[] = [];
+export const commands: Command[] = [bench, probeCommand];
