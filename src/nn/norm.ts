@@ -1,0 +1,146 @@
+// Normalisation layers: BatchNorm2d and InstanceNorm2d (torch.nn.BatchNorm2d, torch.nn.InstanceNorm2d),
+// with PyTorch's parameters, buffers, names and defaults.
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+import { Module } from "./module.js";
+
+export interface NormOptions {
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /**
+   * Weight of the newest batch in the running statistics (default 0.1); null: a cumulative
+   * average over all batches seen (batch norm only, as PyTorch).
+   */
+  momentum?: number | null;
+  /** Learnable per-channel `weight` (ones) and `bias` (zeros). */
+  affine?: boolean;
+  /** Keep `running_mean`, `running_var` and `num_batches_tracked` buffers. */
+  trackRunningStats?: boolean;
+}
+
+/** The parameters and buffers shared by the normalisation layers (PyTorch's _NormBase). */
+abstract class NormBase extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+
+  constructor(numFeatures: number, options: Required<NormOptions>) {
+    super();
+    this.numFeatures = numFeatures;
+    this.eps = options.eps;
+    this.momentum = options.momentum;
+    this.affine = options.affine;
+    this.trackRunningStats = options.trackRunningStats;
+    if (this.affine) {
+      this.registerParameter("weight", torch.ones([numFeatures]));
+      this.registerParameter("bias", torch.zeros([numFeatures]));
+    }
+    if (this.trackRunningStats) {
+      this.registerBuffer("running_mean", torch.zeros([numFeatures]));
+      this.registerBuffer("running_var", torch.ones([numFeatures]));
+      this.registerBuffer("num_batches_tracked", torch.zeros([], { dtype: "int64" }));
+    }
+  }
+
+  get weight(): Tensor | undefined {
+    return this.affine ? this.parameter("weight") : undefined;
+  }
+  get bias(): Tensor | undefined {
+    return this.affine ? this.parameter("bias") : undefined;
+  }
+  get runningMean(): Tensor | undefined {
+    return this.trackRunningStats ? this.buffer("running_mean") : undefined;
+  }
+  get runningVar(): Tensor | undefined {
+    return this.trackRunningStats ? this.buffer("running_var") : undefined;
+  }
+  get numBatchesTracked(): Tensor | undefined {
+    return this.trackRunningStats ? this.buffer("num_batches_tracked") : undefined;
+  }
+
+  /** Zeroes the running mean and counter and sets the running variance to one. */
+  resetRunningStats(): void {
+    if (!this.trackRunningStats) return;
+    this.buffer("running_mean").zero_();
+    this.buffer("running_var").fill_(1);
+    this.buffer("num_batches_tracked").zero_();
+  }
+
+  protected checkInput(layer: string, x: Tensor): void {
+    if (x.ndim !== 4) throw new RangeError(`${layer}: expected a 4-D input (N, C, H, W), got shape [${x.shape.join(", ")}]`);
+    if (x.shape[1] !== this.numFeatures) {
+      throw new RangeError(`${layer}: expected ${this.numFeatures} channels, got shape [${x.shape.join(", ")}]`);
+    }
+  }
+}
+
+/**
+ * Batch normalisation over (N, H, W) for each channel of (N, C, H, W). Training mode normalises
+ * with the batch's statistics and updates the running ones in place (variance unbiased, as
+ * PyTorch); eval mode normalises with the running statistics.
+ */
+export class BatchNorm2d extends NormBase {
+  constructor(numFeatures: number, options: NormOptions = {}) {
+    super(numFeatures, {
+      eps: options.eps ?? 1e-5,
+      momentum: options.momentum === undefined ? 0.1 : options.momentum,
+      affine: options.affine ?? true,
+      trackRunningStats: options.trackRunningStats ?? true,
+    });
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput("BatchNorm2d", x);
+    let factor = this.momentum ?? 0;
+    if (this.training && this.trackRunningStats) {
+      const count = this.buffer("num_batches_tracked");
+      count.add_(1);
+      if (this.momentum === null) factor = 1 / count.item();
+    }
+    // Without running statistics, batch statistics are used in eval mode too (as PyTorch).
+    const useBatchStats = this.training || !this.trackRunningStats;
+    // PyTorch passes the buffers (and so updates them) unless training without tracking.
+    const passRunningStats = !this.training || this.trackRunningStats;
+    return torch.F.batchNorm(x, {
+      weight: this.weight,
+      bias: this.bias,
+      runningMean: passRunningStats ? this.runningMean : undefined,
+      runningVar: passRunningStats ? this.runningVar : undefined,
+      training: useBatchStats,
+      momentum: factor,
+      eps: this.eps,
+    });
+  }
+}
+
+/**
+ * Instance normalisation over (H, W) for each sample and channel of (N, C, H, W). PyTorch's
+ * defaults: no affine parameters and no running statistics; with trackRunningStats the running
+ * statistics are updated in training and used in eval (num_batches_tracked is kept for the
+ * state dict but, as in PyTorch, not counted).
+ */
+export class InstanceNorm2d extends NormBase {
+  constructor(numFeatures: number, options: NormOptions = {}) {
+    super(numFeatures, {
+      eps: options.eps ?? 1e-5,
+      momentum: options.momentum === undefined ? 0.1 : options.momentum,
+      affine: options.affine ?? false,
+      trackRunningStats: options.trackRunningStats ?? false,
+    });
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput("InstanceNorm2d", x);
+    return torch.F.instanceNorm(x, {
+      weight: this.weight,
+      bias: this.bias,
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      useInputStats: this.training || !this.trackRunningStats,
+      momentum: this.momentum ?? 0,
+      eps: this.eps,
+    });
+  }
+}
