@@ -1,0 +1,40 @@
+// `dime probe FILE...`: what dime sees in each image, video or frame folder, or the error it would give.
+import type { Command } from "../command.js";
+import { UsageError } from "../command.js";
+import { MediaError } from "../../media/errors.js";
+import { describeMedia } from "../../media/info.js";
+import { probeMedia } from "../../media/probe.js";
+
+const help = `Usage: dime probe [--json] FILE...
+
+Prints, for each image, video file or folder of numbered frames, what dime sees in it:
+kind, size, fps, frame count, duration and audio; or the one-line error dime would give
+when reading it. Exits 1 when any file cannot be read.
+
+Options:
+  --json   print one JSON object per file instead of a line of text`;
+
+export const probeCommand: Command = {
+  name: "probe",
+  summary: "show what dime sees in images, videos and frame folders",
+  help,
+  async run(argv) {
+    const json = argv.includes("--json");
+    const files = argv.filter((a) => a !== "--json");
+    const unknown = files.find((a) => a.startsWith("--"));
+    if (unknown) throw new UsageError(`unknown option '${unknown}'. Run \`dime probe --help\`.`);
+    if (files.length === 0) throw new UsageError("no files given. Usage: dime probe FILE...");
+    let failed = 0;
+    for (const file of files) {
+      try {
+        const info = await probeMedia(file);
+        console.log(json ? JSON.stringify(info) : describeMedia(info));
+      } catch (error) {
+        if (!(error instanceof MediaError)) throw error;
+        failed += 1;
+        console.error(json ? JSON.stringify({ path: file, error: error.message, reason: error.reason }) : `dime probe: ${error.message}`);
+      }
+    }
+    return failed > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,136 @@
+// `probeMedia`: what a file is (image, video, frame folder), its size, fps, frame count, duration
+// and audio; or the one-line MediaError dime would give when reading it.
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
+
+import sharp from "sharp";
+
+import { decodeBmp, isBmp } from "./bmp.js";
+import { MediaError } from "./errors.js";
+import { folderFps, IMAGE_EXTENSIONS, listFrames } from "./frame-folder.js";
+import { statReadable } from "./fs-checks.js";
+import { sharpError } from "./image-read.js";
+import type { MediaInfo } from "./info.js";
+import { ffprobePath, runTool, toolReason } from "./tools.js";
+
+/** Probes an image, a video file or a frame folder. Throws `MediaError` naming `path` when dime could not read it. */
+export async function probeMedia(path: string): Promise<MediaInfo> {
+  const { kind } = statReadable(path);
+  if (kind === "folder") return probeFolder(path);
+  const ext = extname(path).toLowerCase();
+  if (IMAGE_EXTENSIONS.has(ext) && ext !== ".gif") return probeImage(path);
+  if (ext === ".gif") {
+    const still = await probeImage(path);
+    if (still.frameCount === 1) return still;
+  }
+  return probeVideo(path);
+}
+
+async function probeImage(path: string): Promise<MediaInfo> {
+  const bytes = readFileSync(path);
+  if (bytes.length === 0) throw new MediaError(path, "empty", "file is empty");
+  let width: number, height: number, format: string, pages = 1;
+  if (isBmp(bytes)) {
+    try {
+      ({ width, height } = decodeBmp(bytes));
+    } catch (error) {
+      throw new MediaError(path, "corrupt", `cannot decode BMP: ${(error as Error).message}`);
+    }
+    format = "bmp";
+  } else {
+    try {
+      const meta = await sharp(bytes, { failOn: "error" }).metadata();
+      ({ width, height } = meta.autoOrient ?? { width: meta.width, height: meta.height });
+      format = meta.format ?? "image";
+      pages = meta.pages ?? 1;
+    } catch (error) {
+      throw sharpError(path, error);
+    }
+  }
+  return { path, kind: "image", format, codec: format, width, height, fps: 1, fpsFraction: "1/1", frameCount: pages, duration: 0 };
+}
+
+async function probeFolder(path: string): Promise<MediaInfo> {
+  const frames = listFrames(path);
+  const first = await probeImage(frames[0]);
+  const fps = folderFps(path);
+  return {
+    path,
+    kind: "frames",
+    format: `frames:${first.format}`,
+    codec: first.format,
+    width: first.width,
+    height: first.height,
+    fps,
+    fpsFraction: fractionOf(fps),
+    frameCount: frames.length,
+    duration: frames.length / fps,
+  };
+}
+
+interface ProbeStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  nb_frames?: string;
+  nb_read_packets?: string;
+  duration?: string;
+}
+
+async function probeVideo(path: string): Promise<MediaInfo> {
+  const args = ["-v", "error", "-count_packets", "-print_format", "json", "-show_format", "-show_streams", path];
+  const { code, stdout, stderr } = await runTool(ffprobePath(), args, path);
+  if (code !== 0) {
+    if (/Invalid data found|could not find codec|Unknown format/i.test(stderr)) {
+      throw new MediaError(path, "unsupported", "is not a video or image dime can read (ffprobe found no known format)");
+    }
+    throw new MediaError(path, "corrupt", `cannot read (${toolReason(stderr)}): the file may be truncated or damaged`);
+  }
+  const parsed = JSON.parse(stdout) as { streams?: ProbeStream[]; format?: { format_name?: string; duration?: string } };
+  const streams = parsed.streams ?? [];
+  const video = streams.find((s) => s.codec_type === "video");
+  // ffmpeg renders any text as "tty" video (ANSI art); that is never what a user meant.
+  if (parsed.format?.format_name === "tty") throw new MediaError(path, "unsupported", "is a text file, not a video or image");
+  if (!video || !video.width || !video.height) throw new MediaError(path, "empty", "has no video stream");
+  const frameCount = Number(video.nb_read_packets ?? video.nb_frames ?? 0);
+  if (frameCount === 0) throw new MediaError(path, "empty", "video has no frames");
+  if (stderr.trim()) throw new MediaError(path, "corrupt", `is damaged (${toolReason(stderr)}): re-encode or re-download it`);
+  const fpsFraction = usableRate(video.avg_frame_rate) ?? usableRate(video.r_frame_rate) ?? "0/1";
+  const fps = rateValue(fpsFraction);
+  const durationText = video.duration ?? parsed.format?.duration;
+  const duration = durationText !== undefined ? Number(durationText) : fps > 0 ? frameCount / fps : NaN;
+  const audio = streams.find((s) => s.codec_type === "audio")?.codec_name;
+  return {
+    path,
+    kind: "video",
+    format: parsed.format?.format_name ?? "unknown",
+    codec: video.codec_name ?? "unknown",
+    width: video.width,
+    height: video.height,
+    fps: fps > 0 ? fps : NaN,
+    fpsFraction,
+    frameCount,
+    duration,
+    ...(audio ? { audio } : {}),
+  };
+}
+
+function usableRate(rate: string | undefined): string | undefined {
+  return rate && rateValue(rate) > 0 ? rate : undefined;
+}
+
+/** "30000/1001" -> 29.97; "0/0" -> 0. */
+export function rateValue(rate: string): number {
+  const [num, den] = rate.split("/").map(Number);
+  const value = den === undefined ? num : num / den;
+  return Number.isFinite(value) ? value : 0;
+}
+
+/** A number of frames per second as a fraction string ffmpeg accepts. */
+export function fractionOf(fps: number): string {
+  if (Number.isInteger(fps)) return `${fps}/1`;
+  return `${Math.round(fps * 1000)}/1000`;
+}

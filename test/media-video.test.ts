@@ -1,0 +1,113 @@
+// Video in and out: round trips keep frame count, fps and size; quality is bounded by PSNR.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+
+import { probeMedia } from "../src/media/probe.js";
+import { readAllFrames, readFrames } from "../src/media/video-read.js";
+import { psnr, writeClip } from "./media-fixtures.js";
+
+const dir = mkdtempSync(join(tmpdir(), "dime-video-"));
+
+test("mp4 round trip: same frame count, fps and size, PSNR >= 35 dB", async () => {
+  const path = join(dir, "clip.mp4");
+  const written = await writeClip(path, 64, 48, 12, 25);
+  const info = await probeMedia(path);
+  assert.deepEqual([info.kind, info.codec, info.width, info.height, info.frameCount, info.fps], ["video", "h264", 64, 48, 12, 25]);
+  const read = await readAllFrames(path, { info });
+  assert.equal(read.length, 12);
+  for (let t = 0; t < 12; t++) {
+    const db = psnr(written[t], read[t]);
+    assert.ok(db >= 35, `frame ${t}: PSNR ${db.toFixed(2)} dB < 35`);
+  }
+  // No temporary file is left beside the output.
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes("partial")), []);
+});
+
+test("frame range and stride pick the right frames", async () => {
+  const path = join(dir, "clip.mp4");
+  const all = await readAllFrames(path);
+  const picked = [];
+  for await (const frame of readFrames(path, { start: 2, end: 11, stride: 3 })) picked.push(frame);
+  assert.deepEqual(picked.map((f) => f.index), [2, 5, 8]);
+  for (const f of picked) assert.ok(psnr(f.image, all[f.index]) > 60, `frame ${f.index} differs from the full read`);
+});
+
+test("fit resizes frames while decoding", async () => {
+  const frames = await readAllFrames(join(dir, "clip.mp4"), { fit: { width: 32, height: 32, crop: "center" }, end: 2 });
+  assert.deepEqual([frames.length, frames[0].width, frames[0].height], [2, 32, 32]);
+});
+
+test("gif round trip: same frame count, fps and size, PSNR >= 25 dB (palette loss)", async () => {
+  const path = join(dir, "clip.gif");
+  const written = await writeClip(path, 40, 30, 8, 25);
+  const info = await probeMedia(path);
+  assert.deepEqual([info.kind, info.width, info.height, info.frameCount, info.fps], ["video", 40, 30, 8, 25]);
+  const read = await readAllFrames(path, { info });
+  assert.equal(read.length, 8);
+  for (let t = 0; t < 8; t++) {
+    const db = psnr(written[t], read[t]);
+    assert.ok(db >= 25, `frame ${t}: PSNR ${db.toFixed(2)} dB < 25`);
+  }
+});
+
+test("odd-sized input gives an even-sized mp4 whose edge repeats the picture", async () => {
+  const path = join(dir, "odd.mp4");
+  const written = await writeClip(path, 33, 21, 3, 10);
+  const info = await probeMedia(path);
+  assert.deepEqual([info.width, info.height, info.frameCount], [34, 22, 3]);
+  const read = await readAllFrames(path, { info });
+  // Compare the original 33x21 area.
+  const crop = { width: 33, height: 21, data: new Float32Array(3 * 33 * 21) };
+  for (let c = 0; c < 3; c++) for (let y = 0; y < 21; y++) for (let x = 0; x < 33; x++) crop.data[(c * 21 + y) * 33 + x] = read[1].data[(c * 22 + y) * 34 + x];
+  assert.ok(psnr(written[1], crop) >= 30, "odd-size content survives");
+});
+
+test("webm and PNG-folder writers keep count, fps and size", async () => {
+  const webm = join(dir, "clip.webm");
+  await writeClip(webm, 32, 32, 6, 12);
+  const w = await probeMedia(webm);
+  assert.deepEqual([w.codec, w.width, w.height, w.frameCount, w.fps], ["vp9", 32, 32, 6, 12]);
+  const folder = join(dir, "frames");
+  const written = await writeClip(folder, 20, 10, 4, 25);
+  const f = await probeMedia(folder);
+  assert.deepEqual([f.kind, f.width, f.height, f.frameCount], ["frames", 20, 10, 4]);
+  const read = await readAllFrames(folder);
+  assert.ok(psnr(written[3], read[3]) > 45, "PNG frames are lossless up to 8-bit rounding");
+});
+
+test("audio of the driving video is copied when asked", async () => {
+  const driving = join(dir, "with-audio.mp4");
+  execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=32x32:rate=10", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", driving]);
+  assert.equal((await probeMedia(driving)).audio, "aac");
+  const out = join(dir, "dubbed.mp4");
+  await writeClip(out, 32, 32, 10, 10, driving);
+  const info = await probeMedia(out);
+  assert.equal(info.audio, "aac");
+  assert.equal(info.frameCount, 10);
+  const silent = join(dir, "silent.mp4");
+  await writeClip(silent, 32, 32, 4, 10, join(dir, "clip.mp4")); // a driving video without audio is fine
+  assert.equal((await probeMedia(silent)).audio, undefined);
+});
+
+test("reading a long video keeps memory flat (frames are streamed)", async () => {
+  const long = join(dir, "long.mp4");
+  execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "24", "-pix_fmt", "yuv420p", "-preset", "ultrafast", long]);
+  // 600 frames of 320x240 float RGB would be 553 MB if held; the reader holds one at a time.
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  let count = 0;
+  let peak = before;
+  for await (const frame of readFrames(long)) {
+    count += 1;
+    assert.equal(frame.image.width, 320);
+    if (count % 50 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+  }
+  assert.equal(count, 600);
+  assert.ok(peak - before < 200e6, `resident memory grew by ${((peak - before) / 1e6).toFixed(0)} MB while streaming`);
+  assert.ok(existsSync(long));
+  mkdirSync(join(dir, "unused"), { recursive: true });
+});
