@@ -163,17 +163,19 @@ export abstract class Module {
     return Array.from(this.namedBuffers(), ([, b]) => b);
   }
 
-  /** The model's own tensors under their state-dict names (no detaching, no copies). */
+  /**
+   * The model's own tensors under their state-dict names (no detaching, no copies). As in
+   * PyTorch, a module registered under two names appears under both.
+   */
   #stateEntries(): [string, Tensor][] {
     const entries: [string, Tensor][] = [];
-    const visit = (m: Module, prefix: string, seen: Set<Module>) => {
-      if (seen.has(m)) return;
-      seen.add(m);
+    const visit = (m: Module, prefix: string, ancestors: Module[]) => {
+      if (ancestors.includes(m)) throw new Error(`${prefix.slice(0, -1)}: a module contains itself`);
       for (const [name, p] of m.#parameters) entries.push([prefix + name, p]);
       for (const [name, b] of m.#buffers) if (b.persistent) entries.push([prefix + name, b.tensor]);
-      for (const [name, child] of m.#modules) visit(child, `${prefix}${name}.`, seen);
+      for (const [name, child] of m.#modules) visit(child, `${prefix}${name}.`, [...ancestors, m]);
     };
-    visit(this, "", new Set());
+    visit(this, "", []);
     return entries;
   }
 

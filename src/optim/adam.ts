@@ -1,0 +1,59 @@
+// Adam (Kingma & Ba, 2015) exactly as torch.optim.Adam with amsgrad off: L2 weight decay added to
+// the gradient, bias-corrected moments, one step counter per parameter.
+import type { Tensor } from "../torch/index.js";
+import * as torch from "../torch/index.js";
+import { Optimizer, type BaseHyper, type ParamsArgument, type ParamState } from "./optimizer.js";
+
+export interface AdamHyper extends BaseHyper {
+  /** Decay rates of the first and second moment estimates. */
+  betas: [number, number];
+  /** Added to the denominator for stability. */
+  eps: number;
+  /** L2 penalty: weightDecay * param is added to the gradient (not AdamW's decoupled decay). */
+  weightDecay: number;
+}
+
+export type AdamOptions = Partial<AdamHyper>;
+
+export class Adam extends Optimizer<AdamHyper> {
+  protected readonly stateTensorNames = ["exp_avg", "exp_avg_sq"] as const;
+
+  /** Defaults as PyTorch: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0. */
+  constructor(params: ParamsArgument<AdamHyper>, options: AdamOptions = {}) {
+    super(params, {
+      lr: options.lr ?? 1e-3,
+      betas: options.betas ?? [0.9, 0.999],
+      eps: options.eps ?? 1e-8,
+      weightDecay: options.weightDecay ?? 0,
+    });
+  }
+
+  protected validate(group: AdamHyper): void {
+    if (!(group.lr >= 0)) throw new RangeError(`Adam: invalid learning rate ${group.lr}`);
+    if (!(group.eps >= 0)) throw new RangeError(`Adam: invalid eps ${group.eps}`);
+    group.betas.forEach((beta, i) => {
+      if (!(beta >= 0 && beta < 1)) throw new RangeError(`Adam: invalid beta at index ${i}: ${beta} (must be in [0, 1))`);
+    });
+    if (!(group.weightDecay >= 0)) throw new RangeError(`Adam: invalid weightDecay ${group.weightDecay}`);
+  }
+
+  // The single-tensor update of torch.optim.adam (PyTorch 1.13), operation for operation.
+  protected update(param: Tensor, grad: Tensor, group: AdamHyper, state: ParamState): void {
+    const { lr, betas, eps, weightDecay } = group;
+    const [beta1, beta2] = betas;
+    state.tensors.exp_avg ??= this.keepState(torch.zerosLike(param));
+    state.tensors.exp_avg_sq ??= this.keepState(torch.zerosLike(param));
+    const step = (state.numbers.step ?? 0) + 1;
+    state.numbers.step = step;
+    const { exp_avg: expAvg, exp_avg_sq: expAvgSq } = state.tensors;
+
+    const g = weightDecay !== 0 ? grad.add(param, weightDecay) : grad;
+    expAvg.mul_(beta1).add_(g, 1 - beta1);
+    expAvgSq.mul_(beta2).addcmul_(g, g, 1 - beta2);
+    const biasCorrection1 = 1 - beta1 ** step;
+    const biasCorrection2 = 1 - beta2 ** step;
+    const stepSize = lr / biasCorrection1;
+    const denom = expAvgSq.sqrt().div(Math.sqrt(biasCorrection2)).add_(eps);
+    param.addcdiv_(expAvg, denom, -stepSize);
+  }
+}

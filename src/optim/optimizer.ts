@@ -1,0 +1,196 @@
+// The Optimizer base class: parameter groups, per-parameter state, zeroGrad, step, and a state
+// dict split into tensors (for a safetensors file) and JSON-able numbers (for its sidecar).
+//
+// Subclasses write one update per parameter with tensor ops in place (no per-element work in
+// JS); step() runs them under noGrad inside one tidy() scope, so a step leaves no tensors behind
+// except the optimizer's own state, which is keep()-ed.
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+
+/** Hyper-parameters every optimizer has; `initialLr` is set by learning-rate schedules. */
+export interface BaseHyper {
+  lr: number;
+  initialLr?: number;
+}
+
+/** A parameter group: parameters sharing hyper-parameters. */
+export type ParamGroup<H extends BaseHyper> = H & { params: Tensor[] };
+
+/** What the constructors take: a list of parameters, or groups overriding some defaults. */
+export type ParamsArgument<H extends BaseHyper> = Iterable<Tensor> | Array<Partial<H> & { params: Iterable<Tensor> }>;
+
+/** One parameter's state: tensors (moments, momentum buffers) and numbers (step counts). */
+export interface ParamState {
+  tensors: Record<string, Tensor>;
+  numbers: Record<string, number>;
+}
+
+/**
+ * An optimizer's state as a checkpoint stores it. Parameters are numbered through all groups in
+ * order, as in PyTorch's optimizer state_dict.
+ */
+export interface OptimizerStateDict {
+  /** State tensors by "<parameter index>.<name>", e.g. "0.exp_avg" (new handles sharing the optimizer's storage). */
+  tensors: Map<string, Tensor>;
+  /** JSON-able: the optimizer's name, each group's hyper-parameters and parameter indices, per-parameter numbers. */
+  meta: {
+    optimizer: string;
+    paramGroups: Array<Record<string, unknown> & { params: number[] }>;
+    state: Record<string, Record<string, number>>;
+  };
+}
+
+function isTensorList(params: unknown[]): params is Tensor[] {
+  return params.every((p) => p instanceof torch.Tensor);
+}
+
+export abstract class Optimizer<H extends BaseHyper> {
+  readonly paramGroups: ParamGroup<H>[];
+  protected readonly state = new Map<Tensor, ParamState>();
+
+  constructor(params: ParamsArgument<H>, defaults: H) {
+    const list = Array.from(params as Iterable<unknown>);
+    if (list.length === 0) throw new TypeError(`${this.constructor.name}: got an empty parameter list`);
+    const groups = isTensorList(list) ? [{ params: list }] : (list as Array<Partial<H> & { params: Iterable<Tensor> }>);
+    const seen = new Set<Tensor>();
+    this.paramGroups = groups.map((group, g) => {
+      const merged = { ...defaults, ...group, params: Array.from(group.params) } as ParamGroup<H>;
+      for (const p of merged.params) {
+        if (!(p instanceof torch.Tensor)) throw new TypeError(`${this.constructor.name}: group ${g} holds something that is not a Tensor`);
+        if (seen.has(p)) throw new TypeError(`${this.constructor.name}: a parameter appears twice (group ${g}); give each parameter once`);
+        seen.add(p);
+      }
+      this.validate(merged);
+      return merged;
+    });
+  }
+
+  /** Throws a RangeError naming the bad hyper-parameter. */
+  protected abstract validate(group: H): void;
+
+  /** Updates one parameter in place from its gradient (called under noGrad, inside tidy). */
+  protected abstract update(param: Tensor, grad: Tensor, group: H, state: ParamState): void;
+
+  /** The names of the per-parameter state tensors this optimizer keeps (for loadStateDict's checks). */
+  protected abstract readonly stateTensorNames: readonly string[];
+
+  /** Clears every parameter's gradient (sets it to undefined, as zero_grad(set_to_none=True)). */
+  zeroGrad(): void {
+    for (const group of this.paramGroups) for (const p of group.params) p.setGrad(undefined);
+  }
+
+  /** One update of every parameter that has a gradient; parameters without one are skipped. */
+  step(): void {
+    torch.tidy(() =>
+      torch.noGrad(() => {
+        for (const group of this.paramGroups) {
+          for (const p of group.params) {
+            const grad = p.grad;
+            if (grad === undefined) continue;
+            let state = this.state.get(p);
+            if (state === undefined) {
+              state = { tensors: {}, numbers: {} };
+              this.state.set(p, state);
+            }
+            this.update(p, grad, group, state);
+          }
+        }
+      }),
+    );
+  }
+
+  /** Makes a state tensor that outlives step()'s scope. */
+  protected keepState(tensor: Tensor): Tensor {
+    return torch.keep(tensor);
+  }
+
+  #indexedParams(): Tensor[] {
+    return this.paramGroups.flatMap((g) => g.params);
+  }
+
+  /** The state for a checkpoint: tensors plus JSON-able hyper-parameters and counters. */
+  stateDict(): OptimizerStateDict {
+    const params = this.#indexedParams();
+    const tensors = new Map<string, Tensor>();
+    const state: Record<string, Record<string, number>> = {};
+    params.forEach((p, i) => {
+      const s = this.state.get(p);
+      if (s === undefined) return;
+      for (const [name, t] of Object.entries(s.tensors)) tensors.set(`${i}.${name}`, t.detach());
+      state[String(i)] = { ...s.numbers };
+    });
+    let next = 0;
+    const paramGroups = this.paramGroups.map((group) => {
+      const { params: groupParams, ...hyper } = group;
+      const indices = groupParams.map(() => next++);
+      return { ...structuredClone(hyper), params: indices };
+    });
+    return { tensors, meta: { optimizer: this.constructor.name, paramGroups, state } };
+  }
+
+  /**
+   * Restores a state saved by stateDict() (tensors are copied, so the source may be disposed).
+   * Hyper-parameters come from the state dict, as in PyTorch. Throws one Error naming what does
+   * not fit before changing anything.
+   */
+  loadStateDict(dict: OptimizerStateDict): void {
+    const name = this.constructor.name;
+    const { meta, tensors } = dict;
+    const problems: string[] = [];
+    if (meta.optimizer !== name) problems.push(`it was saved by ${meta.optimizer}, this is ${name}`);
+    if (meta.paramGroups.length !== this.paramGroups.length) {
+      problems.push(`it has ${meta.paramGroups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
+    } else {
+      meta.paramGroups.forEach((g, i) => {
+        const have = this.paramGroups[i].params.length;
+        if (g.params.length !== have) problems.push(`group ${i} has ${g.params.length} parameters in the state dict, ${have} here`);
+      });
+    }
+    const params = this.#indexedParams();
+    for (const [key, t] of tensors) {
+      const dot = key.indexOf(".");
+      const index = Number(key.slice(0, dot));
+      const stateName = key.slice(dot + 1);
+      const p = params[index];
+      if (dot < 0 || !Number.isInteger(index) || p === undefined || !this.stateTensorNames.includes(stateName)) {
+        problems.push(`unexpected state tensor '${key}' (expected "<parameter index>.<${this.stateTensorNames.join("|")}>" with index < ${params.length})`);
+      } else if (t.shape.join(",") !== p.shape.join(",")) {
+        problems.push(`state tensor '${key}' has shape [${t.shape.join(", ")}], parameter ${index} has [${p.shape.join(", ")}]`);
+      }
+    }
+    for (const index of Object.keys(meta.state)) {
+      if (params[Number(index)] === undefined) problems.push(`state for parameter ${index}, but this optimizer has ${params.length} parameters`);
+    }
+    if (problems.length > 0) {
+      throw new Error(
+        `${name}.loadStateDict: the optimizer state does not fit; nothing was loaded.\n` +
+          problems.map((p) => `  ${p}\n`).join("") +
+          `  To fix: build the optimizer over model.parameters() of the same model (same config) it was saved with.`,
+      );
+    }
+    for (const s of this.state.values()) for (const t of Object.values(s.tensors)) t.dispose();
+    this.state.clear();
+    meta.paramGroups.forEach((saved, i) => {
+      const { params: _indices, ...hyper } = saved;
+      Object.assign(this.paramGroups[i], structuredClone(hyper));
+      this.validate(this.paramGroups[i]);
+    });
+    const entry = (p: Tensor): ParamState => {
+      let s = this.state.get(p);
+      if (s === undefined) {
+        s = { tensors: {}, numbers: {} };
+        this.state.set(p, s);
+      }
+      return s;
+    };
+    for (const [index, numbers] of Object.entries(meta.state)) entry(params[Number(index)]).numbers = { ...numbers };
+    torch.noGrad(() => {
+      for (const [key, t] of tensors) {
+        const dot = key.indexOf(".");
+        const p = params[Number(key.slice(0, dot))];
+        const copy = torch.tidy(() => t.to(p.device).to(p.dtype).clone());
+        entry(p).tensors[key.slice(dot + 1)] = this.keepState(copy);
+      }
+    });
+  }
+}

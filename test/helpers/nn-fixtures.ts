@@ -1,0 +1,53 @@
+// Small models for the nn and optim tests, each mirroring a PyTorch model written the same way
+// (the Python side is quoted where numbers taken from PyTorch depend on it).
+import * as torch from "../../src/torch/index.js";
+import type { Tensor } from "../../src/torch/index.js";
+import * as nn from "../../src/nn/index.js";
+
+/*
+ * The Python twin of NestedNet (torch 1.13):
+ *
+ *   class DownBlock(nn.Module):
+ *       def __init__(self, cin, cout):
+ *           super().__init__()
+ *           self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+ *           self.norm = nn.BatchNorm2d(cout)
+ *   class Net(nn.Module):
+ *       def __init__(self):
+ *           super().__init__()
+ *           self.down_blocks = nn.ModuleList([DownBlock(3, 4), DownBlock(4, 8)])
+ *           self.head = nn.Sequential(nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1), nn.ReLU(), nn.Conv2d(4, 2, 1, bias=False))
+ *           self.inorm = nn.InstanceNorm2d(2, affine=True, track_running_stats=True)
+ *           self.fc = nn.Linear(2, 3)
+ */
+export class DownBlock extends nn.Module {
+  readonly conv: nn.Conv2d;
+  readonly norm: nn.BatchNorm2d;
+  constructor(cin: number, cout: number) {
+    super();
+    this.conv = this.registerModule("conv", new nn.Conv2d(cin, cout, 3, { padding: 1 }));
+    this.norm = this.registerModule("norm", new nn.BatchNorm2d(cout));
+  }
+  /** (N, cin, H, W) -> (N, cout, H/2, W/2) */
+  forward(x: Tensor): Tensor {
+    return torch.F.avgPool2d(this.norm.forward(this.conv.forward(x)).relu(), 2);
+  }
+}
+
+export class NestedNet extends nn.Module {
+  readonly down_blocks = this.registerModule("down_blocks", new nn.ModuleList([new DownBlock(3, 4), new DownBlock(4, 8)]));
+  readonly head = this.registerModule(
+    "head",
+    new nn.Sequential(new nn.ConvTranspose2d(8, 4, 4, { stride: 2, padding: 1 }), new nn.ReLU(), new nn.Conv2d(4, 2, 1, { bias: false })),
+  );
+  readonly inorm = this.registerModule("inorm", new nn.InstanceNorm2d(2, { affine: true, trackRunningStats: true }));
+  readonly fc = this.registerModule("fc", new nn.Linear(2, 3));
+
+  /** (N, 3, H, W) -> (N, 3) */
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const block of this.down_blocks) y = block.forward(y);
+    y = this.inorm.forward(this.head.forward(y)); // (N, 2, H/2, W/2)
+    return this.fc.forward(y.mean([2, 3])); // (N, 3)
+  }
+}
