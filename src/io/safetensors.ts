@@ -1,0 +1,272 @@
+// safetensors read and write for dime tensors: files written by the Python `safetensors` package
+// load here, and ours load there. The byte-level format lives in safetensors-format.ts; this file
+// moves bytes between files and tensors without touching elements one by one in JS: each tensor's
+// bytes go to libtorch through one typed-array view.
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { endianness } from "node:os";
+
+import * as torch from "../torch/index.js";
+import type { Device, DType, Tensor } from "../torch/index.js";
+import { writeAll, writeFileAtomic } from "./atomic-file.js";
+import {
+  SafetensorsError,
+  bytesOfFormat,
+  formatOfDType,
+  layout,
+  lengthPrefix,
+  parseHeader,
+  readHeaderLength,
+  type FormatDType,
+  type ParsedHeader,
+  type TensorEntry,
+} from "./safetensors-format.js";
+
+export { SafetensorsError, type FormatDType } from "./safetensors-format.js";
+
+export interface SafetensorsContents {
+  tensors: Map<string, Tensor>;
+  /** The header's "__metadata__" (empty when the file has none). */
+  metadata: Record<string, string>;
+}
+
+export interface ReadOptions {
+  /** Load only these tensors (default: all). A name the file lacks is an error. */
+  names?: Iterable<string>;
+  /** Where the tensors go (default "cpu"). */
+  device?: Device;
+}
+
+export interface TensorInfo {
+  name: string;
+  /** dime's dtype ("float32", ...). */
+  dtype: DType;
+  /** The file's dtype name ("F32", ...). */
+  formatDType: FormatDType;
+  shape: number[];
+  /** [begin, end) in bytes, relative to the data section that follows the header. */
+  dataOffsets: [number, number];
+}
+
+export interface SafetensorsInfo {
+  /** In data order (by offset). */
+  tensors: TensorInfo[];
+  metadata: Record<string, string>;
+  /** N, the JSON header's length in bytes. */
+  headerLength: number;
+  fileSize: number;
+}
+
+type TensorMap = Map<string, Tensor> | Record<string, Tensor>;
+
+/** Typed arrays need an offset that is a multiple of their element size; libtorch wants the right type. */
+const VIEWS: Record<DType, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  bfloat16: Uint16Array,
+  int64: BigInt64Array,
+  int32: Int32Array,
+  int16: Int16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+};
+
+function requireLittleEndian(file: string): void {
+  // Typed arrays use the machine's byte order; the format is little-endian.
+  if (endianness() !== "LE") throw new SafetensorsError(file, "dime reads and writes safetensors only on little-endian machines");
+}
+
+/**
+ * A tensor holding a copy of `bytes` (the entry's little-endian data). Copies once more in JS only
+ * when the bytes sit at an offset the typed-array view cannot start at.
+ */
+function tensorFromBytes(bytes: Uint8Array, entry: TensorEntry, device: Device | undefined): Tensor {
+  const size = bytesOfFormat(entry.formatDType);
+  const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
+  const view = new VIEWS[entry.dtype](aligned.buffer, aligned.byteOffset, aligned.byteLength / size);
+  if (entry.dtype !== "bool") return torch.fromArray(view, entry.shape, { dtype: entry.dtype, device });
+  // DEVIATION from a raw byte copy: a BOOL byte other than 0/1 would be an invalid libtorch bool,
+  // so bytes are read as uint8 and compared with 0 (any non-zero byte is true, as in numpy).
+  const raw = torch.fromArray(view, entry.shape, { dtype: "uint8", device });
+  try {
+    return raw.ne(0);
+  } finally {
+    raw.dispose();
+  }
+}
+
+function selectEntries(header: ParsedHeader, names: Iterable<string> | undefined, file: string): TensorEntry[] {
+  if (names === undefined) return header.entries;
+  const byName = new Map(header.entries.map((e) => [e.name, e]));
+  const selected: TensorEntry[] = [];
+  for (const name of new Set(names)) {
+    const entry = byName.get(name);
+    if (entry === undefined) {
+      throw new SafetensorsError(file, `no tensor named '${name}' (the file has ${byName.size}; inspectSafetensors() lists them)`);
+    }
+    selected.push(entry);
+  }
+  return selected;
+}
+
+/** Builds tensors one entry at a time; frees the ones already built if a later one fails. */
+function buildTensors(entries: readonly TensorEntry[], bytesOf: (entry: TensorEntry) => Uint8Array, device: Device | undefined): Map<string, Tensor> {
+  const tensors = new Map<string, Tensor>();
+  try {
+    for (const entry of entries) tensors.set(entry.name, tensorFromBytes(bytesOf(entry), entry, device));
+  } catch (error) {
+    torch.dispose(tensors);
+    throw error;
+  }
+  return tensors;
+}
+
+function readExactly(fd: number, into: Uint8Array, position: number, file: string): void {
+  let done = 0;
+  while (done < into.byteLength) {
+    const n = readSync(fd, into, done, into.byteLength - done, position + done);
+    if (n === 0) throw new SafetensorsError(file, `file ended at byte ${position + done} while reading (was it truncated while being read?)`);
+    done += n;
+  }
+}
+
+function openForReading(path: string): number {
+  try {
+    return openSync(path, "r");
+  } catch (error) {
+    throw new SafetensorsError(path, `cannot open: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function readHeaderFromFile(fd: number, path: string): { header: ParsedHeader; fileSize: number } {
+  const fileSize = fstatSync(fd).size;
+  const prefix = new Uint8Array(Math.min(8, fileSize)); // a shorter file fails in readHeaderLength
+  readExactly(fd, prefix, 0, path);
+  const n = readHeaderLength(prefix, fileSize, path);
+  const headerBytes = new Uint8Array(n);
+  readExactly(fd, headerBytes, 8, path);
+  return { header: parseHeader(headerBytes, fileSize, path), fileSize };
+}
+
+/**
+ * Reads the header only (a few KB even for multi-GB files) and validates it, so names, shapes and
+ * dtypes can be listed without loading any tensor.
+ */
+export function inspectSafetensors(path: string): SafetensorsInfo {
+  const fd = openForReading(path);
+  try {
+    const { header, fileSize } = readHeaderFromFile(fd, path);
+    return {
+      tensors: header.entries.map((e) => ({ name: e.name, dtype: e.dtype, formatDType: e.formatDType, shape: e.shape, dataOffsets: [e.begin, e.end] })),
+      metadata: header.metadata,
+      headerLength: header.headerLength,
+      fileSize,
+    };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Loads a .safetensors file. The header is validated in full before any tensor is made; then each
+ * tensor's bytes are read straight from the file into a fresh buffer and copied into libtorch, so
+ * peak JS memory is one tensor, not the whole file. Tensors are owned by the current tidy() scope.
+ */
+export function readSafetensors(path: string, options: ReadOptions = {}): SafetensorsContents {
+  requireLittleEndian(path);
+  const fd = openForReading(path);
+  try {
+    const { header } = readHeaderFromFile(fd, path);
+    const entries = selectEntries(header, options.names, path);
+    const tensors = buildTensors(
+      entries,
+      (entry) => {
+        const bytes = new Uint8Array(entry.end - entry.begin);
+        readExactly(fd, bytes, header.dataStart + entry.begin, path);
+        return bytes;
+      },
+      options.device,
+    );
+    return { tensors, metadata: header.metadata };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Loads safetensors from bytes already in memory (a whole file). `source` names it in errors.
+ * Each tensor is copied from a view of `bytes` (re-aligned first when its offset requires).
+ */
+export function readSafetensorsFromBuffer(bytes: Uint8Array, options: ReadOptions & { source?: string } = {}): SafetensorsContents {
+  const source = options.source ?? "<buffer>";
+  requireLittleEndian(source);
+  const n = readHeaderLength(bytes, bytes.byteLength, source);
+  const header = parseHeader(bytes.subarray(8, 8 + n), bytes.byteLength, source);
+  const entries = selectEntries(header, options.names, source);
+  const tensors = buildTensors(
+    entries,
+    (entry) => bytes.subarray(header.dataStart + entry.begin, header.dataStart + entry.end),
+    options.device,
+  );
+  return { tensors, metadata: header.metadata };
+}
+
+function entriesOf(tensors: TensorMap, file: string): { name: string; tensor: Tensor; formatDType: FormatDType; shape: readonly number[] }[] {
+  const pairs = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  return pairs.map(([name, tensor]) => {
+    if (!(tensor instanceof torch.Tensor)) throw new SafetensorsError(file, `'${name}' is not a Tensor`);
+    if (tensor.isDisposed) throw new SafetensorsError(file, `tensor '${name}' was disposed before it could be written`);
+    return { name, tensor, formatDType: formatOfDType(tensor.dtype), shape: tensor.shape };
+  });
+}
+
+/**
+ * The bytes of one tensor as written: `Tensor.data()` copies through libtorch's
+ * detach().to(cpu).contiguous(), so CUDA, non-contiguous and grad-requiring tensors all write
+ * their row-major values.
+ */
+function bytesOf(tensor: Tensor, expected: number, name: string, file: string): Uint8Array {
+  const data = tensor.data();
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (bytes.byteLength !== expected) {
+    throw new SafetensorsError(file, `tensor '${name}' gave ${bytes.byteLength} bytes, the header says ${expected}`);
+  }
+  return bytes;
+}
+
+/**
+ * The complete file as bytes, laid out exactly as the reference writer lays it out (tensors sorted
+ * by dtype alignment then name, header padded with spaces to a multiple of 8).
+ */
+export function serializeSafetensors(tensors: TensorMap, metadata?: Record<string, string>): Uint8Array {
+  const source = "<buffer>";
+  requireLittleEndian(source);
+  const plan = layout(entriesOf(tensors, source), metadata, source);
+  const out = new Uint8Array(8 + plan.header.byteLength + plan.dataLength);
+  out.set(lengthPrefix(plan.header.byteLength), 0);
+  out.set(plan.header, 8);
+  const dataStart = 8 + plan.header.byteLength;
+  for (const item of plan.order) out.set(bytesOf(item.tensor, item.end - item.begin, item.name, source), dataStart + item.begin);
+  return out;
+}
+
+/**
+ * Writes tensors (a Map or a plain object, name -> tensor) and optional string metadata to `path`,
+ * atomically: a temporary file in the same folder is written, fsynced and renamed over `path`.
+ * Tensors are fetched one at a time, so memory stays at one tensor's copy.
+ */
+export function writeSafetensors(path: string, tensors: TensorMap, metadata?: Record<string, string>): void {
+  requireLittleEndian(path);
+  const plan = layout(entriesOf(tensors, path), metadata, path);
+  try {
+    writeFileAtomic(path, (fd) => {
+      writeAll(fd, lengthPrefix(plan.header.byteLength));
+      writeAll(fd, plan.header);
+      for (const item of plan.order) writeAll(fd, bytesOf(item.tensor, item.end - item.begin, item.name, path));
+    });
+  } catch (error) {
+    if (error instanceof SafetensorsError) throw error;
+    throw new SafetensorsError(path, `cannot write: ${(error as Error).message}`, { cause: error });
+  }
+}
