@@ -99,6 +99,12 @@ export abstract class Optimizer<H extends BaseHyper> {
     );
   }
 
+  /** Frees the optimizer's state (moments, momentum buffers); the parameters are the model's. */
+  dispose(): void {
+    for (const s of this.state.values()) for (const t of Object.values(s.tensors)) t.dispose();
+    this.state.clear();
+  }
+
   /** Makes a state tensor that outlives step()'s scope. */
   protected keepState(tensor: Tensor): Tensor {
     return torch.keep(tensor);
@@ -168,8 +174,7 @@ export abstract class Optimizer<H extends BaseHyper> {
           `  To fix: build the optimizer over model.parameters() of the same model (same config) it was saved with.`,
       );
     }
-    for (const s of this.state.values()) for (const t of Object.values(s.tensors)) t.dispose();
-    this.state.clear();
+    this.dispose();
     meta.paramGroups.forEach((saved, i) => {
       const { params: _indices, ...hyper } = saved;
       Object.assign(this.paramGroups[i], structuredClone(hyper));

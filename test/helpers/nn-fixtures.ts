@@ -51,3 +51,42 @@ export class NestedNet extends nn.Module {
     return this.fc.forward(y.mean([2, 3])); // (N, 3)
   }
 }
+
+/**
+ * A tiny least-squares problem: loss = mean((X w^T + b - Y)^2) with X (4, 3), Y (4, 2), w (2, 3)
+ * and b (2) as in the Python script quoted in test/optim-trajectory.test.ts.
+ */
+export function leastSquares(): { w: Tensor; b: Tensor; loss: () => Tensor; dispose: () => void } {
+  const X = torch.keep(torch.tensor([[1, 2, 3], [-1, 0.5, 2], [0.3, -0.7, 1.1], [2, -1, 0]]));
+  const Y = torch.keep(torch.tensor([[1, 0], [0, 1], [0.5, 0.5], [-1, 2]]));
+  const w = torch.keep(torch.tensor([[0.5, -0.3, 0.8], [0.1, 0.2, -0.4]]).requiresGrad_());
+  const b = torch.keep(torch.tensor([0.05, -0.1]).requiresGrad_());
+  return {
+    w,
+    b,
+    loss: () => torch.F.linear(X, w, b).sub(Y).pow(2).mean(),
+    dispose: () => torch.dispose([X, Y, w, b]),
+  };
+}
+
+/**
+ * A small conv net for lifetime tests: conv, batch norm, ReLU, transposed conv, instance norm.
+ * (N, 3, H, W) -> (N, 3, H, W)
+ */
+export class TinyConvNet extends nn.Module {
+  readonly body = this.registerModule(
+    "body",
+    new nn.Sequential(
+      new nn.Conv2d(3, 8, 3, { stride: 2, padding: 1 }),
+      new nn.BatchNorm2d(8),
+      new nn.ReLU(),
+      new nn.ConvTranspose2d(8, 4, 4, { stride: 2, padding: 1 }),
+      new nn.InstanceNorm2d(4, { affine: true }),
+      new nn.LeakyReLU(0.2),
+      new nn.Conv2d(4, 3, 1),
+    ),
+  );
+  forward(x: Tensor): Tensor {
+    return this.body.forward(x);
+  }
+}
