@@ -5,10 +5,13 @@ import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
+/** Node's fs calls take at most 2^31 - 1 bytes at once; tensors can be larger. */
+export const IO_CHUNK = 1 << 30;
+
 /** Writes all of `bytes` at the file's current position (writeSync may write less than asked). */
 export function writeAll(fd: number, bytes: Uint8Array): void {
   let done = 0;
-  while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
+  while (done < bytes.byteLength) done += writeSync(fd, bytes, done, Math.min(IO_CHUNK, bytes.byteLength - done));
 }
 
 /**

@@ -7,7 +7,7 @@ import { endianness } from "node:os";
 
 import * as torch from "../torch/index.js";
 import type { Device, DType, Tensor } from "../torch/index.js";
-import { writeAll, writeFileAtomic } from "./atomic-file.js";
+import { IO_CHUNK, writeAll, writeFileAtomic } from "./atomic-file.js";
 import {
   SafetensorsError,
   bytesOfFormat,
@@ -125,7 +125,7 @@ function buildTensors(entries: readonly TensorEntry[], bytesOf: (entry: TensorEn
 function readExactly(fd: number, into: Uint8Array, position: number, file: string): void {
   let done = 0;
   while (done < into.byteLength) {
-    const n = readSync(fd, into, done, into.byteLength - done, position + done);
+    const n = readSync(fd, into, done, Math.min(IO_CHUNK, into.byteLength - done), position + done);
     if (n === 0) throw new SafetensorsError(file, `file ended at byte ${position + done} while reading (was it truncated while being read?)`);
     done += n;
   }
@@ -182,7 +182,8 @@ export function readSafetensors(path: string, options: ReadOptions = {}): Safete
     const tensors = buildTensors(
       entries,
       (entry) => {
-        const bytes = new Uint8Array(entry.end - entry.begin);
+        // Unpooled and not zero-filled: every byte is read over, and the view starts at offset 0.
+        const bytes = Buffer.allocUnsafeSlow(entry.end - entry.begin);
         readExactly(fd, bytes, header.dataStart + entry.begin, path);
         return bytes;
       },
