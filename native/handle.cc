@@ -5,9 +5,62 @@
 
 namespace dime {
 
-int64_t& liveTensorCount() {
-  static int64_t count = 0;
-  return count;
+namespace {
+
+struct Slot {
+  at::Tensor tensor;
+  uint32_t generation = 1;
+  int64_t reported = 0;  // bytes reported to V8 as external memory
+};
+
+struct TensorTable {
+  std::vector<Slot> slots;
+  std::vector<uint32_t> free;
+  int64_t live = 0;
+};
+
+TensorTable& table() {
+  static TensorTable t;
+  return t;
+}
+
+uint64_t makeId(uint32_t slot, uint32_t generation) { return (static_cast<uint64_t>(generation) << 32) | slot; }
+
+}  // namespace
+
+int64_t liveTensorCount() { return table().live; }
+
+Lookup lookupTensor(uint64_t id, at::Tensor** out) {
+  auto& t = table();
+  uint32_t index = static_cast<uint32_t>(id & 0xffffffffu);
+  uint32_t generation = static_cast<uint32_t>(id >> 32);
+  if (index >= t.slots.size() || generation == 0) return Lookup::kInvalid;
+  Slot& slot = t.slots[index];
+  // release() bumps the generation, so a live slot's generation is the id's and older ids are
+  // disposed ones.
+  if (generation == slot.generation && slot.tensor.defined()) {
+    *out = &slot.tensor;
+    return Lookup::kLive;
+  }
+  return generation < slot.generation ? Lookup::kDisposed : Lookup::kInvalid;
+}
+
+bool releaseTensor(Napi::Env env, uint64_t id) {
+  at::Tensor* tensor = nullptr;
+  if (lookupTensor(id, &tensor) != Lookup::kLive) return false;
+  auto& t = table();
+  uint32_t index = static_cast<uint32_t>(id & 0xffffffffu);
+  Slot& slot = t.slots[index];
+  slot.tensor.reset();
+  slot.generation++;
+  if (slot.generation == 0) slot.generation = 1;
+  t.free.push_back(index);
+  t.live--;
+  if (slot.reported != 0) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, -slot.reported);
+    slot.reported = 0;
+  }
+  return true;
 }
 
 std::vector<std::pair<const char*, OpFn>>& opRegistry() {
@@ -29,30 +82,26 @@ std::string describeError(const char* op, const char* what) {
 static int64_t reportedBytes(const at::Tensor& t) {
   // A view shares its base's storage; report only the elements it addresses, which never
   // overcounts by more than the number of live views.
-  return t.defined() ? static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size()) : 0;
-}
-
-void releaseBox(Napi::Env env, TensorBox* box) {
-  if (!box->tensor.defined()) return;
-  box->tensor.reset();
-  liveTensorCount()--;
-  if (box->reported != 0) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, -box->reported);
-    box->reported = 0;
-  }
+  return static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
 }
 
 Napi::Value wrapTensor(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Undefined();
-  auto* box = new TensorBox();
-  box->tensor = std::move(tensor);
-  box->reported = reportedBytes(box->tensor);
-  liveTensorCount()++;
-  if (box->reported != 0) Napi::MemoryManagement::AdjustExternalMemory(env, box->reported);
-  return Napi::External<TensorBox>::New(env, box, [](Napi::Env env, TensorBox* b) {
-    releaseBox(env, b);
-    delete b;
-  });
+  auto& t = table();
+  uint32_t index;
+  if (!t.free.empty()) {
+    index = t.free.back();
+    t.free.pop_back();
+  } else {
+    index = static_cast<uint32_t>(t.slots.size());
+    t.slots.emplace_back();
+  }
+  Slot& slot = t.slots[index];
+  slot.tensor = std::move(tensor);
+  slot.reported = reportedBytes(slot.tensor);
+  t.live++;
+  if (slot.reported != 0) Napi::MemoryManagement::AdjustExternalMemory(env, slot.reported);
+  return Napi::BigInt::New(env, makeId(index, slot.generation));
 }
 
 Napi::Value wrapTensors(Napi::Env env, const std::vector<at::Tensor>& tensors) {
@@ -71,22 +120,24 @@ void Args::fail(const std::string& message) const {
   throw Napi::Error::New(info_.Env(), std::string(op_) + ": " + message);
 }
 
-bool Args::isTensor(size_t i) const {
-  if (i >= info_.Length() || !info_[i].IsExternal()) return false;
-  auto* box = info_[i].As<Napi::External<TensorBox>>().Data();
-  return box != nullptr && box->magic == kTensorMagic;
-}
+bool Args::isTensor(size_t i) const { return i < info_.Length() && info_[i].IsBigInt(); }
 
-TensorBox* Args::box(size_t i) const {
+uint64_t Args::id(size_t i) const {
   if (!isTensor(i)) fail("argument " + std::to_string(i) + " is not a tensor");
-  return info_[i].As<Napi::External<TensorBox>>().Data();
+  bool lossless = false;
+  return info_[i].As<Napi::BigInt>().Uint64Value(&lossless);
 }
 
-at::Tensor Args::tensor(size_t i) const {
-  auto* b = box(i);
-  if (!b->tensor.defined()) fail("argument " + std::to_string(i) + " is a tensor that was disposed");
-  return b->tensor;
+static at::Tensor resolve(const Args& a, uint64_t id, const std::string& what) {
+  at::Tensor* tensor = nullptr;
+  switch (lookupTensor(id, &tensor)) {
+    case Lookup::kLive: return *tensor;
+    case Lookup::kDisposed: a.fail(what + " is a tensor that was disposed");
+    default: a.fail(what + " is not a tensor");
+  }
 }
+
+at::Tensor Args::tensor(size_t i) const { return resolve(*this, id(i), "argument " + std::to_string(i)); }
 
 c10::optional<at::Tensor> Args::optTensor(size_t i) const {
   if (!has(i)) return c10::nullopt;
@@ -100,11 +151,10 @@ std::vector<at::Tensor> Args::tensors(size_t i) const {
   out.reserve(array.Length());
   for (uint32_t k = 0; k < array.Length(); k++) {
     Napi::Value v = array.Get(k);
-    if (!v.IsExternal()) fail("element " + std::to_string(k) + " of argument " + std::to_string(i) + " is not a tensor");
-    auto* b = v.As<Napi::External<TensorBox>>().Data();
-    if (b == nullptr || b->magic != kTensorMagic) fail("element " + std::to_string(k) + " is not a tensor");
-    if (!b->tensor.defined()) fail("element " + std::to_string(k) + " is a tensor that was disposed");
-    out.push_back(b->tensor);
+    std::string what = "element " + std::to_string(k) + " of argument " + std::to_string(i);
+    if (!v.IsBigInt()) fail(what + " is not a tensor");
+    bool lossless = false;
+    out.push_back(resolve(*this, v.As<Napi::BigInt>().Uint64Value(&lossless), what));
   }
   return out;
 }

@@ -1,9 +1,11 @@
 // The tensor handle and the one error guard shared by every op.
 //
-// A tensor crosses into JavaScript as a Napi::External holding a TensorBox. The box owns one
-// at::Tensor; dispose() resets it, and the external's finalizer (run by the GC) frees whatever is
-// left. Every box reports its size to V8 with napi_adjust_external_memory so that garbage
-// collection feels native memory.
+// A tensor crosses into JavaScript as a BigInt id into one table of live tensors: the low 32 bits
+// are the slot, the high bits the slot's generation, so an id used after dispose() (or forged) is
+// recognised and refused instead of reaching freed memory. Ids are plain values: creating one
+// allocates no V8 object with a finalizer, so a long synchronous loop leaves nothing behind for
+// the garbage collector. Every live tensor reports its size to V8 with
+// napi_adjust_external_memory so that garbage collection feels native memory.
 //
 // Every op is defined with DIME_OP: its body runs inside one guard that turns any C++ exception
 // (c10::Error from libtorch, std::exception) into a JavaScript Error carrying the message, so no
@@ -21,25 +23,24 @@
 
 namespace dime {
 
-constexpr uint32_t kTensorMagic = 0x7e4503a1;
 constexpr uint32_t kGeneratorMagic = 0x6e4e0b12;
-
-struct TensorBox {
-  uint32_t magic = kTensorMagic;
-  at::Tensor tensor;
-  int64_t reported = 0;  // bytes reported to V8 as external memory
-};
 
 struct GeneratorBox {
   uint32_t magic = kGeneratorMagic;
   at::Generator generator;
 };
 
-// Number of TensorBoxes holding a defined tensor (for leak tests).
-int64_t& liveTensorCount();
+enum class Lookup { kLive, kDisposed, kInvalid };
 
-// Release the box's tensor and give back its external memory. Safe to call twice.
-void releaseBox(Napi::Env env, TensorBox* box);
+// Number of live tensors in the table (for leak tests).
+int64_t liveTensorCount();
+
+// The tensor behind an id, or why there is none.
+Lookup lookupTensor(uint64_t id, at::Tensor** out);
+
+// Frees the tensor behind an id and gives back its external memory. Returns false when the id was
+// not live (already disposed or never valid): disposing twice is harmless.
+bool releaseTensor(Napi::Env env, uint64_t id);
 
 Napi::Value wrapTensor(Napi::Env env, at::Tensor tensor);
 Napi::Value wrapTensors(Napi::Env env, const std::vector<at::Tensor>& tensors);
@@ -57,7 +58,7 @@ class Args {
   bool isTensor(size_t i) const;
 
   at::Tensor tensor(size_t i) const;
-  TensorBox* box(size_t i) const;
+  uint64_t id(size_t i) const;
   c10::optional<at::Tensor> optTensor(size_t i) const;
   std::vector<at::Tensor> tensors(size_t i) const;
   int64_t int64(size_t i) const;

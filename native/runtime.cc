@@ -91,11 +91,12 @@ DIME_OP(shape, {
 })
 DIME_OP(dtype, { return Napi::Number::New(a.env(), static_cast<int>(a.tensor(0).scalar_type())); })
 DIME_OP(device, { return Napi::String::New(a.env(), a.tensor(0).device().str()); })
-DIME_OP(isDisposed, { return Napi::Boolean::New(a.env(), !a.box(0)->tensor.defined()); })
-DIME_OP(dispose, {
-  releaseBox(a.env(), a.box(0));
-  RET_UNDEF
+DIME_OP(isDisposed, {
+  at::Tensor* t = nullptr;
+  return Napi::Boolean::New(a.env(), lookupTensor(a.id(0), &t) != Lookup::kLive);
 })
+// dispose(id): frees the tensor; returns false when it was already freed.
+DIME_OP(dispose, { return Napi::Boolean::New(a.env(), releaseTensor(a.env(), a.id(0))); })
 DIME_OP(item, {
   auto t = a.tensor(0);
   if (t.numel() != 1) a.fail("item() needs a tensor with one element, got " + std::to_string(t.numel()));

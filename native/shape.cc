@@ -1,4 +1,6 @@
 // Shape, indexing and joining ops. Each body unwraps, calls ATen, wraps.
+#include <algorithm>
+
 #include "handle.h"
 
 namespace dime {
@@ -49,21 +51,20 @@ DIME_OP(pad, {
   auto mode = a.string(2);
   RET(at::pad(a.tensor(0), a.ints(1), mode, mode == "constant" ? a.optNumber(3) : c10::nullopt))
 })
-// index(t, indices): advanced indexing with one tensor (or undefined for ':') per leading dimension.
+// index(t, indices, skipped): advanced indexing with one tensor per leading dimension, except at
+// the positions listed in `skipped`, which take the whole dimension (':').
 DIME_OP(index, {
   auto t = a.tensor(0);
-  if (!info[1].IsArray()) a.fail("argument 1 is not an array of indices");
-  auto array = info[1].As<Napi::Array>();
+  // Undefined entries (':') arrive as a separate list of positions, so that argument 1 is a plain
+  // list of tensors.
+  auto given = a.tensors(1);
+  auto skipped = a.has(2) ? a.ints(2) : std::vector<int64_t>{};
   c10::List<c10::optional<at::Tensor>> indices;
-  for (uint32_t k = 0; k < array.Length(); k++) {
-    Napi::Value v = array.Get(k);
-    if (v.IsUndefined() || v.IsNull()) {
-      indices.push_back(c10::nullopt);
-    } else {
-      auto* b = v.IsExternal() ? v.As<Napi::External<TensorBox>>().Data() : nullptr;
-      if (b == nullptr || b->magic != kTensorMagic || !b->tensor.defined()) a.fail("index " + std::to_string(k) + " is not a live tensor");
-      indices.push_back(b->tensor);
-    }
+  size_t next = 0;
+  for (size_t k = 0; k < given.size() + skipped.size(); k++) {
+    bool skip = std::find(skipped.begin(), skipped.end(), static_cast<int64_t>(k)) != skipped.end();
+    if (skip) indices.push_back(c10::nullopt);
+    else indices.push_back(given[next++]);
   }
   RET(at::index(t, indices))
 })

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
+import { native, type Handle } from "../src/torch/binding.js";
 import * as torch from "../src/torch/index.js";
 import { assertClose } from "./helpers/assert.js";
 
@@ -106,6 +107,14 @@ describe("errors at the native boundary", () => {
     assert.throws(() => torch.zeros([-1]), /zeros: /);
     assert.throws(() => torch.zeros([2.5]), /not an integer/);
     assert.throws(() => torch.zeros([2], { dtype: "complex64" as torch.DType }), /unknown dtype/);
+  });
+  test("the addon refuses stale and forged tensor ids instead of touching freed memory", () => {
+    const x = torch.ones([2]);
+    const id = x.handle();
+    x.dispose();
+    assert.throws(() => native.neg(id), /neg: argument 0 is a tensor that was disposed/);
+    assert.throws(() => native.neg((12345n << 32n) as Handle), /neg: argument 0 is not a tensor/);
+    assert.equal(native.dispose(id), false, "disposing twice is harmless");
   });
   test("a disposed tensor names the op that used it", () => {
     const x = torch.ones([2]);

@@ -5,8 +5,11 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
-/** An opaque handle to one libtorch tensor, owned by a `Tensor` of the layer above. */
-export type Handle = { readonly __brand: "TensorHandle" };
+/**
+ * An id of one libtorch tensor in the addon's table (a BigInt: slot and generation), owned by a
+ * `Tensor` of the layer above.
+ */
+export type Handle = bigint & { readonly __brand: "TensorHandle" };
 /** An opaque handle to a libtorch random number generator. */
 export type GeneratorHandle = { readonly __brand: "GeneratorHandle" };
 
@@ -47,7 +50,7 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   dtype(t: H): number;
   device(t: H): string;
   isDisposed(t: H): boolean;
-  dispose(t: H): void;
+  dispose(t: H): boolean;
   item(t: H): number;
   isContiguous(t: H): boolean;
   sameData(a: H, b: H): boolean;
@@ -104,7 +107,7 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   tril(t: H, diagonal?: number): H;
   triu(t: H, diagonal?: number): H;
   pad(t: H, pads: Ints, mode: string, value?: number): H;
-  index(t: H, indices: Opt<H>[]): H;
+  index(t: H, indices: H[], skipped: number[]): H;
   // element-wise
   add(a: H, b: Num, alpha?: number): H;
   sub(a: H, b: Num, alpha?: number): H;

@@ -231,7 +231,9 @@ export class Tensor implements Owned {
   }
   /** Advanced indexing: one index tensor (or undefined for ':') per leading dimension. */
   index(...indices: (Tensor | undefined)[]): Tensor {
-    return new Tensor(native.index(this.handle("index"), indices.map((i) => i?.handle("index"))));
+    const given = indices.filter((i): i is Tensor => i !== undefined).map((i) => i.handle("index"));
+    const skipped = indices.flatMap((i, k) => (i === undefined ? [k] : []));
+    return new Tensor(native.index(this.handle("index"), given, skipped));
   }
   gather(dim: number, index: Tensor): Tensor {
     return new Tensor(native.gather(this.handle("gather"), dim, index.handle("gather")));
