@@ -17,6 +17,7 @@ import {
   serializeSafetensors,
   writeSafetensors,
 } from "../src/io/safetensors.js";
+import * as nn from "../src/nn/index.js";
 import * as torch from "../src/torch/index.js";
 import type { DType, Tensor } from "../src/torch/index.js";
 
@@ -551,5 +552,24 @@ test("our writer produces the reference writer's bytes exactly for the same tens
     const path = join(dir, "rewritten-reference.safetensors");
     writeSafetensors(path, reversed, metadata);
     assert.deepEqual(new Uint8Array(readFileSync(path)), reference);
+  });
+});
+
+test("a model's state dict goes through a file into a fresh model; a mis-shaped or missing key is named", () => {
+  const path = join(dir, "model.safetensors");
+  const make = (out: number) => new nn.Sequential(new nn.Conv2d(3, out, 3), new nn.BatchNorm2d(out));
+  torch.tidy(() => {
+    torch.manualSeed(1);
+    const saved = make(4);
+    writeSafetensors(path, saved.stateDict(), { arch: "conv-bn" });
+    torch.manualSeed(2);
+    const fresh = make(4);
+    const { tensors } = readSafetensors(path);
+    fresh.loadStateDict(tensors);
+    for (const [name, t] of saved.stateDict()) assert.deepEqual(rawBytes(fresh.stateDict().get(name)!), rawBytes(t), name);
+    assert.deepEqual([...tensors.keys()].sort(), [...saved.stateDict().keys()].sort());
+    assert.throws(() => make(5).loadStateDict(tensors), /0\.weight/);
+    tensors.delete("1.running_var");
+    assert.throws(() => make(4).loadStateDict(tensors), /1\.running_var/);
   });
 });
