@@ -165,7 +165,8 @@ function parseMetadata(value: unknown, file: string): Record<string, string> {
     if (typeof item !== "string") {
       throw new SafetensorsError(file, `'${METADATA_KEY}' value for '${key}' is ${describe(item)}; the format allows only string values`);
     }
-    metadata[key] = item;
+    // defineProperty, not assignment: a key named "__proto__" must stay an ordinary key.
+    Object.defineProperty(metadata, key, { value: item, enumerable: true, writable: true, configurable: true });
   }
   return metadata;
 }
