@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
+import * as nn from "../src/nn/index.js";
 import * as optim from "../src/optim/index.js";
 import { leastSquares } from "./helpers/nn-fixtures.js";
 
@@ -126,6 +127,17 @@ describe("optimizer state dicts", () => {
     assert.throws(() => new optim.SGD([p], { lr: 0.1, nesterov: true }), /Nesterov momentum needs momentum > 0/);
     assert.throws(() => new optim.SGD([p, p], { lr: 0.1 }), /appears twice/);
     assert.throws(() => new optim.SGD([], { lr: 0.1 }), /empty parameter list/);
+    assert.throws(() => new optim.Adam([{ params: [p], weight_decay: 0.1 } as never]), /unknown option 'weight_decay'/);
     p.dispose();
+  });
+});
+
+describe("optimizer over moved or disposed parameters", () => {
+  test("step() names the likely cause when a parameter was replaced by Module.to()", () => {
+    const model = new nn.Linear(2, 1);
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+    model.to("float64");
+    assert.throws(() => opt.step(), /parameter was disposed[^]*create the optimizer after moving the model/);
+    model.dispose();
   });
 });

@@ -51,7 +51,8 @@ export abstract class Module {
   protected registerParameter(name: string, tensor: Tensor, requiresGrad = true): Tensor {
     checkName("Parameter", name);
     this.#checkFree(name);
-    const leaf = tensor.isLeaf ? tensor : torch.noGrad(() => tensor.detach());
+    // A tensor computed with autograd (not a leaf) is cut from its graph first, as nn.Parameter does.
+    const leaf = tensor.isLeaf ? tensor : tensor.detach();
     if (leaf !== tensor) tensor.dispose();
     if (requiresGrad && torch.isFloating(leaf.dtype)) leaf.requiresGrad_(true);
     this.#parameters.set(name, torch.keep(leaf));

@@ -53,7 +53,11 @@ export abstract class Optimizer<H extends BaseHyper> {
     if (list.length === 0) throw new TypeError(`${this.constructor.name}: got an empty parameter list`);
     const groups = isTensorList(list) ? [{ params: list }] : (list as Array<Partial<H> & { params: Iterable<Tensor> }>);
     const seen = new Set<Tensor>();
+    const known = new Set([...Object.keys(defaults), "params", "initialLr"]);
     this.paramGroups = groups.map((group, g) => {
+      for (const key of Object.keys(group)) {
+        if (!known.has(key)) throw new TypeError(`${this.constructor.name}: group ${g} has an unknown option '${key}'; known: ${[...known].join(", ")}`);
+      }
       const merged = { ...defaults, ...group, params: Array.from(group.params) } as ParamGroup<H>;
       for (const p of merged.params) {
         if (!(p instanceof torch.Tensor)) throw new TypeError(`${this.constructor.name}: group ${g} holds something that is not a Tensor`);
@@ -85,6 +89,12 @@ export abstract class Optimizer<H extends BaseHyper> {
       torch.noGrad(() => {
         for (const group of this.paramGroups) {
           for (const p of group.params) {
+            if (p.isDisposed) {
+              throw new Error(
+                `${this.constructor.name}.step: a parameter was disposed (replaced by model.to(), or the model was disposed); ` +
+                  "create the optimizer after moving the model, over model.parameters()",
+              );
+            }
             const grad = p.grad;
             if (grad === undefined) continue;
             let state = this.state.get(p);
