@@ -22,9 +22,10 @@ import * as torch from "../src/torch/index.js";
 import type { DType, Tensor } from "../src/torch/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-safetensors-"));
-// The golden files are shared material, not part of the repository (4.6 MB); DIME_GOLDEN points
-// elsewhere. Where neither exists the golden tests are skipped with a message saying so.
-const GOLDEN = process.env.DIME_GOLDEN ?? "/work/shared/golden";
+// The golden files are shared material beside the repository (../shared/golden), not part of it
+// (4.6 MB); DIME_GOLDEN points elsewhere. Where neither exists the golden tests are skipped with a
+// message saying so.
+const GOLDEN = process.env.DIME_GOLDEN ?? fileURLToPath(new URL("../../shared/golden", import.meta.url));
 const NO_GOLDEN = existsSync(GOLDEN) ? false : `golden files not found at ${GOLDEN} (set DIME_GOLDEN)`;
 const utf8 = new TextEncoder();
 
