@@ -97,12 +97,16 @@ describe("optimizer state dicts", () => {
     assert.throws(() => sgd.loadStateDict(dict), /saved by Adam, this is SGD[^]*unexpected state tensor '0\.exp_avg'/);
 
     const other = new optim.Adam([p.b, p.w], { lr: 0.7 });
+    const same = new optim.Adam([p.w, p.b], { lr: 0.7 });
     assert.throws(() => other.loadStateDict(dict), (e: Error) => {
       assert.match(e.message, /state tensor '0\.exp_avg' has shape \[2, 3\], parameter 0 has \[2\]/);
       assert.match(e.message, /nothing was loaded/);
       return true;
     });
     assert.equal(other.paramGroups[0].lr, 0.7);
+    const badLr = { tensors: dict.tensors, meta: { ...dict.meta, paramGroups: dict.meta.paramGroups.map((g) => ({ ...g, lr: -1 })) } };
+    assert.throws(() => same.loadStateDict(badLr), /group 0: Adam: invalid learning rate -1/);
+    assert.equal(same.paramGroups[0].lr, 0.7);
     const single = new optim.Adam([p.w]);
     assert.throws(() => single.loadStateDict(dict), /group 0 has 2 parameters in the state dict, 1 here/);
     torch.dispose(dict.tensors);

@@ -97,16 +97,21 @@ export abstract class Optimizer<H extends BaseHyper> {
             }
             const grad = p.grad;
             if (grad === undefined) continue;
-            let state = this.state.get(p);
-            if (state === undefined) {
-              state = { tensors: {}, numbers: {} };
-              this.state.set(p, state);
-            }
-            this.update(p, grad, group, state);
+            this.update(p, grad, group, this.#stateOf(p));
           }
         }
       }),
     );
+  }
+
+  /** The parameter's state, created empty on first use (as PyTorch's lazy state). */
+  #stateOf(p: Tensor): ParamState {
+    let state = this.state.get(p);
+    if (state === undefined) {
+      state = { tensors: {}, numbers: {} };
+      this.state.set(p, state);
+    }
+    return state;
   }
 
   /** Frees the optimizer's state (moments, momentum buffers); the parameters are the model's. */
@@ -168,7 +173,7 @@ export abstract class Optimizer<H extends BaseHyper> {
       const index = Number(key.slice(0, dot));
       const stateName = key.slice(dot + 1);
       const p = params[index];
-      if (dot < 0 || !Number.isInteger(index) || p === undefined || !this.stateTensorNames.includes(stateName)) {
+      if (dot <= 0 || !Number.isInteger(index) || p === undefined || !this.stateTensorNames.includes(stateName)) {
         problems.push(`unexpected state tensor '${key}' (expected "<parameter index>.<${this.stateTensorNames.join("|")}>" with index < ${params.length})`);
       } else if (t.shape.join(",") !== p.shape.join(",")) {
         problems.push(`state tensor '${key}' has shape [${t.shape.join(", ")}], parameter ${index} has [${p.shape.join(", ")}]`);
@@ -176,6 +181,16 @@ export abstract class Optimizer<H extends BaseHyper> {
     }
     for (const index of Object.keys(meta.state)) {
       if (params[Number(index)] === undefined) problems.push(`state for parameter ${index}, but this optimizer has ${params.length} parameters`);
+    }
+    const hyper = meta.paramGroups.map(({ params: _indices, ...saved }, i) => ({ ...this.paramGroups[i], ...structuredClone(saved) }));
+    if (problems.length === 0) {
+      hyper.forEach((group, i) => {
+        try {
+          this.validate(group);
+        } catch (error) {
+          problems.push(`group ${i}: ${(error as Error).message}`);
+        }
+      });
     }
     if (problems.length > 0) {
       throw new Error(
@@ -185,26 +200,14 @@ export abstract class Optimizer<H extends BaseHyper> {
       );
     }
     this.dispose();
-    meta.paramGroups.forEach((saved, i) => {
-      const { params: _indices, ...hyper } = saved;
-      Object.assign(this.paramGroups[i], structuredClone(hyper));
-      this.validate(this.paramGroups[i]);
-    });
-    const entry = (p: Tensor): ParamState => {
-      let s = this.state.get(p);
-      if (s === undefined) {
-        s = { tensors: {}, numbers: {} };
-        this.state.set(p, s);
-      }
-      return s;
-    };
-    for (const [index, numbers] of Object.entries(meta.state)) entry(params[Number(index)]).numbers = { ...numbers };
+    hyper.forEach((group, i) => Object.assign(this.paramGroups[i], group));
+    for (const [index, numbers] of Object.entries(meta.state)) this.#stateOf(params[Number(index)]).numbers = { ...numbers };
     torch.noGrad(() => {
       for (const [key, t] of tensors) {
         const dot = key.indexOf(".");
         const p = params[Number(key.slice(0, dot))];
         const copy = torch.tidy(() => t.to(p.device).to(p.dtype).clone());
-        entry(p).tensors[key.slice(dot + 1)] = this.keepState(copy);
+        this.#stateOf(p).tensors[key.slice(dot + 1)] = this.keepState(copy);
       }
     });
   }
