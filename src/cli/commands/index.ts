@@ -2,5 +2,6 @@
 import type { Command } from "../command.js";
 import { bench } from "./bench.js";
 import { probeCommand } from "./probe.js";
+import { synthCommand } from "./synth.js";
 
-export const commands: Command[] = [bench, probeCommand];
+export const commands: Command[] = [bench, probeCommand, synthCommand];
