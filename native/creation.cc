@@ -105,5 +105,11 @@ DIME_OP(toDevice, { RET(a.tensor(0).to(a.device(1))) })
 DIME_OP(clone, { RET(a.tensor(0).clone()) })
 DIME_OP(contiguous, { RET(a.tensor(0).contiguous()) })
 DIME_OP(detach, { RET(a.tensor(0).detach()) })
+// setData_(t, src): t takes src's data, dtype and device, keeping its identity and autograd
+// flags (PyTorch's `param.data = ...`; Module.to() moves parameters with it).
+DIME_OP(setData_, {
+  a.tensor(0).set_data(a.tensor(1));
+  RET_UNDEF
+})
 
 }  // namespace dime

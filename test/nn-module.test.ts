@@ -122,7 +122,7 @@ describe("modes and lifetime", () => {
     const net = new nn.BatchNorm2d(3);
     const weight = net.weight!;
     net.to("float64");
-    assert.equal(weight.isDisposed, true);
+    assert.equal(net.weight, weight, "the parameter keeps its identity");
     assert.equal(net.weight!.dtype, "float64");
     assert.equal(net.weight!.requiresGrad, true);
     assert.equal(net.runningMean!.dtype, "float64");
@@ -224,4 +224,21 @@ describe("loadStateDict", () => {
     torch.dispose(sd);
     m.dispose();
   });
+});
+
+test("to() converts parameters in place: layers and an optimizer made before still see them", async () => {
+  const { Adam } = await import("../src/optim/index.js");
+  const layer = new nn.Linear(2, 1);
+  const weight = layer.weight;
+  const optimizer = new Adam(layer.parameters(), { lr: 0.1 });
+  layer.to("float64");
+  assert.equal(weight.dtype, "float64");
+  assert.equal(layer.weight, weight);
+  assert.equal(weight.requiresGrad, true);
+  const before = weight.toArray();
+  torch.tidy(() => {
+    layer.forward(torch.ones([1, 2], { dtype: "float64" })).sum().backward();
+    optimizer.step();
+  });
+  assert.notDeepEqual(weight.toArray(), before);
 });

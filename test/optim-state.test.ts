@@ -136,12 +136,11 @@ describe("optimizer state dicts", () => {
   });
 });
 
-describe("optimizer over moved or disposed parameters", () => {
-  test("step() names the likely cause when a parameter was replaced by Module.to()", () => {
+describe("optimizer over disposed parameters", () => {
+  test("step() names the likely cause when the model was disposed", () => {
     const model = new nn.Linear(2, 1);
     const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
-    model.to("float64");
-    assert.throws(() => opt.step(), /parameter was disposed[^]*create the optimizer after moving the model/);
     model.dispose();
+    assert.throws(() => opt.step(), /parameter was disposed \(the model was disposed\?\)/);
   });
 });

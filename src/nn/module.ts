@@ -241,20 +241,14 @@ export abstract class Module {
       if (isDevice ? t.device === target : !torch.isFloating(t.dtype) || t.dtype === target) return undefined;
       return torch.noGrad(() => t.to(target));
     };
-    for (const m of this.modules()) {
-      for (const [name, p] of m.#parameters) {
-        const moved = convert(p);
-        if (moved === undefined) continue;
-        if (p.requiresGrad) moved.requiresGrad_(true);
-        m.#parameters.set(name, torch.keep(moved));
-        p.dispose();
-      }
-      for (const [name, b] of m.#buffers) {
-        const moved = convert(b.tensor);
-        if (moved === undefined) continue;
-        m.#buffers.set(name, { tensor: torch.keep(moved), persistent: b.persistent });
-        b.tensor.dispose();
-      }
+    // In place (PyTorch's `param.data = ...`): every Tensor keeps its identity, so layers' fields
+    // and optimizers built before the move still hold the live parameters. Gradients are dropped.
+    for (const t of [...this.parameters(), ...this.buffers()]) {
+      const moved = convert(t);
+      if (moved === undefined) continue;
+      t.setGrad(undefined);
+      t.setData_(moved);
+      moved.dispose();
     }
     return this;
   }

@@ -91,7 +91,7 @@ export abstract class Optimizer<H extends BaseHyper> {
           for (const p of group.params) {
             if (p.isDisposed) {
               throw new Error(
-                `${this.constructor.name}.step: a parameter was disposed (replaced by model.to(), or the model was disposed); ` +
+                `${this.constructor.name}.step: a parameter was disposed (the model was disposed?); ` +
                   "create the optimizer after moving the model, over model.parameters()",
               );
             }

@@ -76,6 +76,7 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   clone(t: H): H;
   contiguous(t: H): H;
   detach(t: H): H;
+  setData_(t: H, src: H): void;
   // shape and indexing
   reshape(t: H, shape: Ints): H;
   view(t: H, shape: Ints): H;

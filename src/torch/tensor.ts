@@ -136,6 +136,16 @@ export class Tensor implements Owned {
     return new Tensor(native.detach(this.handle("detach")));
   }
 
+  /**
+   * Makes this tensor hold src's data (its dtype, device and shape too), keeping this Tensor's
+   * identity and requiresGrad, as PyTorch's `t.data = src`. Used to move parameters in place.
+   */
+  setData_(src: Tensor): this {
+    native.setData_(this.handle("setData_"), src.handle("setData_"));
+    this.#shape = undefined;
+    return this;
+  }
+
   // --- autograd
   get requiresGrad(): boolean {
     return native.requiresGrad(this.handle("requiresGrad"));
