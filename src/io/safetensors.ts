@@ -58,20 +58,6 @@ export interface SafetensorsInfo {
 
 type TensorMap = Map<string, Tensor> | Record<string, Tensor>;
 
-/** Typed arrays need an offset that is a multiple of their element size; libtorch wants the right type. */
-const VIEWS: Record<DType, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView> = {
-  float32: Float32Array,
-  float64: Float64Array,
-  float16: Uint16Array,
-  bfloat16: Uint16Array,
-  int64: BigInt64Array,
-  int32: Int32Array,
-  int16: Int16Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  bool: Uint8Array,
-};
-
 function requireLittleEndian(file: string): void {
   // Typed arrays use the machine's byte order; the format is little-endian.
   if (endianness() !== "LE") throw new SafetensorsError(file, "dime reads and writes safetensors only on little-endian machines");
@@ -84,7 +70,7 @@ function requireLittleEndian(file: string): void {
 function tensorFromBytes(bytes: Uint8Array, entry: TensorEntry, device: Device | undefined): Tensor {
   const size = bytesOfFormat(entry.formatDType);
   const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
-  const view = new VIEWS[entry.dtype](aligned.buffer, aligned.byteOffset, aligned.byteLength / size);
+  const view = torch.typedArrayView(entry.dtype, aligned.buffer, aligned.byteOffset, aligned.byteLength / size);
   if (entry.dtype !== "bool") return torch.fromArray(view, entry.shape, { dtype: entry.dtype, device });
   // DEVIATION from a raw byte copy: a BOOL byte other than 0/1 would be an invalid libtorch bool,
   // so bytes are read as uint8 and compared with 0 (any non-zero byte is true, as in numpy).

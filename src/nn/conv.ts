@@ -2,8 +2,7 @@
 // PyTorch does.
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
-import { Module } from "./module.js";
-import { defaultLayerInit_ } from "./init.js";
+import { WeightedLayer } from "./weighted.js";
 
 type Pair = number | readonly [number, number];
 
@@ -31,7 +30,7 @@ function checkGroups(layer: string, inChannels: number, outChannels: number, gro
 }
 
 /** 2-D convolution: (N, inChannels, H, W) -> (N, outChannels, H', W'). Parameters `weight` (out, in/groups, kh, kw) and `bias` (out). */
-export class Conv2d extends Module {
+export class Conv2d extends WeightedLayer {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
@@ -52,18 +51,7 @@ export class Conv2d extends Module {
     this.groups = options.groups ?? 1;
     this.paddingMode = options.paddingMode ?? "zeros";
     checkGroups("Conv2d", inChannels, outChannels, this.groups);
-    const weight = torch.empty([outChannels, inChannels / this.groups, ...this.kernelSize]);
-    const bias = options.bias === false ? undefined : torch.empty([outChannels]);
-    defaultLayerInit_(weight, bias);
-    this.registerParameter("weight", weight);
-    if (bias !== undefined) this.registerParameter("bias", bias);
-  }
-
-  get weight(): Tensor {
-    return this.parameter("weight");
-  }
-  get bias(): Tensor | undefined {
-    return this.hasParameter("bias") ? this.parameter("bias") : undefined;
+    this.initWeightAndBias([outChannels, inChannels / this.groups, ...this.kernelSize], outChannels, options.bias !== false);
   }
 
   forward(x: Tensor): Tensor {
@@ -93,7 +81,7 @@ export interface ConvTranspose2dOptions {
  * Transposed 2-D convolution: (N, inChannels, H, W) -> (N, outChannels, H', W'). Parameters
  * `weight` (in, out/groups, kh, kw), as PyTorch, and `bias` (out).
  */
-export class ConvTranspose2d extends Module {
+export class ConvTranspose2d extends WeightedLayer {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
@@ -114,19 +102,8 @@ export class ConvTranspose2d extends Module {
     this.dilation = pair(options.dilation ?? 1);
     this.groups = options.groups ?? 1;
     checkGroups("ConvTranspose2d", inChannels, outChannels, this.groups);
-    const weight = torch.empty([inChannels, outChannels / this.groups, ...this.kernelSize]);
-    const bias = options.bias === false ? undefined : torch.empty([outChannels]);
     // PyTorch computes fan_in from the weight's dim 1 here too (out/groups * kh * kw).
-    defaultLayerInit_(weight, bias);
-    this.registerParameter("weight", weight);
-    if (bias !== undefined) this.registerParameter("bias", bias);
-  }
-
-  get weight(): Tensor {
-    return this.parameter("weight");
-  }
-  get bias(): Tensor | undefined {
-    return this.hasParameter("bias") ? this.parameter("bias") : undefined;
+    this.initWeightAndBias([inChannels, outChannels / this.groups, ...this.kernelSize], outChannels, options.bias !== false);
   }
 
   forward(x: Tensor): Tensor {

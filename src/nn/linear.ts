@@ -1,11 +1,10 @@
 // The fully connected layer (torch.nn.Linear), initialised as PyTorch does.
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
-import { Module } from "./module.js";
-import { defaultLayerInit_ } from "./init.js";
+import { WeightedLayer } from "./weighted.js";
 
 /** y = x W^T + b: (..., inFeatures) -> (..., outFeatures). Parameters `weight` (out, in) and `bias` (out). */
-export class Linear extends Module {
+export class Linear extends WeightedLayer {
   readonly inFeatures: number;
   readonly outFeatures: number;
 
@@ -13,18 +12,7 @@ export class Linear extends Module {
     super();
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    const weight = torch.empty([outFeatures, inFeatures]);
-    const bias = options.bias === false ? undefined : torch.empty([outFeatures]);
-    defaultLayerInit_(weight, bias);
-    this.registerParameter("weight", weight);
-    if (bias !== undefined) this.registerParameter("bias", bias);
-  }
-
-  get weight(): Tensor {
-    return this.parameter("weight");
-  }
-  get bias(): Tensor | undefined {
-    return this.hasParameter("bias") ? this.parameter("bias") : undefined;
+    this.initWeightAndBias([outFeatures, inFeatures], outFeatures, options.bias !== false);
   }
 
   forward(x: Tensor): Tensor {

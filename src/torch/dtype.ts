@@ -41,7 +41,7 @@ const CODES: Record<DType, number> = {
 };
 const NAMES = new Map<number, DType>(Object.entries(CODES).map(([name, code]) => [code, name as DType]));
 
-const ARRAYS: Record<DType, { new (buffer: ArrayBuffer): AnyTypedArray; BYTES_PER_ELEMENT: number }> = {
+const ARRAYS: Record<DType, { new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): AnyTypedArray; BYTES_PER_ELEMENT: number }> = {
   float32: Float32Array,
   float64: Float64Array,
   float16: Uint16Array,
@@ -72,6 +72,14 @@ export function bytesPerElement(dtype: DType): number {
 
 export function typedArrayFor<D extends DType>(dtype: D, buffer: ArrayBuffer): TypedArrayOf[D] {
   return new ARRAYS[dtype](buffer) as TypedArrayOf[D];
+}
+
+/**
+ * A typed-array view of `length` elements of `dtype` at `byteOffset` in `buffer` (no copy; the
+ * offset must be a multiple of the element size).
+ */
+export function typedArrayView(dtype: DType, buffer: ArrayBufferLike, byteOffset: number, length: number): AnyTypedArray {
+  return new ARRAYS[dtype](buffer, byteOffset, length);
 }
 
 export function isFloating(dtype: DType): boolean {

@@ -1,7 +1,7 @@
 // The tensor layer: libtorch tensors, autograd and lifetime scopes for TypeScript.
 export { Tensor, type TensorOrScalar } from "./tensor.js";
 export type { DType, TypedArrayOf, AnyTypedArray } from "./dtype.js";
-export { bytesPerElement, isFloating } from "./dtype.js";
+export { bytesPerElement, isFloating, typedArrayView } from "./dtype.js";
 export { cuda, parseDevice, type Device } from "./device.js";
 export { UseAfterDisposeError } from "./errors.js";
 export { tidy, keep, dispose, memory, type MemoryInfo } from "./scope.js";
