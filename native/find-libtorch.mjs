@@ -8,6 +8,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const SYSTEM_LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"];
+const SYSTEM_INCLUDE_DIRS = ["/usr/include", "/usr/local/include"];
+const PYTHONS = ["python3", "/usr/bin/python3", "python"];
+
+export const NOT_FOUND =
+  "dime: libtorch not found. Set LIBTORCH to a libtorch folder, or install Python torch (pip install torch), " +
+  "or install the system package (sudo apt-get install libtorch-dev).";
 
 function layout(includeRoot, libDir, source) {
   const api = join(includeRoot, "torch/csrc/api/include");
@@ -34,19 +40,15 @@ function linkFlags(found) {
   return [`-L${found.lib}`, `-Wl,-rpath,${found.lib}`, ...cuda, ...libs].join(" ");
 }
 
-function fromEnv() {
-  const root = process.env.LIBTORCH;
+function fromEnv(root) {
   if (!root) return null;
   const found = layout(join(root, "include"), join(root, "lib"), `LIBTORCH=${root}`);
-  if (!found) {
-    console.error(`dime: LIBTORCH=${root} is not a libtorch folder (expected ${root}/include/ATen/ATen.h and ${root}/lib/libtorch.so)`);
-    process.exit(1);
-  }
+  if (!found) throw new Error(`dime: LIBTORCH=${root} is not a libtorch folder (expected ${root}/include/ATen/ATen.h and ${root}/lib/libtorch.so)`);
   return found;
 }
 
-function fromPython() {
-  for (const python of ["python3", "/usr/bin/python3", "python"]) {
+function fromPython(pythons) {
+  for (const python of pythons) {
     let dir;
     try {
       dir = execFileSync(python, ["-c", "import os, torch; print(os.path.dirname(torch.__file__))"], {
@@ -62,9 +64,9 @@ function fromPython() {
   return null;
 }
 
-function fromSystem() {
-  for (const libDir of SYSTEM_LIB_DIRS) {
-    for (const inc of ["/usr/include", "/usr/local/include"]) {
+function fromSystem(libDirs, includeDirs) {
+  for (const libDir of libDirs) {
+    for (const inc of includeDirs) {
       const found = layout(inc, libDir, "system");
       if (found) return found;
     }
@@ -72,17 +74,30 @@ function fromSystem() {
   return null;
 }
 
-export function findLibtorch() {
-  return fromEnv() ?? fromPython() ?? fromSystem();
+/**
+ * The libtorch to build against, or null. The search places can be replaced (tests do) through
+ * `where`: {libtorch, pythons, systemLibDirs, systemIncludeDirs}. Throws when LIBTORCH is set but
+ * is not a libtorch folder.
+ */
+export function findLibtorch(where = {}) {
+  const root = "libtorch" in where ? where.libtorch : process.env.LIBTORCH;
+  return (
+    fromEnv(root) ??
+    fromPython(where.pythons ?? PYTHONS) ??
+    fromSystem(where.systemLibDirs ?? SYSTEM_LIB_DIRS, where.systemIncludeDirs ?? SYSTEM_INCLUDE_DIRS)
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const found = findLibtorch();
+  let found;
+  try {
+    found = findLibtorch();
+  } catch (error) {
+    console.error(error.message);
+    process.exit(1);
+  }
   if (!found) {
-    console.error(
-      "dime: libtorch not found. Set LIBTORCH to a libtorch folder, or install Python torch (pip install torch), " +
-        "or install the system package (sudo apt-get install libtorch-dev).",
-    );
+    console.error(NOT_FOUND);
     process.exit(1);
   }
   const what = process.argv[2];
