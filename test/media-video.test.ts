@@ -41,7 +41,7 @@ test("fit resizes frames while decoding", async () => {
   assert.deepEqual([frames.length, frames[0].width, frames[0].height], [2, 32, 32]);
 });
 
-test("gif round trip: same frame count, fps and size, PSNR >= 25 dB (palette loss)", async () => {
+test("gif round trip: same frame count, fps and size, PSNR >= 30 dB (palette loss; measured 35.3 dB)", async () => {
   const path = join(dir, "clip.gif");
   const written = await writeClip(path, 40, 30, 8, 25);
   const info = await probeMedia(path);
@@ -50,7 +50,7 @@ test("gif round trip: same frame count, fps and size, PSNR >= 25 dB (palette los
   assert.equal(read.length, 8);
   for (let t = 0; t < 8; t++) {
     const db = psnr(written[t], read[t]);
-    assert.ok(db >= 25, `frame ${t}: PSNR ${db.toFixed(2)} dB < 25`);
+    assert.ok(db >= 30, `frame ${t}: PSNR ${db.toFixed(2)} dB < 30`);
   }
 });
 
