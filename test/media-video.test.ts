@@ -111,3 +111,23 @@ test("reading a long video keeps memory flat (frames are streamed)", async () =>
   assert.ok(existsSync(long));
   mkdirSync(join(dir, "unused"), { recursive: true });
 });
+
+test("a video with rotation metadata (phone portrait) comes out upright", async () => {
+  const plain = join(dir, "landscape.mp4");
+  execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x32:rate=10", "-t", "0.5", "-pix_fmt", "yuv420p", plain]);
+  const rotated = join(dir, "portrait.mp4");
+  execFileSync("ffmpeg", ["-v", "error", "-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated]);
+  const info = await probeMedia(rotated);
+  assert.deepEqual([info.width, info.height, info.frameCount], [32, 64, 5]);
+  const frames = await readAllFrames(rotated, { info });
+  assert.deepEqual([frames.length, frames[0].width, frames[0].height], [5, 32, 64]);
+  // The upright frame is the landscape frame turned a quarter: compare one corner region's mean.
+  const land = (await readAllFrames(plain))[0];
+  const mean = (img: typeof land, x0: number, y0: number, w: number, h: number) => {
+    let s = 0;
+    for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) s += img.data[y * img.width + x];
+    return s / (w * h);
+  };
+  // rotate=90 is a counter-clockwise quarter turn for display: the landscape's top-right corner becomes the top-left.
+  assert.ok(Math.abs(mean(frames[0], 0, 0, 8, 8) - mean(land, 56, 0, 8, 8)) < 0.1, "rotated content matches a quarter turn");
+});

@@ -78,6 +78,14 @@ interface ProbeStream {
   nb_frames?: string;
   nb_read_packets?: string;
   duration?: string;
+  side_data_list?: Array<{ rotation?: number }>;
+  tags?: { rotate?: string };
+}
+
+/** Quarter turns a player applies to this stream (phone videos store portrait as rotated landscape). */
+function quarterTurns(stream: ProbeStream): number {
+  const rotation = stream.side_data_list?.find((d) => typeof d.rotation === "number")?.rotation ?? Number(stream.tags?.rotate ?? 0);
+  return Math.round(rotation / 90) & 3;
 }
 
 async function probeVideo(path: string): Promise<MediaInfo> {
@@ -108,8 +116,9 @@ async function probeVideo(path: string): Promise<MediaInfo> {
     kind: "video",
     format: parsed.format?.format_name ?? "unknown",
     codec: video.codec_name ?? "unknown",
-    width: video.width,
-    height: video.height,
+    // ffmpeg turns rotated frames upright while decoding, so report the upright size.
+    width: quarterTurns(video) % 2 ? video.height : video.width,
+    height: quarterTurns(video) % 2 ? video.width : video.height,
     fps: fps > 0 ? fps : NaN,
     fpsFraction,
     frameCount,
