@@ -131,3 +131,15 @@ test("a video with rotation metadata (phone portrait) comes out upright", async 
   // rotate=90 is a counter-clockwise quarter turn for display: the landscape's top-right corner becomes the top-left.
   assert.ok(Math.abs(mean(frames[0], 0, 0, 8, 8) - mean(land, 56, 0, 8, 8)) < 0.1, "rotated content matches a quarter turn");
 });
+
+test("writer errors name the output; abort leaves nothing behind", async () => {
+  const { VideoWriter } = await import("../src/media/video-write.js");
+  const { MediaError } = await import("../src/media/errors.js");
+  assert.throws(() => new VideoWriter(join(dir, "no-such-folder", "out.mp4"), { fps: 25, width: 8, height: 8 }), (e: unknown) => e instanceof MediaError && e.reason === "write" && /does not exist/.test(e.message));
+  assert.throws(() => new VideoWriter(join(dir, "out.avi"), { fps: 25, width: 8, height: 8 }), (e: unknown) => e instanceof MediaError && e.reason === "unsupported");
+  const writer = new VideoWriter(join(dir, "aborted.mp4"), { fps: 25, width: 16, height: 16 });
+  await writer.writeRgb24(new Uint8Array(16 * 16 * 3));
+  writer.abort();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes("aborted")), []);
+});

@@ -27,7 +27,8 @@ export class FrameStore {
         files = listFrames(video.path);
         this.folders.set(video.path, files);
       }
-      return Promise.all(indices.map((i) => readImage(files![i], { fit: video.width === this.size && video.height === this.size ? undefined : fit })));
+      // Always fit: frames of one folder are not guaranteed to share the first frame's size.
+      return Promise.all(indices.map((i) => readImage(files![i], { fit })));
     }
     const all = await this.decode(video);
     return indices.map((i) => rgb24ToImage(all[i], this.size, this.size));

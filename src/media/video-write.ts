@@ -3,7 +3,7 @@
 // to a temporary name and is renamed on `close()`. `write` waits while ffmpeg is behind, so memory
 // stays flat however long the video is.
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { extname, join } from "node:path";
+import { dirname, extname, join } from "node:path";
 
 import { commitTemp, discardTemp, tempPathFor } from "./atomic.js";
 import { MediaError } from "./errors.js";
@@ -42,6 +42,8 @@ export class VideoWriter {
     const { width, height } = options;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`video size must be positive integers, got ${width}x${height}`);
     this.format = videoFormatFor(path);
+    const folder = dirname(path.replace(/\/+$/, ""));
+    if (!existsSync(folder)) throw new MediaError(path, "write", `folder ${folder} does not exist: create it first`);
     this.temp = tempPathFor(path.replace(/\/+$/, ""));
     if (this.format === "frames") {
       mkdirSync(this.temp, { recursive: true });
