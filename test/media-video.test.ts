@@ -143,3 +143,18 @@ test("writer errors name the output; abort leaves nothing behind", async () => {
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes("aborted")), []);
 });
+
+test("transparent GIF animation frames are composited on the chosen background", async () => {
+  const sharp = (await import("sharp")).default;
+  // Two 8x8 frames: left half opaque (red, then blue), right half transparent.
+  const raw = new Uint8Array(8 * 16 * 4);
+  for (let i = 0; i < 8 * 16; i++) if (i % 8 < 4) raw.set(i < 64 ? [255, 0, 0, 255] : [0, 0, 255, 255], i * 4);
+  const path = join(dir, "transparent.gif");
+  await sharp(raw, { raw: { width: 8, height: 16, channels: 4, pageHeight: 8 } } as never).gif({ delay: [40, 40], loop: 0 }).toFile(path);
+  const info = await probeMedia(path);
+  assert.deepEqual([info.kind, info.frameCount, info.width, info.height], ["video", 2, 8, 8]);
+  const frames = await readAllFrames(path, { info, background: [0, 1, 0] });
+  const at = (x: number, y: number) => [0, 1, 2].map((c) => frames[1].data[c * 64 + y * 8 + x]);
+  assert.deepEqual(at(1, 3).map(Math.round), [0, 0, 1]);
+  assert.deepEqual(at(6, 3).map(Math.round), [0, 1, 0]);
+});

@@ -41,3 +41,17 @@ function toByte(v: number): number {
   // NaN becomes 0 (the comparison fails), out-of-range values clamp.
   return v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
 }
+
+/** Interleaved 8-bit RGBA (HWC) composited onto `background` -> planar float RGB in [0, 1]. */
+export function rgba32ToImage(pixels: Uint8Array, width: number, height: number, background: Rgb): RgbImage {
+  const plane = width * height;
+  if (pixels.length < plane * 4) throw new RangeError(`rgba buffer holds ${pixels.length} bytes, need ${plane * 4}`);
+  const data = new Float32Array(plane * 3);
+  for (let i = 0, j = 0; i < plane; i++, j += 4) {
+    const a = pixels[j + 3] / 255;
+    data[i] = (pixels[j] / 255) * a + background[0] * (1 - a);
+    data[plane + i] = (pixels[j + 1] / 255) * a + background[1] * (1 - a);
+    data[2 * plane + i] = (pixels[j + 2] / 255) * a + background[2] * (1 - a);
+  }
+  return { data, width, height };
+}

@@ -18,6 +18,8 @@ export interface MediaInfo {
   frameCount: number;
   /** Seconds; 0 for images. */
   duration: number;
+  /** The decoder's pixel format for videos (e.g. "yuv420p", "bgra"); tells whether frames carry alpha. */
+  pixelFormat?: string;
   /** The first audio stream's codec, or undefined when there is no audio. */
   audio?: string;
 }

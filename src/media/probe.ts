@@ -71,6 +71,7 @@ async function probeFolder(path: string): Promise<MediaInfo> {
 interface ProbeStream {
   codec_type?: string;
   codec_name?: string;
+  pix_fmt?: string;
   width?: number;
   height?: number;
   avg_frame_rate?: string;
@@ -123,6 +124,7 @@ async function probeVideo(path: string): Promise<MediaInfo> {
     fpsFraction,
     frameCount,
     duration,
+    ...(video.pix_fmt ? { pixelFormat: video.pix_fmt } : {}),
     ...(audio ? { audio } : {}),
   };
 }

@@ -6,7 +6,7 @@ import type { FitOptions } from "./fit.js";
 import { listFrames } from "./frame-folder.js";
 import { resolveRange, type FrameRange } from "./frame-range.js";
 import { readImage, type ReadImageOptions } from "./image-read.js";
-import { rgb24ToImage, type RgbImage } from "./image.js";
+import { rgb24ToImage, rgba32ToImage, type Rgb, type RgbImage } from "./image.js";
 import type { MediaInfo } from "./info.js";
 import { probeMedia } from "./probe.js";
 import { ffmpegPath, startTool, toolReason } from "./tools.js";
@@ -16,7 +16,7 @@ import { SWS_FLAGS } from "./video-formats.js";
 export interface ReadFramesOptions extends FrameRange {
   /** Resize every frame (anti-aliased) to this size; default: the video's own size. */
   fit?: FitOptions;
-  /** Background for transparent frames of image folders / GIFs; RGB in [0, 1], default white. */
+  /** Background for transparent frames (image folders, GIF and other video with an alpha channel); RGB in [0, 1], default white. */
   background?: ReadImageOptions["background"];
   /** The probe result, when the caller already has it (saves one ffprobe run). */
   info?: MediaInfo;
@@ -37,7 +37,7 @@ export async function* readFrames(path: string, options: ReadFramesOptions = {})
   const info = options.info ?? (await probeMedia(path));
   const range = resolveRange(options, info.frameCount);
   if (info.kind === "video") {
-    yield* decodeVideo(path, info, range, options.fit);
+    yield* decodeVideo(path, info, range, options.fit, options.background ?? [1, 1, 1]);
     return;
   }
   const files = info.kind === "frames" ? listFrames(path) : [path];
@@ -53,14 +53,19 @@ export async function readAllFrames(path: string, options: ReadFramesOptions = {
   return frames;
 }
 
-async function* decodeVideo(path: string, info: MediaInfo, range: ReturnType<typeof resolveRange>, fit: FitOptions | undefined): AsyncGenerator<VideoFrame> {
+/** Pixel formats with an alpha channel (or palette transparency): such frames are composited in JS. */
+const ALPHA_FORMATS = /^(yuva|rgba|bgra|argb|abgr|ya|gbrap|pal8)/;
+
+async function* decodeVideo(path: string, info: MediaInfo, range: ReturnType<typeof resolveRange>, fit: FitOptions | undefined, background: Rgb): AsyncGenerator<VideoFrame> {
   const { filters, width, height } = scaleFilters(info.width, info.height, fit);
+  const alpha = ALPHA_FORMATS.test(info.pixelFormat ?? "");
+  const pixelFormat = alpha ? "rgba" : "rgb24";
   const select = range.start === 0 && range.stride === 1 ? [] : [`select='gte(n\\,${range.start})*not(mod(n-${range.start}\\,${range.stride}))'`];
-  const graph = [...select, ...filters, "format=rgb24"].join(",");
-  const args = ["-v", "error", "-nostdin", "-sws_flags", SWS_FLAGS, "-i", path, "-map", "0:v:0", "-vf", graph, "-fps_mode", "passthrough", "-frames:v", String(range.count), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"];
+  const graph = [...select, ...filters, `format=${pixelFormat}`].join(",");
+  const args = ["-v", "error", "-nostdin", "-sws_flags", SWS_FLAGS, "-i", path, "-map", "0:v:0", "-vf", graph, "-fps_mode", "passthrough", "-frames:v", String(range.count), "-f", "rawvideo", "-pix_fmt", pixelFormat, "pipe:1"];
   const proc = startTool(ffmpegPath(), args, path);
   proc.done.catch(() => undefined); // awaited below; this only silences an early-return rejection
-  const frameBytes = width * height * 3;
+  const frameBytes = width * height * (alpha ? 4 : 3);
   let frame = new Uint8Array(frameBytes);
   let filled = 0;
   let produced = 0;
@@ -73,7 +78,8 @@ async function* decodeVideo(path: string, info: MediaInfo, range: ReturnType<typ
         filled += take;
         offset += take;
         if (filled === frameBytes) {
-          yield { index: range.start + produced * range.stride, image: rgb24ToImage(frame, width, height) };
+          const image = alpha ? rgba32ToImage(frame, width, height, background) : rgb24ToImage(frame, width, height);
+          yield { index: range.start + produced * range.stride, image };
           produced += 1;
           frame = new Uint8Array(frameBytes);
           filled = 0;
