@@ -130,3 +130,33 @@ test("clear errors: missing split, too few frames for an item", async () => {
     await loader.close();
   }
 });
+
+test("a damaged frame fails the epoch with a MediaError naming it (also across worker threads)", async () => {
+  const { cpSync, readFileSync, writeFileSync } = await import("node:fs");
+  const root = join(dir, "damaged");
+  cpSync(pngRoot, root, { recursive: true });
+  const frames = join(root, "train", "id0000#00");
+  // Frame 0 stays good (opening the dataset probes it); the others are cut short.
+  for (let i = 1; i < 8; i++) {
+    const file = join(frames, `${String(i).padStart(6, "0")}.png`);
+    writeFileSync(file, readFileSync(file).subarray(0, 40));
+  }
+  for (const workers of [0, 1]) {
+    const loader = await DataLoader.open(root, { size: 32, numRefs: 1, batchSize: 6, workers });
+    try {
+      await assert.rejects(async () => {
+        for await (const _ of loader.epoch(0)) void _;
+      }, (e: unknown) => e instanceof MediaError && e.reason === "corrupt" && e.message.startsWith(frames));
+    } finally {
+      await loader.close();
+    }
+  }
+});
+
+test("after close, loading fails at once instead of waiting", async () => {
+  const loader = await DataLoader.open(pngRoot, { size: 32, numRefs: 1, batchSize: 2, workers: 1 });
+  await loader.close();
+  await assert.rejects(async () => {
+    for await (const _ of loader.epoch(0)) void _;
+  }, /closed/);
+});

@@ -31,6 +31,7 @@ export class DataLoader {
   private pending = new Map<number, { resolve: (s: Sample) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private local?: FrameStore;
+  private broken?: Error;
 
   private constructor(
     readonly entries: VideoEntry[],
@@ -112,9 +113,10 @@ export class DataLoader {
         if (reply.sample) waiter.resolve(reply.sample);
         else waiter.reject(rebuildError(reply.error));
       });
-      worker.on("error", (error) => {
-        for (const waiter of this.pending.values()) waiter.reject(error);
-        this.pending.clear();
+      // A dead worker fails everything waiting and every later request, so nothing hangs.
+      worker.on("error", (error) => this.fail(new Error(`a data loader worker crashed: ${error.message}`)));
+      worker.on("exit", (code) => {
+        if (this.workers.includes(worker)) this.fail(new Error(`a data loader worker exited (code ${code}) while the loader was open`));
       });
       worker.unref(); // idle workers do not keep the process alive; `load` refs them while busy
       worker.postMessage({ type: "init", entries: this.entries, size: this.options.size, cacheBytes: this.config.cacheBytes } satisfies WorkerRequest);
@@ -122,8 +124,16 @@ export class DataLoader {
     }
   }
 
+  private fail(error: Error): void {
+    this.broken ??= error;
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+
   private load(plan: ItemPlan): Promise<Sample> {
     if (this.local) return loadSample(this.entries[plan.video], plan, this.local, this.options.size);
+    if (this.broken) return Promise.reject(this.broken);
+    if (this.workers.length === 0) return Promise.reject(new Error("the data loader is closed"));
     const id = this.nextId++;
     // Round-robin by video keeps one video's decoded cache on one worker.
     const worker = this.workers[plan.video % this.workers.length];
