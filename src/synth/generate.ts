@@ -34,6 +34,8 @@ export interface GenerateOptions {
   samples?: 1 | 5;
   /** Write a contact sheet (PNG) here. */
   preview?: string;
+  /** Called after each video is written. */
+  onProgress?: (videosDone: number, videos: number) => void;
 }
 
 export interface GenerateReport {
@@ -98,6 +100,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       if (row.length > 0 && sheet.length < SHEET_ROWS) sheet.push(row);
       report[split === "test" ? "test" : "train"].push(name);
       report.frames += frames;
+      options.onProgress?.(v + 1, videos);
     }
     writeFileSync(join(temp, "synth.json"), `${JSON.stringify({ kind: options.kind, videos, frames, size, seed, fps, format, perIdentity, testFraction: options.testFraction ?? 0.2, samples: options.samples ?? 5, train: report.train, test: report.test }, null, 2)}\n`);
     if (existsSync(out)) discardTemp(out); // an empty folder the user made

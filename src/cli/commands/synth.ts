@@ -72,6 +72,8 @@ export const synthCommand: Command = {
       fps,
       samples,
       preview,
+      // Progress on a terminal only, so logs and pipes stay clean.
+      onProgress: process.stderr.isTTY ? (done, total) => process.stderr.write(`\r  ${done}/${total} videos${done === total ? "\n" : ""}`) : undefined,
     });
     const rate = report.frames / report.seconds;
     console.log(`${out}: ${report.train.length} train + ${report.test.length} test videos of ${kind}, ${report.frames} frames in ${report.seconds.toFixed(1)} s (${rate.toFixed(0)} frames/s)${preview ? `; contact sheet ${preview}` : ""}`);
