@@ -11,6 +11,7 @@ import { folderFps, IMAGE_EXTENSIONS, listFrames } from "./frame-folder.js";
 import { statReadable } from "./fs-checks.js";
 import { sharpError } from "./image-read.js";
 import type { MediaInfo } from "./info.js";
+import { fractionOf, rateValue } from "./rate.js";
 import { ffprobePath, runTool, toolReason } from "./tools.js";
 
 /** Probes an image, a video file or a frame folder. Throws `MediaError` naming `path` when dime could not read it. */
@@ -131,17 +132,4 @@ async function probeVideo(path: string): Promise<MediaInfo> {
 
 function usableRate(rate: string | undefined): string | undefined {
   return rate && rateValue(rate) > 0 ? rate : undefined;
-}
-
-/** "30000/1001" -> 29.97; "0/0" -> 0. */
-export function rateValue(rate: string): number {
-  const [num, den] = rate.split("/").map(Number);
-  const value = den === undefined ? num : num / den;
-  return Number.isFinite(value) ? value : 0;
-}
-
-/** A number of frames per second as a fraction string ffmpeg accepts. */
-export function fractionOf(fps: number): string {
-  if (Number.isInteger(fps)) return `${fps}/1`;
-  return `${Math.round(fps * 1000)}/1000`;
 }

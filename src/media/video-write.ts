@@ -7,9 +7,11 @@ import { dirname, extname, join } from "node:path";
 
 import { commitTemp, discardTemp, tempPathFor } from "./atomic.js";
 import { MediaError } from "./errors.js";
+import { statReadable } from "./fs-checks.js";
 import { evenSize, padToEven } from "./even-size.js";
 import { encodeRgb24, writeEncoded } from "./image-write.js";
 import { imageToRgb24, type RgbImage } from "./image.js";
+import { rateValue } from "./rate.js";
 import { ffmpegPath, startTool, toolReason, type ToolProcess } from "./tools.js";
 import { encoderArgs, SWS_FLAGS, videoFormatFor, type VideoFormat } from "./video-formats.js";
 
@@ -41,7 +43,10 @@ export class VideoWriter {
   ) {
     const { width, height } = options;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`video size must be positive integers, got ${width}x${height}`);
+    const fps = String(options.fps);
+    if (!/^\d+(\.\d+)?(\/\d+)?$/.test(fps) || rateValue(fps) <= 0) throw new RangeError(`fps must be a positive number or a fraction like 30000/1001, got '${fps}'`);
     this.format = videoFormatFor(path);
+    if (options.audioFrom) statReadable(options.audioFrom);
     const folder = dirname(path.replace(/\/+$/, ""));
     if (!existsSync(folder)) throw new MediaError(path, "write", `folder ${folder} does not exist: create it first`);
     this.temp = tempPathFor(path.replace(/\/+$/, ""));
@@ -71,6 +76,8 @@ export class VideoWriter {
   /** Appends one frame of interleaved 8-bit RGB (HWC), width x height. */
   async writeRgb24(pixels: Uint8Array): Promise<void> {
     if (this.finished) throw new Error(`${this.path}: write after close`);
+    const expected = this.options.width * this.options.height * 3;
+    if (pixels.length !== expected) throw new RangeError(`frame holds ${pixels.length} bytes, a ${this.options.width}x${this.options.height} rgb24 frame holds ${expected}`);
     const index = this.frames++;
     if (this.format === "frames") {
       const bytes = await encodeRgb24(pixels, this.options.width, this.options.height, "png");
@@ -80,8 +87,9 @@ export class VideoWriter {
     const stdin = this.tool!.child.stdin!;
     const data = this.padded ? padToEven(pixels, this.options.width, this.options.height, this.padded) : pixels;
     if (this.pipeError) throw await this.failure();
-    // Copy when padding reuses its buffer: the pipe may still hold the previous frame.
-    const ok = stdin.write(this.padded ? Buffer.from(data) : data);
+    // Always copy: the pipe holds on to a chunk until ffmpeg reads it, and callers (and the
+    // padding buffer) reuse theirs.
+    const ok = stdin.write(Buffer.from(data));
     if (!ok) await new Promise<void>((resolve) => {
       const go = () => { stdin.off("drain", go); stdin.off("close", go); resolve(); };
       stdin.on("drain", go);
