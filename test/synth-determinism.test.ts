@@ -48,6 +48,12 @@ for (const kind of ["faces", "bodies", "shapes"]) {
   });
 }
 
+test("a synthetic video folder probes as a frame folder with the fps from its meta.json", async () => {
+  const { probeMedia } = await import("../src/media/probe.js");
+  const info = await probeMedia(join(dir, "faces-a", "train", "id0000#01"));
+  assert.deepEqual([info.kind, info.width, info.height, info.frameCount, info.fps], ["frames", 32, 32, 4, 25]);
+});
+
 test("meta.json holds per-frame landmarks in [-1, 1], visibility, identity and pose", () => {
   const meta = JSON.parse(readFileSync(join(dir, "faces-a", "train", "id0000#01", "meta.json"), "utf8"));
   assert.equal(meta.identity, 0);
