@@ -97,5 +97,6 @@ export function sharpError(name: string, error: unknown): MediaError {
   if (/unsupported image format|not a known file format|bad seek|source_load/i.test(message)) {
     return new MediaError(name, "unsupported", "is not an image dime can read (PNG, JPEG, WebP, TIFF, GIF, BMP)");
   }
+  if (/pixel limit/i.test(message)) return new MediaError(name, "unsupported", "is larger than 268 megapixels, the most dime decodes: downscale it first");
   return new MediaError(name, "corrupt", `cannot decode image (${message}): the file may be truncated or damaged`);
 }
