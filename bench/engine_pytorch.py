@@ -22,10 +22,10 @@ def timed(fn, runs, warmup=None):
         start = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(samples)
+    return statistics.median(samples), min(samples)
 
 
-def main(runs=20, calls=100_000):
+def main(runs=40, calls=100_000):
     rows = []
     for threads in (1, 2):
         torch.set_num_threads(threads)
@@ -35,7 +35,7 @@ def main(runs=20, calls=100_000):
             for _ in range(calls):
                 one.add(one)
 
-        overhead_us = timed(adds, 3, 1) * 1e3 / calls
+        overhead_us = timed(adds, 3, 1)[0] * 1e3 / calls
         g = torch.Generator().manual_seed(0)
         x = torch.randn(1, 64, 64, 64, generator=g)
         w = (torch.randn(64, 64, 3, 3, generator=g) * 0.05).requires_grad_()
@@ -50,10 +50,11 @@ def main(runs=20, calls=100_000):
             torch.nn.functional.conv2d(xg, w, b, padding=1).sum().backward()
             xg.grad = w.grad = b.grad = None
 
-        f = timed(fwd, runs)
-        fb = timed(fwd_bwd, runs)
+        f, f_best = timed(fwd, runs)
+        fb, fb_best = timed(fwd_bwd, runs)
         rows.append(dict(threads=threads, opOverheadUs=overhead_us, convForwardMs=f, convForwardGflops=FWD_FLOP / (f * 1e6),
-                         convForwardBackwardMs=fb, convForwardBackwardGflops=FWD_BWD_FLOP / (fb * 1e6)))
+                         convForwardBackwardMs=fb, convForwardBackwardGflops=FWD_BWD_FLOP / (fb * 1e6),
+                         convForwardBestMs=f_best, convForwardBackwardBestMs=fb_best))
     print(json.dumps(dict(libtorch=torch.__version__, runner="eager PyTorch", rows=rows), indent=2))
 
 
