@@ -7,35 +7,22 @@ import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
 import * as nn from "../src/nn/index.js";
 import * as optim from "../src/optim/index.js";
-import { leastSquares } from "./helpers/nn-fixtures.js";
+import { leastSquares, trainSteps } from "./helpers/nn-fixtures.js";
 
 type Make = (params: Tensor[]) => optim.Optimizer<optim.BaseHyper>;
 
-function steps(problem: ReturnType<typeof leastSquares>, opt: optim.Optimizer<optim.BaseHyper>, n: number): number[] {
-  const losses: number[] = [];
-  for (let i = 0; i < n; i++) {
-    torch.tidy(() => {
-      opt.zeroGrad();
-      const loss = problem.loss();
-      loss.backward();
-      opt.step();
-      losses.push(loss.item());
-    });
-  }
-  return losses;
-}
 
 /** Runs 3 steps, checkpoints (tensors cloned, meta through JSON), resumes in a new optimizer for 3 more. */
 function resumed(make: Make, makeOther: Make): { straight: number[]; resumed: number[]; params: [number[], number[]] } {
   const a = leastSquares();
   const optA = make([a.w, a.b]);
-  const straight = steps(a, optA, 6);
+  const straight = trainSteps(a, optA, 6);
   const params: [number[], number[]] = [a.w.flatten().toArray(), a.b.toArray()];
   a.dispose();
 
   const b = leastSquares();
   const optB = make([b.w, b.b]);
-  const first = steps(b, optB, 3);
+  const first = trainSteps(b, optB, 3);
   const dict = optB.stateDict();
   const checkpoint = { tensors: new Map([...dict.tensors].map(([k, t]) => [k, t.clone()])), meta: JSON.parse(JSON.stringify(dict.meta)) };
   torch.dispose(dict.tensors);
@@ -49,7 +36,7 @@ function resumed(make: Make, makeOther: Make): { straight: number[]; resumed: nu
   const optC = makeOther([c.w, c.b]);
   optC.loadStateDict(checkpoint);
   torch.dispose(checkpoint.tensors);
-  const rest = steps(c, optC, 3);
+  const rest = trainSteps(c, optC, 3);
   const result = { straight, resumed: [...first, ...rest], params };
   assert.deepEqual([c.w.flatten().toArray(), c.b.toArray()], params, "parameters after resuming");
   c.dispose();
@@ -60,7 +47,7 @@ describe("optimizer state dicts", () => {
   test("Adam: state names, counters and hyper-parameters", () => {
     const p = leastSquares();
     const opt = new optim.Adam([{ params: [p.w] }, { params: [p.b], lr: 0.5 }], { lr: 0.1, betas: [0.5, 0.999] });
-    steps(p, opt, 2);
+    trainSteps(p, opt, 2);
     const { tensors, meta } = opt.stateDict();
     assert.deepEqual([...tensors.keys()], ["0.exp_avg", "0.exp_avg_sq", "1.exp_avg", "1.exp_avg_sq"]);
     assert.deepEqual(meta, {
@@ -91,7 +78,7 @@ describe("optimizer state dicts", () => {
   test("loading the wrong optimizer's or a mis-shaped state throws one clear error and changes nothing", () => {
     const p = leastSquares();
     const adam = new optim.Adam([p.w, p.b], { lr: 0.1 });
-    steps(p, adam, 1);
+    trainSteps(p, adam, 1);
     const dict = adam.stateDict();
     const sgd = new optim.SGD([p.w, p.b], { lr: 0.1, momentum: 0.9 });
     assert.throws(() => sgd.loadStateDict(dict), /saved by Adam, this is SGD[^]*unexpected state tensor '0\.exp_avg'/);

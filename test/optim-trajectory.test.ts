@@ -1,12 +1,11 @@
 // Adam and SGD follow PyTorch's trajectories step for step on a tiny least-squares problem.
 import { describe, test } from "node:test";
 
-import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
 import * as optim from "../src/optim/index.js";
 import { assertClose } from "./helpers/assert.js";
 import { TOL } from "./helpers/tolerance.js";
-import { leastSquares } from "./helpers/nn-fixtures.js";
+import { leastSquares, trainSteps } from "./helpers/nn-fixtures.js";
 
 const F32 = TOL.exact.float32!;
 
@@ -64,16 +63,7 @@ type Trajectory = { losses: number[]; w: number[]; b: number[] };
 function run(make: (params: Tensor[]) => optim.Optimizer<optim.BaseHyper>, steps = 6): Trajectory {
   const problem = leastSquares();
   const opt = make([problem.w, problem.b]);
-  const losses: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    torch.tidy(() => {
-      opt.zeroGrad();
-      const loss = problem.loss();
-      loss.backward();
-      opt.step();
-      losses.push(loss.item());
-    });
-  }
+  const losses = trainSteps(problem, opt, steps);
   const result = { losses, w: problem.w.flatten().toArray(), b: problem.b.toArray() };
   problem.dispose();
   return result;

@@ -90,3 +90,18 @@ export class TinyConvNet extends nn.Module {
     return this.body.forward(x);
   }
 }
+
+/** Runs n optimizer steps on a least-squares problem (one tidy() each); returns the losses. */
+export function trainSteps(problem: ReturnType<typeof leastSquares>, opt: { zeroGrad(): void; step(): void }, n: number): number[] {
+  const losses: number[] = [];
+  for (let i = 0; i < n; i++) {
+    torch.tidy(() => {
+      opt.zeroGrad();
+      const loss = problem.loss();
+      loss.backward();
+      opt.step();
+      losses.push(loss.item());
+    });
+  }
+  return losses;
+}
