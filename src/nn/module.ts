@@ -78,6 +78,20 @@ export abstract class Module {
     return module;
   }
 
+  /**
+   * Registers every child of `part` here under the child's own name, so that a part written as
+   * its own class (an encoder, a decoder) keeps the flat state-dict keys of a PyTorch model that
+   * defined those layers directly on this module (`generator.first...`, not
+   * `generator.encoder.first...`). `part` itself is not registered; call it as usual.
+   */
+  protected adoptChildren<M extends Module>(part: M): M {
+    for (const [name, child] of part.#modules) this.registerModule(name, child);
+    if (part.#parameters.size > 0 || part.#buffers.size > 0) {
+      throw new TypeError(`${this.constructor.name}: adoptChildren(${part.constructor.name}) takes only child modules, not its own parameters or buffers`);
+    }
+    return part;
+  }
+
   #checkFree(name: string): void {
     if (this.#parameters.has(name) || this.#buffers.has(name) || this.#modules.has(name)) {
       throw new TypeError(`${this.constructor.name}: '${name}' is already registered`);

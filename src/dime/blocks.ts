@@ -1,0 +1,171 @@
+// FOMM's building blocks (modules/util.py): conv-BN-ReLU blocks, the residual block and the
+// hourglass (a U-Net) used by the keypoint detector, the coarse motion, the ODE dynamics and the
+// SelfFlow. Parameter names follow FOMM's state dict (`down_blocks.0.conv.weight`, `norm`, ...).
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+import { Module, Conv2d, BatchNorm2d, ModuleList } from "../nn/index.js";
+
+type Pair = number | [number, number];
+
+/** conv -> BN -> ReLU (FOMM's SameBlock2d): (B, in, H, W) -> (B, out, H, W). */
+export class SameBlock2d extends Module {
+  readonly conv: Conv2d;
+  readonly norm: BatchNorm2d;
+
+  constructor(inFeatures: number, outFeatures: number, kernelSize: Pair = 3, padding: Pair = 1) {
+    super();
+    this.conv = this.registerModule("conv", new Conv2d(inFeatures, outFeatures, kernelSize, { padding }));
+    this.norm = this.registerModule("norm", new BatchNorm2d(outFeatures));
+  }
+
+  forward(x: Tensor): Tensor {
+    return torch.tidy(() => this.norm.forward(this.conv.forward(x)).relu());
+  }
+}
+
+/** conv3x3 -> BN -> ReLU -> 2x2 average pool: (B, in, H, W) -> (B, out, H/2, W/2). */
+export class DownBlock2d extends Module {
+  readonly conv: Conv2d;
+  readonly norm: BatchNorm2d;
+
+  constructor(inFeatures: number, outFeatures: number) {
+    super();
+    this.conv = this.registerModule("conv", new Conv2d(inFeatures, outFeatures, 3, { padding: 1 }));
+    this.norm = this.registerModule("norm", new BatchNorm2d(outFeatures));
+  }
+
+  forward(x: Tensor): Tensor {
+    return torch.tidy(() => torch.F.avgPool2d(this.norm.forward(this.conv.forward(x)).relu(), 2));
+  }
+}
+
+/** nearest x2 -> conv3x3 -> BN -> ReLU: (B, in, H, W) -> (B, out, 2H, 2W). */
+export class UpBlock2d extends Module {
+  readonly conv: Conv2d;
+  readonly norm: BatchNorm2d;
+
+  constructor(inFeatures: number, outFeatures: number) {
+    super();
+    this.conv = this.registerModule("conv", new Conv2d(inFeatures, outFeatures, 3, { padding: 1 }));
+    this.norm = this.registerModule("norm", new BatchNorm2d(outFeatures));
+  }
+
+  forward(x: Tensor): Tensor {
+    return torch.tidy(() => {
+      const up = torch.F.interpolate(x, { scaleFactor: 2 });
+      return this.norm.forward(this.conv.forward(up)).relu();
+    });
+  }
+}
+
+/** x + conv(ReLU(BN(conv(ReLU(BN(x)))))), channels unchanged (FOMM's ResBlock2d). */
+export class ResBlock2d extends Module {
+  readonly conv1: Conv2d;
+  readonly conv2: Conv2d;
+  readonly norm1: BatchNorm2d;
+  readonly norm2: BatchNorm2d;
+
+  constructor(features: number) {
+    super();
+    this.conv1 = this.registerModule("conv1", new Conv2d(features, features, 3, { padding: 1 }));
+    this.conv2 = this.registerModule("conv2", new Conv2d(features, features, 3, { padding: 1 }));
+    this.norm1 = this.registerModule("norm1", new BatchNorm2d(features));
+    this.norm2 = this.registerModule("norm2", new BatchNorm2d(features));
+  }
+
+  forward(x: Tensor): Tensor {
+    return torch.tidy(() => {
+      const h = this.conv1.forward(this.norm1.forward(x).relu());
+      return this.conv2.forward(this.norm2.forward(h).relu()).add(x);
+    });
+  }
+}
+
+/** Channels of hourglass level i: min(maxFeatures, blockExpansion * 2^i). */
+function levelWidth(blockExpansion: number, maxFeatures: number, i: number): number {
+  return Math.min(maxFeatures, blockExpansion * 2 ** i);
+}
+
+/** The hourglass's contracting half: returns [x, level 1, ..., level n] (each half the size). */
+export class HourglassEncoder extends Module {
+  readonly down_blocks: ModuleList<DownBlock2d>;
+
+  constructor(blockExpansion: number, inFeatures: number, numBlocks: number, maxFeatures: number) {
+    super();
+    const blocks = Array.from({ length: numBlocks }, (_, i) =>
+      new DownBlock2d(i === 0 ? inFeatures : levelWidth(blockExpansion, maxFeatures, i), levelWidth(blockExpansion, maxFeatures, i + 1)),
+    );
+    this.down_blocks = this.registerModule("down_blocks", new ModuleList(blocks));
+  }
+
+  forward(x: Tensor): Tensor[] {
+    const outs = [x];
+    for (const block of this.down_blocks) outs.push(block.forward(outs[outs.length - 1]));
+    return outs;
+  }
+}
+
+/** The hourglass's expanding half: up-samples and concatenates each skip; ends with the input itself. */
+export class HourglassDecoder extends Module {
+  readonly up_blocks: ModuleList<UpBlock2d>;
+  /** Channels of the output: blockExpansion + the hourglass's input channels. */
+  readonly outFilters: number;
+
+  constructor(blockExpansion: number, inFeatures: number, numBlocks: number, maxFeatures: number) {
+    super();
+    const blocks: UpBlock2d[] = [];
+    for (let i = numBlocks - 1; i >= 0; i--) {
+      const inFilters = (i === numBlocks - 1 ? 1 : 2) * levelWidth(blockExpansion, maxFeatures, i + 1);
+      blocks.push(new UpBlock2d(inFilters, levelWidth(blockExpansion, maxFeatures, i)));
+    }
+    this.up_blocks = this.registerModule("up_blocks", new ModuleList(blocks));
+    this.outFilters = blockExpansion + inFeatures;
+  }
+
+  /** levels: the encoder's output, [x, level 1, ..., level n]. */
+  forward(levels: Tensor[]): Tensor {
+    return torch.tidy(() => {
+      let out = levels[levels.length - 1];
+      for (let i = 0; i < this.up_blocks.length; i++) {
+        const skip = levels[levels.length - 2 - i];
+        out = torch.cat([this.up_blocks.at(i).forward(out), skip], 1);
+      }
+      return out;
+    });
+  }
+}
+
+export interface HourglassOptions {
+  blockExpansion: number;
+  inFeatures: number;
+  numBlocks: number;
+  maxFeatures: number;
+}
+
+/**
+ * FOMM's Hourglass: (B, inFeatures, H, W) -> (B, blockExpansion + inFeatures, H, W). H and W must
+ * be divisible by 2^numBlocks.
+ */
+export class Hourglass extends Module {
+  readonly encoder: HourglassEncoder;
+  readonly decoder: HourglassDecoder;
+  readonly outFilters: number;
+  readonly numBlocks: number;
+
+  constructor(options: HourglassOptions) {
+    super();
+    const { blockExpansion, inFeatures, numBlocks, maxFeatures } = options;
+    this.encoder = this.registerModule("encoder", new HourglassEncoder(blockExpansion, inFeatures, numBlocks, maxFeatures));
+    this.decoder = this.registerModule("decoder", new HourglassDecoder(blockExpansion, inFeatures, numBlocks, maxFeatures));
+    this.outFilters = this.decoder.outFilters;
+    this.numBlocks = numBlocks;
+  }
+
+  forward(x: Tensor): Tensor {
+    const divisor = 2 ** this.numBlocks;
+    if (x.size(2) % divisor !== 0 || x.size(3) % divisor !== 0) {
+      throw new RangeError(`Hourglass: input ${x.size(2)}x${x.size(3)} is not divisible by 2^${this.numBlocks} = ${divisor} (num_blocks is too large for this resolution)`);
+    }
+    return torch.tidy(() => this.decoder.forward(this.encoder.forward(x)));
+  }
+}

@@ -1,0 +1,105 @@
+// DiME (paper section 3, Fig. 1): the keypoint detector and the Animator, wired for a source image,
+// any number of reference views (0 = one-shot) and a driving frame. State-dict keys are
+// `kp_detector.*` and `generator.*`, as a FOMM checkpoint converted to safetensors has them; with
+// refine, identity_flow and references off and jacobians on, the model is FOMM.
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+import { Module } from "../nn/index.js";
+import { KeypointDetector, type Keypoints } from "./keypoint_detector.js";
+import { Animator, type AnimateOptions, type AnimatorOutput, type PreparedViews } from "./animator.js";
+import type { ModelParams } from "./config.js";
+
+export interface DimeOptions extends AnimateOptions {
+  /** Use keypoint Jacobians (FOMM's first order); only a model built with switches.jacobians has them. */
+  jacobians?: boolean;
+}
+
+export interface DimeOutput extends AnimatorOutput {
+  kpSource: Keypoints;
+  kpDriving: Keypoints;
+  /** (B, N, K, 2): the references' keypoints, when there are references. */
+  kpReferences?: Tensor;
+}
+
+/** Keypoints without their Jacobians. */
+function valueOnly(kp: Keypoints): Keypoints {
+  return { value: kp.value };
+}
+
+export class DiME extends Module {
+  readonly kp_detector: KeypointDetector;
+  readonly generator: Animator;
+
+  constructor(readonly params: ModelParams) {
+    super();
+    const kp = params.kp_detector_params;
+    this.kp_detector = this.registerModule(
+      "kp_detector",
+      new KeypointDetector({
+        numKp: params.common_params.num_kp,
+        numChannels: params.common_params.num_channels,
+        blockExpansion: kp.block_expansion,
+        maxFeatures: kp.max_features,
+        numBlocks: kp.num_blocks,
+        temperature: kp.temperature,
+        scaleFactor: kp.scale_factor,
+        pad: kp.pad,
+        estimateJacobian: params.switches.jacobians,
+      }),
+    );
+    this.generator = this.registerModule("generator", new Animator(params));
+  }
+
+  /** Keypoints of images (B, C, H, W), without Jacobians when `jacobians` is false. */
+  keypoints(images: Tensor, jacobians = this.params.switches.jacobians): Keypoints {
+    if (jacobians && !this.kp_detector.jacobian) throw new Error("jacobians: this model was built with switches.jacobians false, so it has no Jacobian head");
+    const kp = this.kp_detector.forward(images);
+    if (jacobians || !kp.jacobian) return kp;
+    kp.jacobian.dispose();
+    return valueOnly(kp);
+  }
+
+  /**
+   * The per-job work on the source (B, C, H, W) and references (each (B, C, H, W)): keypoints,
+   * motion-resolution images and encoder features. The detector runs on the source and on the
+   * references as separate batches (in training mode batch norm sees each set on its own, as FOMM's
+   * separate source and driving calls do).
+   */
+  prepare(source: Tensor, references: readonly Tensor[] = [], options: DimeOptions = {}): PreparedViews {
+    return torch.tidy(() => {
+      const jacobians = options.jacobians ?? this.params.switches.jacobians;
+      const kpSource = this.keypoints(source, jacobians);
+      const images = references.length === 0 ? source : torch.cat([source, ...references], 0); // (V*B, C, H, W)
+      let kp = kpSource;
+      if (references.length > 0) {
+        const kpRefs = this.keypoints(torch.cat([...references], 0), jacobians);
+        kp = { value: torch.cat([kpSource.value, kpRefs.value], 0) };
+        if (kpSource.jacobian && kpRefs.jacobian) kp.jacobian = torch.cat([kpSource.jacobian, kpRefs.jacobian], 0);
+      }
+      return this.generator.prepare(images, kp, 1 + references.length);
+    });
+  }
+
+  /**
+   * source (B, C, H, W) and driving (B, C, H, W) in [0, 1], and any number of references (each
+   * (B, C, H, W), other views of the source's object). Returns the generated frame (B, C, H, W)
+   * with the keypoints, flows, masks and confidences (see AnimatorOutput).
+   */
+  forward(source: Tensor, driving: Tensor, references: readonly Tensor[] = [], options: DimeOptions = {}): DimeOutput {
+    return torch.tidy(() => {
+      const jacobians = options.jacobians ?? this.params.switches.jacobians;
+      const prepared = this.prepare(source, references, options);
+      const kpDriving = this.keypoints(driving, jacobians);
+      const out = this.generator.forward(prepared, kpDriving, options);
+      const b = source.size(0);
+      const kpSource: Keypoints = { value: prepared.kp.value.narrow(0, 0, b) };
+      if (prepared.kp.jacobian) kpSource.jacobian = prepared.kp.jacobian.narrow(0, 0, b);
+      const result: DimeOutput = { ...out, kpSource, kpDriving };
+      if (references.length > 0) {
+        const k = prepared.kp.value.size(1);
+        result.kpReferences = prepared.kp.value.narrow(0, b, b * references.length).view(references.length, b, k, 2).transpose(0, 1);
+      }
+      return result;
+    });
+  }
+}

@@ -1,0 +1,43 @@
+// Encoder (paper eq. 9's F_V; FOMM's generator front): a 7x7 conv block, then down blocks (3x3
+// conv, BN, ReLU, 2x2 average pool), each doubling the channels up to max_features.
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+import { Module, ModuleList } from "../nn/index.js";
+import { DownBlock2d, SameBlock2d } from "./blocks.js";
+
+export interface EncoderOptions {
+  numChannels: number;
+  blockExpansion: number;
+  maxFeatures: number;
+  numDownBlocks: number;
+}
+
+/** Channels after i down blocks: min(maxFeatures, blockExpansion * 2^i). */
+export function encoderWidth(options: Pick<EncoderOptions, "blockExpansion" | "maxFeatures">, i: number): number {
+  return Math.min(options.maxFeatures, options.blockExpansion * 2 ** i);
+}
+
+/** (B, C, H, W) -> (B, encoderWidth(numDownBlocks), H / 2^n, W / 2^n). */
+export class Encoder extends Module {
+  readonly first: SameBlock2d;
+  readonly down_blocks: ModuleList<DownBlock2d>;
+
+  constructor(readonly options: EncoderOptions) {
+    super();
+    this.first = this.registerModule("first", new SameBlock2d(options.numChannels, options.blockExpansion, 7, 3));
+    const blocks = Array.from({ length: options.numDownBlocks }, (_, i) => new DownBlock2d(encoderWidth(options, i), encoderWidth(options, i + 1)));
+    this.down_blocks = this.registerModule("down_blocks", new ModuleList(blocks));
+  }
+
+  get outChannels(): number {
+    return encoderWidth(this.options, this.options.numDownBlocks);
+  }
+
+  forward(x: Tensor): Tensor {
+    return torch.tidy(() => {
+      let out = this.first.forward(x);
+      for (const block of this.down_blocks) out = block.forward(out);
+      return out;
+    });
+  }
+}

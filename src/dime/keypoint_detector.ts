@@ -1,0 +1,84 @@
+// KeypointDetector (paper eq. 3; FOMM's KPDetector): an hourglass on the anti-aliased, downscaled
+// image, a 7x7 conv to K heatmaps, a spatial softmax with a temperature, and each keypoint as the
+// heatmap-weighted mean of the coordinate grid. With `jacobians` (FOMM's first order) a second 7x7
+// conv gives a 2x2 Jacobian per keypoint, weighted by the same heatmap.
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+import { Module, Conv2d } from "../nn/index.js";
+import { Hourglass } from "./blocks.js";
+import { AntiAliasInterpolation2d, heatmapToKp } from "./geometry.js";
+
+/** Keypoints of a batch of images. */
+export interface Keypoints {
+  /** (B, K, 2): (x, y) in [-1, 1]. */
+  value: Tensor;
+  /** (B, K, 2, 2): d(x, y)/d(x, y) near each keypoint (FOMM's first-order terms), when estimated. */
+  jacobian?: Tensor;
+}
+
+/** What a detection returns besides the keypoints (for tests and visualisation). */
+export interface KeypointDetails extends Keypoints {
+  /** (B, K, h, w): the softmax heatmaps (each sums to 1). */
+  heatmap: Tensor;
+}
+
+export interface KeypointDetectorOptions {
+  numKp: number;
+  numChannels: number;
+  blockExpansion: number;
+  maxFeatures: number;
+  numBlocks: number;
+  temperature: number;
+  scaleFactor: number;
+  /** Zero padding of the 7x7 convs (0, as FOMM, crops 3 px from each side of the heatmaps). */
+  pad: number;
+  /** Estimate a Jacobian per keypoint (FOMM); DiME does not. */
+  estimateJacobian: boolean;
+}
+
+export class KeypointDetector extends Module {
+  readonly predictor: Hourglass;
+  readonly kp: Conv2d;
+  readonly jacobian?: Conv2d;
+  readonly down?: AntiAliasInterpolation2d;
+
+  constructor(readonly options: KeypointDetectorOptions) {
+    super();
+    const { numKp, numChannels, blockExpansion, maxFeatures, numBlocks, pad } = options;
+    this.predictor = this.registerModule("predictor", new Hourglass({ blockExpansion, inFeatures: numChannels, numBlocks, maxFeatures }));
+    this.kp = this.registerModule("kp", new Conv2d(this.predictor.outFilters, numKp, 7, { padding: pad }));
+    if (options.estimateJacobian) {
+      this.jacobian = this.registerModule("jacobian", new Conv2d(this.predictor.outFilters, 4 * numKp, 7, { padding: pad }));
+      // FOMM starts every Jacobian at the identity: zero weights, bias [1, 0, 0, 1] per keypoint.
+      torch.noGrad(() => {
+        this.jacobian!.weight.zero_();
+        this.jacobian!.bias!.copy_(torch.tensor(Array.from({ length: numKp }, () => [1, 0, 0, 1]).flat()));
+      });
+    }
+    if (options.scaleFactor !== 1) this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scaleFactor));
+  }
+
+  /** images (B, C, H, W) in [0, 1] -> keypoints (B, K, 2) and, with Jacobians, (B, K, 2, 2). */
+  forward(images: Tensor): Keypoints {
+    const { heatmap, ...kp } = this.detect(images);
+    heatmap.dispose();
+    return kp;
+  }
+
+  /** As forward, also returning the heatmaps. */
+  detect(images: Tensor): KeypointDetails {
+    return torch.tidy(() => {
+      const x = this.down ? this.down.forward(images) : images;
+      const featureMap = this.predictor.forward(x); // (B, outFilters, h, w)
+      const prediction = this.kp.forward(featureMap); // (B, K, h', w')
+      const [b, k, h, w] = prediction.shape;
+      const heatmap = prediction.view(b, k, h * w).div(this.options.temperature).softmax(2).view(b, k, h, w);
+      const out: KeypointDetails = { value: heatmapToKp(heatmap), heatmap };
+      if (this.jacobian) {
+        const jacobianMap = this.jacobian.forward(featureMap).view(b, k, 4, h, w); // (B, K, 4, h', w')
+        out.jacobian = heatmap.unsqueeze(2).mul(jacobianMap).view(b, k, 4, h * w).sum(-1).view(b, k, 2, 2);
+      }
+      return out;
+    });
+  }
+}

@@ -1,0 +1,98 @@
+// MotionODE (paper eq. 6-8): refines the coarse motion by integrating d phi / d eps = f(phi, eps)
+// from eps = 0 to 1. The state is the displacement u = phi - identity (B, 2, h, w); the dynamics
+// net sees [u, eps, the view warped by identity + u, the driving keypoint heatmaps, the coarse
+// motion's context] and ends in a zero-initialised conv, so an untrained ODE returns phi(0): the
+// model starts as its FOMM-style baseline. f0 serves the source view; f_ref is shared by every
+// reference view, so any number of references can be used at inference.
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+import { Module, Conv2d } from "../nn/index.js";
+import { odeint, type OdeMethod } from "../ode/index.js";
+import { Hourglass } from "./blocks.js";
+import { displacementToFlow, warp } from "./geometry.js";
+
+export interface DynamicsOptions {
+  numKp: number;
+  numChannels: number;
+  contextChannels: number;
+  blockExpansion: number;
+  maxFeatures: number;
+  numBlocks: number;
+}
+
+/** What the dynamics are conditioned on, all at motion resolution (B views). */
+export interface MotionConditions {
+  /** (B, C, h, w): the view. */
+  viewDown: Tensor;
+  /** (B, K, h, w): Gaussians at the driving keypoints. */
+  drivingHeatmaps: Tensor;
+  /** (B, C_ctx, h, w): CoarseMotion's hourglass output. */
+  context: Tensor;
+}
+
+/** One dynamics net f(u, eps): (B, 2, h, w) -> (B, 2, h, w). */
+export class MotionDynamics extends Module {
+  readonly hourglass: Hourglass;
+  readonly final: Conv2d;
+
+  constructor(options: DynamicsOptions) {
+    super();
+    const inFeatures = 2 + 1 + options.numChannels + options.numKp + options.contextChannels;
+    this.hourglass = this.registerModule("hourglass", new Hourglass({ ...options, inFeatures }));
+    this.final = this.registerModule("final", new Conv2d(this.hourglass.outFilters, 2, 3, { padding: 1 }));
+    torch.noGrad(() => {
+      this.final.weight.zero_();
+      this.final.bias!.zero_();
+    });
+  }
+
+  forward(eps: number, u: Tensor, conditions: MotionConditions): Tensor {
+    return torch.tidy(() => {
+      const [b, , h, w] = u.shape;
+      const time = torch.full([b, 1, h, w], eps, { dtype: u.dtype, device: u.device });
+      const warped = warp(conditions.viewDown, displacementToFlow(u));
+      const input = torch.cat([u, time, warped, conditions.drivingHeatmaps, conditions.context], 1);
+      return this.final.forward(this.hourglass.forward(input));
+    });
+  }
+}
+
+export interface OdeSettings {
+  method: OdeMethod;
+  steps: number;
+}
+
+export class MotionODE extends Module {
+  readonly f0: MotionDynamics;
+  readonly f_ref?: MotionDynamics;
+
+  /** withReferenceNet: build f_ref (models trained with references); without it f0 serves every view. */
+  constructor(options: DynamicsOptions, withReferenceNet: boolean) {
+    super();
+    this.f0 = this.registerModule("f0", new MotionDynamics(options));
+    if (withReferenceNet) this.f_ref = this.registerModule("f_ref", new MotionDynamics(options));
+  }
+
+  /**
+   * Integrates from the coarse displacement u0 (V*B, 2, h, w), views stacked view-major (the first
+   * `batch` rows are the source, the rest references), to u(1), same shape.
+   */
+  forward(u0: Tensor, conditions: MotionConditions, batch: number, settings: OdeSettings): Tensor {
+    const rows = u0.size(0);
+    if (rows === batch || !this.f_ref) return this.#integrate(this.f0, u0, conditions, settings);
+    return torch.tidy(() => {
+      const part = (t: Tensor, source: boolean) => (source ? t.narrow(0, 0, batch) : t.narrow(0, batch, rows - batch));
+      const split = (source: boolean): [Tensor, MotionConditions] => [
+        part(u0, source),
+        { viewDown: part(conditions.viewDown, source), drivingHeatmaps: part(conditions.drivingHeatmaps, source), context: part(conditions.context, source) },
+      ];
+      const source = this.#integrate(this.f0, ...split(true), settings);
+      const references = this.#integrate(this.f_ref!, ...split(false), settings);
+      return torch.cat([source, references], 0);
+    });
+  }
+
+  #integrate(f: MotionDynamics, u0: Tensor, conditions: MotionConditions, settings: OdeSettings): Tensor {
+    return odeint((eps, u) => f.forward(eps, u, conditions), u0, { t0: 0, t1: 1, method: settings.method, steps: settings.steps });
+  }
+}

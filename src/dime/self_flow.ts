@@ -1,0 +1,45 @@
+// SelfFlow (paper eq. 10, the "ID" branch): an appearance flow Psi_V within the view's own
+// driving-posed features, so that visible parts of the object can fill what the new pose reveals
+// (the far side of a face). An hourglass over [the view warped by Phi_V, sigmoid(c_V), the driving
+// keypoint heatmaps] at motion resolution gives a displacement; the last conv starts at zero, so an
+// untrained SelfFlow is the identity warp.
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+import { Module, Conv2d } from "../nn/index.js";
+import { Hourglass } from "./blocks.js";
+import { displacementToFlow } from "./geometry.js";
+
+export interface SelfFlowOptions {
+  numKp: number;
+  numChannels: number;
+  blockExpansion: number;
+  maxFeatures: number;
+  numBlocks: number;
+}
+
+export class SelfFlow extends Module {
+  readonly hourglass: Hourglass;
+  readonly final: Conv2d;
+
+  constructor(options: SelfFlowOptions) {
+    super();
+    const inFeatures = options.numChannels + 1 + options.numKp;
+    this.hourglass = this.registerModule("hourglass", new Hourglass({ ...options, inFeatures }));
+    this.final = this.registerModule("final", new Conv2d(this.hourglass.outFilters, 2, 3, { padding: 1 }));
+    torch.noGrad(() => {
+      this.final.weight.zero_();
+      this.final.bias!.zero_();
+    });
+  }
+
+  /**
+   * warpedView (B, C, h, w): the view warped by Phi_V; confidence (B, 1, h, w) = sigmoid(c_V);
+   * drivingHeatmaps (B, K, h, w). Returns the flow Psi_V (B, h, w, 2).
+   */
+  forward(warpedView: Tensor, confidence: Tensor, drivingHeatmaps: Tensor): Tensor {
+    return torch.tidy(() => {
+      const input = torch.cat([warpedView, confidence, drivingHeatmaps], 1);
+      return displacementToFlow(this.final.forward(this.hourglass.forward(input)));
+    });
+  }
+}

@@ -1,0 +1,29 @@
+// Model configurations for tests: FOMM's tiny golden configuration (../shared/golden/README.md)
+// and a small DiME with every branch on.
+import { DEFAULT_CONFIG, type ModelParams, type Switches } from "../../src/dime/config.js";
+
+/** The golden fixtures' FOMM configuration, as DiME's baseline switches (jacobians on, the rest off). */
+export function fommTinyParams(): ModelParams {
+  return {
+    common_params: { num_kp: 4, num_channels: 3 },
+    kp_detector_params: { temperature: 0.1, block_expansion: 8, max_features: 64, scale_factor: 0.25, num_blocks: 3, pad: 0 },
+    generator_params: {
+      block_expansion: 8,
+      max_features: 32,
+      num_down_blocks: 2,
+      num_bottleneck_blocks: 2,
+      estimate_occlusion_map: true,
+      dense_motion_params: { block_expansion: 8, max_features: 64, num_blocks: 3, scale_factor: 0.25, kp_variance: 0.01 },
+    },
+    motion_ode_params: { block_expansion: 8, max_features: 32, num_blocks: 2 },
+    self_flow_params: { block_expansion: 8, max_features: 32, num_blocks: 2 },
+    switches: { refine: false, identity_flow: false, num_refs: 0, jacobians: true, ode: { method: "midpoint", steps: 2 } },
+  };
+}
+
+/** A tiny DiME (64 px) with the given switches over the full model's (refine, ID, one reference). */
+export function tinyDimeParams(switches: Partial<Switches> = {}): ModelParams {
+  const params = fommTinyParams();
+  params.switches = { ...DEFAULT_CONFIG.model_params.switches, ...switches };
+  return params;
+}
