@@ -257,6 +257,11 @@ describe("ode: refused options", () => {
     assert.throws(() => ode.odeint(f, y0, { t1: Infinity, method: "euler", steps: 4 }), /t0 and t1 must be finite/);
   });
 
+  test("a Butcher tableau whose rows do not fit its stages", () => {
+    assert.throws(() => new ode.ExplicitRungeKutta(2, { c: [0, 1], a: [[], [1]], b: [1] }), /2 stages needs 2 rows .* and 2 weights b/);
+    assert.throws(() => new ode.ExplicitRungeKutta(2, { c: [0, 1], a: [[1], [1]], b: [0.5, 0.5] }), RangeError);
+  });
+
   test("a derivative of another shape than the state (it would broadcast)", () => {
     const before = torch.memory();
     assert.throws(() => ode.odeint((_, y) => y.sum(0), y0, { method: "midpoint", steps: 4 }), {

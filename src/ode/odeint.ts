@@ -68,7 +68,7 @@ export function odeint(f: Dynamics, y0: Tensor, options: OdeOptions): Tensor {
   try {
     for (let i = 0; i < p.steps; i++) {
       const next = advance(p, dynamics, i, y);
-      if (y !== y0) y.dispose();
+      if (y !== y0 && y !== next) y.dispose();
       y = next;
     }
   } catch (error) {
