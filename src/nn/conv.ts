@@ -3,6 +3,7 @@
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
 import { WeightedLayer } from "./weighted.js";
+import { recordMacs } from "./macs.js";
 
 type Pair = number | readonly [number, number];
 
@@ -55,6 +56,12 @@ export class Conv2d extends WeightedLayer {
   }
 
   forward(x: Tensor): Tensor {
+    const out = this.#convolve(x);
+    recordMacs(out.numel * (this.inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1]);
+    return out;
+  }
+
+  #convolve(x: Tensor): Tensor {
     const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
     const mode = this.paddingMode;
     if (mode === "zeros") return torch.F.conv2d(x, this.weight, this.bias, { ...options, padding: this.padding });
@@ -107,6 +114,7 @@ export class ConvTranspose2d extends WeightedLayer {
   }
 
   forward(x: Tensor): Tensor {
+    recordMacs(x.numel * (this.outChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1]);
     return torch.F.convTranspose2d(x, this.weight, this.bias, {
       stride: this.stride,
       padding: this.padding,

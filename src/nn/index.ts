@@ -8,3 +8,4 @@ export { BatchNorm2d, InstanceNorm2d, type NormOptions } from "./norm.js";
 export { Sequential, ModuleList } from "./container.js";
 export { ReLU, LeakyReLU, Sigmoid, Tanh, Identity, Dropout } from "./activation.js";
 export * as init from "./init.js";
+export { countMacs } from "./macs.js";

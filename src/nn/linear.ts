@@ -2,6 +2,7 @@
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
 import { WeightedLayer } from "./weighted.js";
+import { recordMacs } from "./macs.js";
 
 /** y = x W^T + b: (..., inFeatures) -> (..., outFeatures). Parameters `weight` (out, in) and `bias` (out). */
 export class Linear extends WeightedLayer {
@@ -16,6 +17,8 @@ export class Linear extends WeightedLayer {
   }
 
   forward(x: Tensor): Tensor {
-    return torch.F.linear(x, this.weight, this.bias);
+    const out = torch.F.linear(x, this.weight, this.bias);
+    recordMacs(out.numel * this.inFeatures);
+    return out;
   }
 }

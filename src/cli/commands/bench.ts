@@ -1,10 +1,9 @@
 // `dime bench`: performance figures as a table and, with --json, a file.
-import { writeFileSync, renameSync } from "node:fs";
-
 import { benchData, formatDataBench } from "../../data/bench.js";
 import { benchEngine, formatEngineBench } from "../../bench/engine.js";
 import { UsageError, type Command } from "../command.js";
 import { parseFlags } from "../flags.js";
+import { writeJson } from "../json.js";
 
 const HELP = `Usage: dime bench engine|data [--json FILE] [options]
 
@@ -19,12 +18,6 @@ Measures performance and prints a table.
   --calls N       engine: adds timed for the overhead figure (default 100000)
   --runs N        engine: timed runs of each convolution case; the median is reported (default 20)
   --workers N     data: loader worker threads (default 2)`;
-
-function writeJson(path: string, value: unknown): void {
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
-  console.log(`wrote ${path}`);
-}
 
 const progress = (message: string) => process.stderr.write(`  ${message}\n`);
 

@@ -1,7 +1,8 @@
 // Every `dime` sub-command, in the order `dime --help` lists them.
 import type { Command } from "../command.js";
 import { bench } from "./bench.js";
+import { infoCommand } from "./info.js";
 import { probeCommand } from "./probe.js";
 import { synthCommand } from "./synth.js";
 
-export const commands: Command[] = [bench, probeCommand, synthCommand];
+export const commands: Command[] = [bench, infoCommand, probeCommand, synthCommand];

@@ -4,12 +4,8 @@ import * as torch from "../../torch/index.js";
 import type { Tensor } from "../../torch/index.js";
 import type { TrainParams } from "../config.js";
 import type { Transform } from "./transform.js";
+import type { Keypoints } from "../keypoint_detector.js";
 
-/** Keypoints: value (B, K, 2) and, when the detector estimates them, jacobians (B, K, 2, 2). */
-export interface Keypoints {
-  value: Tensor;
-  jacobian?: Tensor;
-}
 
 export type EquivarianceWeights = Pick<TrainParams["loss_weights"], "equivariance_value" | "equivariance_jacobian">;
 
