@@ -99,7 +99,7 @@ test("counts must be whole numbers in range, scales 1/n, tuples of their length"
   assert.equal(messageOf(at("model_params.common_params.num_kp", 2.5)), "x.yaml: model_params.common_params.num_kp: expected a positive integer, got 2.5; write a positive integer, e.g. 10");
   assert.equal(messageOf(at("train_params.batch_size", 0)), "x.yaml: train_params.batch_size: expected a positive integer, got 0; write a positive integer, e.g. 8");
   assert.equal(messageOf(at("model_params.switches.ode.steps", -1)), "x.yaml: model_params.switches.ode.steps: expected a positive integer, got -1; write a positive integer, e.g. 2");
-  assert.equal(messageOf(at("model_params.switches.num_refs", -1)), "x.yaml: model_params.switches.num_refs: expected a non-negative integer, got -1; write a non-negative integer, e.g. 1");
+  assert.equal(messageOf(at("model_params.switches.num_refs", -1)), "x.yaml: model_params.switches.num_refs: expected a non-negative integer, got -1; write a non-negative integer, e.g. 3");
   assert.equal(parseConfig(at("model_params.switches.num_refs", 0), "x.yaml").model_params.switches.num_refs, 0);
   assert.match(messageOf(at("model_params.kp_detector_params.scale_factor", 0.3)), /^x\.yaml: model_params\.kp_detector_params\.scale_factor: expected a scale 1\/n \(1, 0\.5, 0\.25, 0\.125, \.\.\.\), got 0\.3; /);
   assert.match(messageOf(at("train_params.scales", [1, 1.5])), /^x\.yaml: train_params\.scales\[1\]: expected a scale 1\/n/);

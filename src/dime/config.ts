@@ -124,7 +124,7 @@ export interface DimeConfig {
   train_params: TrainParams;
 }
 
-/** The paper's full model at 256 px (DESIGN section 4). */
+/** The paper's full model at 256 px (DESIGN section 4), trained with three references (paper section 4). */
 export const DEFAULT_CONFIG: DimeConfig = {
   dataset_params: {
     frame_shape: [256, 256, 3],
@@ -146,7 +146,7 @@ export const DEFAULT_CONFIG: DimeConfig = {
     },
     motion_ode_params: { block_expansion: 32, max_features: 256, num_blocks: 3 },
     self_flow_params: { block_expansion: 32, max_features: 256, num_blocks: 3 },
-    switches: { refine: true, identity_flow: true, num_refs: 1, jacobians: false, ode: { method: "midpoint", steps: 2 } },
+    switches: { refine: true, identity_flow: true, num_refs: 3, jacobians: false, ode: { method: "midpoint", steps: 2 } },
   },
   train_params: {
     num_steps: 100000,
