@@ -1,2 +1,4 @@
-// dime's public API: `import { torch, ... } from "dime"`.
+// dime's public API: `import { torch, nn, DiME, loadConfig, ... } from "dime"`.
 export * as torch from "./torch/index.js";
+export * as nn from "./nn/index.js";
+export * from "./dime/index.js";
