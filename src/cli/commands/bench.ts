@@ -1,11 +1,12 @@
 // `dime bench`: performance figures as a table and, with --json, a file.
 import { benchData, formatDataBench } from "../../data/bench.js";
 import { benchEngine, formatEngineBench } from "../../bench/engine.js";
+import { benchModel, defaultModelBenchOptions, formatModelBench } from "../../bench/model.js";
 import { UsageError, type Command } from "../command.js";
 import { parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
 
-const HELP = `Usage: dime bench engine|data [--json FILE] [options]
+const HELP = `Usage: dime bench engine|data|model [--json FILE] [options]
 
 Measures performance and prints a table.
 
@@ -13,27 +14,48 @@ Measures performance and prints a table.
                   64->64 channels on 1x64x64x64, forward and forward+backward, in ms and GFLOP/s
   data            synthetic frames per second at 64, 128 and 256 px, and loader samples per
                   second at 64 and 256 px for the frame-folder and mp4 layouts
-  --json FILE     also write the figures as JSON to FILE
-  --threads LIST  engine: libtorch thread counts to measure, comma-separated (default 1,2)
+  model           DiME with random weights. Forward ms per frame (batch 1, eval and inference
+                  mode: driving keypoints + animation) and, apart, ms per job (prepare: keypoints
+                  and features of the source and references, once per source), for
+                  configs/synth-faces-64.yaml and configs/vox-256.yaml, each built four ways:
+                  baseline (no refine, no identity flow, no references), +refine, +ID (refine and
+                  identity flow) and +3 refs (the full model with 3 references). Then a training
+                  step (forward, backward, Adam) of synth-faces-64 with its own switches at batch
+                  8, with the pixel loss and with the VGG-19 perceptual loss (hash weights).
+                  Each figure: median and min ms of the timed runs after untimed warm-up runs,
+                  GFLOP/s (forward: 2 x conv/linear multiply-adds over the median), the CPU other
+                  processes used meanwhile (a figure at more threads than free cores is not to be
+                  trusted: libtorch's threads then wait for the scheduler) and whether the count
+                  of live tensors grew from run to run. About 1.5 minutes on an idle 2-core machine.
+  --json FILE     also write the figures as JSON to FILE (model: the machine with its CPU model,
+                  cores, libtorch version and load average, then every figure with its thread
+                  count, runs, warm-up runs, median, min, live tensor counts and others' CPU)
+  --threads LIST  engine, model: libtorch thread counts to measure, comma-separated (default 1,2)
   --calls N       engine: adds timed for the overhead figure (default 100000)
   --runs N        engine: timed runs of each convolution case; the median is reported (default 20)
+                  model: timed runs of every figure (default 20 at 64 px, 5 at 256 px, 8 for
+                  the training step); warm-up runs come first and are not timed
   --workers N     data: loader worker threads (default 2)`;
 
 const progress = (message: string) => process.stderr.write(`  ${message}\n`);
 
+function threadList(value: unknown): number[] {
+  const threads = String(value ?? "1,2")
+    .split(",")
+    .map((s) => Number(s));
+  if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new UsageError(`--threads: expected positive integers like 1,2, got '${value}'`);
+  return threads;
+}
+
 export const bench: Command = {
   name: "bench",
-  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput)",
+  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step)",
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, { json: "string", threads: "string", calls: "int", runs: "int", workers: "int" });
     const suite = positional[0];
     if (suite === "engine") {
-      const threads = String(flags.threads ?? "1,2")
-        .split(",")
-        .map((s) => Number(s));
-      if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new UsageError(`--threads: expected positive integers like 1,2, got '${flags.threads}'`);
-      const result = await benchEngine({ threads, overheadCalls: Number(flags.calls ?? 100000), convRuns: Number(flags.runs ?? 20) }, progress);
+      const result = await benchEngine({ threads: threadList(flags.threads), overheadCalls: Number(flags.calls ?? 100000), convRuns: Number(flags.runs ?? 20) }, progress);
       console.log(formatEngineBench(result));
       if (flags.json !== undefined) writeJson(String(flags.json), result);
     } else if (suite === "data") {
@@ -42,8 +64,14 @@ export const bench: Command = {
       const result = await benchData({ workers, log: progress });
       console.log(formatDataBench(result));
       if (flags.json !== undefined) writeJson(String(flags.json), result);
+    } else if (suite === "model") {
+      const runs = flags.runs === undefined ? undefined : Number(flags.runs);
+      if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
+      const result = benchModel(defaultModelBenchOptions(threadList(flags.threads), runs), progress);
+      console.log(formatModelBench(result));
+      if (flags.json !== undefined) writeJson(String(flags.json), result);
     } else {
-      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data (see dime bench --help)`);
+      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model (see dime bench --help)`);
     }
     return 0;
   },
