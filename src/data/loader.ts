@@ -65,14 +65,21 @@ export class DataLoader {
     return order.map((video, position) => planItem(this.options, epoch, position, video, this.entries[video].frameCount, this.entries[video].path));
   }
 
-  /** Yields the batches of one epoch; at most workers x prefetch items are loading at a time. */
-  async *epoch(epoch: number): AsyncGenerator<Batch> {
+  /**
+   * Yields the batches of one epoch from item `start` on (default 0; a resumed training run
+   * passes the items it has already consumed, so with `start` a multiple of the batch size the
+   * batches are those an uninterrupted epoch yields from there). At most workers x prefetch
+   * items are loading at a time.
+   */
+  async *epoch(epoch: number, start = 0): AsyncGenerator<Batch> {
     const plans = this.plans(epoch);
+    if (!Number.isInteger(start) || start < 0 || start > plans.length) throw new RangeError(`epoch(${epoch}, ${start}): start must be an integer in 0..${plans.length} (the items of an epoch)`);
     const { batchSize, dropLast } = this.config;
-    const limit = plans.length - (dropLast ? plans.length % batchSize : 0);
+    const remaining = plans.length - start;
+    const limit = plans.length - (dropLast ? remaining % batchSize : 0);
     const window = Math.max(batchSize, Math.max(1, this.workers.length) * this.config.prefetch);
     const inFlight: Array<Promise<Sample>> = [];
-    let next = 0;
+    let next = start;
     const fill = () => {
       while (next < limit && inFlight.length < window) {
         const p = this.load(plans[next++]);
@@ -80,10 +87,10 @@ export class DataLoader {
         inFlight.push(p);
       }
     };
-    for (let start = 0; start < limit; start += batchSize) {
+    for (let first = start; first < limit; first += batchSize) {
       fill();
       const samples: Sample[] = [];
-      for (let k = 0; k < batchSize && start + k < limit; k++) {
+      for (let k = 0; k < batchSize && first + k < limit; k++) {
         samples.push(await inFlight.shift()!);
         fill();
       }

@@ -1,0 +1,191 @@
+// Checkpoint files in RUN_DIR/checkpoints: per step, the model's state dict
+// (step-000500.safetensors), the optimizer's moments (step-000500.optimizer.safetensors) and a JSON
+// sidecar (step-000500.json) with everything else a resume needs. Each file is written atomically
+// (temp name, fsync, rename) and the sidecar last, so a checkpoint counts only once its sidecar
+// exists and names tensor files of the sizes it records: a crash at any point leaves the previous
+// checkpoint the latest complete one.
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+import type { Tensor } from "../torch/index.js";
+import type { DimeConfig } from "../dime/config.js";
+import type { OptimizerStateDict, SchedulerStateDict } from "../optim/index.js";
+import { writeAll, writeFileAtomic } from "../io/atomic-file.js";
+import { writeSafetensors } from "../io/safetensors.js";
+import { TrainError } from "./errors.js";
+
+export const CHECKPOINT_FORMAT = "dime-checkpoint";
+export const CHECKPOINT_VERSION = 1;
+
+/** Where the data loader stands: the epoch and how many of its items are consumed. */
+export interface DataPosition {
+  epoch: number;
+  position: number;
+}
+
+/** The sidecar: everything of a checkpoint that is not a tensor. */
+export interface CheckpointSidecar {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  /** Optimizer steps done. */
+  step: number;
+  /** The run's planned total of steps (the learning-rate milestones are fractions of it). */
+  total_steps: number;
+  /** Training seconds so far, over every session of the run. */
+  seconds: number;
+  /** ISO time of writing. */
+  written: string;
+  /** The data order: the loader's seed and batch size, and the next item to load. */
+  data: DataPosition & { seed: number; batch_size: number };
+  /** What the run was started with (threads matter for bit-exact resumes). */
+  run: { seed: number; threads: number; device: string };
+  /** The tensor files, relative to the sidecar's folder, with their sizes in bytes. */
+  files: { weights: FileRecord; optimizer: FileRecord };
+  config: DimeConfig;
+  optimizer: OptimizerStateDict["meta"];
+  scheduler: SchedulerStateDict;
+  /** Generator states, base64: libtorch's default generator and the trainer's warp generator. */
+  rng: { torch_default: string; transform: string };
+}
+
+export interface FileRecord {
+  name: string;
+  bytes: number;
+}
+
+/** The writes a checkpoint makes; tests swap in one that fails half way. Both must be atomic. */
+export interface CheckpointIo {
+  writeTensors(path: string, tensors: ReadonlyMap<string, Tensor>, metadata?: Record<string, string>): void;
+  writeText(path: string, text: string): void;
+}
+
+export const ATOMIC_IO: CheckpointIo = {
+  writeTensors: (path, tensors, metadata) => writeSafetensors(path, tensors as Map<string, Tensor>, metadata),
+  writeText: (path, text) => writeFileAtomic(path, (fd) => writeAll(fd, Buffer.from(text, "utf8"))),
+};
+
+/** `step-000500`: six digits at least, so names sort by step up to a million. */
+export function checkpointStem(step: number): string {
+  return `step-${String(step).padStart(6, "0")}`;
+}
+
+/** A complete checkpoint found on disk. */
+export interface CheckpointEntry {
+  step: number;
+  /** The sidecar's path. */
+  sidecarPath: string;
+  weightsPath: string;
+  optimizerPath: string;
+  sidecar: CheckpointSidecar;
+}
+
+/** What the trainer hands over to be saved. */
+export interface CheckpointContents {
+  /** The model's state dict (parameters and buffers). */
+  weights: ReadonlyMap<string, Tensor>;
+  /** The optimizer's state tensors. */
+  optimizerTensors: ReadonlyMap<string, Tensor>;
+  /** The sidecar without `files`, which saving fills in. */
+  sidecar: Omit<CheckpointSidecar, "files">;
+}
+
+/**
+ * Writes the checkpoint of `contents.sidecar.step` into `folder` (which must exist): the weights,
+ * the optimizer tensors, then the sidecar. Returns the weights file's path.
+ */
+export function saveCheckpoint(folder: string, contents: CheckpointContents, io: CheckpointIo = ATOMIC_IO): string {
+  const stem = checkpointStem(contents.sidecar.step);
+  const weightsPath = join(folder, `${stem}.safetensors`);
+  const optimizerPath = join(folder, `${stem}.optimizer.safetensors`);
+  const metadata = { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step), model_params: JSON.stringify(contents.sidecar.config.model_params) };
+  io.writeTensors(weightsPath, contents.weights, metadata);
+  io.writeTensors(optimizerPath, contents.optimizerTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) });
+  const files = { weights: record(weightsPath), optimizer: record(optimizerPath) };
+  const sidecar: CheckpointSidecar = { ...contents.sidecar, files };
+  io.writeText(join(folder, `${stem}.json`), `${JSON.stringify(sidecar, null, 1)}\n`);
+  return weightsPath;
+}
+
+function record(path: string): FileRecord {
+  return { name: basename(path), bytes: statSync(path).size };
+}
+
+const SIDECAR_NAME = /^step-(\d+)\.json$/;
+const CHECKPOINT_FILE = /^step-(\d+)(\.optimizer)?\.(safetensors|json)$/;
+const TEMP_FILE = /^\.step-\d+.*\.tmp$/;
+
+/**
+ * Reads and checks a sidecar; undefined when it is not a complete checkpoint (unreadable, not
+ * ours, or naming tensor files that are missing or of another size).
+ */
+export function readSidecar(sidecarPath: string, needOptimizer = true): CheckpointEntry | undefined {
+  let sidecar: CheckpointSidecar;
+  try {
+    sidecar = JSON.parse(readFileSync(sidecarPath, "utf8")) as CheckpointSidecar;
+  } catch {
+    return undefined;
+  }
+  if (sidecar?.format !== CHECKPOINT_FORMAT || !Number.isInteger(sidecar.step) || !sidecar.files) return undefined;
+  const folder = dirname(sidecarPath);
+  const weightsPath = join(folder, sidecar.files.weights.name);
+  const optimizerPath = join(folder, sidecar.files.optimizer.name);
+  const intact = (path: string, file: FileRecord) => existsSync(path) && statSync(path).size === file.bytes;
+  if (!intact(weightsPath, sidecar.files.weights)) return undefined;
+  if (needOptimizer && !intact(optimizerPath, sidecar.files.optimizer)) return undefined;
+  return { step: sidecar.step, sidecarPath, weightsPath, optimizerPath, sidecar };
+}
+
+/**
+ * The complete checkpoints in `folder`, by step (empty when the folder does not exist). Without
+ * `needOptimizer`, a checkpoint whose optimizer file is gone still counts (enough to animate).
+ */
+export function listCheckpoints(folder: string, needOptimizer = true): CheckpointEntry[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .filter((name) => SIDECAR_NAME.test(name))
+    .map((name) => readSidecar(join(folder, name), needOptimizer))
+    .filter((entry): entry is CheckpointEntry => entry !== undefined)
+    .sort((a, b) => a.step - b.step);
+}
+
+/** The complete checkpoint of the highest step in `folder`, if any. */
+export function latestCheckpoint(folder: string): CheckpointEntry | undefined {
+  return listCheckpoints(folder).at(-1);
+}
+
+/**
+ * Keeps the newest `keep` complete checkpoints in `folder` and deletes every other checkpoint
+ * file: older checkpoints, the leftovers of interrupted writes (tensor files without a sidecar,
+ * temp files). The sidecar goes first, so a checkpoint half deleted never counts as complete.
+ */
+export function rotateCheckpoints(folder: string, keep: number): void {
+  const kept = new Set(listCheckpoints(folder).slice(-keep).map((e) => e.step));
+  const files = readdirSync(folder);
+  const doomed = files.filter((name) => {
+    if (TEMP_FILE.test(name)) return true;
+    const match = CHECKPOINT_FILE.exec(name);
+    return match !== null && !kept.has(Number(match[1]));
+  });
+  doomed.sort((a, b) => Number(b.endsWith(".json")) - Number(a.endsWith(".json")));
+  for (const name of doomed) rmSync(join(folder, name), { force: true });
+}
+
+/**
+ * The checkpoint a path names: a sidecar (.json), a weights file (.safetensors, its sidecar
+ * beside it), a checkpoints folder or a run folder (its latest complete checkpoint). Throws a
+ * TrainError naming the path when there is none.
+ */
+export function findCheckpoint(path: string, needOptimizer = false): CheckpointEntry {
+  if (!existsSync(path)) throw new TrainError(`${path}: no such file or folder: give a checkpoint (RUN_DIR/checkpoints/step-NNNNNN.safetensors) or a run folder`);
+  if (statSync(path).isDirectory()) {
+    const folder = existsSync(join(path, "checkpoints")) ? join(path, "checkpoints") : path;
+    const latest = listCheckpoints(folder, needOptimizer).at(-1);
+    if (!latest) throw new TrainError(`${path}: holds no complete checkpoint (step-NNNNNN.safetensors with its .json sidecar): train first, or give the checkpoint file`);
+    return latest;
+  }
+  const sidecarPath = path.endsWith(".json") ? path : path.replace(/(\.optimizer)?\.safetensors$/, ".json");
+  if (!existsSync(sidecarPath)) throw new TrainError(`${path}: no sidecar ${basename(sidecarPath)} beside it: the checkpoint is incomplete (its write was interrupted?); use an earlier one`);
+  const entry = readSidecar(sidecarPath, needOptimizer);
+  if (!entry) throw new TrainError(`${sidecarPath}: not a complete dime checkpoint (unreadable sidecar, or tensor files missing or of the wrong size); use an earlier one`);
+  return entry;
+}

@@ -1,0 +1,80 @@
+// Loading a trained DiME for inference: the weights of a checkpoint into a model built from the
+// config saved with it, refusing a config that describes another model.
+import { dirname, join } from "node:path";
+
+import * as torch from "../torch/index.js";
+import type { Device } from "../torch/index.js";
+import { DiME } from "../dime/dime.js";
+import type { DimeConfig } from "../dime/config.js";
+import { readSafetensors } from "../io/safetensors.js";
+import { findCheckpoint, type CheckpointSidecar } from "./checkpoint.js";
+import { firstDifference } from "./config-diff.js";
+import { TrainError } from "./errors.js";
+
+export interface LoadCheckpointOptions {
+  /**
+   * The config the caller means to use (e.g. from --config). Its model_params must describe the
+   * checkpoint's model; switches.ode and switches.num_refs may differ, as they are inference knobs
+   * (the ODE steps trade speed for quality; any number of references works), and are taken from it.
+   */
+  config?: DimeConfig;
+  /** Names `config` in errors (default "the config"). */
+  configSource?: string;
+  /** Where the model goes (default cpu). */
+  device?: Device;
+}
+
+export interface LoadedCheckpoint {
+  /** In eval mode, on the requested device. */
+  model: DiME;
+  /** The checkpoint's config, with the caller's inference knobs when a config was given. */
+  config: DimeConfig;
+  /** Optimizer steps the weights were trained for. */
+  step: number;
+  /** The weights file that was read. */
+  path: string;
+  sidecar: CheckpointSidecar;
+}
+
+/** model_params keys that inference may set differently from training. */
+const INFERENCE_KNOBS = new Set(["switches.ode", "switches.num_refs"]);
+
+/**
+ * Loads a checkpoint: a weights file (step-NNNNNN.safetensors), its .json sidecar, or a run or
+ * checkpoints folder (its latest complete checkpoint). Throws a TrainError of one line when the
+ * path holds no complete checkpoint or `options.config` describes another model, e.g.
+ * "checkpoint was trained with model_params.common_params.num_kp=10 but the config says 15: pass
+ * the config saved beside it (RUN/config.yaml)".
+ */
+export function loadCheckpoint(path: string, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
+  const entry = findCheckpoint(path);
+  const saved = entry.sidecar.config;
+  let config = saved;
+  if (options.config) {
+    const difference = firstDifference(saved.model_params, options.config.model_params, INFERENCE_KNOBS);
+    if (difference) {
+      const source = options.configSource ?? "the config";
+      throw new TrainError(
+        `${entry.weightsPath}: checkpoint was trained with model_params.${difference.path}=${difference.first} but ${source} says ${difference.second}: pass the config saved beside it (${savedConfigPath(entry.sidecarPath)})`,
+      );
+    }
+    const { ode, num_refs } = options.config.model_params.switches;
+    config = structuredClone(saved);
+    Object.assign(config.model_params.switches, { ode: structuredClone(ode), num_refs });
+  }
+  const model = new DiME(config.model_params);
+  try {
+    torch.tidy(() => model.loadStateDict(readSafetensors(entry.weightsPath).tensors));
+  } catch (error) {
+    model.dispose();
+    throw new TrainError(`${entry.weightsPath}: ${(error as Error).message.split("\n")[0]}`, { cause: error });
+  }
+  if (options.device !== undefined) model.to(options.device);
+  model.eval();
+  return { model, config, step: entry.step, path: entry.weightsPath, sidecar: entry.sidecar };
+}
+
+/** RUN_DIR/config.yaml for a sidecar in RUN_DIR/checkpoints. */
+function savedConfigPath(sidecarPath: string): string {
+  return join(dirname(dirname(sidecarPath)), "config.yaml");
+}

@@ -1,0 +1,197 @@
+// Setting a training run up: the options checked, the config settled (a new run's, or a resumed
+// run's saved one), the data opened, the run folder made, and the model, loss, optimizer, schedule
+// and generators built, or restored from the latest checkpoint. Every problem is found here, before
+// the first step, and reported as one line naming the file or flag.
+import { existsSync, statSync } from "node:fs";
+
+import * as torch from "../torch/index.js";
+import type { Device } from "../torch/index.js";
+import { DiME } from "../dime/dime.js";
+import type { DimeConfig } from "../dime/config.js";
+import { applyOverrides } from "../dime/config-file.js";
+import { TrainingObjective } from "../dime/objective.js";
+import { reconstructionLoss, type ReconstructionLoss } from "../dime/losses/index.js";
+import { DataLoader } from "../data/loader.js";
+import { Adam, MultiStepLR } from "../optim/index.js";
+import { latestCheckpoint, type CheckpointEntry, type DataPosition } from "./checkpoint.js";
+import { TrainError } from "./errors.js";
+import { checkSameConfig, createRunFolder, openRunFolder, readRunConfig, saveRunConfig, type RunFolder } from "./run-dir.js";
+import { restoreCheckpoint, type TrainingParts } from "./state.js";
+
+export interface TrainOptions {
+  /** The config (loadConfig of a file, with any overrides). With `resume` it may be left out: the run's saved config is used. */
+  config?: DimeConfig;
+  /** Names `config` in errors, e.g. its file (default "the given config"). */
+  configSource?: string;
+  /** The dataset folder (DIR/train/<video>...). */
+  data: string;
+  /** The run folder: new or empty, or with `resume` a run to continue. */
+  out: string;
+  /** Total optimizer steps of the run (default train_params.num_steps). */
+  steps?: number;
+  /** Or the total in epochs of the training split (one epoch = each video once, whole batches). */
+  epochs?: number;
+  /** Overrides train_params.batch_size (a resume must keep it). */
+  batchSize?: number;
+  /** Continue the run in `out` from its latest complete checkpoint. */
+  resume?: boolean;
+  /** Default "cpu". */
+  device?: Device;
+  /** libtorch threads (default: libtorch's own choice; a resume defaults to the run's). */
+  threads?: number;
+  /** Seeds the model's initialisation, the warps and the data order (default 0; a resume keeps the run's). */
+  seed?: number;
+  /** VGG-19 weights for `perceptual: vgg` (overrides train_params.vgg_weights). */
+  vggWeights?: string;
+  /** Override train_params.checkpoint_freq, sample_freq and keep_checkpoints. */
+  checkpointEvery?: number;
+  sampleEvery?: number;
+  keep?: number;
+  /** Loader worker threads (default 1; 0 loads in the training thread). The batches are the same whatever the count. */
+  workers?: number;
+}
+
+/** Everything a training loop needs, ready at its first step. */
+export interface Session {
+  config: DimeConfig;
+  folder: RunFolder;
+  loader: DataLoader;
+  reconstruction: ReconstructionLoss;
+  objective: TrainingObjective;
+  parts: TrainingParts;
+  device: Device;
+  seed: number;
+  threads: number;
+  totalSteps: number;
+  /** Items per epoch and whole batches per epoch. */
+  epochLength: number;
+  batchesPerEpoch: number;
+  /** The checkpoint resumed from, if any. */
+  resumed?: CheckpointEntry;
+  /** Where the run stands: steps done, the data position, training seconds so far. */
+  start: DataPosition & { step: number; seconds: number };
+  /** Notes for the user (a changed thread count, say). */
+  notes: string[];
+  close(): Promise<void>;
+}
+
+/** Sets a run up (see the file header). Throws TrainError, ConfigError or MediaError, each one line. */
+export async function openSession(options: TrainOptions): Promise<Session> {
+  checkCounts(options);
+  const device = options.device ?? "cpu";
+  if (device !== "cpu" && !torch.cuda.isAvailable()) throw new TrainError(`--device ${device}: libtorch sees no CUDA device here: use --device cpu`);
+  const resumeFolder = options.resume ? openRunFolder(options.out) : undefined;
+  const resumed = resumeFolder && latestCheckpoint(resumeFolder.checkpoints);
+  const configSource = options.configSource ?? "the given config";
+
+  let config: DimeConfig;
+  if (resumeFolder) {
+    const saved = readRunConfig(resumeFolder);
+    const given = options.config ?? saved;
+    const withBatch = options.batchSize === undefined ? given : applyOverrides(given, { "train_params.batch_size": options.batchSize }, "--batch-size");
+    checkSameConfig(saved, withBatch, resumeFolder.configPath, options.config ? configSource : "--batch-size");
+    config = saved;
+  } else {
+    if (!options.config) throw new TrainError("no config: pass --config FILE (configs/*.yaml), or --resume to continue a run");
+    config = options.batchSize === undefined ? options.config : applyOverrides(options.config, { "train_params.batch_size": options.batchSize }, "--batch-size");
+  }
+  config = applyOverrides(config, runControl(options), "options");
+
+  const seed = resumed?.sidecar.run.seed ?? options.seed ?? 0;
+  if (resumed && options.seed !== undefined && options.seed !== seed) throw new TrainError(`${options.out}: the run was started with --seed ${seed}, not ${options.seed}: leave --seed out to resume it`);
+  const notes: string[] = [];
+  const threads = options.threads ?? resumed?.sidecar.run.threads;
+  if (resumed && threads !== resumed.sidecar.run.threads) notes.push(`note: the run used ${resumed.sidecar.run.threads} threads, this session ${threads}; a resume is bit-exact only with the same count`);
+  if (threads !== undefined) torch.setNumThreads(threads);
+
+  const train = config.train_params;
+  const [height, width] = config.dataset_params.frame_shape;
+  if (height !== width) throw new TrainError(`dataset_params.frame_shape is ${height}x${width}: the loader makes square frames, so give equal sides`);
+  const reconstruction = reconstructionLoss(train, { vggWeights: options.vggWeights, device });
+  let loader: DataLoader | undefined;
+  try {
+    loader = await openLoader(options, config, seed);
+    const epochLength = loader.epochLength;
+    const batchesPerEpoch = Math.floor(epochLength / train.batch_size);
+    if (batchesPerEpoch === 0) throw new TrainError(`${options.data}/train: ${epochLength} videos make no whole batch of ${train.batch_size}: lower --batch-size or add videos`);
+    const totalSteps = options.steps ?? (options.epochs !== undefined ? options.epochs * batchesPerEpoch : resumed?.sidecar.total_steps ?? train.num_steps);
+    config = applyOverrides(config, { "train_params.num_steps": totalSteps }, "--steps");
+    if (resumed && totalSteps < resumed.step) throw new TrainError(`${resumed.weightsPath}: the run is at step ${resumed.step}, past the ${totalSteps} steps asked for: give more --steps`);
+
+    const folder = resumeFolder ?? createRunFolder(options.out);
+    saveRunConfig(folder, config);
+    if (resumed) checkSameConfig(resumed.sidecar.config, config, resumed.sidecarPath, folder.configPath);
+
+    torch.manualSeed(seed);
+    const model = new DiME(config.model_params).to(device);
+    const optimizer = new Adam(model.parameters(), { lr: train.lr, betas: train.betas });
+    const scheduler = new MultiStepLR(optimizer, { milestones: milestones(train.lr_milestones, totalSteps), gamma: 0.1 });
+    const parts: TrainingParts = { model, optimizer, scheduler, transformGenerator: new torch.Generator(seed + 1) };
+    if (resumed) {
+      restoreCheckpoint(parts, resumed);
+      // The milestones are fractions of the run's total, which a resume may have changed.
+      scheduler.milestones = milestones(train.lr_milestones, totalSteps);
+    }
+    const start = resumed
+      ? { step: resumed.step, epoch: resumed.sidecar.data.epoch, position: resumed.sidecar.data.position, seconds: resumed.sidecar.seconds }
+      : { step: 0, epoch: 0, position: 0, seconds: 0 };
+    const openLoaderRef = loader;
+    return {
+      config, folder, loader, reconstruction, device, seed, totalSteps, epochLength, batchesPerEpoch, resumed, start, notes, parts,
+      threads: torch.getNumThreads(),
+      objective: new TrainingObjective(model, train, reconstruction),
+      async close() {
+        await openLoaderRef.close();
+        optimizer.dispose();
+        model.dispose();
+        reconstruction.dispose();
+      },
+    };
+  } catch (error) {
+    await loader?.close();
+    reconstruction.dispose();
+    throw error;
+  }
+}
+
+/** Steps where the learning rate drops: fractions of the total, rounded. */
+function milestones(fractions: readonly number[], totalSteps: number): number[] {
+  return fractions.map((f) => Math.round(f * totalSteps));
+}
+
+function checkCounts(options: TrainOptions): void {
+  if (options.steps !== undefined && options.epochs !== undefined) throw new TrainError("give --steps or --epochs, not both");
+  const counts: [string, number | undefined, number][] = [
+    ["--steps", options.steps, 1], ["--epochs", options.epochs, 1], ["--batch-size", options.batchSize, 1], ["--threads", options.threads, 1],
+    ["--seed", options.seed, 0], ["--checkpoint-every", options.checkpointEvery, 1], ["--sample-every", options.sampleEvery, 1], ["--keep", options.keep, 1], ["--workers", options.workers, 0],
+  ];
+  for (const [flag, value, least] of counts) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= least)) throw new TrainError(`${flag} must be an integer >= ${least}, got ${value}`);
+  }
+}
+
+/** The run-control keys the options set. */
+function runControl(options: TrainOptions): Record<string, number | string> {
+  const overrides: Record<string, number | string> = {};
+  if (options.checkpointEvery !== undefined) overrides["train_params.checkpoint_freq"] = options.checkpointEvery;
+  if (options.sampleEvery !== undefined) overrides["train_params.sample_freq"] = options.sampleEvery;
+  if (options.keep !== undefined) overrides["train_params.keep_checkpoints"] = options.keep;
+  if (options.vggWeights !== undefined) overrides["train_params.vgg_weights"] = options.vggWeights;
+  return overrides;
+}
+
+async function openLoader(options: TrainOptions, config: DimeConfig, seed: number): Promise<DataLoader> {
+  if (!existsSync(options.data) || !statSync(options.data).isDirectory()) {
+    throw new TrainError(`${options.data}: no such folder: --data takes a dataset folder with train/ and test/ (dime synth --kind faces --out DIR makes one)`);
+  }
+  const { flip_param: flip, jitter_param: jitter } = config.dataset_params.augmentation_params;
+  const jitters = jitter.brightness !== 0 || jitter.contrast !== 0 || jitter.saturation !== 0 || jitter.hue !== 0;
+  return DataLoader.open(options.data, {
+    size: config.dataset_params.frame_shape[0],
+    numRefs: config.model_params.switches.num_refs,
+    seed,
+    batchSize: config.train_params.batch_size,
+    workers: options.workers ?? 1,
+    augment: { hflip: flip.horizontal_flip, timeFlip: flip.time_flip, jitter: jitters ? { ...jitter } : undefined },
+  });
+}

@@ -1,0 +1,63 @@
+// The training state a checkpoint carries and a resume restores: the model's parameters and
+// buffers, Adam's moments and step counts, the schedule's counter, and both random generators.
+// With the data position (kept by the trainer) that is everything a step depends on, so a resumed
+// run takes the same steps as one never stopped.
+import * as torch from "../torch/index.js";
+import type { Generator } from "../torch/index.js";
+import type { DiME } from "../dime/dime.js";
+import type { Adam, MultiStepLR } from "../optim/index.js";
+import { readSafetensors } from "../io/safetensors.js";
+import type { CheckpointContents, CheckpointEntry, CheckpointSidecar } from "./checkpoint.js";
+
+/** The objects whose state a checkpoint holds. */
+export interface TrainingParts {
+  model: DiME;
+  optimizer: Adam;
+  scheduler: MultiStepLR;
+  /** Draws the random thin-plate-spline warps of the equivariance loss. */
+  transformGenerator: Generator;
+}
+
+/** What the sidecar says beyond the parts' own state. */
+export type RunInfo = Omit<CheckpointSidecar, "format" | "version" | "written" | "files" | "optimizer" | "scheduler" | "rng">;
+
+/**
+ * The checkpoint of `parts` now. The tensors are new handles sharing the parts' storage: save
+ * them, then dispose them (they belong to the caller's tidy scope).
+ */
+export function captureCheckpoint(parts: TrainingParts, info: RunInfo): CheckpointContents {
+  const optimizer = parts.optimizer.stateDict();
+  return {
+    weights: parts.model.stateDict(),
+    optimizerTensors: optimizer.tensors,
+    sidecar: {
+      format: "dime-checkpoint",
+      version: 1,
+      ...info,
+      written: new Date().toISOString(),
+      optimizer: optimizer.meta,
+      scheduler: parts.scheduler.stateDict(),
+      rng: { torch_default: generatorState(torch.defaultGenerator()), transform: generatorState(parts.transformGenerator) },
+    },
+  };
+}
+
+/** Loads a complete checkpoint into `parts` (built from the same config). */
+export function restoreCheckpoint(parts: TrainingParts, entry: CheckpointEntry): void {
+  torch.tidy(() => {
+    parts.model.loadStateDict(readSafetensors(entry.weightsPath).tensors);
+    parts.optimizer.loadStateDict({ tensors: readSafetensors(entry.optimizerPath).tensors, meta: entry.sidecar.optimizer });
+    parts.scheduler.loadStateDict(entry.sidecar.scheduler);
+    setGeneratorState(torch.defaultGenerator(), entry.sidecar.rng.torch_default);
+    setGeneratorState(parts.transformGenerator, entry.sidecar.rng.transform);
+  });
+}
+
+function generatorState(generator: Generator): string {
+  return torch.tidy(() => Buffer.from(generator.getState().data() as Uint8Array).toString("base64"));
+}
+
+function setGeneratorState(generator: Generator, base64: string): void {
+  const bytes = new Uint8Array(Buffer.from(base64, "base64"));
+  torch.tidy(() => generator.setState(torch.fromArray(bytes, [bytes.length], { dtype: "uint8" })));
+}

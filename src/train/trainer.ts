@@ -1,0 +1,260 @@
+// The training loop (paper section 3.3, DESIGN section 5): batches from the loader, one tidy scope
+// per step (objective, backward, Adam, schedule), every loss term checked finite before the update,
+// a JSONL record and the progress line per step, a sample picture and a checkpoint every N steps,
+// and a checkpoint when it ends or is asked to stop (Ctrl-C in the CLI, an AbortSignal here).
+import { join } from "node:path";
+
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+import { describeReconstructionLoss } from "../dime/losses/index.js";
+import type { TrainingBatch } from "../dime/objective.js";
+import type { Batch } from "../data/batch.js";
+import { ATOMIC_IO, checkpointStem, rotateCheckpoints, saveCheckpoint, type CheckpointIo } from "./checkpoint.js";
+import { NonFiniteLossError, TrainError } from "./errors.js";
+import { TrainLog, type StepRecord } from "./log.js";
+import { ProgressBar, type ProgressReporter } from "./progress.js";
+import { sampleData, writeSample, type SampleData } from "./samples.js";
+import { openSession, type Session, type TrainOptions } from "./session.js";
+import { captureCheckpoint } from "./state.js";
+
+export type { TrainOptions } from "./session.js";
+
+export interface TrainHooks {
+  /** Where progress goes (default: a ProgressBar on stderr; SILENT_PROGRESS for none). */
+  progress?: ProgressReporter;
+  /** Stops the run after the current step, with a checkpoint, as Ctrl-C does. */
+  signal?: AbortSignal;
+  /** After each step (its log record); return "stop" to stop as `signal` does. */
+  onStep?(record: StepRecord): void | "stop";
+  /** For tests: sees the weighted loss terms of each step before they are checked, and may replace them. */
+  lossTerms?(step: number, losses: Map<string, Tensor>): void;
+  /** For tests: the writes checkpoints go through (to simulate a crash half way through one). */
+  checkpointIo?: CheckpointIo;
+}
+
+export interface TrainSummary {
+  runDir: string;
+  /** The step the session began at (0 for a new run) and the last step done. */
+  startStep: number;
+  step: number;
+  totalSteps: number;
+  /** "finished": all steps done; "interrupted": stopped early by the signal or a hook. */
+  stopped: "finished" | "interrupted";
+  /** Wall seconds of this session's steps, and its speed. */
+  seconds: number;
+  stepsPerSecond: number;
+  /** The last step's loss terms (`total` and the weighted terms). */
+  losses: Record<string, number>;
+  /** The weights file of the last checkpoint written or resumed from. */
+  checkpoint?: string;
+}
+
+/**
+ * Trains DiME as `options` say and returns a summary once the run finishes or is stopped (then
+ * with a checkpoint of its last step). Writes RUN_DIR/config.yaml, log.jsonl, checkpoints/ and
+ * samples/ (docs/training.md).
+ * @throws TrainError (or the config's and data's own errors) for bad options, data or folders,
+ *   and NonFiniteLossError when a loss term turns NaN or Inf; the last good checkpoint stays.
+ */
+export async function train(options: TrainOptions, hooks: TrainHooks = {}): Promise<TrainSummary> {
+  const session = await openSession(options);
+  const progress = hooks.progress ?? new ProgressBar();
+  try {
+    return await new Trainer(session, hooks, progress).run();
+  } finally {
+    progress.end();
+    await session.close();
+  }
+}
+
+/** The result of one step's scope: numbers only, no tensors. */
+interface StepResult {
+  loss: Record<string, number>;
+  details: Record<string, number>;
+  sample?: SampleData;
+}
+
+class Trainer {
+  readonly #log: TrainLog;
+  readonly #io: CheckpointIo;
+  #step: number;
+  #epoch: number;
+  #position: number;
+  #lastCheckpoint: string | undefined;
+  #checkpointStep: number;
+  #stopRequested = false;
+
+  constructor(
+    readonly session: Session,
+    readonly hooks: TrainHooks,
+    readonly progress: ProgressReporter,
+  ) {
+    const { start, resumed, folder } = session;
+    this.#step = start.step;
+    this.#epoch = start.epoch;
+    this.#position = start.position;
+    this.#lastCheckpoint = resumed?.weightsPath;
+    this.#checkpointStep = resumed ? resumed.step : -1;
+    this.#log = resumed ? TrainLog.resume(folder.logPath, resumed.step) : TrainLog.create(folder.logPath);
+    this.#io = hooks.checkpointIo ?? ATOMIC_IO;
+  }
+
+  async run(): Promise<TrainSummary> {
+    const { session } = this;
+    const { totalSteps, config } = session;
+    const onAbort = () => (this.#stopRequested = true);
+    this.hooks.signal?.addEventListener("abort", onAbort);
+    if (this.hooks.signal?.aborted) this.#stopRequested = true;
+    this.#announce();
+    const startStep = this.#step;
+    const began = performance.now();
+    let previous = began;
+    let losses: Record<string, number> = {};
+    try {
+      while (this.#step < totalSteps && !this.#stopRequested) {
+        for await (const batch of session.loader.epoch(this.#epoch, this.#position)) {
+          const step = this.#step + 1;
+          const lr = session.parts.optimizer.paramGroups[0].lr;
+          const result = this.#trainStep(batch, step);
+          session.parts.scheduler.step();
+          this.#advance(batch.shape.batch);
+          const now = performance.now();
+          const record: StepRecord = {
+            event: "step", step, epoch: this.#epoch, lr,
+            seconds: session.start.seconds + (now - began) / 1000, step_seconds: (now - previous) / 1000,
+            loss: result.loss, details: result.details,
+          };
+          previous = now;
+          losses = result.loss;
+          this.#log.write(record);
+          this.progress.step(record, totalSteps);
+          if (result.sample) await this.#writeSample(step, result.sample);
+          if (step % config.train_params.checkpoint_freq === 0 && step < totalSteps) this.#checkpoint(record.seconds);
+          if (this.hooks.onStep?.(record) === "stop") this.#stopRequested = true;
+          // Lets a Ctrl-C (or an abort) in between steps, which are synchronous.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.#stopRequested || this.#step >= totalSteps) break;
+        }
+      }
+      const seconds = session.start.seconds + (performance.now() - began) / 1000;
+      const interrupted = this.#step < totalSteps;
+      if (this.#step > this.#checkpointStep) this.#checkpoint(seconds);
+      this.#log.write({ event: "stop", step: this.#step, reason: interrupted ? "interrupted" : "finished", seconds });
+      this.progress.note(interrupted ? `stopped at step ${this.#step}/${totalSteps}; resume with --resume` : `finished ${totalSteps} steps`);
+      const sessionSeconds = (performance.now() - began) / 1000;
+      return {
+        runDir: session.folder.root, startStep, step: this.#step, totalSteps,
+        stopped: interrupted ? "interrupted" : "finished",
+        seconds: sessionSeconds, stepsPerSecond: (this.#step - startStep) / Math.max(sessionSeconds, 1e-9),
+        losses, checkpoint: this.#lastCheckpoint,
+      };
+    } finally {
+      this.hooks.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  #announce(): void {
+    const { session } = this;
+    const { config, resumed, totalSteps } = session;
+    const train = config.train_params;
+    const what = resumed ? `resuming ${session.folder.root} at step ${resumed.step}/${totalSteps}` : `training ${session.folder.root}: ${totalSteps} steps`;
+    const line = `${what}, batch ${train.batch_size}, ${session.batchesPerEpoch} batches per epoch, ${session.parts.model.numParameters()} parameters, ${session.device}, ${session.threads} threads, seed ${session.seed}`;
+    const loss = describeReconstructionLoss(session.reconstruction);
+    for (const message of [line, loss, ...session.notes]) this.progress.note(message);
+    this.#log.write({ event: resumed ? "resume" : "start", step: this.#step, message: line, loss, total_steps: totalSteps, threads: session.threads, device: session.device, seed: session.seed });
+  }
+
+  /** One optimizer step inside one scope; throws NonFiniteLossError before updating anything. */
+  #trainStep(batch: Batch, step: number): StepResult {
+    const { objective, parts, device } = this.session;
+    return torch.tidy(() => {
+      const tensors = toTrainingBatch(batch, device);
+      const result = objective.compute(tensors, parts.transformGenerator);
+      this.hooks.lossTerms?.(step, result.losses);
+      const loss = this.#finite(step, new Map([...result.losses, ["total", result.total]]));
+      const details = readScalars(result.details);
+      parts.optimizer.zeroGrad();
+      result.total.backward();
+      parts.optimizer.step();
+      const due = step % this.session.config.train_params.sample_freq === 0 || step === this.session.totalSteps;
+      return { loss: { total: loss.total, ...loss }, details, ...(due ? { sample: sampleData(tensors, result.output) } : {}) };
+    });
+  }
+
+  /** The terms' values; the first that is NaN or Inf stops training. */
+  #finite(step: number, terms: Map<string, Tensor>): Record<string, number> {
+    const values = readScalars(terms);
+    for (const [name, value] of Object.entries(values)) {
+      if (!Number.isFinite(value)) throw new NonFiniteLossError(step, `loss term '${name}'`, value, this.#lastCheckpoint);
+    }
+    return values;
+  }
+
+  /** Moves the data position past a batch; past the epoch's last whole batch, to the next epoch. */
+  #advance(batchSize: number): void {
+    this.#step += 1;
+    this.#position += batchSize;
+    if (this.#position + batchSize > this.session.epochLength) {
+      this.#epoch += 1;
+      this.#position = 0;
+    }
+  }
+
+  async #writeSample(step: number, data: SampleData): Promise<void> {
+    const path = join(this.session.folder.samples, `${checkpointStem(step)}.png`);
+    await writeSample(path, data);
+    this.#log.write({ event: "sample", step, path });
+  }
+
+  /** Saves a checkpoint of the current step (never of non-finite weights) and drops old ones. */
+  #checkpoint(seconds: number): void {
+    const { session } = this;
+    const { parts, folder, config } = session;
+    const bad = firstNonFiniteParameter(parts);
+    if (bad) throw new NonFiniteLossError(this.#step, `parameter '${bad}'`, NaN, this.#lastCheckpoint);
+    const path = torch.tidy(() => {
+      const contents = captureCheckpoint(parts, {
+        step: this.#step,
+        total_steps: session.totalSteps,
+        seconds,
+        data: { epoch: this.#epoch, position: this.#position, seed: session.seed, batch_size: config.train_params.batch_size },
+        run: { seed: session.seed, threads: session.threads, device: session.device },
+        config,
+      });
+      try {
+        return saveCheckpoint(folder.checkpoints, contents, this.#io);
+      } catch (error) {
+        const previous = this.#lastCheckpoint ? `the previous checkpoint ${this.#lastCheckpoint} is intact` : "no earlier checkpoint exists";
+        throw new TrainError(`${folder.checkpoints}: writing the checkpoint of step ${this.#step} failed (${(error as Error).message}); ${previous}`, { cause: error });
+      }
+    });
+    rotateCheckpoints(folder.checkpoints, config.train_params.keep_checkpoints);
+    this.#lastCheckpoint = path;
+    this.#checkpointStep = this.#step;
+    this.#log.write({ event: "checkpoint", step: this.#step, path });
+  }
+}
+
+/** The loader's arrays as tensors on `device`: source, driving (B, 3, H, W), references N x (B, 3, H, W). */
+function toTrainingBatch(batch: Batch, device: Session["device"]): TrainingBatch {
+  const { batch: b, refs, channels, height, width } = batch.shape;
+  const frame = [b, channels, height, width];
+  const place = (t: Tensor) => (device === "cpu" ? t : t.to(device));
+  const references = refs === 0 ? [] : place(torch.fromArray(batch.refs, [b, refs, channels, height, width])).unbind(1); // N x (B, C, H, W)
+  return { source: place(torch.fromArray(batch.source, frame)), driving: place(torch.fromArray(batch.driving, frame)), references };
+}
+
+/** Scalars read in one copy: name -> value. */
+function readScalars(terms: ReadonlyMap<string, Tensor>): Record<string, number> {
+  if (terms.size === 0) return {};
+  const values = torch.tidy(() => torch.stack([...terms.values()].map((t) => t.detach().float().reshape(1)), 0).view(-1).data() as Float32Array);
+  return Object.fromEntries([...terms.keys()].map((name, i) => [name, values[i]]));
+}
+
+/** The first parameter holding a NaN or Inf, by its state-dict name. */
+function firstNonFiniteParameter(parts: Session["parts"]): string | undefined {
+  return torch.tidy(() => {
+    for (const [name, p] of parts.model.namedParameters()) if (!p.detach().isfinite().all().item()) return name;
+    return undefined;
+  });
+}

@@ -1,0 +1,50 @@
+// Training fixtures: a tiny DiME config at 32 px (every branch on, one reference) and a tiny
+// synthetic face dataset, so that a training step takes a few tens of milliseconds.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams, type SpawnSyncReturns } from "node:child_process";
+
+import { DEFAULT_CONFIG, type DimeConfig } from "../../src/dime/config.js";
+import { parseConfig } from "../../src/dime/config-file.js";
+import { generateDataset } from "../../src/synth/generate.js";
+import { tinyDimeParams } from "./model-fixtures.js";
+
+/** The tiny model of model-fixtures at 32 px, the pixel loss, batch 2, lr decays at 60% and 90%. */
+export function tinyTrainConfig(): DimeConfig {
+  const model = tinyDimeParams({ num_refs: 1 });
+  model.kp_detector_params.scale_factor = 0.5; // 16 px for the detector
+  return parseConfig(
+    {
+      dataset_params: { frame_shape: [32, 32, 3] },
+      model_params: model,
+      train_params: {
+        ...DEFAULT_CONFIG.train_params,
+        num_steps: 8,
+        batch_size: 2,
+        lr: 1e-3,
+        perceptual: "pixel",
+        scales: [1, 0.5],
+        checkpoint_freq: 2,
+        sample_freq: 4,
+        keep_checkpoints: 2,
+      },
+    },
+    "tinyTrainConfig",
+  );
+}
+
+/** A dataset of 4 training videos of 6 frames at 32 px (and a test split) under `out`. */
+export async function tinyDataset(out: string): Promise<void> {
+  await generateDataset({ kind: "faces", out, videos: 6, frames: 6, size: 32, seed: 3, testFraction: 0.3, samples: 1 });
+}
+
+const repo = new URL("../..", import.meta.url).pathname;
+const CLI = ["--import", "tsx", "-e", "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))"];
+
+/** Runs `dime ARGS` from the sources and waits for it. */
+export function runDime(args: string[], timeout = 120_000): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [...CLI, ...args], { cwd: repo, encoding: "utf8", timeout });
+}
+
+/** Starts `dime ARGS` from the sources without waiting. */
+export function startDime(args: string[]): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [...CLI, ...args], { cwd: repo });
+}
