@@ -1,6 +1,7 @@
 // Training fixtures: a tiny DiME config at 32 px (every branch on, one reference) and a tiny
 // synthetic face dataset, so that a training step takes a few tens of milliseconds.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams, type SpawnSyncReturns } from "node:child_process";
+import { chmodSync } from "node:fs";
 
 import { DEFAULT_CONFIG, type DimeConfig } from "../../src/dime/config.js";
 import { parseConfig } from "../../src/dime/config-file.js";
@@ -47,4 +48,21 @@ export function runDime(args: string[], timeout = 120_000): SpawnSyncReturns<str
 /** Starts `dime ARGS` from the sources without waiting. */
 export function startDime(args: string[]): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, [...CLI, ...args], { cwd: repo });
+}
+
+/**
+ * Runs `fn` while `folder` cannot be written: mode 555, and as root (who writes anywhere) with the
+ * effective user 'nobody', which needs `parent` (the folder's) to be readable by all.
+ */
+export async function withReadOnlyFolder<T>(folder: string, parent: string, fn: () => Promise<T>): Promise<T> {
+  chmodSync(folder, 0o555);
+  const root = process.getuid?.() === 0;
+  if (root) chmodSync(parent, 0o755);
+  if (root) process.seteuid!(65534);
+  try {
+    return await fn();
+  } finally {
+    if (root) process.seteuid!(0);
+    chmodSync(folder, 0o755);
+  }
 }

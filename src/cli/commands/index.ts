@@ -6,3 +6,4 @@ import { probeCommand } from "./probe.js";
 import { synthCommand } from "./synth.js";
 
 export const commands: Command[] = [bench, infoCommand, probeCommand, synthCommand];
+commands.push((await import("./train.js")).trainCommand);

@@ -1,0 +1,102 @@
+// `dime train`: trains DiME on a dataset folder into a run folder (docs/training.md).
+import type { Device } from "../../torch/index.js";
+import { parseDevice } from "../../torch/index.js";
+import { loadConfig } from "../../dime/config-file.js";
+import { train } from "../../train/index.js";
+import { UsageError, type Command } from "../command.js";
+import { parseFlags } from "../flags.js";
+
+const HELP = `Usage: dime train --config FILE --data DIR --out RUN_DIR [options]
+
+Trains DiME (paper section 3.3): the reconstruction loss the config names (perceptual on VGG-19
+features, or the pixel L1 + SSIM stand-in) plus keypoint equivariance, Adam with the learning rate
+dropping x0.1 at train_params.lr_milestones, flip and colour-jitter augmentation, and
+model_params.switches.num_refs reference frames per item. Progress goes to stderr. RUN_DIR gets
+config.yaml, log.jsonl (every loss term of every step), samples/step-NNNNNN.png and
+checkpoints/step-NNNNNN.safetensors with a .json sidecar (the last few kept). Ctrl-C writes a
+checkpoint and exits with code 130; --resume continues the run exactly where it stopped.
+
+Options:
+  --config FILE            the model and training config, e.g. configs/synth-faces-64.yaml
+                           (with --resume it may be left out; given, it must match the run's)
+  --data DIR               dataset folder holding train/ (dime synth --kind faces --out DIR)
+  --out RUN_DIR            run folder: new or empty, or with --resume the run to continue
+  --steps N                total optimizer steps (default train_params.num_steps)
+  --epochs N               or the total in epochs of DIR/train (whole batches of each video once)
+  --batch-size B           items per step (default train_params.batch_size)
+  --resume                 continue RUN_DIR from its latest complete checkpoint
+  --device cpu|cuda        where to train (default cpu)
+  --threads N              libtorch threads (default: all cores; a resume keeps the run's)
+  --seed S                 seeds the initialisation, the warps and the data order (default 0)
+  --vgg-weights FILE       VGG-19 safetensors for perceptual: vgg (else train_params.vgg_weights)
+  --checkpoint-every N     steps between checkpoints (default train_params.checkpoint_freq)
+  --sample-every N         steps between sample pictures (default train_params.sample_freq)
+  --keep N                 checkpoints to keep (default train_params.keep_checkpoints)
+  --workers N              data loader threads (default 1; 0 loads in the main thread)
+
+Exit codes: 0 finished, 130 stopped by Ctrl-C (a checkpoint of the last step was written),
+1 an error (one line on stderr; a NaN or Inf loss names the step and the term, and the last good
+checkpoint stays).`;
+
+export const trainCommand: Command = {
+  name: "train",
+  summary: "train DiME on a dataset folder, with checkpoints, samples and exact resume",
+  help: HELP,
+  async run(argv) {
+    const { positional, flags } = parseFlags(argv, {
+      config: "string", data: "string", out: "string", steps: "int", epochs: "int", "batch-size": "int", resume: "bool",
+      device: "string", threads: "int", seed: "int", "vgg-weights": "string", "checkpoint-every": "int", "sample-every": "int", keep: "int", workers: "int",
+    });
+    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'. Run \`dime train --help\`.`);
+    const configPath = flags.config as string | undefined;
+    const data = flags.data as string | undefined;
+    const out = flags.out as string | undefined;
+    const resume = flags.resume === true;
+    if (!configPath && !resume) throw new UsageError("--config FILE is required (e.g. configs/synth-faces-64.yaml)");
+    if (!data) throw new UsageError("--data DIR is required (a dataset folder with train/)");
+    if (!out) throw new UsageError("--out RUN_DIR is required");
+    let device: Device | undefined;
+    try {
+      device = flags.device === undefined ? undefined : parseDevice(String(flags.device));
+    } catch (error) {
+      throw new UsageError(`--device: ${(error as Error).message}`);
+    }
+
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onInterrupt = () => {
+      interrupts += 1;
+      if (interrupts > 1) process.exit(130); // the checkpoint files are atomic: the previous one stays good
+      process.stderr.write("\nCtrl-C: stopping after this step and writing a checkpoint (Ctrl-C again quits at once)\n");
+      controller.abort();
+    };
+    process.on("SIGINT", onInterrupt);
+    try {
+      const summary = await train(
+        {
+          config: configPath ? loadConfig(configPath) : undefined,
+          configSource: configPath,
+          data, out, resume, device,
+          steps: flags.steps as number | undefined,
+          epochs: flags.epochs as number | undefined,
+          batchSize: flags["batch-size"] as number | undefined,
+          threads: flags.threads as number | undefined,
+          seed: flags.seed as number | undefined,
+          vggWeights: flags["vgg-weights"] as string | undefined,
+          checkpointEvery: flags["checkpoint-every"] as number | undefined,
+          sampleEvery: flags["sample-every"] as number | undefined,
+          keep: flags.keep as number | undefined,
+          workers: flags.workers as number | undefined,
+        },
+        { signal: controller.signal },
+      );
+      const done = summary.step - summary.startStep;
+      console.log(
+        `${summary.runDir}: ${summary.stopped} at step ${summary.step}/${summary.totalSteps} (${done} steps in ${summary.seconds.toFixed(1)} s, ${summary.stepsPerSecond.toFixed(2)} steps/s); checkpoint ${summary.checkpoint ?? "none"}`,
+      );
+      return summary.stopped === "interrupted" ? 130 : 0;
+    } finally {
+      process.off("SIGINT", onInterrupt);
+    }
+  },
+};
