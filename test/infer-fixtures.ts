@@ -2,8 +2,8 @@
 // dime train writes (NAME.safetensors + NAME.json with the config), short driving clips, and the
 // CLI run from source.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 
 import * as torch from "../src/torch/index.js";
 import { DiME } from "../src/dime/dime.js";
@@ -25,14 +25,19 @@ export function configFor(params: ModelParams): DimeConfig {
   };
 }
 
-/** Writes a random-weight model for `config` as DIR/NAME.safetensors + DIR/NAME.json; returns the .safetensors path. */
+/**
+ * Writes a random-weight model for `config` as DIR/NAME.safetensors + DIR/NAME.json, with the
+ * sidecar fields inference reads from a trainer's checkpoint (format, step, files, config; a
+ * trained one also holds the optimizer, schedule and RNG state); returns the .safetensors path.
+ */
 export function writeCheckpoint(dir: string, name: string, config: DimeConfig, seed = 3): string {
   torch.manualSeed(seed);
   const model = new DiME(config.model_params);
   const weights = join(dir, `${name}.safetensors`);
   torch.tidy(() => writeSafetensors(weights, model.stateDict()));
   model.dispose();
-  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ config, step: 0 }));
+  const files = { weights: { name: basename(weights), bytes: statSync(weights).size }, optimizer: { name: `${name}.optimizer.safetensors`, bytes: 0 } };
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ format: "dime-checkpoint", version: 1, step: 0, files, config }));
   return weights;
 }
 
