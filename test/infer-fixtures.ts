@@ -1,7 +1,5 @@
 // Fixtures for the inference tests: a tiny random-weight DiME saved as a checkpoint in the format
-// dime train writes (NAME.safetensors + NAME.json with the config), short driving clips, and the
-// CLI run from source.
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+// dime train writes (NAME.safetensors + NAME.json with the config) and short driving clips.
 import { statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 
@@ -14,7 +12,6 @@ import { VideoWriter } from "../src/media/video-write.js";
 import { tinyFaceVideo } from "./helpers/tiny-video.js";
 
 export const SIZE = 64;
-const repo = new URL("..", import.meta.url).pathname;
 
 /** A config for `params` at SIZE x SIZE (the rest is the default's, with losses that fit 64 px). */
 export function configFor(params: ModelParams): DimeConfig {
@@ -54,14 +51,4 @@ export async function writeFrames(path: string, frames: readonly RgbImage[], fps
   const writer = new VideoWriter(path, { fps, width: frames[0].width, height: frames[0].height });
   for (const frame of frames) await writer.write(frame);
   await writer.close();
-}
-
-/** Runs `dime ARGS` from source; `uid`/`gid` run it as another user (to test permissions as root). */
-export function runCli(args: string[], user?: { uid: number; gid: number }): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, ["--import", "tsx", "-e", "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))", ...args], {
-    cwd: repo,
-    encoding: "utf8",
-    timeout: 180_000,
-    ...(user ?? {}),
-  });
 }

@@ -1,6 +1,6 @@
 // Inference: load a checkpoint, animate a picture with a video (streaming), and the motion helpers.
 export { animate, type AnimationJob, type AnimationOptions, type AnimatedFrame, type AnimationPlan } from "./animate.js";
-export { loadModel, CheckpointError, checkpointFiles, type LoadedModel, type LoadModelOptions, type FrameSize, type CheckpointFiles } from "./model.js";
+export { loadModel, type LoadedModel, type LoadModelOptions, type FrameSize } from "./model.js";
 export { bestFrame, movementScale, normalizeKeypoints, targetKeypoints, type MotionMode, type MotionTransfer } from "./motion.js";
 export { convexHull, hullArea } from "./hull.js";
 export { sideBySide, keypointColour, type Panel } from "./visualize.js";
