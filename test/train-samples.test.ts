@@ -1,11 +1,12 @@
 // The pieces a person reads during training: flow colours (hue = direction, saturation =
 // magnitude), the sample picture's layout, and the progress line.
 import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
 import { test } from "node:test";
 
 import { colourFlow, gridDisplacement, largestMagnitude } from "../src/train/flow-colour.js";
 import { sampleSheet, type SampleData } from "../src/train/samples.js";
-import { formatDuration, formatProgress } from "../src/train/progress.js";
+import { formatDuration, formatProgress, ProgressBar } from "../src/train/progress.js";
 import type { StepRecord } from "../src/train/log.js";
 
 /** The identity sampling grid (h, w, 2) plus a constant displacement. */
@@ -78,4 +79,22 @@ test("the progress line shows step/total, speed, ETA and every loss term", () =>
   assert.equal(formatProgress(record, 3000, 2), "step 120/3000 [#-------------------] 4% | 2.00 step/s | ETA 24m00s | loss 1.235 pixel 0.9877 equivariance_value 0.2469");
   assert.equal(formatProgress({ ...record, loss: { total: NaN } }, 3000, 0, false), "step 120/3000 4% | 0.00 step/s | ETA ? | loss NaN");
   assert.deepEqual([formatDuration(59.6), formatDuration(75), formatDuration(4000)], ["1m00s", "1m15s", "1h06m"]);
+});
+
+test("on a terminal the progress line is redrawn in place, cut to the width, and notes go above it", () => {
+  let out = "";
+  const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 60 });
+  stream.on("data", (chunk) => (out += chunk));
+  const bar = new ProgressBar(stream);
+  const record: StepRecord = { event: "step", step: 1, epoch: 0, lr: 2e-4, seconds: 1, step_seconds: 0.5, loss: { total: 1, pixel: 0.5, equivariance_value: 0.5 }, details: {} };
+  bar.step(record, 10);
+  bar.step({ ...record, step: 2 }, 10); // within 100 ms of the first: not drawn
+  bar.note("checkpoint written");
+  bar.step({ ...record, step: 10 }, 10); // the last step is always drawn
+  bar.end();
+  const [, first, , last] = out.split("\r\x1b[K");
+  assert.equal(first.length, 59, "cut to the terminal's width less one");
+  assert.ok(first.startsWith("step 1/10 [##------------------] 10% | "), first);
+  assert.ok(last.startsWith("step 10/10 [####################] 100% | ") && last.endsWith("\n"), last);
+  assert.equal(out, `\r\x1b[K${first}\r\x1b[Kcheckpoint written\n${first}\r\x1b[K${last}`, "step 2 not drawn; the note above the redrawn line");
 });
