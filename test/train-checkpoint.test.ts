@@ -69,6 +69,12 @@ test("a checkpoint from another config is refused naming the key, with what to d
   const loaded = loadCheckpoint(fullRun, { config: knobs });
   assert.deepEqual([loaded.config.model_params.switches.ode.steps, loaded.config.model_params.switches.num_refs], [4, 3]);
   loaded.model.dispose();
+  // One-shot use (num_refs 0) of a model trained with references keeps its reference ODE net:
+  // the architecture comes from the checkpoint.
+  const oneShot = loadCheckpoint(fullRun, { config: applyOverrides(tinyTrainConfig(), { "model_params.switches.num_refs": 0 }) });
+  assert.ok(oneShot.model.generator.motion_ode?.f_ref, "f_ref kept");
+  assert.equal(oneShot.config.model_params.switches.num_refs, 0);
+  oneShot.model.dispose();
 });
 
 test("a checkpoint write that fails half way leaves the previous checkpoint loadable, and the run resumes from it", async () => {

@@ -62,7 +62,11 @@ export function loadCheckpoint(path: string, options: LoadCheckpointOptions = {}
     config = structuredClone(saved);
     Object.assign(config.model_params.switches, { ode: structuredClone(ode), num_refs });
   }
-  const model = new DiME(config.model_params);
+  // num_refs > 0 decides whether the MotionODE has its reference net: build the checkpoint's
+  // architecture, whatever number of references the caller means to use.
+  const architecture = structuredClone(config.model_params);
+  architecture.switches.num_refs = saved.model_params.switches.num_refs;
+  const model = new DiME(architecture);
   try {
     torch.tidy(() => model.loadStateDict(readSafetensors(entry.weightsPath).tensors));
   } catch (error) {

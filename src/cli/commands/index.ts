@@ -5,6 +5,6 @@ import { bench } from "./bench.js";
 import { infoCommand } from "./info.js";
 import { probeCommand } from "./probe.js";
 import { synthCommand } from "./synth.js";
+import { trainCommand } from "./train.js";
 
-export const commands: Command[] = [animateCommand, bench, infoCommand, probeCommand, synthCommand];
-commands.push((await import("./train.js")).trainCommand);
+export const commands: Command[] = [trainCommand, animateCommand, bench, infoCommand, probeCommand, synthCommand];
