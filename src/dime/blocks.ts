@@ -7,8 +7,8 @@ import { Module, Conv2d, BatchNorm2d, ModuleList } from "../nn/index.js";
 
 type Pair = number | [number, number];
 
-/** conv -> BN -> ReLU (FOMM's SameBlock2d): (B, in, H, W) -> (B, out, H, W). */
-export class SameBlock2d extends Module {
+/** A conv and a batch norm named `conv` and `norm`, as FOMM's Same/Down/UpBlock2d hold them. */
+abstract class ConvNormBlock extends Module {
   readonly conv: Conv2d;
   readonly norm: BatchNorm2d;
 
@@ -18,43 +18,32 @@ export class SameBlock2d extends Module {
     this.norm = this.registerModule("norm", new BatchNorm2d(outFeatures));
   }
 
+  /** ReLU(BN(conv(x))) */
+  protected convNormRelu(x: Tensor): Tensor {
+    return this.norm.forward(this.conv.forward(x)).relu();
+  }
+
+  abstract forward(x: Tensor): Tensor;
+}
+
+/** conv -> BN -> ReLU (FOMM's SameBlock2d): (B, in, H, W) -> (B, out, H, W). */
+export class SameBlock2d extends ConvNormBlock {
   forward(x: Tensor): Tensor {
-    return torch.tidy(() => this.norm.forward(this.conv.forward(x)).relu());
+    return torch.tidy(() => this.convNormRelu(x));
   }
 }
 
 /** conv3x3 -> BN -> ReLU -> 2x2 average pool: (B, in, H, W) -> (B, out, H/2, W/2). */
-export class DownBlock2d extends Module {
-  readonly conv: Conv2d;
-  readonly norm: BatchNorm2d;
-
-  constructor(inFeatures: number, outFeatures: number) {
-    super();
-    this.conv = this.registerModule("conv", new Conv2d(inFeatures, outFeatures, 3, { padding: 1 }));
-    this.norm = this.registerModule("norm", new BatchNorm2d(outFeatures));
-  }
-
+export class DownBlock2d extends ConvNormBlock {
   forward(x: Tensor): Tensor {
-    return torch.tidy(() => torch.F.avgPool2d(this.norm.forward(this.conv.forward(x)).relu(), 2));
+    return torch.tidy(() => torch.F.avgPool2d(this.convNormRelu(x), 2));
   }
 }
 
 /** nearest x2 -> conv3x3 -> BN -> ReLU: (B, in, H, W) -> (B, out, 2H, 2W). */
-export class UpBlock2d extends Module {
-  readonly conv: Conv2d;
-  readonly norm: BatchNorm2d;
-
-  constructor(inFeatures: number, outFeatures: number) {
-    super();
-    this.conv = this.registerModule("conv", new Conv2d(inFeatures, outFeatures, 3, { padding: 1 }));
-    this.norm = this.registerModule("norm", new BatchNorm2d(outFeatures));
-  }
-
+export class UpBlock2d extends ConvNormBlock {
   forward(x: Tensor): Tensor {
-    return torch.tidy(() => {
-      const up = torch.F.interpolate(x, { scaleFactor: 2 });
-      return this.norm.forward(this.conv.forward(up)).relu();
-    });
+    return torch.tidy(() => this.convNormRelu(torch.F.interpolate(x, { scaleFactor: 2 })));
   }
 }
 
