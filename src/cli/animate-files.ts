@@ -1,0 +1,106 @@
+// The file-to-file animation job behind `dime animate` and `dime demo`: read a checkpoint, a source
+// picture, references and a driving video; write the animation (and optionally the side-by-side
+// view) frame by frame as it comes; report what was written.
+import type { Device } from "../torch/index.js";
+import type { OdeSettings } from "../dime/motion_ode.js";
+import { animate, type AnimationOptions } from "../infer/animate.js";
+import { loadModel } from "../infer/model.js";
+import { sideBySide } from "../infer/visualize.js";
+import { probeMedia } from "../media/probe.js";
+import { VideoWriter } from "../media/video-write.js";
+import { checkWritable, frameProgress } from "./checks.js";
+
+export interface FileAnimation {
+  checkpoint: string;
+  /** A config to use with the checkpoint (its inference knobs may differ). */
+  config?: string;
+  source: string;
+  references: string[];
+  driving: string;
+  out: string;
+  /** Also write the side-by-side view (source | driving | output, keypoints drawn) here. */
+  visualizeOut?: string;
+  /** Copy the driving video's audio track. */
+  audio?: boolean;
+  mode: NonNullable<AnimationOptions["mode"]>;
+  adaptScale?: boolean;
+  findBestFrame?: boolean;
+  ode?: Partial<OdeSettings>;
+  batch: number;
+  device: Device;
+  /** Prefix of notes on stderr (default "dime animate"). */
+  command?: string;
+}
+
+export interface FileAnimationSummary {
+  frames: number;
+  width: number;
+  height: number;
+  /** ffmpeg's frame-rate fraction of the output. */
+  fps: string;
+  seconds: number;
+  /** The driving frame relative motion started from. */
+  bestFrame: number;
+}
+
+/** Runs the job; outputs are checked for writability before any work, and written to temp names then renamed. */
+export async function animateFiles(job: FileAnimation): Promise<FileAnimationSummary> {
+  checkWritable(job.out);
+  if (job.visualizeOut) checkWritable(job.visualizeOut);
+  const info = await probeMedia(job.driving);
+  const loaded = loadModel(job.checkpoint, { config: job.config, device: job.device });
+  const { size } = loaded;
+  const audioFrom = job.audio && info.audio ? job.driving : undefined;
+  if (job.audio && !info.audio) process.stderr.write(`${job.command ?? "dime animate"}: note: ${job.driving} has no audio track; the output is silent\n`);
+  const fps = info.fps > 0 ? info.fpsFraction : "25/1";
+
+  const bar = frameProgress(info.frameCount);
+  const frames = animate({
+    model: loaded.model,
+    size,
+    source: job.source,
+    references: job.references,
+    driving: job.driving,
+    options: {
+      mode: job.mode,
+      adaptScale: Boolean(job.adaptScale),
+      findBestFrame: Boolean(job.findBestFrame),
+      ode: job.ode ?? {},
+      batch: job.batch,
+      device: job.device,
+      onSearch: (done) => bar.searched(done),
+    },
+  });
+  const started = performance.now();
+  // Writers open with the first frame, so an input that fails before it leaves nothing behind.
+  let writer: VideoWriter | undefined;
+  let sideWriter: VideoWriter | undefined;
+  let bestFrame = 0;
+  try {
+    for await (const frame of frames) {
+      writer ??= new VideoWriter(job.out, { fps, width: size.width, height: size.height, audioFrom });
+      await writer.write(frame.image);
+      if (job.visualizeOut) {
+        const panels = sideBySide([
+          { image: frame.plan.source, keypoints: frame.plan.kpSource },
+          { image: frame.driving, keypoints: frame.kpDriving },
+          { image: frame.image, keypoints: frame.kpTarget },
+        ]);
+        sideWriter ??= new VideoWriter(job.visualizeOut, { fps, width: panels.width, height: panels.height, audioFrom });
+        await sideWriter.writeRgb24(panels.rgb);
+      }
+      bestFrame = frame.plan.initialFrame;
+      bar.animated(frame.index + 1);
+    }
+    await writer?.close();
+    await sideWriter?.close();
+  } catch (error) {
+    writer?.abort();
+    sideWriter?.abort();
+    throw error;
+  } finally {
+    loaded.model.dispose();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { frames: writer?.frameCount ?? 0, ...size, fps, seconds, bestFrame };
+}
