@@ -52,26 +52,44 @@ export function ssimMap(x: Tensor, y: Tensor, options: SsimOptions = {}): Tensor
     throw new RangeError(`ssim: needs two (B, C, H, W) images of the same shape, got [${x.shape.join(", ")}] and [${y.shape.join(", ")}]`);
   }
   if (size % 2 !== 1) throw new RangeError(`ssim: windowSize must be odd, got ${size}`);
-  const [b, c, h, w] = x.shape;
+  const [, , h, w] = x.shape;
   if (h < size || w < size) throw new RangeError(`ssim: a ${h}x${w} image is smaller than the ${size}x${size} window`);
   return torch.tidy(() => {
-    const g = torch.tensor(gaussianWindow(size, sigma), { dtype: x.dtype, device: x.device });
-    const vertical = g.view(1, 1, size, 1).repeat(c, 1, 1, 1); // (C, 1, w, 1)
-    const horizontal = g.view(1, 1, 1, size).repeat(c, 1, 1, 1); // (C, 1, 1, w)
-    // The five local moments in one separable, depthwise, 'valid' filtering pass.
-    const stacked = torch.cat([x, y, x.mul(x), y.mul(y), x.mul(y)], 0); // (5B, C, H, W)
-    const filtered = torch.F.conv2d(torch.F.conv2d(stacked, vertical, undefined, { groups: c }), horizontal, undefined, { groups: c }); // (5B, C, H-w+1, W-w+1)
-    const [muX, muY, xx, yy, xy] = filtered.split(b, 0);
+    const { muX, muY, varX, varY, covXY } = localStatistics(x, y, size, sigma);
     const muXY = muX.mul(muY);
     const muX2 = muX.mul(muX);
     const muY2 = muY.mul(muY);
-    const varX = xx.sub(muX2);
-    const varY = yy.sub(muY2);
-    const covXY = xy.sub(muXY);
     const numerator = muXY.mul(2).add(c1).mul(covXY.mul(2).add(c2));
     const denominator = muX2.add(muY2).add(c1).mul(varX.add(varY).add(c2));
     return numerator.div(denominator);
   });
+}
+
+/** Gaussian-weighted local means, population variances and covariance of two images. */
+export interface LocalStatistics {
+  muX: Tensor;
+  muY: Tensor;
+  varX: Tensor;
+  varY: Tensor;
+  covXY: Tensor;
+}
+
+/**
+ * The local statistics of x and y (B, C, H, W) under a size x size Gaussian window, each
+ * (B, C, H - size + 1, W - size + 1) ('valid' filtering, no padding). The caller checks that the
+ * shapes match, `size` is odd and the window fits; the tensors belong to the caller's tidy scope.
+ * Shared by ssimMap and the evaluation's MS-SSIM, which needs the contrast-structure term alone.
+ */
+export function localStatistics(x: Tensor, y: Tensor, size: number, sigma: number): LocalStatistics {
+  const [b, c] = x.shape;
+  const g = torch.tensor(gaussianWindow(size, sigma), { dtype: x.dtype, device: x.device });
+  const vertical = g.view(1, 1, size, 1).repeat(c, 1, 1, 1); // (C, 1, w, 1)
+  const horizontal = g.view(1, 1, 1, size).repeat(c, 1, 1, 1); // (C, 1, 1, w)
+  // The five local moments in one separable, depthwise, 'valid' filtering pass.
+  const stacked = torch.cat([x, y, x.mul(x), y.mul(y), x.mul(y)], 0); // (5B, C, H, W)
+  const filtered = torch.F.conv2d(torch.F.conv2d(stacked, vertical, undefined, { groups: c }), horizontal, undefined, { groups: c }); // (5B, C, H-w+1, W-w+1)
+  const [muX, muY, xx, yy, xy] = filtered.split(b, 0);
+  return { muX, muY, varX: xx.sub(muX.mul(muX)), varY: yy.sub(muY.mul(muY)), covXY: xy.sub(muX.mul(muY)) };
 }
 
 /** Mean SSIM of each image: x, y (B, C, H, W) -> (B). 1 for identical images. */
