@@ -3,7 +3,7 @@
 // view) frame by frame as it comes; report what was written.
 import type { Device } from "../torch/index.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
-import { animate, type AnimationOptions } from "../infer/animate.js";
+import { animate, type AnimatedFrame, type AnimationOptions } from "../infer/animate.js";
 import { loadModel } from "../infer/model.js";
 import { sideBySide } from "../infer/visualize.js";
 import { probeMedia } from "../media/probe.js";
@@ -30,6 +30,8 @@ export interface FileAnimation {
   device: Device;
   /** Prefix of notes on stderr (default "dime animate"). */
   command?: string;
+  /** Sees each frame after it was written. */
+  onFrame?: (frame: AnimatedFrame) => void;
 }
 
 export interface FileAnimationSummary {
@@ -90,6 +92,7 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
         await sideWriter.writeRgb24(panels.rgb);
       }
       bestFrame = frame.plan.initialFrame;
+      job.onFrame?.(frame);
       bar.animated(frame.index + 1);
     }
     await writer?.close();

@@ -1,4 +1,5 @@
 // `dime bench`: performance figures as a table and, with --json, a file.
+import { benchAnimate, defaultAnimateBenchOptions, formatAnimateBench } from "../../bench/animate.js";
 import { benchData, formatDataBench } from "../../data/bench.js";
 import { benchEngine, formatEngineBench } from "../../bench/engine.js";
 import { benchModel, defaultModelBenchOptions, formatModelBench } from "../../bench/model.js";
@@ -6,7 +7,7 @@ import { UsageError, type Command } from "../command.js";
 import { parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
 
-const HELP = `Usage: dime bench engine|data|model [--json FILE] [options]
+const HELP = `Usage: dime bench engine|data|model|animate [--json FILE] [options]
 
 Measures performance and prints a table.
 
@@ -27,12 +28,20 @@ Measures performance and prints a table.
                   processes used meanwhile (a figure at more threads than free cores is not to be
                   trusted: libtorch's threads then wait for the scheduler) and whether the count
                   of live tensors grew from run to run. About 1.5 minutes on an idle 2-core machine.
+  animate         dime animate end to end with random weights (decode a test-pattern mp4,
+                  keypoints, animation, encode an mp4; relative motion, batch 8): frames per
+                  second for configs/synth-faces-64.yaml (64 px, 96 frames, 1 reference) and
+                  configs/vox-256.yaml (256 px, 8 frames, 3 references); the per-job set-up
+                  (prepare() on the source and references) in ms; and the peak resident memory
+                  of a fresh process animating a 30-frame and a 300-frame 64 px clip (it must not
+                  grow with the length). About 1.5 minutes on an idle 2-core machine.
   --json FILE     also write the figures as JSON to FILE (model: the machine with its CPU model,
                   cores, libtorch version and load average, then every figure with its thread
                   count, runs, warm-up runs, median, min, live tensor counts and others' CPU)
-  --threads LIST  engine, model: libtorch thread counts to measure, comma-separated (default 1,2)
+  --threads LIST  engine, model, animate: libtorch thread counts to measure, comma-separated (default 1,2)
   --calls N       engine: adds timed for the overhead figure (default 100000)
-  --runs N        engine: timed runs of each convolution case; the median is reported (default 20)
+  --runs N        animate: timed runs of each clip (default 3)
+                  engine: timed runs of each convolution case; the median is reported (default 20)
                   model: timed runs of every figure (default 20 at 64 px, 5 at 256 px, 8 for
                   the training step); warm-up runs come first and are not timed
   --workers N     data: loader worker threads (default 2)`;
@@ -49,7 +58,7 @@ function threadList(value: unknown): number[] {
 
 export const bench: Command = {
   name: "bench",
-  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step)",
+  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory)",
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, { json: "string", threads: "string", calls: "int", runs: "int", workers: "int" });
@@ -70,8 +79,14 @@ export const bench: Command = {
       const result = benchModel(defaultModelBenchOptions(threadList(flags.threads), runs), progress);
       console.log(formatModelBench(result));
       if (flags.json !== undefined) writeJson(String(flags.json), result);
+    } else if (suite === "animate") {
+      const runs = flags.runs === undefined ? undefined : Number(flags.runs);
+      if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
+      const result = await benchAnimate(defaultAnimateBenchOptions(threadList(flags.threads), runs), progress);
+      console.log(formatAnimateBench(result));
+      if (flags.json !== undefined) writeJson(String(flags.json), result);
     } else {
-      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model (see dime bench --help)`);
+      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate (see dime bench --help)`);
     }
     return 0;
   },
