@@ -71,11 +71,24 @@ export function loadCheckpoint(path: string, options: LoadCheckpointOptions = {}
     torch.tidy(() => model.loadStateDict(readSafetensors(entry.weightsPath).tensors));
   } catch (error) {
     model.dispose();
-    throw new TrainError(`${entry.weightsPath}: ${(error as Error).message.split("\n")[0]}`, { cause: error });
+    throw new TrainError(`${entry.weightsPath}: ${firstMismatch((error as Error).message)}`, { cause: error });
   }
   if (options.device !== undefined) model.to(options.device);
   model.eval();
   return { model, config, step: entry.step, path: entry.weightsPath, sidecar: entry.sidecar };
+}
+
+/**
+ * loadStateDict's report (a header, then lists of missing, unexpected and mis-shaped keys) cut to
+ * one line naming the first bad key of the first list.
+ */
+export function firstMismatch(message: string): string {
+  const lines = message.split("\n");
+  const header = lines.findIndex((line) => /^\s+(missing|unexpected|mis-shaped) keys/.test(line));
+  if (header < 0 || header + 1 >= lines.length) return lines[0];
+  const kind = lines[header].trim().replace(/ \(.*$|:$/g, "");
+  const count = lines.slice(header + 1).findIndex((line) => !line.startsWith("    "));
+  return `the weights do not fit the model of the config saved with them (${kind}: ${lines[header + 1].trim()}${count === 1 ? "" : " and others"}): the file is damaged or was not written for this config; use another checkpoint`;
 }
 
 /** RUN_DIR/config.yaml for a sidecar in RUN_DIR/checkpoints. */
