@@ -1,6 +1,6 @@
 // Flag checks the commands that run a model share: required values, integer ranges, the device,
 // an output path that can be written, and a frames progress line with ETA.
-import { closeSync, existsSync, openSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 import { cuda, parseDevice, type Device } from "../torch/index.js";
@@ -85,4 +85,15 @@ export function odeFlags(flags: Flags): Partial<OdeSettings> {
   if (steps !== undefined) ode.steps = steps;
   if (method !== undefined) ode.method = method as OdeMethod;
   return ode;
+}
+
+/** Makes the output folder `folder` (and its parents) unless it exists, and checks it can be written in. */
+export function makeOutputFolder(folder: string): void {
+  if (existsSync(folder) && !statSync(folder).isDirectory()) throw new UsageError(`${folder}: exists and is not a folder; pick another output folder`);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    throw new UsageError(`${folder}: cannot make this folder (${(error as NodeJS.ErrnoException).code ?? String(error)}); pick another output folder`);
+  }
+  checkWritableFolder(folder);
 }

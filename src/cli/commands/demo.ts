@@ -2,7 +2,6 @@
 // synthetic faces (models/demo/), a synthetic face with one more view of it, and a synthetic
 // driving clip of another face (assets/demo/). Writes the animation, the side-by-side view and a
 // contact sheet of frames.
-import { mkdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,7 +11,7 @@ import type { RgbImage } from "../../media/image.js";
 import { encodeRgb24, writeEncoded } from "../../media/image-write.js";
 import { contactSheet, type SheetCell } from "../../synth/contact-sheet.js";
 import { animateFiles } from "../animate-files.js";
-import { checkWritableFolder, deviceOf, odeFlags } from "../checks.js";
+import { deviceOf, makeOutputFolder, odeFlags } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { parseFlags } from "../flags.js";
 
@@ -61,8 +60,7 @@ export const demoCommand: Command = {
     const out = (flags.out as string | undefined) ?? "out";
     const device = deviceOf(flags.device as string | undefined);
     const ode = odeFlags(flags);
-    mkdirSync(out, { recursive: true });
-    checkWritableFolder(out);
+    makeOutputFolder(out);
     const [video, visualizeOut, sheetOut] = ["demo.mp4", "demo-visualize.mp4", "demo-frames.png"].map((name) => join(out, name));
 
     const driving: SheetCell[] = [];

@@ -1,6 +1,5 @@
 // `dime reconstruct`: the paper's video reconstruction protocol on a dataset's test split
 // (src/eval/reconstruction.ts), writing each reconstructed video and the per-video L1.
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 import * as torch from "../../torch/index.js";
@@ -10,7 +9,7 @@ import { loadModel } from "../../infer/model.js";
 import { probeMedia } from "../../media/probe.js";
 import { VideoWriter } from "../../media/video-write.js";
 import { writeJson } from "../json.js";
-import { checkWritableFolder, deviceOf, frameProgress, inRange, odeFlags, required } from "../checks.js";
+import { deviceOf, frameProgress, inRange, makeOutputFolder, odeFlags, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { parseFlags } from "../flags.js";
 
@@ -83,8 +82,7 @@ export const reconstructCommand: Command = {
     const videos = (await listVideos(data, split)).slice(0, limit);
     const loaded = loadModel(checkpoint, { config: flags.config as string | undefined, device });
     const refs = refsFlag ?? loaded.config.model_params.switches.num_refs;
-    mkdirSync(out, { recursive: true });
-    checkWritableFolder(out);
+    makeOutputFolder(out);
 
     const total = videos.reduce((n, v) => n + v.frameCount, 0);
     const bar = frameProgress(total);
