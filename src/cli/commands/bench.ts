@@ -2,12 +2,13 @@
 import { benchAnimate, defaultAnimateBenchOptions, formatAnimateBench } from "../../bench/animate.js";
 import { benchData, formatDataBench } from "../../data/bench.js";
 import { benchEngine, formatEngineBench } from "../../bench/engine.js";
+import { benchEval, formatEvalBench } from "../../bench/eval.js";
 import { benchModel, defaultModelBenchOptions, formatModelBench } from "../../bench/model.js";
 import { UsageError, type Command } from "../command.js";
 import { parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
 
-const HELP = `Usage: dime bench engine|data|model|animate [--json FILE] [options]
+const HELP = `Usage: dime bench engine|data|model|animate|eval [--json FILE] [options]
 
 Measures performance and prints a table.
 
@@ -35,10 +36,16 @@ Measures performance and prints a table.
                   (prepare() on the source and references) in ms; and the peak resident memory
                   of a fresh process animating a 30-frame and a 300-frame 64 px clip (it must not
                   grow with the length). About 1.5 minutes on an idle 2-core machine.
+  eval            dime eval --task reconstruction with every metric at 64 px: frames per second
+                  and each stage's ms per frame (the model, L1, PSNR, SSIM, MS-SSIM, LPIPS, AKD,
+                  Inception and oracle features, the Frechet distances) for configs/synth-faces-64.yaml
+                  with random weights on a dime synth faces split made in a temp folder; LPIPS's
+                  backbone and the FID Inception get random weights (cost only, values meaningless).
+                  About 4 minutes (--threads 1,2) on a busy 2-core machine.
   --json FILE     also write the figures as JSON to FILE (model: the machine with its CPU model,
                   cores, libtorch version and load average, then every figure with its thread
                   count, runs, warm-up runs, median, min, live tensor counts and others' CPU)
-  --threads LIST  engine, model, animate: libtorch thread counts to measure, comma-separated (default 1,2)
+  --threads LIST  engine, model, animate, eval: libtorch thread counts to measure, comma-separated (default 1,2)
   --calls N       engine: adds timed for the overhead figure (default 100000)
   --runs N        animate: timed runs of each clip (default 3)
                   engine: timed runs of each convolution case; the median is reported (default 20)
@@ -58,7 +65,7 @@ function threadList(value: unknown): number[] {
 
 export const bench: Command = {
   name: "bench",
-  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory)",
+  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric)",
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, { json: "string", threads: "string", calls: "int", runs: "int", workers: "int" });
@@ -85,8 +92,12 @@ export const bench: Command = {
       const result = await benchAnimate(defaultAnimateBenchOptions(threadList(flags.threads), runs), progress);
       console.log(formatAnimateBench(result));
       if (flags.json !== undefined) writeJson(String(flags.json), result);
+    } else if (suite === "eval") {
+      const result = await benchEval({ threads: threadList(flags.threads) }, progress);
+      console.log(formatEvalBench(result));
+      if (flags.json !== undefined) writeJson(String(flags.json), result);
     } else {
-      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate (see dime bench --help)`);
+      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval (see dime bench --help)`);
     }
     return 0;
   },

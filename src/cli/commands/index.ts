@@ -3,10 +3,11 @@ import type { Command } from "../command.js";
 import { animateCommand } from "./animate.js";
 import { bench } from "./bench.js";
 import { demoCommand } from "./demo.js";
+import { evalCommand } from "./eval.js";
 import { infoCommand } from "./info.js";
 import { probeCommand } from "./probe.js";
 import { reconstructCommand } from "./reconstruct.js";
 import { synthCommand } from "./synth.js";
 import { trainCommand } from "./train.js";
 
-export const commands: Command[] = [demoCommand, trainCommand, animateCommand, reconstructCommand, bench, infoCommand, probeCommand, synthCommand];
+export const commands: Command[] = [demoCommand, trainCommand, animateCommand, reconstructCommand, evalCommand, bench, infoCommand, probeCommand, synthCommand];
