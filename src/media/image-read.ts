@@ -44,10 +44,14 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Read
   }
   try {
     const background = toSharpColour(options.background ?? WHITE);
-    pipeline = pipeline.rotate().flatten({ background }).toColourspace("rgb16");
+    // 8-bit pictures are read as 8-bit: libvips' 8-to-16-bit conversion is not v * 257 (1 becomes
+    // 511, 132 becomes 33792), so v / 255 only holds on the 8-bit path.
+    const eightBit = ["uchar", "char"].includes((await pipeline.metadata()).depth ?? "");
+    pipeline = pipeline.rotate().flatten({ background }).toColourspace(eightBit ? "srgb" : "rgb16");
     if (options.fit) pipeline = await applyFit(pipeline, options.fit);
-    const { data, info } = await pipeline.raw({ depth: "ushort" }).toBuffer({ resolveWithObject: true });
-    return planarFromRgb16(data, info.width, info.height, info.channels);
+    const { data, info } = await pipeline.raw(eightBit ? {} : { depth: "ushort" }).toBuffer({ resolveWithObject: true });
+    const samples = eightBit ? data : new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+    return planarFrom(samples, eightBit ? 255 : 65535, info.width, info.height, info.channels);
   } catch (error) {
     throw sharpError(name, error);
   }
@@ -73,14 +77,14 @@ async function applyFit(pipeline: Sharp, fit: FitOptions): Promise<Sharp> {
     .extend({ top: box.top, bottom: box.bottom, left: box.left, right: box.right, extendWith, background: toSharpColour(fit.padColor ?? [0, 0, 0]) });
 }
 
-function planarFromRgb16(buffer: Buffer, width: number, height: number, channels: number): RgbImage {
-  const words = new Uint16Array(buffer.buffer, buffer.byteOffset, buffer.byteLength / 2);
+/** Interleaved RGB(A) samples of full scale `max` as planar RGB in [0, 1]. */
+function planarFrom(samples: Uint8Array | Uint16Array, max: number, width: number, height: number, channels: number): RgbImage {
   const plane = width * height;
   const data = new Float32Array(plane * 3);
   for (let i = 0, j = 0; i < plane; i++, j += channels) {
-    data[i] = words[j] / 65535;
-    data[plane + i] = words[j + 1] / 65535;
-    data[2 * plane + i] = words[j + 2] / 65535;
+    data[i] = samples[j] / max;
+    data[plane + i] = samples[j + 1] / max;
+    data[2 * plane + i] = samples[j + 2] / max;
   }
   return { data, width, height };
 }
