@@ -6,6 +6,7 @@ WORK=experiments/work
 RESULTS=experiments/results
 # The budget of every Table 3 run (the shipped demo model trains 5000 steps; these are shorter,
 # to fit five runs on two shared CPU cores).
+STEPS_GIVEN=${STEPS:-}
 STEPS=${STEPS:-2000}
 BATCH=8
 SEED=0
@@ -52,16 +53,49 @@ train_variant() {
 }
 
 # evaluate BASE TASK DATA [dime eval flags...]: `dime eval` (every metric it has; the missing ones
-# print as unavailable with the reason) at seed 0 on DATA/test, written to BASE.json and BASE.md.
-# Sets EVAL_SECONDS to its wall time.
+# print as unavailable with the reason) at seed 0 on DATA/test, written to BASE.json and BASE.md;
+# the animation task follows ANIMATION (below). BASE.run.md gets the command ($CMD, set by the
+# calling script), the wall time and the animation protocol. Sets EVAL_SECONDS to the wall time.
 evaluate() {
   local base=$1 task=$2 data=$3 start=$SECONDS
   shift 3
+  local extra=()
+  [ "$task" = animation ] && extra=("${ANIMATION[@]}")
   nice -n 5 $DIME eval --task "$task" --data "$data" --seed 0 --threads "$THREADS" \
-    --json "$base.json" --markdown "$base.md" "$@"
+    --json "$base.json" --markdown "$base.md" "${extra[@]}" "$@"
   EVAL_SECONDS=$((SECONDS - start))
+  {
+    echo "Command: \`$CMD\`; evaluation wall time $(minutes "$EVAL_SECONDS"), finished $(date -u +%Y-%m-%dT%H:%MZ)."
+    if [ "$task" = animation ]; then echo "$ANIMATION_NOTE"; fi
+  } > "$base.run.md"
   echo "$base: $task evaluated in $EVAL_SECONDS s"
 }
 
 # minutes SECONDS: "12.3 min"
 minutes() { awk -v s="$1" 'BEGIN { printf "%.1f min", s / 60 }'; }
+
+# The animation protocol: the paper's 200 source/driving pairs over every driving frame, unless
+# PAIRS / DRIVING_FRAMES say fewer (stated in each table's header through ANIMATION_NOTE).
+PAIRS_GIVEN=${PAIRS:-}
+PAIRS=${PAIRS:-200}
+ANIMATION=(--pairs "$PAIRS")
+ANIMATION_NOTE="Animation: $PAIRS source/driving pairs of different identities (seed 0), relative motion"
+if [ -n "${DRIVING_FRAMES:-}" ]; then
+  ANIMATION+=(--driving-frames "$DRIVING_FRAMES")
+  ANIMATION_NOTE+=", the first $DRIVING_FRAMES frames of each driving video"
+else
+  ANIMATION_NOTE+=", every driving frame"
+fi
+ANIMATION_NOTE+="."
+# The command line as it was given (the environment that matters, then the script).
+CMD="${MODEL:+MODEL=$MODEL }${TRAIN:+TRAIN=$TRAIN }${TASKS:+TASKS=\"$TASKS\" }${PAIRS_GIVEN:+PAIRS=$PAIRS }${DRIVING_FRAMES:+DRIVING_FRAMES=$DRIVING_FRAMES }${STEPS_GIVEN:+STEPS=$STEPS }experiments/$(basename "$0")"
+
+# section TITLE BASE: a markdown section with BASE.run.md and BASE.md (nothing when BASE.md is missing).
+section() {
+  [ -f "$2.md" ] || return 0
+  echo
+  echo "## $1"
+  echo
+  if [ -f "$2.run.md" ]; then cat "$2.run.md"; echo; fi
+  cat "$2.md"
+}

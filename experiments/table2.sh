@@ -16,31 +16,21 @@ train_seconds=$((SECONDS - begin))
 ckpt() { echo "$WORK/runs/$1/checkpoints/step-$(printf '%06d' "$STEPS").safetensors"; }
 args=(--checkpoint "$(ckpt table3-full)" --name "DiME (full)" --checkpoint "$(ckpt table3-fomm)" --name "FOMM")
 
-declare -A took
-for kind in faces bodies shapes; do
+for kind in ${KINDS:-bodies shapes faces}; do
   ensure_data "$kind"
   evaluate "$RESULTS/table2-$kind" reconstruction "$WORK/${kind}64" "${args[@]}"
-  took[$kind]=$EVAL_SECONDS
 done
 
 {
   echo "# Table 2 analogue on the synthetic benchmark: trained on faces, tested on other categories"
   echo
-  echo "Command: \`experiments/table2.sh\`. Models: the full DiME and FOMM of experiments/table3.sh"
-  echo "($STEPS steps, batch $BATCH, seed $SEED, trained on synth-faces 64 px only), each with its training"
-  echo "num_refs (1 and 0) references. Test sets: \`dime synth --kind K --size 64 --videos 200 --seed 0\`,"
-  echo "the 40 test videos of each kind; reconstruction task, evaluation seed 0."
-  echo
-  echo "Wall time of this invocation: training $(minutes "$train_seconds") (0 when already trained),"
-  echo "evaluation faces $(minutes "${took[faces]}"), bodies $(minutes "${took[bodies]}"), shapes $(minutes "${took[shapes]}")."
-  for kind in bodies shapes faces; do
-    echo
-    case $kind in
-      faces) echo "## faces (in domain, for comparison)" ;;
-      *) echo "## $kind (unseen category)" ;;
-    esac
-    echo
-    cat "$RESULTS/table2-$kind.md"
-  done
+  echo "Models: the full DiME and FOMM of experiments/table3.sh ($STEPS steps, batch $BATCH, seed $SEED,"
+  echo "trained on synth-faces 64 px only), each with its training num_refs (1 and 0) references. Test"
+  echo "sets: \`dime synth --kind K --size 64 --videos 200 --seed 0\`, the 40 test videos of each kind;"
+  echo "reconstruction task, evaluation seed 0. Training wall time of this invocation: $(minutes "$train_seconds")"
+  echo "(0 when already trained). Each section says the command and wall time that produced it."
+  section "bodies (unseen category)" "$RESULTS/table2-bodies"
+  section "shapes (unseen category)" "$RESULTS/table2-shapes"
+  section "faces (the training category, for comparison)" "$RESULTS/table2-faces"
 } > "$RESULTS/table2.md"
 cat "$RESULTS/table2.md"

@@ -6,6 +6,7 @@
 # task. Writes experiments/results/table3.md (everything), table3-{training,reconstruction,animation}.{md,json}.
 #   experiments/table3.sh            train what is missing, then evaluate
 #   TRAIN=0 experiments/table3.sh    evaluate the finished runs only (the others are listed as missing)
+#   TASKS=reconstruction ...         only that task; PAIRS, DRIVING_FRAMES: see common.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . experiments/common.sh
@@ -30,32 +31,27 @@ done
 [ ${#ckpts[@]} -gt 0 ] || { echo "no finished run to evaluate" >&2; exit 1; }
 
 node experiments/runs-table.mjs "$RESULTS/table3-training" "${runs[@]}"
-evaluate "$RESULTS/table3-reconstruction" reconstruction "$WORK/faces64" "${ckpts[@]}"
-recon_seconds=$EVAL_SECONDS
-evaluate "$RESULTS/table3-animation" animation "$WORK/faces64" "${ckpts[@]}"
-anim_seconds=$EVAL_SECONDS
+for task in ${TASKS:-reconstruction animation}; do
+  evaluate "$RESULTS/table3-$task" "$task" "$WORK/faces64" "${ckpts[@]}"
+done
 
 {
   echo "# Table 3 on synth-faces 64 px: ablations and FOMM"
   echo
-  echo "Command: \`experiments/table3.sh\`. Data: \`dime synth --kind faces --size 64 --videos 200 --seed 0\`"
-  echo "(160 train / 40 test videos of 32 frames, test identities held out). Budget per model: $STEPS steps,"
-  echo "batch $BATCH, seed $SEED, --threads $THREADS, CPU. References at evaluation: each model's training num_refs"
-  echo "(1 for full, w/o refine, w/o ID; 0 for one-shot and FOMM). Evaluation seed 0."
-  [ ${#missing[@]} -eq 0 ] || echo "Not finished, so not evaluated: ${missing[*]}."
-  echo
-  echo "Wall time of this invocation: training $(minutes "$train_seconds") (0 when the runs were already done),"
-  echo "reconstruction $(minutes "$recon_seconds"), animation $(minutes "$anim_seconds")."
+  echo "Data: \`dime synth --kind faces --size 64 --videos 200 --seed 0\` (160 train / 40 test videos of 32"
+  echo "frames, test identities held out). Budget per model: $STEPS steps, batch $BATCH, seed $SEED, --threads"
+  echo "$THREADS, CPU. References at evaluation: each model's training num_refs (1 for full, w/o refine,"
+  echo "w/o ID; 0 for one-shot and FOMM). Evaluation seed 0. Each section says the command and wall time"
+  echo "that produced it."
+  [ ${#missing[@]} -eq 0 ] || echo "Not finished at $STEPS steps when evaluated, so not in the tables: $(printf '%s, ' "${missing[@]}" | sed 's/, $//')."
   echo
   echo "## Training"
   echo
+  echo "Training wall time of the last invocation: $(minutes "$train_seconds") (0 when the runs were already done)."
+  echo "Training time below: the trainer's own clock over all sessions (runs-table.mjs)."
+  echo
   cat "$RESULTS/table3-training.md"
-  echo "## Reconstruction"
-  echo
-  cat "$RESULTS/table3-reconstruction.md"
-  echo
-  echo "## Animation"
-  echo
-  cat "$RESULTS/table3-animation.md"
+  section Reconstruction "$RESULTS/table3-reconstruction"
+  section Animation "$RESULTS/table3-animation"
 } > "$RESULTS/table3.md"
 cat "$RESULTS/table3.md"
