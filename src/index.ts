@@ -4,6 +4,7 @@ export * as nn from "./nn/index.js";
 export * from "./dime/index.js";
 export * from "./infer/index.js";
 export * from "./train/index.js";
+export * from "./checkpoint/index.js";
 export { readImage } from "./media/image-read.js";
 export { writeImage } from "./media/image-write.js";
 export { readFrames, readAllFrames } from "./media/video-read.js";

@@ -9,8 +9,9 @@ import { after, before, test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import { applyOverrides } from "../src/dime/config-file.js";
 import { readSafetensors } from "../src/io/safetensors.js";
-import { ATOMIC_IO, rotateCheckpoints, type CheckpointIo } from "../src/train/checkpoint.js";
-import { findCheckpoint, latestCheckpoint, listCheckpoints, loadCheckpoint, train, TrainError, SILENT_PROGRESS, type TrainOptions } from "../src/train/index.js";
+import { ATOMIC_IO, rotateCheckpoints, type CheckpointIo } from "../src/checkpoint/files.js";
+import { train, TrainError, SILENT_PROGRESS, type TrainOptions } from "../src/train/index.js";
+import { findCheckpoint, latestCheckpoint, listCheckpoints, loadCheckpoint, CheckpointError } from "../src/checkpoint/index.js";
 import { tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-train-ckpt-"));
@@ -55,14 +56,14 @@ test("loadCheckpoint takes a weights file, a sidecar, a checkpoints folder or a 
     assert.equal(loaded.model.training, false, "eval mode");
     loaded.model.dispose();
   }
-  assert.throws(() => loadCheckpoint(join(dir, "nothing-here")), (e: Error) => e instanceof TrainError && /nothing-here: no such file or folder/.test(e.message));
+  assert.throws(() => loadCheckpoint(join(dir, "nothing-here")), (e: Error) => e instanceof CheckpointError && /nothing-here: no such file or folder/.test(e.message));
 });
 
 test("a checkpoint from another config is refused naming the key, with what to do", () => {
   const other = applyOverrides(tinyTrainConfig(), { "model_params.common_params.num_kp": 5 });
   assert.throws(
     () => loadCheckpoint(fullRun, { config: other, configSource: "other.yaml" }),
-    (e: Error) => e instanceof TrainError && /checkpoint was trained with model_params\.common_params\.num_kp=4 but other\.yaml says 5: pass the config saved beside it \(.*full\/config\.yaml\)$/.test(e.message) && !e.message.includes("\n"),
+    (e: Error) => e instanceof CheckpointError && /checkpoint was trained with model_params\.common_params\.num_kp=4 but other\.yaml says 5: pass the config saved beside it \(.*full\/config\.yaml\)$/.test(e.message) && !e.message.includes("\n"),
   );
   // The ODE steps and the reference count are inference knobs: a config may change them.
   const knobs = applyOverrides(tinyTrainConfig(), { "model_params.switches.ode.steps": 4, "model_params.switches.num_refs": 3 });

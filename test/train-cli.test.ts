@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { configToYaml, loadConfig } from "../src/dime/config-file.js";
-import { latestCheckpoint, loadCheckpoint, readLog } from "../src/train/index.js";
+import { readLog } from "../src/train/index.js";
+import { latestCheckpoint, loadCheckpoint } from "../src/checkpoint/index.js";
 import { runDime, startDime, tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-train-cli-"));

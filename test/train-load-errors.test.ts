@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 
 import { loadModel } from "../src/infer/model.js";
-import { firstMismatch } from "../src/train/load-checkpoint.js";
+import { firstMismatch } from "../src/checkpoint/load.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { configFor, writeCheckpoint } from "./infer-fixtures.js";
 

@@ -10,7 +10,8 @@ import { after, before, test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import { readSafetensors } from "../src/io/safetensors.js";
 import { DataLoader } from "../src/data/loader.js";
-import { latestCheckpoint, readLog, train, SILENT_PROGRESS, type StepRecord, type TrainOptions } from "../src/train/index.js";
+import { readLog, train, SILENT_PROGRESS, type StepRecord, type TrainOptions } from "../src/train/index.js";
+import { latestCheckpoint } from "../src/checkpoint/index.js";
 import { tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-train-resume-"));

@@ -8,7 +8,7 @@ import type { Device } from "../torch/index.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import { listVideos } from "../data/layout.js";
 import { loadModel } from "../infer/model.js";
-import { findCheckpoint } from "../train/checkpoint.js";
+import { findCheckpoint } from "../checkpoint/files.js";
 import { animatedFrameCount } from "./animation.js";
 import { columnHeading, METRICS, taskColumns, type EvalTask } from "./columns.js";
 import { loadJudges } from "./detectors.js";

@@ -1,11 +1,11 @@
-// Loading a trained DiME for inference: the trainer's loadCheckpoint (src/train, which writes the
+// Loading a trained DiME for inference: loadCheckpoint (src/checkpoint; src/train writes the
 // checkpoints: step-NNNNNN.safetensors, its .json sidecar with the config, or a run folder for
 // its latest) plus what inference needs beside the model, the frame size to work at.
 import type { Device } from "../torch/index.js";
 import type { DiME } from "../dime/dime.js";
 import type { DimeConfig } from "../dime/config.js";
 import { loadConfig } from "../dime/config-file.js";
-import { loadCheckpoint } from "../train/load-checkpoint.js";
+import { loadCheckpoint } from "../checkpoint/load.js";
 
 /** The frame size a model works at, from its config's dataset_params.frame_shape. */
 export interface FrameSize {
@@ -39,7 +39,7 @@ export interface LoadModelOptions {
 
 /**
  * Loads the checkpoint at `path`: a weights file, its sidecar, or a run (or checkpoints) folder.
- * @throws TrainError (one line naming the file): no complete checkpoint there, or `options.config`
+ * @throws CheckpointError (one line naming the file): no complete checkpoint there, or `options.config`
  *   describing another model; ConfigError for a config file that cannot be read.
  */
 export function loadModel(path: string, options: LoadModelOptions = {}): LoadedModel {

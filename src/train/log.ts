@@ -4,7 +4,7 @@
 // its checkpoint and the steps it redoes are not logged twice.
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 
-import { ATOMIC_IO } from "./checkpoint.js";
+import { ATOMIC_IO } from "../checkpoint/files.js";
 
 /** One step's line. Loss values are plain numbers (NaN and Inf are written as strings). */
 export interface StepRecord {

@@ -13,7 +13,7 @@ import { TrainingObjective } from "../dime/objective.js";
 import { reconstructionLoss, type ReconstructionLoss } from "../dime/losses/index.js";
 import { DataLoader } from "../data/loader.js";
 import { Adam, MultiStepLR } from "../optim/index.js";
-import { latestCheckpoint, type CheckpointEntry, type DataPosition } from "./checkpoint.js";
+import { latestCheckpoint, type CheckpointEntry, type DataPosition } from "../checkpoint/files.js";
 import { TrainError } from "./errors.js";
 import { checkSameConfig, createRunFolder, openRunFolder, readRunConfig, saveRunConfig, type RunFolder } from "./run-dir.js";
 import { restoreCheckpoint, type TrainingParts } from "./state.js";

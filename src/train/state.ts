@@ -7,7 +7,7 @@ import type { Generator } from "../torch/index.js";
 import type { DiME } from "../dime/dime.js";
 import type { Adam, MultiStepLR } from "../optim/index.js";
 import { readSafetensors } from "../io/safetensors.js";
-import type { CheckpointContents, CheckpointEntry, CheckpointSidecar } from "./checkpoint.js";
+import type { CheckpointContents, CheckpointEntry, CheckpointSidecar } from "../checkpoint/files.js";
 
 /** The objects whose state a checkpoint holds. */
 export interface TrainingParts {

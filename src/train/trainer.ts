@@ -9,7 +9,7 @@ import type { Tensor } from "../torch/index.js";
 import { describeReconstructionLoss } from "../dime/losses/index.js";
 import type { TrainingBatch } from "../dime/objective.js";
 import type { Batch } from "../data/batch.js";
-import { ATOMIC_IO, checkpointStem, rotateCheckpoints, saveCheckpoint, type CheckpointIo } from "./checkpoint.js";
+import { ATOMIC_IO, checkpointStem, rotateCheckpoints, saveCheckpoint, type CheckpointIo } from "../checkpoint/files.js";
 import { NonFiniteLossError, TrainError } from "./errors.js";
 import { TrainLog, type StepRecord } from "./log.js";
 import { ProgressBar, type ProgressReporter } from "./progress.js";

@@ -12,7 +12,7 @@ import type { DimeConfig } from "../dime/config.js";
 import type { OptimizerStateDict, SchedulerStateDict } from "../optim/index.js";
 import { writeAll, writeFileAtomic } from "../io/atomic-file.js";
 import { writeSafetensors } from "../io/safetensors.js";
-import { TrainError } from "./errors.js";
+import { CheckpointError } from "./errors.js";
 
 export const CHECKPOINT_FORMAT = "dime-checkpoint";
 export const CHECKPOINT_VERSION = 1;
@@ -173,19 +173,19 @@ export function rotateCheckpoints(folder: string, keep: number): void {
 /**
  * The checkpoint a path names: a sidecar (.json), a weights file (.safetensors, its sidecar
  * beside it), a checkpoints folder or a run folder (its latest complete checkpoint). Throws a
- * TrainError naming the path when there is none.
+ * CheckpointError naming the path when there is none.
  */
 export function findCheckpoint(path: string, needOptimizer = false): CheckpointEntry {
-  if (!existsSync(path)) throw new TrainError(`${path}: no such file or folder: give a checkpoint (RUN_DIR/checkpoints/step-NNNNNN.safetensors) or a run folder`);
+  if (!existsSync(path)) throw new CheckpointError(`${path}: no such file or folder: give a checkpoint (RUN_DIR/checkpoints/step-NNNNNN.safetensors) or a run folder`);
   if (statSync(path).isDirectory()) {
     const folder = existsSync(join(path, "checkpoints")) ? join(path, "checkpoints") : path;
     const latest = listCheckpoints(folder, needOptimizer).at(-1);
-    if (!latest) throw new TrainError(`${path}: holds no complete checkpoint (step-NNNNNN.safetensors with its .json sidecar): train first, or give the checkpoint file`);
+    if (!latest) throw new CheckpointError(`${path}: holds no complete checkpoint (step-NNNNNN.safetensors with its .json sidecar): train first, or give the checkpoint file`);
     return latest;
   }
   const sidecarPath = path.endsWith(".json") ? path : path.replace(/(\.optimizer)?\.safetensors$/, ".json");
-  if (!existsSync(sidecarPath)) throw new TrainError(`${path}: no sidecar ${basename(sidecarPath)} beside it: the checkpoint is incomplete (its write was interrupted?); use an earlier one`);
+  if (!existsSync(sidecarPath)) throw new CheckpointError(`${path}: no sidecar ${basename(sidecarPath)} beside it: the checkpoint is incomplete (its write was interrupted?); use an earlier one`);
   const entry = readSidecar(sidecarPath, needOptimizer);
-  if (!entry) throw new TrainError(`${sidecarPath}: not a complete dime checkpoint (unreadable sidecar, or tensor files missing or of the wrong size); use an earlier one`);
+  if (!entry) throw new CheckpointError(`${sidecarPath}: not a complete dime checkpoint (unreadable sidecar, or tensor files missing or of the wrong size); use an earlier one`);
   return entry;
 }

@@ -7,9 +7,9 @@ import type { Device } from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
 import type { DimeConfig } from "../dime/config.js";
 import { readSafetensors } from "../io/safetensors.js";
-import { findCheckpoint, type CheckpointSidecar } from "./checkpoint.js";
-import { firstDifference } from "./config-diff.js";
-import { TrainError } from "./errors.js";
+import { findCheckpoint, type CheckpointSidecar } from "./files.js";
+import { firstDifference } from "../dime/config-diff.js";
+import { CheckpointError } from "./errors.js";
 
 export interface LoadCheckpointOptions {
   /**
@@ -41,7 +41,7 @@ const INFERENCE_KNOBS = new Set(["switches.ode", "switches.num_refs"]);
 
 /**
  * Loads a checkpoint: a weights file (step-NNNNNN.safetensors), its .json sidecar, or a run or
- * checkpoints folder (its latest complete checkpoint). Throws a TrainError of one line when the
+ * checkpoints folder (its latest complete checkpoint). Throws a CheckpointError of one line when the
  * path holds no complete checkpoint or `options.config` describes another model, e.g.
  * "checkpoint was trained with model_params.common_params.num_kp=10 but the config says 15: pass
  * the config saved beside it (RUN/config.yaml)".
@@ -54,7 +54,7 @@ export function loadCheckpoint(path: string, options: LoadCheckpointOptions = {}
     const difference = firstDifference(saved.model_params, options.config.model_params, INFERENCE_KNOBS);
     if (difference) {
       const source = options.configSource ?? "the config";
-      throw new TrainError(
+      throw new CheckpointError(
         `${entry.weightsPath}: checkpoint was trained with model_params.${difference.path}=${difference.first} but ${source} says ${difference.second}: pass the config saved beside it (${savedConfigPath(entry.sidecarPath)})`,
       );
     }
@@ -71,7 +71,7 @@ export function loadCheckpoint(path: string, options: LoadCheckpointOptions = {}
     torch.tidy(() => model.loadStateDict(readSafetensors(entry.weightsPath).tensors));
   } catch (error) {
     model.dispose();
-    throw new TrainError(`${entry.weightsPath}: ${firstMismatch((error as Error).message)}`, { cause: error });
+    throw new CheckpointError(`${entry.weightsPath}: ${firstMismatch((error as Error).message)}`, { cause: error });
   }
   if (options.device !== undefined) model.to(options.device);
   model.eval();
