@@ -7,6 +7,12 @@ R=experiments/results
 node experiments/paired.mjs "$R/paired" \
   "$R/table3-reconstruction.json:DiME (full):FOMM:DiME vs FOMM, faces" \
   "$R/table3-animation.json:DiME (full):FOMM:DiME vs FOMM, faces" \
+  "$R/table3-reconstruction.json:DiME (full):w/o refine:DiME vs w/o refine, faces" \
+  "$R/table3-animation.json:DiME (full):w/o refine:DiME vs w/o refine, faces" \
+  "$R/table3-reconstruction.json:DiME (full):w/o ID:DiME vs w/o ID, faces" \
+  "$R/table3-animation.json:DiME (full):w/o ID:DiME vs w/o ID, faces" \
+  "$R/table3-reconstruction.json:DiME (full):one-shot:DiME vs one-shot, faces" \
+  "$R/table3-animation.json:DiME (full):one-shot:DiME vs one-shot, faces" \
   "$R/table2-bodies.json:DiME (full):FOMM:DiME vs FOMM, bodies (unseen)" \
   "$R/table2-shapes.json:DiME (full):FOMM:DiME vs FOMM, shapes (unseen)" \
   "$R/table4-reconstruction.json:N_ref = 6:N_ref = 1:6 vs 1 reference, full DiME (2000 steps)" \
