@@ -55,7 +55,7 @@ test("every file in configs/ loads, at the size its name says", () => {
 test("the paper's dataset configs have the paper's switches; the synthetic ones train without VGG", () => {
   for (const name of ["vox-256", "dfdc-256", "nemo-256", "ted-384", "aist-256", "taichi-256", "fashion-256", "bair-256", "mgif-256"]) {
     const { switches } = loadConfig(join(CONFIGS, `${name}.yaml`)).model_params;
-    assert.deepEqual({ ...switches, ode: undefined }, { refine: true, identity_flow: true, num_refs: 3, jacobians: false, ode: undefined }, name);
+    assert.deepEqual({ ...switches, ode: undefined }, { refine: true, identity_flow: true, num_refs: 3, jacobians: false, aligned_resize: true, ode: undefined }, name);
   }
   for (const name of ["synth-faces-64", "synth-bodies-64"]) assert.equal(loadConfig(join(CONFIGS, `${name}.yaml`)).train_params.perceptual, "pixel", name);
 });
@@ -72,7 +72,7 @@ test("keys left out keep their defaults; lists are replaced whole", () => {
 test("an unknown key names its dotted path and the valid keys at that level", () => {
   assert.equal(
     messageOf(at("model_params.switches.refin", true)),
-    "x.yaml: model_params.switches.refin: unknown key; did you mean refine? valid keys in model_params.switches: refine, identity_flow, num_refs, jacobians, ode",
+    "x.yaml: model_params.switches.refin: unknown key; did you mean refine? valid keys in model_params.switches: refine, identity_flow, num_refs, jacobians, aligned_resize, ode",
   );
   assert.equal(messageOf({ data: {} }), "x.yaml: data: unknown key; valid keys at the top level: dataset_params, model_params, train_params");
   assert.match(messageOf(at("model_params.toString", 1)), /^x\.yaml: model_params\.toString: unknown key; valid keys in model_params: common_params, /);
@@ -82,7 +82,7 @@ test("an unknown key names its dotted path and the valid keys at that level", ()
 test("a wrong type names the path, the expected type and the value", () => {
   assert.equal(messageOf(at("model_params.switches.refine", "yes")), 'x.yaml: model_params.switches.refine: expected true or false, got "yes"; write true or false');
   assert.equal(messageOf(at("train_params.lr", "fast")), 'x.yaml: train_params.lr: expected a number, got "fast"; write a number, e.g. 0.0002');
-  assert.equal(messageOf(at("model_params.switches", 3)), "x.yaml: model_params.switches: expected a mapping with keys refine, identity_flow, num_refs, jacobians, ode, got 3; write those keys indented under model_params.switches");
+  assert.equal(messageOf(at("model_params.switches", 3)), "x.yaml: model_params.switches: expected a mapping with keys refine, identity_flow, num_refs, jacobians, aligned_resize, ode, got 3; write those keys indented under model_params.switches");
   assert.equal(messageOf(at("train_params.scales", 0.5)), "x.yaml: train_params.scales: expected a list of numbers, got 0.5; write e.g. [1, 0.5, 0.25, 0.125]");
   assert.equal(messageOf(at("train_params.scales", [1, "half"])), 'x.yaml: train_params.scales[1]: expected a number, got "half"; write a number, e.g. 1');
   assert.equal(messageOf(at("train_params.vgg_weights", 7)), 'x.yaml: train_params.vgg_weights: expected a string, got 7; write a string, e.g. ""');
@@ -101,6 +101,8 @@ test("counts must be whole numbers in range, scales 1/n, tuples of their length"
   assert.equal(messageOf(at("model_params.switches.ode.steps", -1)), "x.yaml: model_params.switches.ode.steps: expected a positive integer, got -1; write a positive integer, e.g. 2");
   assert.equal(messageOf(at("model_params.switches.num_refs", -1)), "x.yaml: model_params.switches.num_refs: expected a non-negative integer, got -1; write a non-negative integer, e.g. 3");
   assert.equal(parseConfig(at("model_params.switches.num_refs", 0), "x.yaml").model_params.switches.num_refs, 0);
+  assert.match(messageOf(at("model_params.generator_params.num_down_blocks", -1)), /^x\.yaml: model_params\.generator_params\.num_down_blocks: expected a non-negative integer, got -1; /);
+  assert.equal(parseConfig(at("model_params.generator_params.num_down_blocks", 0), "x.yaml").model_params.generator_params.num_down_blocks, 0);
   assert.match(messageOf(at("model_params.kp_detector_params.scale_factor", 0.3)), /^x\.yaml: model_params\.kp_detector_params\.scale_factor: expected a scale 1\/n \(1, 0\.5, 0\.25, 0\.125, \.\.\.\), got 0\.3; /);
   assert.match(messageOf(at("train_params.scales", [1, 1.5])), /^x\.yaml: train_params\.scales\[1\]: expected a scale 1\/n/);
   assert.equal(messageOf(at("dataset_params.frame_shape", [64, 64])), "x.yaml: dataset_params.frame_shape: expected a list of 3 numbers, got [64,64] (2); write e.g. [256, 256, 3]");
@@ -128,7 +130,7 @@ test("keys that must agree are checked against each other", () => {
 
 test("a file's errors name the file and the line", () => {
   const unknown = writeYaml("unknown.yaml", "model_params:\n  switches:\n    refine: true\n    refin: false\n");
-  assert.throws(() => loadConfig(unknown), { name: "ConfigError", message: `${unknown}:4: model_params.switches.refin: unknown key; did you mean refine? valid keys in model_params.switches: refine, identity_flow, num_refs, jacobians, ode` });
+  assert.throws(() => loadConfig(unknown), { name: "ConfigError", message: `${unknown}:4: model_params.switches.refin: unknown key; did you mean refine? valid keys in model_params.switches: refine, identity_flow, num_refs, jacobians, aligned_resize, ode` });
   const wrong = writeYaml("wrong.yaml", "train_params:\n  scales: [1, 0.5, x]\n");
   assert.throws(() => loadConfig(wrong), { message: `${wrong}:2: train_params.scales[2]: expected a number, got "x"; write a number, e.g. 1` });
   const syntax = writeYaml("syntax.yaml", "model_params:\n  switches:\n    refine: true\n   ode: [1, 2\n");
@@ -172,7 +174,7 @@ test("applyOverrides reads CLI strings by the key's type and is as strict as a f
 
   const fails = (overrides: Record<string, string>, message: string) => assert.throws(() => applyOverrides(base, overrides, "--set"), { name: "ConfigError", message });
   fails({ "model_params.switches.refine": "maybe" }, '--set: model_params.switches.refine: expected true or false, got "maybe"; write true or false');
-  fails({ "model_params.switches.nope": "1" }, "--set: model_params.switches.nope: unknown key; valid keys in model_params.switches: refine, identity_flow, num_refs, jacobians, ode");
+  fails({ "model_params.switches.nope": "1" }, "--set: model_params.switches.nope: unknown key; valid keys in model_params.switches: refine, identity_flow, num_refs, jacobians, aligned_resize, ode");
   fails({ "model_params.__proto__.x": "1" }, "--set: model_params.__proto__: unknown key; valid keys in model_params: common_params, kp_detector_params, generator_params, motion_ode_params, self_flow_params, switches");
   fails({ "model_params.switches.ode.steps": "0" }, "--set: model_params.switches.ode.steps: expected a positive integer, got 0; write a positive integer, e.g. 2");
   fails({ "train_params.perceptual": "lpips" }, '--set: train_params.perceptual: expected one of vgg, pixel, got "lpips"; pick one of those');

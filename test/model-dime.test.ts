@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
 import { DiME } from "../src/dime/dime.js";
-import { makeCoordinateGrid } from "../src/dime/geometry.js";
+import { identityGrid, makeCoordinateGrid, resizeFlow, warp } from "../src/dime/geometry.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { assertTensorClose } from "./helpers/golden.js";
 
@@ -49,6 +49,55 @@ describe("output shapes", () => {
       });
     }
   }
+});
+
+describe("generator features at 64, 32 or 16 px (num_down_blocks 0, 1, 2)", () => {
+  for (const down of [0, 1, 2]) {
+    test(`${down} down blocks: the features are ${SIZE / 2 ** down} px and the frame comes back at ${SIZE} px`, () => {
+      torch.tidy(() => {
+        torch.manualSeed(7);
+        const params = tinyDimeParams({ num_refs: 1 });
+        params.generator_params.num_down_blocks = down;
+        const model = new DiME(params).eval();
+        const features = model.generator.encoder.forward(images(1, 1));
+        assert.deepEqual(features.shape.slice(2), [SIZE / 2 ** down, SIZE / 2 ** down]);
+        const out = torch.inferenceMode(() => model.forward(images(2, 1), images(2, 2), [images(2, 3)]));
+        assert.deepEqual(out.prediction.shape, [2, 3, SIZE, SIZE]);
+        assert.ok(out.prediction.isfinite().all().item(), "finite prediction");
+      });
+    });
+  }
+});
+
+describe("flows resized from the motion's grid to the features'", () => {
+  test("an identity flow stays the identity (16 -> 32, 64 px), so warping by it returns the input", () => {
+    torch.tidy(() => {
+      for (const size of [32, 64]) {
+        const resized = resizeFlow(identityGrid(2, 16, 16, images(1, 0)), size, size);
+        assertTensorClose(resized, identityGrid(2, size, size, resized), `identity 16 -> ${size}`, 1e-6);
+        const frame = images(2, 5);
+        assertTensorClose(warp(frame, resizeFlow(identityGrid(2, 16, 16, frame), SIZE, SIZE)), frame, "warp by the resized identity", 1e-5);
+      }
+    });
+  });
+
+  test("a constant displacement keeps its size in grid units (a shift stays the same shift)", () => {
+    torch.tidy(() => {
+      const shift = torch.tensor([0.1, -0.05]).view(1, 1, 1, 2);
+      const resized = resizeFlow(identityGrid(1, 16, 16, shift).add(shift), SIZE, SIZE);
+      assertTensorClose(resized.sub(identityGrid(1, SIZE, SIZE, resized)), shift.expand(1, SIZE, SIZE, 2), "shift", 1e-6);
+    });
+  });
+
+  test("FOMM's resize (aligned_resize false) stretches the identity by the hand-computed 0.0468 grid units", () => {
+    torch.tidy(() => {
+      // Output column j samples input column j/4 - 3/8 (clamped to [0, 15]); the identity there is
+      // -1 + 2(j/4 - 3/8)/15 against -1 + 2j/63, worst at j = 2 and 61: 0.05 - 6/1890.
+      const resized = resizeFlow(identityGrid(1, 16, 16, images(1, 0)), SIZE, SIZE, false);
+      const worst = resized.sub(identityGrid(1, SIZE, SIZE, resized)).abs().amax().item();
+      assert.ok(Math.abs(worst - (0.05 - 6 / 1890)) < 1e-5, `largest deviation ${worst}`);
+    });
+  });
 });
 
 describe("an untrained model is its baseline", () => {

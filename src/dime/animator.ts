@@ -158,6 +158,7 @@ export class Animator extends Module {
   forward(prepared: PreparedViews, kpDriving: Keypoints, options: AnimateOptions = {}): AnimatorOutput {
     const refine = options.refine ?? this.params.switches.refine;
     const identityFlow = options.identityFlow ?? this.params.switches.identity_flow;
+    const aligned = this.params.switches.aligned_resize;
     const ode: OdeSettings = { method: options.ode?.method ?? this.params.switches.ode.method, steps: options.ode?.steps ?? this.params.switches.ode.steps };
     if (refine && !this.motion_ode) throw new Error("refine: this model was built with switches.refine false, so it has no MotionODE to integrate");
     if (identityFlow && !this.self_flow) throw new Error("identity_flow: this model was built with switches.identity_flow false, so it has no SelfFlow");
@@ -183,7 +184,7 @@ export class Animator extends Module {
 
       // F_V->D (eq. 9), at the features' resolution.
       const [, , hf, wf] = p.features.shape;
-      const motionFeatures = warp(p.features, resizeFlow(flow, hf, wf));
+      const motionFeatures = warp(p.features, resizeFlow(flow, hf, wf, aligned));
       const confidence = coarse.confidenceLogit?.sigmoid();
 
       // F_V->V (eq. 10): the SelfFlow, or (a model with the branch, called without it) the identity.
@@ -192,13 +193,13 @@ export class Animator extends Module {
       if (identityFlow) {
         const visible = confidence ?? torch.onesLike(coarse.viewDown.narrow(1, 0, 1));
         selfFlow = this.self_flow!.forward(warp(coarse.viewDown, flow), visible, drivingHeatmaps);
-        identityFeatures = warp(motionFeatures, resizeFlow(selfFlow, hf, wf));
+        identityFeatures = warp(motionFeatures, resizeFlow(selfFlow, hf, wf, aligned));
       } else if (this.generator.fuse) {
         identityFeatures = motionFeatures;
       }
 
       // Fusion over views (eq. 11) and generation (eq. 12).
-      const fused = fuseViews({ motion: motionFeatures, identity: identityFeatures, confidenceLogit: coarse.confidenceLogit, views });
+      const fused = fuseViews({ motion: motionFeatures, identity: identityFeatures, confidenceLogit: coarse.confidenceLogit, views, alignedResize: aligned });
       const prediction = this.generator.forward(fused.motion, fused.identity);
 
       const [, , H, W] = p.images.shape;
@@ -210,7 +211,7 @@ export class Animator extends Module {
         mask: perSample(coarse.mask, views),
         weights: fused.weights,
         visibility: fused.visibility,
-        deformed: warp(p.images.narrow(0, 0, batch), resizeFlow(sourceFlow, H, W)),
+        deformed: warp(p.images.narrow(0, 0, batch), resizeFlow(sourceFlow, H, W, aligned)),
         coarse,
       };
       if (selfFlow) out.selfFlow = perSample(selfFlow, views);

@@ -36,7 +36,7 @@ export const RULES_BY_KEY: Readonly<Record<string, Constraint>> = {
   block_expansion: positiveInt,
   max_features: positiveInt,
   num_blocks: positiveInt,
-  num_down_blocks: positiveInt,
+  num_down_blocks: nonNegativeInt,
   num_bottleneck_blocks: nonNegativeInt,
   pad: nonNegativeInt,
   num_refs: nonNegativeInt,

@@ -68,6 +68,12 @@ export interface Switches {
   num_refs: number;
   /** FOMM's first-order terms (keypoint Jacobians) in the coarse motion. */
   jacobians: boolean;
+  /**
+   * Resize flows, fusion weights and visibility from the motion grid to the features' (and the
+   * image's) size with corners aligned, so an identity flow stays the identity (DEVIATION,
+   * docs/model.md). false is FOMM's resize, for exact parity with FOMM's weights.
+   */
+  aligned_resize: boolean;
   ode: { method: OdeMethod; steps: number };
 }
 
@@ -146,7 +152,7 @@ export const DEFAULT_CONFIG: DimeConfig = {
     },
     motion_ode_params: { block_expansion: 32, max_features: 256, num_blocks: 3 },
     self_flow_params: { block_expansion: 32, max_features: 256, num_blocks: 3 },
-    switches: { refine: true, identity_flow: true, num_refs: 3, jacobians: false, ode: { method: "midpoint", steps: 2 } },
+    switches: { refine: true, identity_flow: true, num_refs: 3, jacobians: false, aligned_resize: true, ode: { method: "midpoint", steps: 2 } },
   },
   train_params: {
     num_steps: 100000,

@@ -5,6 +5,7 @@
 // not depend on the order of the views.
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
+import { resizeMap } from "./geometry.js";
 
 export interface FusionInput {
   /** (V*B, C, h, w), view-major (row v*B + b): F_V->D. */
@@ -14,10 +15,12 @@ export interface FusionInput {
   /**
    * (V*B, 1, h', w'): c_V, when the model estimates it; without it the views are trusted equally
    * and v = 1. Weights and visibility are computed at its resolution, then resized bilinearly to
-   * the features' (as FOMM resizes its occlusion map).
+   * the features' (as FOMM resizes its occlusion map; resizeMap).
    */
   confidenceLogit?: Tensor;
   views: number;
+  /** Resize with corners aligned (switches.aligned_resize); false is FOMM's resize. */
+  alignedResize: boolean;
 }
 
 export interface FusionOutput {
@@ -43,7 +46,7 @@ export function fuseViews(input: FusionInput): FusionOutput {
     const [, b, , h, w] = motion.shape;
     let weights: Tensor; // (V, B, 1, h, w)
     let visibility: Tensor; // (B, 1, h, w)
-    const fit = (t: Tensor) => (t.size(-2) === h && t.size(-1) === w ? t : torch.F.interpolate(t, { size: [h, w], mode: "bilinear" }));
+    const fit = (t: Tensor) => resizeMap(t, h, w, input.alignedResize);
     if (input.confidenceLogit) {
       const logits = byView(input.confidenceLogit, views);
       weights = logits.softmax(0);

@@ -59,12 +59,23 @@ export function warp(image: Tensor, flow: Tensor): Tensor {
 }
 
 /**
- * Resizes a flow (B, h, w, 2) to (B, H, W, 2) bilinearly (align_corners false, as FOMM's
- * deform_input); returns the flow itself when the size already matches.
+ * Resizes a map (B, C, h, w) on the motion's grid to (B, C, H, W) bilinearly; returns the map
+ * itself when the size already matches. By default corners are aligned because the grid's
+ * samples are (makeCoordinateGrid: pixel 0 at -1, pixel n - 1 at +1).
+ * DEVIATION: FOMM's deform_input and occlusion resize use align_corners false (`aligned` false
+ * here, switches.aligned_resize), which turns an identity flow 16 -> 64 px into a 5% stretch
+ * clamped at the borders (up to 1.5 px off). FOMM's configs resize only the deformed-source
+ * picture; ours at 64 px resize the features' flow too.
  */
-export function resizeFlow(flow: Tensor, h: number, w: number): Tensor {
+export function resizeMap(map: Tensor, h: number, w: number, aligned = true): Tensor {
+  if (map.size(2) === h && map.size(3) === w) return map;
+  return torch.F.interpolate(map, { size: [h, w], mode: "bilinear", alignCorners: aligned });
+}
+
+/** A flow (B, h, w, 2) resized to (B, H, W, 2) by resizeMap: aligned, an identity flow stays the identity. */
+export function resizeFlow(flow: Tensor, h: number, w: number, aligned = true): Tensor {
   if (flow.size(1) === h && flow.size(2) === w) return flow;
-  return torch.tidy(() => torch.F.interpolate(flow.permute(0, 3, 1, 2), { size: [h, w], mode: "bilinear" }).permute(0, 2, 3, 1));
+  return torch.tidy(() => resizeMap(flow.permute(0, 3, 1, 2), h, w, aligned).permute(0, 2, 3, 1));
 }
 
 /** A displacement map (B, 2, h, w) as a flow: identity + displacement, (B, h, w, 2). */

@@ -17,7 +17,7 @@ export function fommTinyParams(): ModelParams {
     },
     motion_ode_params: { block_expansion: 8, max_features: 32, num_blocks: 2 },
     self_flow_params: { block_expansion: 8, max_features: 32, num_blocks: 2 },
-    switches: { refine: false, identity_flow: false, num_refs: 0, jacobians: true, ode: { method: "midpoint", steps: 2 } },
+    switches: { refine: false, identity_flow: false, num_refs: 0, jacobians: true, aligned_resize: false, ode: { method: "midpoint", steps: 2 } },
   };
 }
 
