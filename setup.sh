@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # dime set-up: installs what is missing (libtorch, OpenBLAS, ffmpeg from apt; npm packages),
-# builds the native addon and the TypeScript. Safe to run again. Needs root or sudo for apt.
+# builds the native addon and the TypeScript, and fetches the test suite's third-party image.
+# Safe to run again. Needs root or sudo for apt. --no-test-data skips the image.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+test_data=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-test-data) test_data=0 ;;
+    *) printf 'setup: unknown option %s (the only one is --no-test-data)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf 'setup: %s\n' "$*"; }
 fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
@@ -34,4 +43,8 @@ say "installing npm packages and building the native addon (npm ci)"
 npm ci --no-audit --no-fund
 say "compiling TypeScript"
 npm run --silent build
+if [ "$test_data" = 1 ]; then
+  # Not needed to use dime: one test compares SSIM and PSNR with published values on this image.
+  test/fixtures/fetch-published-images.sh || say "could not fetch the test image; the published-value metric test will be skipped"
+fi
 say "done: try 'npx dime --help'"
