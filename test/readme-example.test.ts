@@ -33,7 +33,7 @@ test("the README's library example runs and does what its comments say", async (
     const run = spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), "example.mts"], { cwd: dir, encoding: "utf8", timeout: 120_000 });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /out\/library\.mp4: 96 frames/);
-    assert.match(run.stdout, /\[ 1, 10, 2 \] \[ 1, 2, 16, 16, 2 \] \[ 1, 2, 32, 32 \]/);
+    assert.match(run.stdout, /\[ 1, 10, 2 \] \[ 1, 2, 16, 16, 2 \] \[ 1, 2, 64, 64 \]/);
     const info = await probeMedia(join(dir, "out/library.mp4"));
     assert.deepEqual([info.frameCount, info.width, info.height], [96, 64, 64]);
   } finally {
