@@ -39,13 +39,18 @@ export interface CheckpointSidecar {
   data: DataPosition & { seed: number; batch_size: number };
   /** What the run was started with (threads matter for bit-exact resumes). */
   run: { seed: number; threads: number; device: string };
-  /** The tensor files, relative to the sidecar's folder, with their sizes in bytes. */
-  files: { weights: FileRecord; optimizer: FileRecord };
+  /**
+   * The tensor files, relative to the sidecar's folder, with their sizes in bytes. No optimizer:
+   * a checkpoint for inference only (it cannot be resumed).
+   */
+  files: { weights: FileRecord; optimizer?: FileRecord };
   config: DimeConfig;
   optimizer: OptimizerStateDict["meta"];
   scheduler: SchedulerStateDict;
   /** Generator states, base64: libtorch's default generator and the trainer's warp generator. */
   rng: { torch_default: string; transform: string };
+  /** Set by `dime recalibrate`: the batch-norm statistics were recomputed over these training batches. */
+  recalibrated?: { data: string; batches: number; batch_size: number; seed: number };
 }
 
 export interface FileRecord {
@@ -83,8 +88,8 @@ export interface CheckpointEntry {
 export interface CheckpointContents {
   /** The model's state dict (parameters and buffers). */
   weights: ReadonlyMap<string, Tensor>;
-  /** The optimizer's state tensors. */
-  optimizerTensors: ReadonlyMap<string, Tensor>;
+  /** The optimizer's state tensors; left out, no optimizer file is written (inference only). */
+  optimizerTensors?: ReadonlyMap<string, Tensor>;
   /** The sidecar without `files`, which saving fills in. */
   sidecar: Omit<CheckpointSidecar, "files">;
 }
@@ -99,8 +104,11 @@ export function saveCheckpoint(folder: string, contents: CheckpointContents, io:
   const optimizerPath = join(folder, `${stem}.optimizer.safetensors`);
   const metadata = { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step), model_params: JSON.stringify(contents.sidecar.config.model_params) };
   io.writeTensors(weightsPath, contents.weights, metadata);
-  io.writeTensors(optimizerPath, contents.optimizerTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) });
-  const files = { weights: record(weightsPath), optimizer: record(optimizerPath) };
+  const files: CheckpointSidecar["files"] = { weights: record(weightsPath) };
+  if (contents.optimizerTensors) {
+    io.writeTensors(optimizerPath, contents.optimizerTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) });
+    files.optimizer = record(optimizerPath);
+  }
   const sidecar: CheckpointSidecar = { ...contents.sidecar, files };
   io.writeText(join(folder, `${stem}.json`), `${JSON.stringify(sidecar, null, 1)}\n`);
   return weightsPath;
@@ -128,10 +136,11 @@ export function readSidecar(sidecarPath: string, needOptimizer = true): Checkpoi
   if (sidecar?.format !== CHECKPOINT_FORMAT || !Number.isInteger(sidecar.step) || !sidecar.files) return undefined;
   const folder = dirname(sidecarPath);
   const weightsPath = join(folder, sidecar.files.weights.name);
-  const optimizerPath = join(folder, sidecar.files.optimizer.name);
+  const { optimizer } = sidecar.files;
+  const optimizerPath = join(folder, optimizer?.name ?? `${checkpointStem(sidecar.step)}.optimizer.safetensors`);
   const intact = (path: string, file: FileRecord) => existsSync(path) && statSync(path).size === file.bytes;
   if (!intact(weightsPath, sidecar.files.weights)) return undefined;
-  if (needOptimizer && !intact(optimizerPath, sidecar.files.optimizer)) return undefined;
+  if (needOptimizer && !(optimizer && intact(optimizerPath, optimizer))) return undefined;
   return { step: sidecar.step, sidecarPath, weightsPath, optimizerPath, sidecar };
 }
 

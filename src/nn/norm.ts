@@ -22,7 +22,8 @@ export interface NormOptions {
 abstract class NormBase extends Module {
   readonly numFeatures: number;
   readonly eps: number;
-  readonly momentum: number | null;
+  /** Weight of the newest batch in the running statistics; null: a cumulative average (settable, as PyTorch's). */
+  momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
 

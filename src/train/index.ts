@@ -3,3 +3,4 @@ export { train, type TrainHooks, type TrainOptions, type TrainSummary } from "./
 export { TrainError, NonFiniteLossError } from "./errors.js";
 export { readLog, type LogRecord, type StepRecord } from "./log.js";
 export { ProgressBar, SILENT_PROGRESS, type ProgressReporter } from "./progress.js";
+export { recalibrateBatchNorm, recalibrateCheckpoint, type RecalibrateOptions, type RecalibrateCheckpointOptions, type RecalibrateSummary } from "./recalibrate.js";

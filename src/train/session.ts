@@ -110,7 +110,7 @@ export async function openSession(options: TrainOptions): Promise<Session> {
   const reconstruction = reconstructionLoss(train, { vggWeights: options.vggWeights, device });
   let loader: DataLoader | undefined;
   try {
-    loader = await openLoader(options, config, seed);
+    loader = await openTrainingLoader(options.data, config, seed, options.workers);
     const epochLength = loader.epochLength;
     const batchesPerEpoch = Math.floor(epochLength / train.batch_size);
     if (batchesPerEpoch === 0) throw new TrainError(`${options.data}/train: ${epochLength} videos make no whole batch of ${train.batch_size}: lower --batch-size or add videos`);
@@ -180,18 +180,19 @@ function runControl(options: TrainOptions): Record<string, number | string> {
   return overrides;
 }
 
-async function openLoader(options: TrainOptions, config: DimeConfig, seed: number): Promise<DataLoader> {
-  if (!existsSync(options.data) || !statSync(options.data).isDirectory()) {
-    throw new TrainError(`${options.data}: no such folder: --data takes a dataset folder with train/ and test/ (dime synth --kind faces --out DIR makes one)`);
+/** The training split of `data` as `config` trains on it: frame size, references, augmentation, batch size. */
+export async function openTrainingLoader(data: string, config: DimeConfig, seed: number, workers = 1): Promise<DataLoader> {
+  if (!existsSync(data) || !statSync(data).isDirectory()) {
+    throw new TrainError(`${data}: no such folder: --data takes a dataset folder with train/ and test/ (dime synth --kind faces --out DIR makes one)`);
   }
   const { flip_param: flip, jitter_param: jitter } = config.dataset_params.augmentation_params;
   const jitters = jitter.brightness !== 0 || jitter.contrast !== 0 || jitter.saturation !== 0 || jitter.hue !== 0;
-  return DataLoader.open(options.data, {
+  return DataLoader.open(data, {
     size: config.dataset_params.frame_shape[0],
     numRefs: config.model_params.switches.num_refs,
     seed,
     batchSize: config.train_params.batch_size,
-    workers: options.workers ?? 1,
+    workers,
     augment: { hflip: flip.horizontal_flip, timeFlip: flip.time_flip, jitter: jitters ? { ...jitter } : undefined },
   });
 }

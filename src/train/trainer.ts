@@ -236,7 +236,7 @@ class Trainer {
 }
 
 /** The loader's arrays as tensors on `device`: source, driving (B, 3, H, W), references N x (B, 3, H, W). */
-function toTrainingBatch(batch: Batch, device: Session["device"]): TrainingBatch {
+export function toTrainingBatch(batch: Batch, device: Session["device"]): TrainingBatch {
   const { batch: b, refs, channels, height, width } = batch.shape;
   const frame = [b, channels, height, width];
   const place = (t: Tensor) => (device === "cpu" ? t : t.to(device));

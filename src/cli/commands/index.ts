@@ -6,8 +6,9 @@ import { demoCommand } from "./demo.js";
 import { evalCommand } from "./eval.js";
 import { infoCommand } from "./info.js";
 import { probeCommand } from "./probe.js";
+import { recalibrateCommand } from "./recalibrate.js";
 import { reconstructCommand } from "./reconstruct.js";
 import { synthCommand } from "./synth.js";
 import { trainCommand } from "./train.js";
 
-export const commands: Command[] = [demoCommand, trainCommand, animateCommand, reconstructCommand, evalCommand, bench, infoCommand, probeCommand, synthCommand];
+export const commands: Command[] = [demoCommand, trainCommand, recalibrateCommand, animateCommand, reconstructCommand, evalCommand, bench, infoCommand, probeCommand, synthCommand];
