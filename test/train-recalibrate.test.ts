@@ -141,4 +141,11 @@ describe("dime recalibrate", () => {
     assert.match(noData.stderr.trim(), /^dime recalibrate: .*nodata: no such folder/);
     assert.equal(existsSync(join(dir, "o2", "step-000002.json")), false);
   });
+
+  test("a batch larger than the training split stops with one line instead of waiting forever", () => {
+    const result = runDime(["recalibrate", "--checkpoint", run, "--data", data, "--out", join(dir, "o3"), "--batch-size", "1000", "--threads", "1"]);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr.trim(), /^dime recalibrate: .*\/train: \d+ videos make no whole batch of 1000: lower --batch-size or add videos$/);
+    assert.equal(existsSync(join(dir, "o3", "step-000002.json")), false);
+  });
 });

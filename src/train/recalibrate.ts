@@ -3,7 +3,7 @@
 // layer keeps an exponential average (momentum 0.1) over its last few batches, taken while the
 // weights were still moving, and the keypoint detector's also averages in the warped frames of
 // the equivariance loss; neither is what the trained model sees at inference.
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 import * as torch from "../torch/index.js";
@@ -14,7 +14,8 @@ import { BatchNorm2d } from "../nn/norm.js";
 import { readSafetensors } from "../io/safetensors.js";
 import type { DataLoader } from "../data/loader.js";
 import { CheckpointError, findCheckpoint, loadCheckpoint } from "../checkpoint/index.js";
-import { saveCheckpoint } from "../checkpoint/files.js";
+import { readSidecar, saveCheckpoint } from "../checkpoint/files.js";
+import { TrainError } from "./errors.js";
 import { openTrainingLoader } from "./session.js";
 import { toTrainingBatch } from "./trainer.js";
 
@@ -88,7 +89,7 @@ export interface RecalibrateSummary {
  * running statistics differ), the optimizer's state unchanged when the checkpoint has it (it can
  * then be resumed), and a sidecar recording the recalibration. Files are written atomically, the sidecar last.
  * @throws CheckpointError for a missing or incomplete checkpoint or an `out` that is its folder;
- *   TrainError for a data folder without train/ videos.
+ *   TrainError for a data folder that is missing or whose train/ makes no whole batch.
  */
 export async function recalibrateCheckpoint(path: string, options: RecalibrateCheckpointOptions): Promise<RecalibrateSummary> {
   const started = performance.now();
@@ -106,13 +107,21 @@ export async function recalibrateCheckpoint(path: string, options: RecalibrateCh
     drawn.train_params.batch_size = options.batchSize ?? config.train_params.batch_size;
     loader = await openTrainingLoader(options.data, drawn, seed);
     const source = loader;
+    const batchSize = drawn.train_params.batch_size;
     async function* training(): AsyncGenerator<TrainingBatch> {
-      for (let epoch = 0; ; epoch++) for await (const batch of source.epoch(epoch)) yield toTrainingBatch(batch, device);
+      for (let epoch = 0; ; epoch++) {
+        let yielded = 0;
+        for await (const batch of source.epoch(epoch)) {
+          yielded += 1;
+          yield toTrainingBatch(batch, device);
+        }
+        if (yielded === 0) throw new TrainError(`${options.data}/train: ${source.epochLength} videos make no whole batch of ${batchSize}: lower --batch-size or add videos`);
+      }
     }
     const used = await recalibrateBatchNorm(model, training(), { batches, onBatch: (done) => options.onBatch?.(done, batches) });
-    const recalibrated = { data: options.data, batches: used, batch_size: drawn.train_params.batch_size, seed };
-    const { files, ...sidecar } = entry.sidecar;
-    const hasOptimizer = files.optimizer !== undefined && existsSync(entry.optimizerPath) && statSync(entry.optimizerPath).size === files.optimizer.bytes;
+    const recalibrated = { data: options.data, batches: used, batch_size: batchSize, seed };
+    const { files: _files, ...sidecar } = entry.sidecar;
+    const hasOptimizer = readSidecar(entry.sidecarPath, true) !== undefined;
     mkdirSync(options.out, { recursive: true });
     const written = torch.tidy(() =>
       saveCheckpoint(options.out, {
