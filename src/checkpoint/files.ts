@@ -38,7 +38,7 @@ export interface CheckpointSidecar {
   /** The data order: the loader's seed and batch size, and the next item to load. */
   data: DataPosition & { seed: number; batch_size: number };
   /** What the run was started with (threads matter for bit-exact resumes). */
-  run: { seed: number; threads: number; device: string };
+  run: { seed: number; threads: number; device: string; init?: RunInit };
   /**
    * The tensor files, relative to the sidecar's folder, with their sizes in bytes. No optimizer:
    * a checkpoint for inference only (it cannot be resumed).
@@ -51,6 +51,12 @@ export interface CheckpointSidecar {
   rng: { torch_default: string; transform: string };
   /** Set by `dime recalibrate`: the batch-norm statistics were recomputed over these training batches. */
   recalibrated?: { data: string; batches: number; batch_size: number; seed: number };
+}
+
+/** The checkpoint a run's weights started from (`dime train --init`), and its step. */
+export interface RunInit {
+  checkpoint: string;
+  step: number;
 }
 
 export interface FileRecord {

@@ -13,7 +13,8 @@ import { TrainingObjective } from "../dime/objective.js";
 import { reconstructionLoss, type ReconstructionLoss } from "../dime/losses/index.js";
 import { DataLoader } from "../data/loader.js";
 import { Adam, MultiStepLR } from "../optim/index.js";
-import { latestCheckpoint, type CheckpointEntry, type DataPosition } from "../checkpoint/files.js";
+import { latestCheckpoint, type CheckpointEntry, type DataPosition, type RunInit } from "../checkpoint/files.js";
+import { firstMismatch, loadCheckpoint, type LoadedCheckpoint } from "../checkpoint/load.js";
 import { TrainError } from "./errors.js";
 import { checkSameConfig, createRunFolder, openRunFolder, readRunConfig, saveRunConfig, type RunFolder } from "./run-dir.js";
 import { restoreCheckpoint, type TrainingParts } from "./state.js";
@@ -35,6 +36,12 @@ export interface TrainOptions {
   batchSize?: number;
   /** Continue the run in `out` from its latest complete checkpoint. */
   resume?: boolean;
+  /**
+   * Start a new run from this checkpoint's weights (a checkpoint file or run folder): its
+   * parameters and batch-norm statistics are loaded; the optimizer, the schedule, the step count
+   * and the data order start afresh. For fine-tuning, or a warm restart of a finished run.
+   */
+  init?: string;
   /** Default "cpu". */
   device?: Device;
   /** libtorch threads (default: libtorch's own choice; a resume defaults to the run's). */
@@ -68,6 +75,8 @@ export interface Session {
   batchesPerEpoch: number;
   /** The checkpoint resumed from, if any. */
   resumed?: CheckpointEntry;
+  /** The checkpoint whose weights the run started from (`init`), kept across resumes. */
+  init?: RunInit;
   /** Where the run stands: steps done, the data position, training seconds so far. */
   start: DataPosition & { step: number; seconds: number };
   /** Notes for the user (a changed thread count, say). */
@@ -78,6 +87,7 @@ export interface Session {
 /** Sets a run up (see the file header). Throws TrainError, ConfigError or MediaError, each one line. */
 export async function openSession(options: TrainOptions): Promise<Session> {
   checkCounts(options);
+  if (options.init !== undefined && options.resume) throw new TrainError("give --init or --resume, not both: --init starts a new run from a checkpoint's weights, --resume continues a run");
   const device = options.device ?? "cpu";
   if (device !== "cpu" && !torch.cuda.isAvailable()) throw new TrainError(`--device ${device}: libtorch sees no CUDA device here: use --device cpu`);
   const resumeFolder = options.resume ? openRunFolder(options.out) : undefined;
@@ -127,6 +137,7 @@ export async function openSession(options: TrainOptions): Promise<Session> {
     const optimizer = new Adam(model.parameters(), { lr: train.lr, betas: train.betas });
     const scheduler = new MultiStepLR(optimizer, { milestones: milestones(train.lr_milestones, totalSteps), gamma: 0.1 });
     const parts: TrainingParts = { model, optimizer, scheduler, transformGenerator: new torch.Generator(seed + 1) };
+    const init = resumed ? resumed.sidecar.run.init : options.init !== undefined ? initialWeights(model, options.init, config, configSource) : undefined;
     if (resumed) {
       restoreCheckpoint(parts, resumed);
       // The milestones are fractions of the run's total, which a resume may have changed.
@@ -137,7 +148,7 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       : { step: 0, epoch: 0, position: 0, seconds: 0 };
     const openLoaderRef = loader;
     return {
-      config, folder, loader, reconstruction, device, seed, totalSteps, epochLength, batchesPerEpoch, resumed, start, notes, parts,
+      config, folder, loader, reconstruction, device, seed, init, totalSteps, epochLength, batchesPerEpoch, resumed, start, notes, parts,
       threads: torch.getNumThreads(),
       objective: new TrainingObjective(model, train, reconstruction),
       async close() {
@@ -152,6 +163,28 @@ export async function openSession(options: TrainOptions): Promise<Session> {
     reconstruction.dispose();
     throw error;
   }
+}
+
+/**
+ * Loads the weights of the checkpoint at `path` into `model` (built from `config`), which must
+ * describe the same network: the checkpoint's model_params, but for the ODE solver and the number
+ * of references.
+ */
+function initialWeights(model: DiME, path: string, config: DimeConfig, configSource: string): RunInit {
+  let loaded: LoadedCheckpoint;
+  try {
+    loaded = loadCheckpoint(path, { config, configSource });
+  } catch (error) {
+    throw new TrainError(`--init ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    torch.tidy(() => model.loadStateDict(loaded.model.stateDict()));
+  } catch (error) {
+    throw new TrainError(`--init ${loaded.path}: its weights do not fit the model of ${configSource} (${firstMismatch((error as Error).message)})`, { cause: error });
+  } finally {
+    loaded.model.dispose();
+  }
+  return { checkpoint: loaded.path, step: loaded.step };
 }
 
 /** Steps where the learning rate drops: fractions of the total, rounded. */

@@ -218,7 +218,7 @@ class Trainer {
         total_steps: session.totalSteps,
         seconds,
         data: { epoch: this.#epoch, position: this.#position, seed: session.seed, batch_size: config.train_params.batch_size },
-        run: { seed: session.seed, threads: session.threads, device: session.device },
+        run: { seed: session.seed, threads: session.threads, device: session.device, ...(session.init && { init: session.init }) },
         config,
       });
       try {

@@ -27,6 +27,10 @@ Options:
   --epochs N               or the total in epochs of DIR/train (whole batches of each video once)
   --batch-size B           items per step (default train_params.batch_size)
   --resume                 continue RUN_DIR from its latest complete checkpoint
+  --init CKPT              start a new run from a checkpoint's weights (a file or run folder; its
+                           model_params must be the config's, but for switches.ode and num_refs):
+                           fine-tuning, or a warm restart of a finished run. The optimizer, the
+                           learning-rate schedule, the step count and the data order start afresh
   --device cpu|cuda        where to train (default cpu)
   --threads N              libtorch threads (default: all cores; a resume keeps the run's)
   --seed S                 seeds the initialisation, the warps and the data order (default 0)
@@ -46,7 +50,7 @@ export const trainCommand: Command = {
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, {
-      config: "string", data: "string", out: "string", steps: "int", epochs: "int", "batch-size": "int", resume: "bool",
+      config: "string", data: "string", out: "string", steps: "int", epochs: "int", "batch-size": "int", resume: "bool", init: "string",
       device: "string", threads: "int", seed: "int", "vgg-weights": "string", "checkpoint-every": "int", "sample-every": "int", keep: "int", workers: "int",
     });
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'. Run \`dime train --help\`.`);
@@ -78,7 +82,7 @@ export const trainCommand: Command = {
         {
           config: configPath ? loadConfig(configPath) : undefined,
           configSource: configPath,
-          data, out, resume, device,
+          data, out, resume, device, init: flags.init as string | undefined,
           steps: flags.steps as number | undefined,
           epochs: flags.epochs as number | undefined,
           batchSize: flags["batch-size"] as number | undefined,
