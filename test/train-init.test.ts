@@ -2,16 +2,16 @@
 // schedule, step count and data order; the checkpoint it came from is recorded and kept across
 // resumes; a checkpoint of another model is refused in one line.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
 import { readSafetensors } from "../src/io/safetensors.js";
 import { applyOverrides } from "../src/dime/config-file.js";
 import { train, SILENT_PROGRESS, TrainError, type TrainOptions } from "../src/train/index.js";
-import { latestCheckpoint } from "../src/checkpoint/index.js";
+import { findCheckpoint, latestCheckpoint } from "../src/checkpoint/index.js";
 import { tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-train-init-"));
@@ -81,6 +81,21 @@ test("a resumed --init run keeps the record of its starting checkpoint", async (
 test("--init may change the number of references, as inference may", async () => {
   const config = applyOverrides(tinyTrainConfig(), { "model_params.switches.num_refs": 2 }, "test");
   const run = await train(options(join(dir, "two-refs"), { config, init: first, steps: 1 }), { progress: SILENT_PROGRESS });
+  assert.equal(run.stopped, "finished");
+});
+
+test("a checkpoint written before a config key existed reads as having the key's default, so --init accepts it", async () => {
+  const source = latestCheckpoint(join(first, "checkpoints"))!;
+  const old = join(dir, "old");
+  mkdirSync(old);
+  copyFileSync(source.weightsPath, join(old, basename(source.weightsPath)));
+  const sidecar = JSON.parse(readFileSync(source.sidecarPath, "utf8"));
+  assert.equal(sidecar.config.model_params.switches.aligned_resize, true);
+  delete sidecar.config.model_params.switches.aligned_resize; // as in checkpoints from before the switch
+  writeFileSync(join(old, basename(source.sidecarPath)), JSON.stringify(sidecar));
+
+  assert.equal(findCheckpoint(old).sidecar.config.model_params.switches.aligned_resize, true);
+  const run = await train(options(join(dir, "from-old"), { init: old, steps: 1 }), { progress: SILENT_PROGRESS });
   assert.equal(run.stopped, "finished");
 });
 

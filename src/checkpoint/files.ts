@@ -9,6 +9,7 @@ import { basename, dirname, join } from "node:path";
 
 import type { Tensor } from "../torch/index.js";
 import type { DimeConfig } from "../dime/config.js";
+import { parseConfig } from "../dime/config-check.js";
 import type { OptimizerStateDict, SchedulerStateDict } from "../optim/index.js";
 import { writeAll, writeFileAtomic } from "../io/atomic-file.js";
 import { writeSafetensors } from "../io/safetensors.js";
@@ -130,16 +131,19 @@ const TEMP_FILE = /^\.step-\d+.*\.tmp$/;
 
 /**
  * Reads and checks a sidecar; undefined when it is not a complete checkpoint (unreadable, not
- * ours, or naming tensor files that are missing or of another size).
+ * ours, with a config that does not check, or naming tensor files that are missing or of another
+ * size). The config comes back complete: a key added to dime after the checkpoint was written
+ * takes its default, as in a config file that leaves it out.
  */
 export function readSidecar(sidecarPath: string, needOptimizer = true): CheckpointEntry | undefined {
   let sidecar: CheckpointSidecar;
   try {
     sidecar = JSON.parse(readFileSync(sidecarPath, "utf8")) as CheckpointSidecar;
+    if (sidecar?.format !== CHECKPOINT_FORMAT || !Number.isInteger(sidecar.step) || !sidecar.files) return undefined;
+    sidecar.config = parseConfig(sidecar.config, sidecarPath);
   } catch {
     return undefined;
   }
-  if (sidecar?.format !== CHECKPOINT_FORMAT || !Number.isInteger(sidecar.step) || !sidecar.files) return undefined;
   const folder = dirname(sidecarPath);
   const weightsPath = join(folder, sidecar.files.weights.name);
   const { optimizer } = sidecar.files;
