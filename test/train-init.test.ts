@@ -2,7 +2,7 @@
 // schedule, step count and data order; the checkpoint it came from is recorded and kept across
 // resumes; a checkpoint of another model is refused in one line.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
@@ -104,6 +104,7 @@ test("--init refuses, in one line, a checkpoint of another model, a missing one,
   const cases: [Partial<TrainOptions>, RegExp][] = [
     [{ config: otherModel, init: first }, /^--init .*step-000002\.safetensors: checkpoint was trained with model_params\.common_params\.num_kp=\d+ but the given config says 3/],
     [{ init: join(dir, "nowhere") }, /^--init .*nowhere: no such file or folder/],
+    [{ config: applyOverrides(tinyTrainConfig(), { "model_params.switches.num_refs": 0 }, "test"), init: first }, /^--init .*step-000002\.safetensors: checkpoint was trained with switches\.num_refs=1 but the given config says 0/],
     [{ init: first, resume: true }, /^give --init or --resume, not both/],
   ];
   for (const [extra, message] of cases) {
@@ -114,5 +115,6 @@ test("--init refuses, in one line, a checkpoint of another model, a missing one,
       assert.doesNotMatch(error.message, /\n/);
       return true;
     });
+    if (!extra.resume) assert.equal(existsSync(out), false, `${out}: a refused --init makes no run folder`);
   }
 });

@@ -14,7 +14,7 @@ import { reconstructionLoss, type ReconstructionLoss } from "../dime/losses/inde
 import { DataLoader } from "../data/loader.js";
 import { Adam, MultiStepLR } from "../optim/index.js";
 import { latestCheckpoint, type CheckpointEntry, type DataPosition, type RunInit } from "../checkpoint/files.js";
-import { firstMismatch, loadCheckpoint, type LoadedCheckpoint } from "../checkpoint/load.js";
+import { loadCheckpoint, type LoadedCheckpoint } from "../checkpoint/load.js";
 import { TrainError } from "./errors.js";
 import { checkSameConfig, createRunFolder, openRunFolder, readRunConfig, saveRunConfig, type RunFolder } from "./run-dir.js";
 import { restoreCheckpoint, type TrainingParts } from "./state.js";
@@ -117,6 +117,8 @@ export async function openSession(options: TrainOptions): Promise<Session> {
   const train = config.train_params;
   const [height, width] = config.dataset_params.frame_shape;
   if (height !== width) throw new TrainError(`dataset_params.frame_shape is ${height}x${width}: the loader makes square frames, so give equal sides`);
+  // Read before anything is made, so that a refused checkpoint leaves no run folder behind.
+  const initial = options.init !== undefined ? openInitialCheckpoint(options.init, config, configSource) : undefined;
   const reconstruction = reconstructionLoss(train, { vggWeights: options.vggWeights, device });
   let loader: DataLoader | undefined;
   try {
@@ -137,7 +139,8 @@ export async function openSession(options: TrainOptions): Promise<Session> {
     const optimizer = new Adam(model.parameters(), { lr: train.lr, betas: train.betas });
     const scheduler = new MultiStepLR(optimizer, { milestones: milestones(train.lr_milestones, totalSteps), gamma: 0.1 });
     const parts: TrainingParts = { model, optimizer, scheduler, transformGenerator: new torch.Generator(seed + 1) };
-    const init = resumed ? resumed.sidecar.run.init : options.init !== undefined ? initialWeights(model, options.init, config, configSource) : undefined;
+    if (initial) torch.tidy(() => model.loadStateDict(initial.model.stateDict()));
+    const init = resumed ? resumed.sidecar.run.init : initial && { checkpoint: initial.path, step: initial.step };
     if (resumed) {
       restoreCheckpoint(parts, resumed);
       // The milestones are fractions of the run's total, which a resume may have changed.
@@ -162,29 +165,28 @@ export async function openSession(options: TrainOptions): Promise<Session> {
     await loader?.close();
     reconstruction.dispose();
     throw error;
+  } finally {
+    initial?.model.dispose();
   }
 }
 
 /**
- * Loads the weights of the checkpoint at `path` into `model` (built from `config`), which must
- * describe the same network: the checkpoint's model_params, but for the ODE solver and the number
- * of references.
+ * The checkpoint `--init` names, loaded: its model_params must be `config`'s, but for the ODE
+ * solver and the number of references, and with references or without, as the network differs.
  */
-function initialWeights(model: DiME, path: string, config: DimeConfig, configSource: string): RunInit {
+function openInitialCheckpoint(path: string, config: DimeConfig, configSource: string): LoadedCheckpoint {
   let loaded: LoadedCheckpoint;
   try {
     loaded = loadCheckpoint(path, { config, configSource });
   } catch (error) {
     throw new TrainError(`--init ${(error as Error).message}`, { cause: error });
   }
-  try {
-    torch.tidy(() => model.loadStateDict(loaded.model.stateDict()));
-  } catch (error) {
-    throw new TrainError(`--init ${loaded.path}: its weights do not fit the model of ${configSource} (${firstMismatch((error as Error).message)})`, { cause: error });
-  } finally {
+  const refs = [loaded.sidecar.config.model_params.switches.num_refs, config.model_params.switches.num_refs];
+  if ((refs[0] > 0) !== (refs[1] > 0)) {
     loaded.model.dispose();
+    throw new TrainError(`--init ${loaded.path}: checkpoint was trained with switches.num_refs=${refs[0]} but ${configSource} says ${refs[1]}: a model with references has a net a model without them lacks; use num_refs ${refs[0] > 0 ? ">= 1" : "0"}`);
   }
-  return { checkpoint: loaded.path, step: loaded.step };
+  return loaded;
 }
 
 /** Steps where the learning rate drops: fractions of the total, rounded. */
