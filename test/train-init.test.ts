@@ -78,6 +78,30 @@ test("a resumed --init run keeps the record of its starting checkpoint", async (
   assert.match(last.sidecar.run.init!.checkpoint, /first\/checkpoints\/step-000002\.safetensors$/);
 });
 
+test("--lr sets the run's learning rate: with --init at 1e-30 the parameters stay the checkpoint's, and a resume must keep it", async () => {
+  const source = latestCheckpoint(join(first, "checkpoints"))!;
+  const out = join(dir, "lr");
+  const stopped = await train(options(out, { init: first, lr: 1e-30 }), { progress: SILENT_PROGRESS, onStep: (r) => (r.step === 1 ? "stop" : undefined) });
+  assert.equal(stopped.step, 1);
+  const started = latestCheckpoint(join(out, "checkpoints"))!;
+  assert.equal(started.sidecar.config.train_params.lr, 1e-30);
+  assert.equal(tinyTrainConfig().train_params.lr > 1e-6, true, "the config's own rate would move the parameters");
+  const [before, now] = [parameters(source.weightsPath), parameters(started.weightsPath)];
+  for (const [name, values] of before) assert.ok(largestDifference(now.get(name)!, values) < 1e-20, `${name} is the checkpoint's`);
+
+  await assert.rejects(train({ data, out, resume: true, workers: 0, lr: 1e-3 }, { progress: SILENT_PROGRESS }), (error: Error) => {
+    assert.ok(error instanceof TrainError || error.constructor.name === "ConfigError", `${error.constructor.name}: ${error.message}`);
+    assert.match(error.message, /train_params\.lr/);
+    return true;
+  });
+  const resumed = await train({ data, out, resume: true, workers: 0, lr: 1e-30 }, { progress: SILENT_PROGRESS });
+  assert.deepEqual([resumed.startStep, resumed.step], [1, 2]);
+  for (const lr of [0, -1e-4, Number.NaN]) {
+    await assert.rejects(train(options(join(dir, "lr-bad"), { lr }), { progress: SILENT_PROGRESS }), /^TrainError: --lr must be a number > 0/);
+  }
+  assert.equal(existsSync(join(dir, "lr-bad")), false);
+});
+
 test("--init may change the number of references, as inference may", async () => {
   const config = applyOverrides(tinyTrainConfig(), { "model_params.switches.num_refs": 2 }, "test");
   const run = await train(options(join(dir, "two-refs"), { config, init: first, steps: 1 }), { progress: SILENT_PROGRESS });

@@ -34,6 +34,8 @@ export interface TrainOptions {
   epochs?: number;
   /** Overrides train_params.batch_size (a resume must keep it). */
   batchSize?: number;
+  /** Learning rate before the first drop (default train_params.lr); with `init`, fine-tuning often wants a lower one. */
+  lr?: number;
   /** Continue the run in `out` from its latest complete checkpoint. */
   resume?: boolean;
   /**
@@ -98,12 +100,12 @@ export async function openSession(options: TrainOptions): Promise<Session> {
   if (resumeFolder) {
     const saved = readRunConfig(resumeFolder);
     const given = options.config ?? saved;
-    const withBatch = options.batchSize === undefined ? given : applyOverrides(given, { "train_params.batch_size": options.batchSize }, "--batch-size");
-    checkSameConfig(saved, withBatch, resumeFolder.configPath, options.config ? configSource : "--batch-size");
+    const withFlags = applyOverrides(given, trainingFlags(options), "options");
+    checkSameConfig(saved, withFlags, resumeFolder.configPath, options.config ? configSource : "--batch-size or --lr");
     config = saved;
   } else {
     if (!options.config) throw new TrainError("no config: pass --config FILE (configs/*.yaml), or --resume to continue a run");
-    config = options.batchSize === undefined ? options.config : applyOverrides(options.config, { "train_params.batch_size": options.batchSize }, "--batch-size");
+    config = applyOverrides(options.config, trainingFlags(options), "options");
   }
   config = applyOverrides(config, runControl(options), "options");
 
@@ -203,6 +205,15 @@ function checkCounts(options: TrainOptions): void {
   for (const [flag, value, least] of counts) {
     if (value !== undefined && !(Number.isSafeInteger(value) && value >= least)) throw new TrainError(`${flag} must be an integer >= ${least}, got ${value}`);
   }
+  if (options.lr !== undefined && !(Number.isFinite(options.lr) && options.lr > 0)) throw new TrainError(`--lr must be a number > 0, got ${options.lr}`);
+}
+
+/** The train_params keys the options set that are part of the training itself: a resume must give the run's. */
+function trainingFlags(options: TrainOptions): Record<string, number> {
+  const overrides: Record<string, number> = {};
+  if (options.batchSize !== undefined) overrides["train_params.batch_size"] = options.batchSize;
+  if (options.lr !== undefined) overrides["train_params.lr"] = options.lr;
+  return overrides;
 }
 
 /** The run-control keys the options set. */

@@ -26,6 +26,8 @@ Options:
   --steps N                total optimizer steps (default train_params.num_steps)
   --epochs N               or the total in epochs of DIR/train (whole batches of each video once)
   --batch-size B           items per step (default train_params.batch_size)
+  --lr RATE                learning rate before the first drop (default train_params.lr); with
+                           --init, a lower one fine-tunes without first undoing the training
   --resume                 continue RUN_DIR from its latest complete checkpoint
   --init CKPT              start a new run from a checkpoint's weights (a file or run folder; its
                            model_params must be the config's, but for switches.ode and num_refs):
@@ -50,7 +52,7 @@ export const trainCommand: Command = {
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, {
-      config: "string", data: "string", out: "string", steps: "int", epochs: "int", "batch-size": "int", resume: "bool", init: "string",
+      config: "string", data: "string", out: "string", steps: "int", epochs: "int", "batch-size": "int", lr: "number", resume: "bool", init: "string",
       device: "string", threads: "int", seed: "int", "vgg-weights": "string", "checkpoint-every": "int", "sample-every": "int", keep: "int", workers: "int",
     });
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'. Run \`dime train --help\`.`);
@@ -86,6 +88,7 @@ export const trainCommand: Command = {
           steps: flags.steps as number | undefined,
           epochs: flags.epochs as number | undefined,
           batchSize: flags["batch-size"] as number | undefined,
+          lr: flags.lr as number | undefined,
           threads: flags.threads as number | undefined,
           seed: flags.seed as number | undefined,
           vggWeights: flags["vgg-weights"] as string | undefined,
