@@ -89,12 +89,15 @@ describe("dime recalibrate", () => {
   const dir = mkdtempSync(join(tmpdir(), "dime-recalibrate-"));
   const data = join(dir, "data");
   const run = join(dir, "run");
+  const other = join(dir, "run-seed-1");
   before(async () => {
     await tinyDataset(data);
     const config = join(dir, "tiny.yaml");
     writeFileSync(config, configToYaml(tinyTrainConfig()));
-    const trained = runDime(["train", "--config", config, "--data", data, "--out", run, "--steps", "2", "--threads", "1"]);
-    assert.equal(trained.status, 0, trained.stderr);
+    for (const [out, seed] of [[run, "0"], [other, "1"]]) {
+      const trained = runDime(["train", "--config", config, "--data", data, "--out", out, "--steps", "2", "--threads", "1", "--seed", seed]);
+      assert.equal(trained.status, 0, trained.stderr);
+    }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -120,6 +123,44 @@ describe("dime recalibrate", () => {
     });
     assert.deepEqual(readFileSync(output.optimizerPath), readFileSync(input.optimizerPath), "the optimizer's state is copied");
     loadCheckpoint(out).model.dispose();
+  });
+
+  test("--average writes the mean of the checkpoints' weights, recalibrated, without optimizer state", () => {
+    const out = join(dir, "averaged");
+    const result = runDime(["recalibrate", "--checkpoint", run, "--average", other, "--data", data, "--out", out, "--batches", "2", "--threads", "1"]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /step-000002\.safetensors: step 2, weights of 2 checkpoints averaged, batch norms recalibrated over 2 batches/);
+    const [first, second] = [findCheckpoint(run), findCheckpoint(other)];
+    const output = findCheckpoint(out);
+    assert.deepEqual(output.sidecar.recalibrated?.averaged, [first.weightsPath, second.weightsPath]);
+    assert.equal(existsSync(output.optimizerPath), false, "no optimizer state");
+    torch.tidy(() => {
+      const [a, b, mean] = [first, second, output].map((e) => readSafetensors(e.weightsPath).tensors);
+      let apart = 0;
+      for (const [key, t] of mean) {
+        if (/running_(mean|var)$|num_batches_tracked$/.test(key)) continue;
+        assertTensorClose(t, a.get(key)!.add(b.get(key)!).div(2), key, 1e-6);
+        apart = Math.max(apart, a.get(key)!.sub(b.get(key)!).abs().amax().item());
+      }
+      assert.ok(apart > 1e-5, `the two runs' weights differ (${apart})`);
+    });
+    loadCheckpoint(out).model.dispose();
+  });
+
+  test("--average refuses the checkpoint itself and a checkpoint of another model, in one line", () => {
+    const again = runDime(["recalibrate", "--checkpoint", run, "--average", run, "--data", data, "--out", join(dir, "o4")]);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr.trim(), /^dime recalibrate: .*step-000002\.safetensors: is the checkpoint itself; give each checkpoint to average once$/);
+    const config = tinyTrainConfig();
+    config.model_params.common_params.num_kp = 3;
+    const wider = join(dir, "run-3kp");
+    writeFileSync(join(dir, "tiny-3kp.yaml"), configToYaml(config));
+    const trained = runDime(["train", "--config", join(dir, "tiny-3kp.yaml"), "--data", data, "--out", wider, "--steps", "2", "--threads", "1"]);
+    assert.equal(trained.status, 0, trained.stderr);
+    const mixed = runDime(["recalibrate", "--checkpoint", run, "--average", wider, "--data", data, "--out", join(dir, "o5")]);
+    assert.equal(mixed.status, 1);
+    assert.match(mixed.stderr.trim(), /^dime recalibrate: .*run-3kp\/checkpoints\/step-000002\.safetensors: has model_params\.common_params\.num_kp=3 but .* has 4: only checkpoints of one model can be averaged$/);
+    for (const out of ["o4", "o5"]) assert.equal(existsSync(join(dir, out, "step-000002.json")), false);
   });
 
   test("refuses to overwrite the checkpoint's own folder, in one line and with no new file", () => {

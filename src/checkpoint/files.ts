@@ -51,7 +51,7 @@ export interface CheckpointSidecar {
   /** Generator states, base64: libtorch's default generator and the trainer's warp generator. */
   rng: { torch_default: string; transform: string };
   /** Set by `dime recalibrate`: the batch-norm statistics were recomputed over these training batches. */
-  recalibrated?: { data: string; batches: number; batch_size: number; seed: number };
+  recalibrated?: { data: string; batches: number; batch_size: number; seed: number; averaged?: string[] };
 }
 
 /** The checkpoint a run's weights started from (`dime train --init`), and its step. */

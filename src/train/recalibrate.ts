@@ -3,6 +3,10 @@
 // layer keeps an exponential average (momentum 0.1) over its last few batches, taken while the
 // weights were still moving, and the keypoint detector's also averages in the warped frames of
 // the equivariance loss; neither is what the trained model sees at inference.
+//
+// The same pass finishes stochastic weight averaging (Izmailov et al. 2018, "Averaging weights
+// leads to wider optima and better generalization"): the weights of several checkpoints of one
+// run averaged, whose batch norms then have no statistics of their own and need exactly this.
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
@@ -13,7 +17,8 @@ import type { TrainingBatch } from "../dime/objective.js";
 import { BatchNorm2d } from "../nn/norm.js";
 import { readSafetensors } from "../io/safetensors.js";
 import type { DataLoader } from "../data/loader.js";
-import { CheckpointError, findCheckpoint, loadCheckpoint } from "../checkpoint/index.js";
+import { CheckpointError, findCheckpoint, loadCheckpoint, type CheckpointEntry } from "../checkpoint/index.js";
+import { firstDifference } from "../dime/config-diff.js";
 import { readSidecar, saveCheckpoint } from "../checkpoint/files.js";
 import { TrainError } from "./errors.js";
 import { openTrainingLoader } from "./session.js";
@@ -69,6 +74,12 @@ export interface RecalibrateCheckpointOptions {
   batches?: number;
   /** Items per batch (default the config's train_params.batch_size). */
   batchSize?: number;
+  /**
+   * More checkpoints of the same model: the weights written are the plain average of theirs and
+   * the checkpoint's own (stochastic weight averaging), recalibrated. No optimizer state is
+   * written then, as it belongs to none of the averages.
+   */
+  average?: string[];
   /** Seeds the data order and augmentation (default 0). */
   seed?: number;
   device?: Device;
@@ -79,6 +90,8 @@ export interface RecalibrateSummary {
   /** The weights file written. */
   path: string;
   step: number;
+  /** Checkpoints whose weights were averaged (1 without options.average). */
+  averaged: number;
   batches: number;
   seconds: number;
 }
@@ -99,10 +112,12 @@ export async function recalibrateCheckpoint(path: string, options: RecalibrateCh
   }
   const batches = options.batches ?? 100;
   const seed = options.seed ?? 0;
+  const others = (options.average ?? []).map((path) => averagedEntry(path, entry));
   const { model, config } = loadCheckpoint(entry.weightsPath, options.device ? { device: options.device } : {});
   const device = options.device ?? "cpu";
   let loader: DataLoader | undefined;
   try {
+    if (others.length > 0) averageInto(model, others);
     const drawn = structuredClone(config);
     drawn.train_params.batch_size = options.batchSize ?? config.train_params.batch_size;
     loader = await openTrainingLoader(options.data, drawn, seed);
@@ -119,9 +134,9 @@ export async function recalibrateCheckpoint(path: string, options: RecalibrateCh
       }
     }
     const used = await recalibrateBatchNorm(model, training(), { batches, onBatch: (done) => options.onBatch?.(done, batches) });
-    const recalibrated = { data: options.data, batches: used, batch_size: batchSize, seed };
+    const recalibrated = { data: options.data, batches: used, batch_size: batchSize, seed, ...(others.length > 0 ? { averaged: [entry, ...others].map((e) => e.weightsPath) } : {}) };
     const { files: _files, ...sidecar } = entry.sidecar;
-    const hasOptimizer = readSidecar(entry.sidecarPath, true) !== undefined;
+    const hasOptimizer = others.length === 0 && readSidecar(entry.sidecarPath, true) !== undefined;
     mkdirSync(options.out, { recursive: true });
     const written = torch.tidy(() =>
       saveCheckpoint(options.out, {
@@ -130,9 +145,51 @@ export async function recalibrateCheckpoint(path: string, options: RecalibrateCh
         sidecar: { ...sidecar, written: new Date().toISOString(), recalibrated },
       }),
     );
-    return { path: written, step: entry.step, batches: used, seconds: (performance.now() - started) / 1000 };
+    return { path: written, step: entry.step, averaged: others.length + 1, batches: used, seconds: (performance.now() - started) / 1000 };
   } finally {
     await loader?.close();
     model.dispose();
   }
+}
+
+/**
+ * The checkpoint at `path`, to be averaged with `first`: refused in one line when it is `first`
+ * itself, or another model (the first model_params key that differs, ODE and references included).
+ */
+function averagedEntry(path: string, first: CheckpointEntry): CheckpointEntry {
+  const entry = findCheckpoint(path);
+  if (resolve(entry.weightsPath) === resolve(first.weightsPath)) {
+    throw new CheckpointError(`${entry.weightsPath}: is the checkpoint itself; give each checkpoint to average once`);
+  }
+  const difference = firstDifference(first.sidecar.config.model_params, entry.sidecar.config.model_params);
+  if (difference) {
+    throw new CheckpointError(
+      `${entry.weightsPath}: has model_params.${difference.path}=${difference.second} but ${first.weightsPath} has ${difference.first}: only checkpoints of one model can be averaged`,
+    );
+  }
+  return entry;
+}
+
+/**
+ * Sets every floating parameter and buffer of `model` (loaded from the first checkpoint) to the
+ * mean of its own value and those of `others`' weight files. Integer buffers (batch norm's
+ * counters) keep the model's.
+ */
+function averageInto(model: DiME, others: CheckpointEntry[]): void {
+  torch.tidy(() => {
+    const sums = new Map([...model.stateDict()].filter(([, t]) => torch.isFloating(t.dtype)).map(([name, t]) => [name, t.clone()]));
+    for (const other of others) {
+      const tensors = readSafetensors(other.weightsPath).tensors;
+      for (const [name, sum] of sums) {
+        const value = tensors.get(name);
+        if (value === undefined || value.shape.join() !== sum.shape.join()) {
+          throw new CheckpointError(`${other.weightsPath}: ${value === undefined ? "has no" : "has a mis-shaped"} ${name}: the file is damaged; use another checkpoint`);
+        }
+        sum.add_(value.to(sum.device));
+      }
+      torch.dispose(tensors);
+    }
+    const count = others.length + 1;
+    model.loadStateDict(new Map([...sums].map(([name, sum]) => [name, sum.div(count)])), { strict: false });
+  });
 }

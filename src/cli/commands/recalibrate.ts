@@ -17,17 +17,25 @@ weights do not change. The checkpoint is written to OUT under the same step, wit
 state and a sidecar that records the recalibration; use it wherever a checkpoint goes.
 On the demo model it lowered the test reconstruction L1 from 0.0278 to 0.0232 (README).
 
+With --average, the weights are first averaged with those of other checkpoints of the same model
+(stochastic weight averaging, Izmailov et al. 2018: e.g. the checkpoints of the last part of a
+run at a constant learning rate). Averaged weights have no batch-norm statistics of their own,
+which is why the two go together. The result keeps CKPT's step and sidecar, records every
+checkpoint averaged, and has no optimizer state.
+
   --checkpoint CKPT   a checkpoint of dime train, or a run folder for its latest
   --data DIR          the dataset folder it was trained on (DIR/train is read)
   --out DIR           folder for the recalibrated checkpoint (made when missing; not the
                       checkpoint's own folder)
-  --batches N         batches to average over (default 100)
+  --average CKPT      also average in this checkpoint's weights (repeat for more); each must be
+                      of the same model_params as --checkpoint
+  --batches N         training batches the statistics average over (default 100)
   --batch-size B      items per batch (default the config's train_params.batch_size)
   --seed S            seeds the data order and augmentation (default 0)
   --threads N         libtorch threads (default: all cores)
   --device D          cpu (default), cuda or cuda:N`;
 
-const FLAGS = { checkpoint: "string", data: "string", out: "string", batches: "int", "batch-size": "int", seed: "int", threads: "int", device: "string" } as const;
+const FLAGS = { checkpoint: "string", average: "list", data: "string", out: "string", batches: "int", "batch-size": "int", seed: "int", threads: "int", device: "string" } as const;
 
 export const recalibrateCommand: Command = {
   name: "recalibrate",
@@ -48,11 +56,13 @@ export const recalibrateCommand: Command = {
     const tty = process.stderr.isTTY;
     const summary = await recalibrateCheckpoint(checkpoint, {
       data, out, batches, device,
+      average: (flags.average as string[] | undefined) ?? [],
       ...(batchSize !== undefined ? { batchSize } : {}),
       seed: (flags.seed as number | undefined) ?? 0,
       onBatch: (done, total) => tty && process.stderr.write(`\r\x1b[K  ${done}/${total} batches${done >= total ? "\n" : ""}`),
     });
-    console.log(`${summary.path}: step ${summary.step}, batch norms recalibrated over ${summary.batches} batches in ${summary.seconds.toFixed(1)} s`);
+    const averaged = summary.averaged > 1 ? `weights of ${summary.averaged} checkpoints averaged, ` : "";
+    console.log(`${summary.path}: step ${summary.step}, ${averaged}batch norms recalibrated over ${summary.batches} batches in ${summary.seconds.toFixed(1)} s`);
     return 0;
   },
 };
