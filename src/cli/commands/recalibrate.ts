@@ -15,7 +15,8 @@ over --batches batches drawn from DIR/train as training draws them (frames, refe
 augmentation) and sets every running mean and variance to the plain average over them. The
 weights do not change. The checkpoint is written to OUT under the same step, with its optimizer
 state and a sidecar that records the recalibration; use it wherever a checkpoint goes.
-On the demo model it lowered the test reconstruction L1 from 0.0278 to 0.0232 (README).
+On the one-reference demo model it lowered the test reconstruction L1 from 0.0278 to 0.0232
+(README).
 
 With --average, the weights are first averaged with those of other checkpoints of the same model
 (stochastic weight averaging, Izmailov et al. 2018: e.g. the checkpoints of the last part of a
