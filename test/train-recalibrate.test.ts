@@ -147,10 +147,13 @@ describe("dime recalibrate", () => {
     loadCheckpoint(out).model.dispose();
   });
 
-  test("--average refuses the checkpoint itself and a checkpoint of another model, in one line", () => {
+  test("--average refuses the checkpoint itself, one given twice and a checkpoint of another model, in one line", () => {
     const again = runDime(["recalibrate", "--checkpoint", run, "--average", run, "--data", data, "--out", join(dir, "o4")]);
     assert.equal(again.status, 1);
     assert.match(again.stderr.trim(), /^dime recalibrate: .*step-000002\.safetensors: is the checkpoint itself; give each checkpoint to average once$/);
+    const twice = runDime(["recalibrate", "--checkpoint", run, "--average", other, "--average", other, "--data", data, "--out", join(dir, "o6")]);
+    assert.equal(twice.status, 1);
+    assert.match(twice.stderr.trim(), /^dime recalibrate: .*run-seed-1\/checkpoints\/step-000002\.safetensors: is given twice to --average; give each checkpoint to average once$/);
     const config = tinyTrainConfig();
     config.model_params.common_params.num_kp = 3;
     const wider = join(dir, "run-3kp");
@@ -160,7 +163,7 @@ describe("dime recalibrate", () => {
     const mixed = runDime(["recalibrate", "--checkpoint", run, "--average", wider, "--data", data, "--out", join(dir, "o5")]);
     assert.equal(mixed.status, 1);
     assert.match(mixed.stderr.trim(), /^dime recalibrate: .*run-3kp\/checkpoints\/step-000002\.safetensors: has model_params\.common_params\.num_kp=3 but .* has 4: only checkpoints of one model can be averaged$/);
-    for (const out of ["o4", "o5"]) assert.equal(existsSync(join(dir, out, "step-000002.json")), false);
+    for (const out of ["o4", "o5", "o6"]) assert.equal(existsSync(join(dir, out, "step-000002.json")), false);
   });
 
   test("refuses to overwrite the checkpoint's own folder, in one line and with no new file", () => {

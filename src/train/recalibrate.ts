@@ -112,7 +112,8 @@ export async function recalibrateCheckpoint(path: string, options: RecalibrateCh
   }
   const batches = options.batches ?? 100;
   const seed = options.seed ?? 0;
-  const others = (options.average ?? []).map((path) => averagedEntry(path, entry));
+  const others: CheckpointEntry[] = [];
+  for (const path of options.average ?? []) others.push(averagedEntry(path, entry, others));
   const { model, config } = loadCheckpoint(entry.weightsPath, options.device ? { device: options.device } : {});
   const device = options.device ?? "cpu";
   let loader: DataLoader | undefined;
@@ -154,12 +155,17 @@ export async function recalibrateCheckpoint(path: string, options: RecalibrateCh
 
 /**
  * The checkpoint at `path`, to be averaged with `first`: refused in one line when it is `first`
- * itself, or another model (the first model_params key that differs, ODE and references included).
+ * itself or one of `accepted` again, or another model (the first model_params key that differs,
+ * ODE and references included).
  */
-function averagedEntry(path: string, first: CheckpointEntry): CheckpointEntry {
+function averagedEntry(path: string, first: CheckpointEntry, accepted: readonly CheckpointEntry[]): CheckpointEntry {
   const entry = findCheckpoint(path);
-  if (resolve(entry.weightsPath) === resolve(first.weightsPath)) {
+  const weights = resolve(entry.weightsPath);
+  if (weights === resolve(first.weightsPath)) {
     throw new CheckpointError(`${entry.weightsPath}: is the checkpoint itself; give each checkpoint to average once`);
+  }
+  if (accepted.some((other) => resolve(other.weightsPath) === weights)) {
+    throw new CheckpointError(`${entry.weightsPath}: is given twice to --average; give each checkpoint to average once`);
   }
   const difference = firstDifference(first.sidecar.config.model_params, entry.sidecar.config.model_params);
   if (difference) {
