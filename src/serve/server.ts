@@ -79,6 +79,7 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not found" }));
 
+  app.get("/favicon.ico", (_request, reply) => reply.code(204).send());
   for (const [path, file] of files) app.get(path, (_request, reply) => reply.type(file.type).header("cache-control", "no-cache").send(file.body));
 
   const modelById = (id: string): ModelEntry => {
