@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dime set-up: installs what is missing (libtorch, OpenBLAS, ffmpeg from apt; npm packages),
+# dime set-up: installs what is missing (libtorch, OpenBLAS, ffmpeg, chromium from apt; npm packages),
 # builds the native addon and the TypeScript, and fetches the test suite's third-party image.
 # Safe to run again. Needs root or sudo for apt. --no-test-data skips the image.
 set -euo pipefail
@@ -20,7 +20,8 @@ if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split("."
   fail "dime needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none)); install it, then run ./setup.sh again"
 fi
 
-packages=(libopenblas0-pthread ffmpeg)
+# chromium: the browser the web app's tests drive (dime serve itself needs none).
+packages=(libopenblas0-pthread ffmpeg chromium)
 # libtorch: the system package unless LIBTORCH points to one (see README, "Where libtorch comes from").
 if [ -z "${LIBTORCH:-}" ]; then packages+=(libtorch-dev); fi
 missing=()

@@ -15,12 +15,14 @@ export function browserMissing(): string | undefined {
 }
 
 /**
- * The demo clip as a y4m file (scaled to `size` square) for --use-file-for-fake-video-capture,
- * written into `dir`.
+ * The demo clip as a 4:3 y4m file for --use-file-for-fake-video-capture, written into `dir`: the
+ * square clip scaled to `size` high and padded at the sides, so the page's center crop of a 4:3
+ * camera picture is the clip, undistorted.
  */
-export function fakeCameraFile(clip: string, dir: string, size = 128): string {
+export function fakeCameraFile(clip: string, dir: string, size = 120): string {
   const out = join(dir, "camera.y4m");
-  execFileSync("ffmpeg", ["-v", "error", "-y", "-i", clip, "-vf", `scale=${size}:${size}:flags=bicubic`, "-pix_fmt", "yuv420p", out]);
+  const width = (size * 4) / 3;
+  execFileSync("ffmpeg", ["-v", "error", "-y", "-i", clip, "-vf", `scale=${size}:${size}:flags=bicubic,pad=${width}:${size}:${(width - size) / 2}:0`, "-pix_fmt", "yuv420p", out]);
   return out;
 }
 

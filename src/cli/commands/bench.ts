@@ -3,12 +3,13 @@ import { benchAnimate, defaultAnimateBenchOptions, formatAnimateBench } from "..
 import { benchData, formatDataBench } from "../../data/bench.js";
 import { benchEngine, formatEngineBench } from "../../bench/engine.js";
 import { benchEval, formatEvalBench } from "../../bench/eval.js";
+import { benchServe, formatServeBench } from "../../bench/serve.js";
 import { benchModel, defaultModelBenchOptions, formatModelBench } from "../../bench/model.js";
 import { UsageError, type Command } from "../command.js";
 import { parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
 
-const HELP = `Usage: dime bench engine|data|model|animate|eval [--json FILE] [options]
+const HELP = `Usage: dime bench engine|data|model|animate|eval|serve [--json FILE] [options]
 
 Measures performance and prints a table.
 
@@ -42,12 +43,19 @@ Measures performance and prints a table.
                   with random weights on a dime synth faces split made in a temp folder; LPIPS's
                   backbone and the FID Inception get random weights (cost only, values meaningless).
                   About 4 minutes (--threads 1,2) on a busy 2-core machine.
+  serve           the web app (dime serve) with the shipped demo model: live mode's latency (a
+                  frame sent over the WebSocket to its animated frame back; median and 95th
+                  percentile) and animated frames per second, fed the demo clip at 30 fps by a
+                  client process for --seconds; and a file job's time through the server against
+                  dime animate --visualize on the same inputs (the server's overhead in percent).
+                  One thread count: the first of --threads (default 2). About a minute.
+  --seconds N     serve: seconds of live frames (default 10)
   --json FILE     also write the figures as JSON to FILE (model: the machine with its CPU model,
                   cores, libtorch version and load average, then every figure with its thread
                   count, runs, warm-up runs, median, min, live tensor counts and others' CPU)
   --threads LIST  engine, model, animate, eval: libtorch thread counts to measure, comma-separated (default 1,2)
   --calls N       engine: adds timed for the overhead figure (default 100000)
-  --runs N        animate: timed runs of each clip (default 3)
+  --runs N        animate: timed runs of each clip (default 3); serve: timed file jobs each way (default 3)
                   engine: timed runs of each convolution case; the median is reported (default 20)
                   model: timed runs of every figure (default 20 at 64 px, 5 at 256 px, 8 for
                   the training step); warm-up runs come first and are not timed
@@ -68,7 +76,7 @@ export const bench: Command = {
   summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric)",
   help: HELP,
   async run(argv) {
-    const { positional, flags } = parseFlags(argv, { json: "string", threads: "string", calls: "int", runs: "int", workers: "int" });
+    const { positional, flags } = parseFlags(argv, { json: "string", threads: "string", calls: "int", runs: "int", workers: "int", seconds: "int" });
     const suite = positional[0];
     if (suite === "engine") {
       const result = await benchEngine({ threads: threadList(flags.threads), overheadCalls: Number(flags.calls ?? 100000), convRuns: Number(flags.runs ?? 20) }, progress);
@@ -96,8 +104,15 @@ export const bench: Command = {
       const result = await benchEval({ threads: threadList(flags.threads) }, progress);
       console.log(formatEvalBench(result));
       if (flags.json !== undefined) writeJson(String(flags.json), result);
+    } else if (suite === "serve") {
+      const runs = Number(flags.runs ?? 3);
+      const seconds = Number(flags.seconds ?? 10);
+      if (runs < 1 || seconds < 1) throw new UsageError("--runs and --seconds: expected 1 or more");
+      const result = await benchServe({ threads: threadList(flags.threads ?? "2")[0], seconds, cameraFps: 30, runs }, progress);
+      console.log(formatServeBench(result));
+      if (flags.json !== undefined) writeJson(String(flags.json), result);
     } else {
-      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval (see dime bench --help)`);
+      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval, serve (see dime bench --help)`);
     }
     return 0;
   },

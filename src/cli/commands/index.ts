@@ -8,7 +8,8 @@ import { infoCommand } from "./info.js";
 import { probeCommand } from "./probe.js";
 import { recalibrateCommand } from "./recalibrate.js";
 import { reconstructCommand } from "./reconstruct.js";
+import { serveCommand } from "./serve.js";
 import { synthCommand } from "./synth.js";
 import { trainCommand } from "./train.js";
 
-export const commands: Command[] = [demoCommand, trainCommand, recalibrateCommand, animateCommand, reconstructCommand, evalCommand, bench, infoCommand, probeCommand, synthCommand];
+export const commands: Command[] = [demoCommand, trainCommand, recalibrateCommand, animateCommand, reconstructCommand, evalCommand, serveCommand, bench, infoCommand, probeCommand, synthCommand];
