@@ -139,6 +139,13 @@ describe("jobs", () => {
     const expected = (await readAllFrames(expectedPath)).map(imageToRgb24);
     rmSync(expectedPath);
     const got = await resultFrames(id);
+    // Players seek (and loop) with byte ranges.
+    const whole = Buffer.from(await (await fetch(`${base}api/jobs/${id}/side-by-side.mp4`)).arrayBuffer());
+    const part = await fetch(`${base}api/jobs/${id}/side-by-side.mp4`, { headers: { range: "bytes=100-199" } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get("content-range"), `bytes 100-199/${whole.length}`);
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), whole.subarray(100, 200));
+    assert.equal((await fetch(`${base}api/jobs/${id}/result.mp4`, { headers: { range: `bytes=${10 ** 9}-` } })).status, 416);
     assert.equal(got.length, expected.length);
     got.forEach((frame, i) => assert.deepEqual(frame, expected[i], `frame ${i} differs from the library's`));
   });

@@ -5,7 +5,7 @@
 // with {error: one line}; the server keeps serving.
 import { createReadStream, statSync } from "node:fs";
 
-import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import multipart from "@fastify/multipart";
 import websocket from "@fastify/websocket";
 
@@ -101,10 +101,18 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
     if (!job) throw new RequestError(`unknown job id '${id.slice(0, 64)}'`, 404);
     return job;
   };
-  const sendVideo = (reply: FastifyReply, path: string, download: string | undefined) => {
-    reply.type("video/mp4").header("content-length", statSync(path).size).header("cache-control", "no-cache");
+  /** A result video, whole or one byte range (players seek and loop with ranges). */
+  const sendVideo = (request: FastifyRequest, reply: FastifyReply, path: string, download: string | undefined) => {
+    const size = statSync(path).size;
+    reply.type("video/mp4").header("accept-ranges", "bytes").header("cache-control", "no-cache");
     if (download !== undefined) reply.header("content-disposition", `attachment; filename="${download}"`);
-    return reply.send(createReadStream(path));
+    const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.range ?? "");
+    if (!range || (range[1] === "" && range[2] === "")) return reply.header("content-length", size).send(createReadStream(path));
+    // "bytes=A-B", "bytes=A-" or the suffix form "bytes=-N" (the last N bytes).
+    const start = range[1] === "" ? Math.max(0, size - Number(range[2])) : Number(range[1]);
+    const end = range[1] === "" || range[2] === "" ? size - 1 : Math.min(Number(range[2]), size - 1);
+    if (start > end || start >= size) return reply.code(416).type("application/json").header("content-range", `bytes */${size}`).send({ error: `range ${request.headers.range} is outside the ${size} bytes` });
+    return reply.code(206).header("content-range", `bytes ${start}-${end}/${size}`).header("content-length", end - start + 1).send(createReadStream(path, { start, end }));
   };
 
   app.get("/api/models", async () =>
@@ -181,7 +189,7 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
       const job = jobById(request.params.id);
       if (job.status.state !== "done" || !job.result) throw new RequestError(`job ${job.id} has no result (${job.status.state})`, 409);
       const name = `dime-${job.id.slice(0, 8)}${key === "sideBySide" ? "-side-by-side" : ""}.mp4`;
-      return sendVideo(reply, job.result[key], request.query.download !== undefined ? name : undefined);
+      return sendVideo(request, reply, job.result[key], request.query.download !== undefined ? name : undefined);
     });
   }
 
