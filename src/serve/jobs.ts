@@ -167,7 +167,8 @@ export class JobQueue {
         this.#end(job, { state: "cancelled", phase: "finished" });
         this.log(`job ${job.id}: cancelled`);
       } else {
-        const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+        // The work folder's random names mean nothing to the user: "an upload" says as much.
+        const message = (error instanceof Error ? error.message.split("\n")[0] : String(error)).replace(new RegExp(`${escape(this.work.root)}/[^\\s:]+`, "g"), "an upload");
         this.#end(job, { state: "failed", phase: "finished", error: message });
         this.log(`job ${job.id}: failed: ${message}`);
       }
@@ -178,4 +179,8 @@ export class JobQueue {
 function progressOf(p: AnimationProgress): Partial<JobStatus> {
   const left = p.phase === "animating" && p.fps > 0 ? (p.total - p.done) / p.fps : undefined;
   return { phase: p.phase, framesDone: p.done, frames: p.total, fps: p.fps, etaSeconds: left };
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

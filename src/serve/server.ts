@@ -92,7 +92,7 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
     const asset = demoAsset(id);
     const upload = uploads.get(id);
     const found = asset ?? upload;
-    if (!found || (upload && !upload.path)) throw new RequestError(`${what}: unknown upload id '${id.slice(0, 64)}' (expired? upload it again)`, 404);
+    if (!found) throw new RequestError(`${what}: unknown upload id '${id.slice(0, 64)}' (expired? upload it again)`, 404);
     if (found.kind !== kind) throw new RequestError(`${what}: '${asset?.label ?? upload?.name}' is a ${found.kind}, not a ${kind}`);
     return asset?.path ?? upload!.path;
   };
@@ -129,7 +129,7 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
   app.post<{ Params: { kind: string } }>("/api/uploads/:kind", async (request, reply) => {
     const kind = request.params.kind;
     if (kind !== "picture" && kind !== "video") throw new RequestError(`upload a 'picture' or a 'video', not '${kind.slice(0, 32)}'`, 404);
-    const upload = await receiveUpload(request, kind, work, limits);
+    const upload = await receiveUpload(request, kind, work, limits, (id) => uploads.delete(id));
     uploads.set(upload.id, upload);
     const { id, name, format, width, height, frames, duration, bytes } = upload;
     return reply.code(201).send({ id, kind, name, format, width, height, frames, duration, bytes });

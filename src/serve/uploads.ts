@@ -51,8 +51,11 @@ export function displayName(name: string | undefined): string {
 
 const mib = (bytes: number) => `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB`;
 
-/** Receives one file of `kind` from a multipart request; throws RequestError for anything amiss. */
-export async function receiveUpload(request: FastifyRequest, kind: UploadKind, work: WorkFolder, limits: ServeLimits): Promise<Upload> {
+/**
+ * Receives one file of `kind` from a multipart request; throws RequestError for anything amiss.
+ * `forget(id)` is called if the work folder's cap removes the file later.
+ */
+export async function receiveUpload(request: FastifyRequest, kind: UploadKind, work: WorkFolder, limits: ServeLimits, forget: (id: string) => void): Promise<Upload> {
   const maxBytes = kind === "picture" ? limits.pictureBytes : limits.videoBytes;
   let part;
   try {
@@ -77,13 +80,14 @@ export async function receiveUpload(request: FastifyRequest, kind: UploadKind, w
     const checked = kind === "picture" ? await checkPicture(partial, name, limits) : await checkVideo(partial, name, limits);
     const path = partial.replace(/\.part$/, checked.ext);
     renameSync(partial, path);
-    work.track(path, "uploads");
+    const id = randomId();
+    work.track(path, "uploads", () => forget(id));
     if (!work.makeRoom()) {
       work.remove(path);
       throw new RequestError(`${name}: the work folder is full (cap ${mib(work.capBytes)}) and every file in it is in use; wait for the running jobs`, 507);
     }
     const { ext: _ext, ...info } = checked;
-    return { id: randomId(), kind, name, path, ...info };
+    return { id, kind, name, path, ...info };
   } catch (error) {
     work.remove(partial);
     if (error instanceof RequestError) throw error;
