@@ -53,6 +53,13 @@ export interface ServeBenchResult {
     serverMedian: number;
     /** (server - animate) / animate, in percent. */
     overheadPercent: number;
+    /**
+     * The same with this process's CPU time (user + system; ffmpeg's processes are not in it), the
+     * figure less moved by other processes on a busy machine, at 1 thread especially.
+     */
+    animateCpuSeconds: number[];
+    serverCpuSeconds: number[];
+    overheadCpuPercent: number;
     otherProcessCores?: number;
   };
 }
@@ -146,15 +153,24 @@ export async function benchServe(options: ServeBenchOptions, progress: (line: st
     progress(`file job: the demo clip (${frames.length} frames, 1 reference), ${options.runs} runs each way after one untimed`);
     const animateSeconds: number[] = [];
     const serverSeconds: number[] = [];
+    const animateCpuSeconds: number[] = [];
+    const serverCpuSeconds: number[] = [];
+    const cpu = () => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1e6;
+    };
     const fileStart = cpuSnapshot();
     for (let run = 0; run <= options.runs; run++) {
       let began = performance.now();
+      let cpuBegan = cpu();
       await animateFiles({
         checkpoint: DEMO_MODEL, source: path("demo-source"), references: [path("demo-reference")], driving: path("demo-driving"),
         out: join(temp, "out.mp4"), visualizeOut: join(temp, "out-visualize.mp4"), mode: "relative", batch: 8, device: "cpu",
       });
       if (run > 0) animateSeconds.push((performance.now() - began) / 1000);
+      if (run > 0) animateCpuSeconds.push(cpu() - cpuBegan);
       began = performance.now();
+      cpuBegan = cpu();
       const response = await fetch(`${base}api/jobs`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -165,16 +181,18 @@ export async function benchServe(options: ServeBenchOptions, progress: (line: st
       const text = await events.text(); // the stream ends when the job has finished
       if (!text.includes('"state":"done"')) throw new Error(`the server's job did not finish: ${text.slice(-300)}`);
       if (run > 0) serverSeconds.push((performance.now() - began) / 1000);
+      if (run > 0) serverCpuSeconds.push(cpu() - cpuBegan);
     }
     const fileOthers = otherProcessCores(fileStart, cpuSnapshot());
     const [a, s] = [median(animateSeconds), median(serverSeconds)];
+    const [ac, sc] = [median(animateCpuSeconds), median(serverCpuSeconds)];
     return {
       suite: "serve",
       date: new Date().toISOString(),
       machine,
       method:
         "live: a client process sends the demo clip's frames (64x64 RGBA) over the WebSocket at the camera rate; latency is send to animated frame received, over every animated frame but the first 10; dropped = sent - animated. " +
-        "file: dime animate --visualize (animateFiles in this process) and a server job (POST /api/jobs to the end of its event stream) on the demo inputs with 1 reference, alternately, median of the timed runs",
+        "file: dime animate --visualize (animateFiles in this process) and a server job (POST /api/jobs to the end of its event stream) on the demo inputs with 1 reference, alternately, median of the timed runs, in wall time and in this process's CPU time",
       threads: options.threads,
       live: {
         sent: client.sent,
@@ -193,6 +211,9 @@ export async function benchServe(options: ServeBenchOptions, progress: (line: st
         animateMedian: a,
         serverMedian: s,
         overheadPercent: ((s - a) / a) * 100,
+        animateCpuSeconds,
+        serverCpuSeconds,
+        overheadCpuPercent: ((sc - ac) / ac) * 100,
         ...(fileOthers !== undefined ? { otherProcessCores: fileOthers } : {}),
       },
     };
@@ -208,5 +229,6 @@ export function formatServeBench(r: ServeBenchResult): string {
     `dime bench serve: ${r.machine.cpu}, ${r.machine.logicalCores} cores, ${r.threads} libtorch threads, demo model`,
     `  live: ${r.live.framesPerSecond.toFixed(1)} animated frames/s of ${r.live.sent} sent (${r.live.dropped} dropped while busy); latency median ${r.live.latencyMedianMs.toFixed(1)} ms, 95th percentile ${r.live.latencyP95Ms.toFixed(1)} ms over ${r.live.latencyFrames} frames${others(r.live.otherProcessCores)}`,
     `  file job, ${r.file.frames} frames: dime animate ${r.file.animateMedian.toFixed(2)} s, server ${r.file.serverMedian.toFixed(2)} s (median of ${r.file.animateSeconds.length}): overhead ${r.file.overheadPercent.toFixed(1)}%${others(r.file.otherProcessCores)}`,
+    `  the same in this process's CPU time: dime animate ${median(r.file.animateCpuSeconds).toFixed(2)} s, server ${median(r.file.serverCpuSeconds).toFixed(2)} s: overhead ${r.file.overheadCpuPercent.toFixed(1)}%`,
   ].join("\n");
 }

@@ -47,7 +47,8 @@ Measures performance and prints a table.
                   frame sent over the WebSocket to its animated frame back; median and 95th
                   percentile) and animated frames per second, fed the demo clip at 30 fps by a
                   client process for --seconds; and a file job's time through the server against
-                  dime animate --visualize on the same inputs (the server's overhead in percent).
+                  dime animate --visualize on the same inputs (the server's overhead in percent, in
+                  wall time and in the process's CPU time, steadier on a busy machine).
                   One thread count: the first of --threads (default 2). About a minute.
   --seconds N     serve: seconds of live frames (default 10)
   --json FILE     also write the figures as JSON to FILE (model: the machine with its CPU model,
