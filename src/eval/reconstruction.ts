@@ -11,7 +11,7 @@ import type { OdeSettings } from "../dime/motion_ode.js";
 import type { VideoEntry } from "../data/layout.js";
 import type { RgbImage } from "../media/image.js";
 import { readFrames } from "../media/video-read.js";
-import { Rng } from "../synth/prng.js";
+import { Rng } from "../util/prng.js";
 
 /** The frame size the model works at. */
 export interface ReconstructionSize {
