@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from "no
 import { dirname, join } from "node:path";
 
 import { cuda, parseDevice, type Device } from "../torch/index.js";
-import type { OdeMethod } from "../dime/config.js";
+import type { OdeMethod } from "../dime/config/schema.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import { MediaError } from "../media/errors.js";
 import { videoFormatFor } from "../media/video-formats.js";

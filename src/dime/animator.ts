@@ -18,7 +18,7 @@ import { SelfFlow } from "./self_flow.js";
 import { fuseViews } from "./fusion.js";
 import { flowToDisplacement, displacementToFlow, kpToGaussian, resizeFlow, warp } from "./geometry.js";
 import type { Keypoints } from "./keypoint_detector.js";
-import type { ModelParams } from "./config.js";
+import type { ModelParams } from "./config/schema.js";
 
 /** Per-call switches (paper's ablations); undefined fields take the config's values. */
 export interface AnimateOptions {

@@ -7,7 +7,7 @@ import type { Tensor } from "../torch/index.js";
 import { Module } from "../nn/index.js";
 import { KeypointDetector, type Keypoints } from "./keypoint_detector.js";
 import { Animator, type AnimateOptions, type AnimatorOutput, type PreparedViews } from "./animator.js";
-import type { ModelParams } from "./config.js";
+import type { ModelParams } from "./config/schema.js";
 
 export interface DimeOptions extends AnimateOptions {
   /** Use keypoint Jacobians (FOMM's first order); only a model built with switches.jacobians has them. */

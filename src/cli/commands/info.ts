@@ -1,6 +1,6 @@
 // `dime info`: what a configuration costs (parameters per module, multiply-adds per frame).
 import { describeModel, formatModelInfo } from "../../dime/info.js";
-import { loadConfig } from "../../dime/config-file.js";
+import { loadConfig } from "../../dime/config/file.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";

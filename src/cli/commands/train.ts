@@ -1,7 +1,7 @@
 // `dime train`: trains DiME on a dataset folder into a run folder (docs/training.md).
 import type { Device } from "../../torch/index.js";
 import { parseDevice } from "../../torch/index.js";
-import { loadConfig } from "../../dime/config-file.js";
+import { loadConfig } from "../../dime/config/file.js";
 import { train } from "../../train/index.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
