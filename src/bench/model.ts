@@ -195,7 +195,7 @@ function benchForward(testCase: ForwardCase, setting: SwitchSetting, threads: nu
       const common = { config: testCase.name, size, setting: setting.name, switches: params.switches, references: setting.references, batch: 1, threads: t, runs: testCase.runs, warmup: testCase.warmup };
       progress?.(`${size} px ${setting.name}, ${t} thread(s): per frame`);
       const frame = measure(
-        () => torch.tidy(() => torch.inferenceMode(() => void model.generator.forward(prepared, model.keypoints(driving, false)))),
+        () => torch.tidy(() => torch.inferenceMode(() => void model.animateFrame(prepared, model.keypoints(driving, false)))),
         testCase.runs,
         testCase.warmup,
       );

@@ -81,6 +81,23 @@ export class DiME extends Module {
   }
 
   /**
+   * The per-frame call on views from `prepare`: the generated frame (B, C, H, W) and its flows,
+   * masks and confidences, moved toward the target keypoints kpDriving (B, K, 2) (and Jacobians):
+   * the driving frame's own (absolute motion, reconstruction) or relative ones (infer/motion.ts).
+   * Views prepared for one sample serve a whole batch of driving frames.
+   */
+  animateFrame(prepared: PreparedViews, kpDriving: Keypoints, options: AnimateOptions = {}): AnimatorOutput {
+    return this.generator.forward(prepared, kpDriving, options);
+  }
+
+  /** The source's keypoints (B, K, 2) (and Jacobians) among prepared views (the source comes first). */
+  sourceKeypoints(prepared: PreparedViews): Keypoints {
+    const kp: Keypoints = { value: prepared.kp.value.narrow(0, 0, prepared.batch) };
+    if (prepared.kp.jacobian) kp.jacobian = prepared.kp.jacobian.narrow(0, 0, prepared.batch);
+    return kp;
+  }
+
+  /**
    * source (B, C, H, W) and driving (B, C, H, W) in [0, 1], and any number of references (each
    * (B, C, H, W), other views of the source's object). Returns the generated frame (B, C, H, W)
    * with the keypoints, flows, masks and confidences (see AnimatorOutput).
@@ -90,11 +107,9 @@ export class DiME extends Module {
       const jacobians = options.jacobians ?? this.params.switches.jacobians;
       const prepared = this.prepare(source, references, options);
       const kpDriving = this.keypoints(driving, jacobians);
-      const out = this.generator.forward(prepared, kpDriving, options);
+      const out = this.animateFrame(prepared, kpDriving, options);
       const b = source.size(0);
-      const kpSource: Keypoints = { value: prepared.kp.value.narrow(0, 0, b) };
-      if (prepared.kp.jacobian) kpSource.jacobian = prepared.kp.jacobian.narrow(0, 0, b);
-      const result: DimeOutput = { ...out, kpSource, kpDriving };
+      const result: DimeOutput = { ...out, kpSource: this.sourceKeypoints(prepared), kpDriving };
       if (references.length > 0) {
         const k = prepared.kp.value.size(1);
         result.kpReferences = prepared.kp.value.narrow(0, b, b * references.length).view(references.length, b, k, 2).transpose(0, 1);
