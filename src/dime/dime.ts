@@ -32,21 +32,9 @@ export class DiME extends Module {
 
   constructor(readonly params: ModelParams) {
     super();
-    const kp = params.kp_detector_params;
-    this.kp_detector = this.registerModule(
-      "kp_detector",
-      new KeypointDetector({
-        numKp: params.common_params.num_kp,
-        numChannels: params.common_params.num_channels,
-        blockExpansion: kp.block_expansion,
-        maxFeatures: kp.max_features,
-        numBlocks: kp.num_blocks,
-        temperature: kp.temperature,
-        scaleFactor: kp.scale_factor,
-        pad: kp.pad,
-        estimateJacobian: params.switches.jacobians,
-      }),
-    );
+    // FOMM's KPDetector(**kp_detector_params, **common_params): the YAML sections are the arguments.
+    const kpOptions = { ...params.kp_detector_params, ...params.common_params, estimate_jacobian: params.switches.jacobians };
+    this.kp_detector = this.registerModule("kp_detector", new KeypointDetector(kpOptions));
     this.generator = this.registerModule("generator", new Animator(params));
   }
 
