@@ -7,7 +7,7 @@ import { createServer, DEFAULT_LIMITS, type ServeLimits } from "../../serve/inde
 import { listModels } from "../../serve/models.js";
 import { inRange } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 
 const MIB = 2 ** 20;
 
@@ -32,9 +32,9 @@ server and removes the work files.
   --max-frames N      most frames of a driving video (default ${DEFAULT_LIMITS.videoFrames})
   --threads N         libtorch threads (default: libtorch's, all cores)`;
 
-const FLAGS = {
+const FLAGS = defineFlags({
   port: "int", host: "string", models: "string", work: "string", "work-cap-mb": "int", "max-picture-mb": "int", "max-video-mb": "int", "max-frames": "int", threads: "int",
-} as const;
+});
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
@@ -46,11 +46,11 @@ export const serveCommand: Command = {
     const { positional, flags } = parseFlags(argv, FLAGS);
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime serve --help)`);
     const port = inRange(flags, "port", 0, 65535) ?? 7860;
-    const host = (flags.host as string | undefined) ?? "127.0.0.1";
-    const modelsDir = flags.models as string | undefined;
+    const host = flags.host ?? "127.0.0.1";
+    const modelsDir = flags.models;
     if (modelsDir !== undefined && !(existsSync(modelsDir) && statSync(modelsDir).isDirectory())) throw new UsageError(`--models ${modelsDir}: no such folder`);
     const limits: Partial<ServeLimits> = {};
-    const mib = (name: string) => {
+    const mib = (name: "work-cap-mb" | "max-picture-mb" | "max-video-mb") => {
       const value = inRange(flags, name, 1, 1 << 20);
       return value === undefined ? undefined : value * MIB;
     };
@@ -61,7 +61,7 @@ export const serveCommand: Command = {
     const threads = inRange(flags, "threads", 1, 1024);
     if (threads !== undefined) setNumThreads(threads);
 
-    const server = await createServer({ port, host, modelsDir, workDir: flags.work as string | undefined, limits, log: (line) => process.stderr.write(`dime serve: ${line}\n`) });
+    const server = await createServer({ port, host, modelsDir, workDir: flags.work, limits, log: (line) => process.stderr.write(`dime serve: ${line}\n`) });
     let url: string;
     try {
       url = await server.listen();
