@@ -64,8 +64,9 @@ export interface ServeBenchResult {
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+/** NaN for no values (a machine too busy to animate more than the warm-up frames). */
+const percentile = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
+const median = (xs: number[]) => percentile(xs, 50);
 
 /** The live client: plain JS in its own process (its own event loop, so its 30 fps clock is not held up by the model). */
 const LIVE_CLIENT = `
