@@ -80,6 +80,10 @@ describe("bad input: a 4xx with one line, nothing written outside the work folde
     ["an upload that is not multipart", () => call(base, "POST", "api/uploads/picture", { file: "x" }), 400, /^malformed upload/],
     ["an unknown upload kind", () => uploadFile(base, "script", DEMO_SOURCE), 404, /^upload a 'picture' or a 'video'/],
     ["an unknown job", () => call(base, "GET", "api/jobs/..%2F..%2Fetc%2Fpasswd"), 404, /^unknown job id/],
+    ["a job posted by another site", async () => {
+      const response = await fetch(`${base}api/jobs`, { method: "POST", headers: { "content-type": "application/json", origin: "http://example.com" }, body: JSON.stringify({ model, source: "demo-source", driving: "demo-driving" }) });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    }, 403, /^requests from another site \(http:\/\/example\.com\) are refused/],
   ];
   for (const [what, send, status, message] of cases) {
     test(what, async () => {
@@ -238,6 +242,15 @@ describe("live mode over a WebSocket", () => {
     await until(() => texts.some((t) => t.type === "error"));
     assert.match(String(texts.find((t) => t.type === "error")!.message), /^a live frame must be 16389 bytes/);
     socket.close();
+  });
+
+  test("another site's page cannot open live mode", async () => {
+    const socket = new WebSocket(`${base.replace("http", "ws")}api/live`, { origin: "http://example.com" });
+    const status = await new Promise<number>((resolve) => {
+      socket.on("unexpected-response", (_request, response) => resolve(response.statusCode ?? 0));
+      socket.on("open", () => resolve(101));
+    });
+    assert.equal(status, 403);
   });
 
   test("a start naming an unknown model or a video as the source is refused in one line", async () => {

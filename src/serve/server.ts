@@ -77,6 +77,20 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
     log(`error: ${error.stack ?? error.message}`);
     return reply.code(500).send({ error: `the server failed: ${error.message.split("\n")[0]}` });
   });
+  // Another site open in the user's browser could otherwise post uploads and jobs to this server,
+  // or open live mode's WebSocket (neither needs CORS's permission): a request whose Origin is not
+  // this server's own address is refused.
+  app.addHook("onRequest", async (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin === undefined) return;
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      host = undefined;
+    }
+    if (host !== request.headers.host) return reply.code(403).send({ error: `requests from another site (${origin.slice(0, 100)}) are refused: open the page from this server` });
+  });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not found" }));
 
   app.get("/favicon.ico", (_request, reply) => reply.code(204).send());
