@@ -179,6 +179,19 @@ describe("jobs", () => {
     assert.equal(added.length, 2, `only the third job's result and side-by-side view: ${added.join(", ")}`);
     assert.ok(added.every((n) => /^[0-9a-f]{32}\.mp4$/.test(n)));
   });
+
+  test("a job that fails says why in one line naming no work path, and leaves no file", async () => {
+    const results = join(server.work.root, "results");
+    const before = readdirSync(results);
+    const picture = await uploadFile(base, "picture", DEMO_SOURCE, "face.png");
+    // The upload disappears behind the server's back (a disk cleaner, say) before the job reads it.
+    for (const name of readdirSync(join(server.work.root, "uploads"))) rmSync(join(server.work.root, "uploads", name));
+    const job = await call(base, "POST", "api/jobs", { model, source: picture.body.id, driving: "demo-driving" });
+    const done = await waitForJob(base, String(job.body.id));
+    assert.equal(done.state, "failed");
+    assert.equal(done.error, "an upload: no such file or folder: check the path");
+    assert.deepEqual(readdirSync(results), before);
+  });
 });
 
 describe("live mode over a WebSocket", () => {
