@@ -1,7 +1,7 @@
 // The web app's benchmark (`dime bench serve`), with the shipped demo model: live mode's latency
 // (a frame sent over the WebSocket to its animated frame back, median and 95th percentile) and the
-// animated frames per second, fed by a client in another process that sends the demo clip as a
-// 30 fps webcam would; and the server's overhead on a file job (upload-free: the demo inputs,
+// animated frames per second, fed by a client in another process that plays the demo clip as a
+// 30 fps webcam and sends frames as the page does; and the server's overhead on a file job (upload-free: the demo inputs,
 // result and side-by-side view) against `dime animate --visualize` on the same inputs in this
 // process, timed alternately.
 import { spawn } from "node:child_process";
@@ -34,7 +34,10 @@ export interface ServeBenchResult {
   method: string;
   threads: number;
   live: {
+    /** Camera frames sent: one whenever the previous one had been answered. */
     sent: number;
+    /** Camera frames not sent because the previous one was still being animated. */
+    skipped: number;
     animated: number;
     /** Frames the server dropped because the model was busy (sent - animated). */
     dropped: number;
@@ -80,36 +83,47 @@ const socket = new WebSocket(url);
 const sentAt = new Map();
 const latencies = [];
 let sent = 0;
+let skipped = 0;
+let waiting = false;
 socket.on("open", () => socket.send(JSON.stringify({ type: "start", model, source: "demo-source" })));
 socket.on("message", (data, binary) => {
   if (!binary) {
     const message = JSON.parse(String(data));
     if (message.type === "error") { console.error(message.message); process.exit(1); }
     if (message.type === "ready") start();
+    if (message.type === "dropped") waiting = false;
     return;
   }
+  waiting = false;
   const at = sentAt.get(data.readUInt32LE(0));
   if (at !== undefined) latencies.push(performance.now() - at);
 });
 function start() {
   const began = performance.now();
+  let camera = 0;
   const timer = setInterval(() => {
+    const frame = camera++;
+    const done = performance.now() - began >= seconds * 1000;
+    if (done) {
+      clearInterval(timer);
+      setTimeout(() => { console.log(JSON.stringify({ sent, skipped, latencies, seconds: (performance.now() - began) / 1000 })); process.exit(0); }, 1000);
+      return;
+    }
+    // As the page does: a camera frame goes out only once the previous one has been answered.
+    if (waiting) { skipped++; return; }
+    waiting = true;
     const i = sent++;
     const message = Buffer.alloc(5 + frameBytes);
     message.writeUInt32LE(i + 1, 0);
     message[4] = i === 0 ? 1 : 0;
-    raw.copy(message, 5, (i % count) * frameBytes, (i % count + 1) * frameBytes);
+    raw.copy(message, 5, (frame % count) * frameBytes, (frame % count + 1) * frameBytes);
     sentAt.set(i + 1, performance.now());
     socket.send(message);
-    if (performance.now() - began >= seconds * 1000) {
-      clearInterval(timer);
-      setTimeout(() => { console.log(JSON.stringify({ sent, latencies, seconds: (performance.now() - began) / 1000 })); process.exit(0); }, 1000);
-    }
   }, 1000 / fps);
 }
 `;
 
-function runClient(args: string[]): Promise<{ sent: number; latencies: number[]; seconds: number }> {
+function runClient(args: string[]): Promise<{ sent: number; skipped: number; latencies: number[]; seconds: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["-e", LIVE_CLIENT, ...args], { cwd: ROOT });
     let out = "";
@@ -192,11 +206,12 @@ export async function benchServe(options: ServeBenchOptions, progress: (line: st
       date: new Date().toISOString(),
       machine,
       method:
-        "live: a client process sends the demo clip's frames (64x64 RGBA) over the WebSocket at the camera rate; latency is send to animated frame received, over every animated frame but the first 10; dropped = sent - animated. " +
+        "live: a client process plays the demo clip's frames (64x64 RGBA) as a 30 fps camera and, as the page does, sends one whenever the previous one has been answered; latency is send to animated frame received, over every animated frame but the first 10; dropped = sent - animated. " +
         "file: dime animate --visualize (animateFiles in this process) and a server job (POST /api/jobs to the end of its event stream) on the demo inputs with 1 reference, alternately, median of the timed runs, in wall time and in this process's CPU time",
       threads: options.threads,
       live: {
         sent: client.sent,
+        skipped: client.skipped,
         animated: client.latencies.length,
         dropped: client.sent - client.latencies.length,
         framesPerSecond: client.latencies.length / client.seconds,
@@ -228,7 +243,7 @@ export function formatServeBench(r: ServeBenchResult): string {
   const others = (x?: number) => (x === undefined ? "" : ` (other processes: ${x.toFixed(2)} cores busy)`);
   return [
     `dime bench serve: ${r.machine.cpu}, ${r.machine.logicalCores} cores, ${r.threads} libtorch threads, demo model`,
-    `  live: ${r.live.framesPerSecond.toFixed(1)} animated frames/s of ${r.live.sent} sent (${r.live.dropped} dropped while busy); latency median ${r.live.latencyMedianMs.toFixed(1)} ms, 95th percentile ${r.live.latencyP95Ms.toFixed(1)} ms over ${r.live.latencyFrames} frames${others(r.live.otherProcessCores)}`,
+    `  live: ${r.live.framesPerSecond.toFixed(1)} animated frames/s; ${r.live.sent} camera frames sent, ${r.live.skipped} skipped while the model worked, ${r.live.dropped} dropped by the server; latency median ${r.live.latencyMedianMs.toFixed(1)} ms, 95th percentile ${r.live.latencyP95Ms.toFixed(1)} ms over ${r.live.latencyFrames} frames${others(r.live.otherProcessCores)}`,
     `  file job, ${r.file.frames} frames: dime animate ${r.file.animateMedian.toFixed(2)} s, server ${r.file.serverMedian.toFixed(2)} s (median of ${r.file.animateSeconds.length}): overhead ${r.file.overheadPercent.toFixed(1)}%${others(r.file.otherProcessCores)}`,
     `  the same in this process's CPU time: dime animate ${median(r.file.animateCpuSeconds).toFixed(2)} s, server ${median(r.file.serverCpuSeconds).toFixed(2)} s: overhead ${r.file.overheadCpuPercent.toFixed(1)}%`,
   ].join("\n");

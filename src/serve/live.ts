@@ -1,14 +1,16 @@
 // Live mode: webcam frames in over a WebSocket, the animated picture back. A frame that arrives
-// while the model is busy with the previous one is dropped, not queued, so the delay stays one
-// model call however slow the model is. Relative motion starts from the first frame, or from
-// the frame marked "reset pose".
+// while the model is busy with the previous one is dropped, not queued (and the client told), so
+// the delay stays one model call however slow the model is. The page also sends a frame only once
+// the previous one has been answered, so frames cannot pile up in the connection either.
+// Relative motion starts from the first frame, or from the frame marked "reset pose".
 //
 // Messages: the client opens with text {type:"start", model, source, references?, mode?,
 // adaptScale?, odeSteps?}; the server answers {type:"ready", width, height} (or {type:"error",
 // message}). Then binary frames both ways: client -> server [uint32 LE sequence][uint8 flags,
 // bit 0 = reset pose][RGBA, width*height*4 at the model's size]; server -> client [uint32 LE
-// sequence][RGBA]. Every second the server sends {type:"stats", received, animated, dropped,
-// modelMs} (modelMs: the mean time of one model call over that second).
+// sequence][RGBA], or for a dropped frame {type:"dropped", sequence}: every frame gets one answer.
+// Every second the server sends {type:"stats", received, animated, dropped, modelMs} (modelMs:
+// the mean time of one model call over that second).
 import type { WebSocket } from "ws";
 
 import type { DiME } from "../dime/dime.js";
@@ -138,6 +140,7 @@ export async function runLive(socket: WebSocket, start: LiveStart): Promise<void
     }
     if (busy) {
       counts.dropped += 1;
+      socket.send(JSON.stringify({ type: "dropped", sequence: bytes.readUInt32LE(0) }));
       return;
     }
     busy = true;

@@ -1,7 +1,8 @@
 // Live mode in the page: webcam frames (getUserMedia), center-cropped to the model's size, sent
 // over a WebSocket as RGBA; the animated frames drawn as they come back, with the latency (frame
-// captured to frame drawn) and the frames per second on screen. The server drops frames that
-// arrive while the model is busy, so the page simply sends every camera frame.
+// captured to frame drawn) and the frames per second on screen. A camera frame is sent only when
+// the previous one has been answered (animated, or dropped by a busy server); the others are
+// skipped, so no frame ever waits in the connection and the latency stays one model call.
 
 export interface LiveSetup {
   model: string;
@@ -45,6 +46,9 @@ export async function startLive(setup: LiveSetup): Promise<LiveSession> {
   const arrivals: number[] = [];
   let drawn = 0;
   let dropped = 0;
+  let skipped = 0;
+  /** When the frame awaiting its answer was sent; undefined when none is. */
+  let waitingSince: number | undefined;
   let modelMs = 0;
 
   const cameraContext = setup.camera.getContext("2d", { willReadFrequently: true })!;
@@ -61,7 +65,10 @@ export async function startLive(setup: LiveSetup): Promise<LiveSession> {
     if (stopped || !size || socket.readyState !== WebSocket.OPEN) return;
     // The largest centered square (or the model's aspect) of the camera picture, scaled to the model's size.
     const { videoWidth: vw, videoHeight: vh } = video;
-    if (vw > 0 && vh > 0) {
+    // A lost answer (never seen on a local connection) does not stop the stream for long.
+    const waiting = waitingSince !== undefined && performance.now() - waitingSince < 5000;
+    if (waiting) skipped += 1;
+    else if (vw > 0 && vh > 0) {
       const scale = Math.min(vw / size.width, vh / size.height);
       const [cw, ch] = [size.width * scale, size.height * scale];
       cameraContext.drawImage(video, (vw - cw) / 2, (vh - ch) / 2, cw, ch, 0, 0, size.width, size.height);
@@ -72,7 +79,8 @@ export async function startLive(setup: LiveSetup): Promise<LiveSession> {
       message[4] = reset ? 1 : 0;
       reset = false;
       message.set(pixels, HEADER_BYTES);
-      sentAt.set(sequence, performance.now());
+      waitingSince = performance.now();
+      sentAt.set(sequence, waitingSince);
       if (sentAt.size > 120) sentAt.delete(sentAt.keys().next().value!);
       socket.send(message);
     }
@@ -83,7 +91,7 @@ export async function startLive(setup: LiveSetup): Promise<LiveSession> {
     const now = performance.now();
     while (arrivals.length && arrivals[0] < now - 2000) arrivals.shift();
     const fps = arrivals.length > 1 ? (1000 * (arrivals.length - 1)) / (arrivals[arrivals.length - 1] - arrivals[0]) : 0;
-    setup.stats.textContent = `latency ${median(latencies).toFixed(0)} ms (median of the last ${latencies.length}), ${fps.toFixed(1)} frames/s, model ${modelMs.toFixed(0)} ms a frame, ${dropped} frames dropped in the last second, ${drawn} drawn`;
+    setup.stats.textContent = `latency ${median(latencies).toFixed(0)} ms (median of the last ${latencies.length}), ${fps.toFixed(1)} frames/s, model ${modelMs.toFixed(0)} ms a frame, ${drawn} drawn, ${skipped} camera frames skipped while the model worked${dropped ? `, ${dropped} dropped by the server in the last second` : ""}`;
     setup.stats.dataset.latencyMs = median(latencies).toFixed(1);
     setup.stats.dataset.fps = fps.toFixed(2);
   };
@@ -99,6 +107,8 @@ export async function startLive(setup: LiveSetup): Promise<LiveSession> {
         dropped = message.dropped ?? 0;
         modelMs = message.modelMs ?? 0;
         showStats();
+      } else if (message.type === "dropped") {
+        waitingSince = undefined;
       } else if (message.type === "error") {
         setup.onError(message.message ?? "live mode stopped");
         stop();
@@ -106,6 +116,7 @@ export async function startLive(setup: LiveSetup): Promise<LiveSession> {
       return;
     }
     if (!size) return;
+    waitingSince = undefined;
     const bytes = new Uint8Array(event.data as ArrayBuffer);
     const seq = new DataView(bytes.buffer).getUint32(0, true);
     outputContext.putImageData(new ImageData(new Uint8ClampedArray(bytes.buffer, 4), size.width, size.height), 0, 0);
