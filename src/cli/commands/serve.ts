@@ -30,7 +30,8 @@ server and removes the work files.
   --max-picture-mb N  largest picture upload in MiB (default ${DEFAULT_LIMITS.pictureBytes / MIB})
   --max-video-mb N    largest video upload in MiB (default ${DEFAULT_LIMITS.videoBytes / MIB})
   --max-frames N      most frames of a driving video (default ${DEFAULT_LIMITS.videoFrames})
-  --threads N         libtorch threads (default: libtorch's, all cores)`;
+  --threads N         libtorch threads (default: libtorch's, all cores); on a machine busy with
+                      other work, 1 keeps live mode going (docs/serve.md, Speed)`;
 
 const FLAGS = defineFlags({
   port: "int", host: "string", models: "string", work: "string", "work-cap-mb": "int", "max-picture-mb": "int", "max-video-mb": "int", "max-frames": "int", threads: "int",
