@@ -187,7 +187,7 @@ function inspectZip(path: string, fd: number, size: number): TorchCheckpointInfo
 function inspectLegacy(path: string, fd: number, size: number): TorchCheckpointInfo {
   // The pickles come first; their length is known only by parsing them, so parse a prefix and
   // grow it while a pickle runs off its end (unpickling has no side effects to undo).
-  let length = Math.min(size, 1 << 20);
+  let length = Math.min(size, 1 << 16);
   for (;;) {
     const bytes = readAt(fd, 0, length);
     try {
