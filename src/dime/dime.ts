@@ -45,6 +45,7 @@ export class DiME extends Module {
         scaleFactor: kp.scale_factor,
         pad: kp.pad,
         estimateJacobian: params.switches.jacobians,
+        singleJacobianMap: kp.single_jacobian_map,
       }),
     );
     this.generator = this.registerModule("generator", new Animator(params));

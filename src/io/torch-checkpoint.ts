@@ -68,6 +68,11 @@ export interface TorchCheckpoint {
 export interface ReadTorchOptions {
   /** Where the tensors go (default cpu). */
   device?: Device;
+  /**
+   * Read only the tensors whose dotted path this accepts (and only their storages); the others
+   * stay TensorRecords in `value` and are left out of `tensors`.
+   */
+  select?: (name: string) => boolean;
 }
 
 /** torch.save's legacy magic number and protocol version. */
@@ -114,10 +119,12 @@ export function inspectTorchCheckpoint(path: string): TorchCheckpointInfo {
 export function readTorchCheckpoint(path: string, options: ReadTorchOptions = {}): TorchCheckpoint {
   return withFile(path, (fd, size) => {
     const info = inspectOpen(path, fd, size);
-    const byRecord = readTensors(fd, info, options.device);
+    const select = options.select;
+    const chosen = select ? info.tensors.filter(([name]) => select(name)) : info.tensors;
+    const byRecord = readTensors(fd, info, chosen, options.device);
     const value = withTensors(info.value, byRecord);
     const tensors = new Map<string, Tensor>();
-    for (const [name, record] of info.tensors) tensors.set(name, byRecord.get(record)!);
+    for (const [name, record] of chosen) tensors.set(name, byRecord.get(record)!);
     return { path, format: info.format, value, tensors };
   });
 }
@@ -274,14 +281,14 @@ function isContiguous(record: TensorRecord): boolean {
  * tensors as views of them: contiguous tensors share their storage's memory; other strides are
  * gathered by index into a contiguous tensor of the same values.
  */
-function readTensors(fd: number, info: TorchCheckpointInfo, device: Device | undefined): Map<TensorRecord, Tensor> {
+function readTensors(fd: number, info: TorchCheckpointInfo, chosen: [string, TensorRecord][], device: Device | undefined): Map<TensorRecord, Tensor> {
   const byStorage = new Map<string, TensorRecord[]>();
-  for (const [, record] of info.tensors) {
+  for (const [, record] of chosen) {
     const list = byStorage.get(record.storage.key) ?? [];
     list.push(record);
     byStorage.set(record.storage.key, list);
   }
-  const largest = Math.max(0, ...[...info.storages.values()].map((l) => l.bytes));
+  const largest = Math.max(0, ...[...info.storages.values()].filter((l) => byStorage.has(l.record.key)).map((l) => l.bytes));
   // Unpooled, so its start is 8-byte aligned for every typed-array view.
   const scratch = Buffer.allocUnsafeSlow(Math.max(8, largest));
   return torch.tidy(() => {
@@ -305,7 +312,7 @@ function readTensors(fd: number, info: TorchCheckpointInfo, device: Device | und
       if (dtype === "bool") storage = storage.ne(0);
       for (const record of records) out.set(record, tensorView(storage, record));
     }
-    for (const [, record] of info.tensors) {
+    for (const [, record] of chosen) {
       if (!out.has(record)) out.set(record, torch.empty(record.shape, { dtype: record.dtype, device }));
     }
     return out;
@@ -327,7 +334,7 @@ function tensorView(storage: Tensor, record: TensorRecord): Tensor {
 
 /** The value with each tensor record replaced by its tensor. */
 function withTensors(value: PyValue, tensors: ReadonlyMap<TensorRecord, Tensor>): TorchValue {
-  if (isTensorRecord(value)) return tensors.get(value)!;
+  if (isTensorRecord(value)) return tensors.get(value) ?? value;
   if (value instanceof PyDict) {
     const out = new Map<PyValue, TorchValue>();
     for (const [k, v] of value) out.set(k, withTensors(v, tensors));

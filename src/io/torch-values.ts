@@ -76,6 +76,7 @@ export type TorchValue =
   | { tuple: TorchValue[] }
   | Map<PyKey, TorchValue>
   | Tensor
+  | TensorRecord
   | StorageRecord
   | GlobalRecord;
 

@@ -39,7 +39,19 @@ function tuple(items: number[][]): number[] {
 
 /** The object pickle: a dict {name: tensor} (persistent ids of the legacy or zip kind). */
 export function objectPickle(tensors: TensorSpec[], storages: StorageSpec[], legacy: boolean): Uint8Array {
+  return Uint8Array.from([0x80, 0x02, ...tensorDict(tensors, storages, legacy), 0x2e]);
+}
+
+/** A dict of dicts of tensors, {group: {name: tensor}}, as FOMM-like checkpoints are. */
+export function groupedPickle(groups: Record<string, TensorSpec[]>, storages: StorageSpec[], legacy: boolean): Uint8Array {
   const out: number[] = [0x80, 0x02, 0x7d, 0x28];
+  for (const [name, tensors] of Object.entries(groups)) out.push(...unicode(name), ...tensorDict(tensors, storages, legacy));
+  out.push(0x75, 0x2e);
+  return Uint8Array.from(out);
+}
+
+function tensorDict(tensors: TensorSpec[], storages: StorageSpec[], legacy: boolean): number[] {
+  const out: number[] = [0x7d, 0x28];
   for (const t of tensors) {
     const s = storages.find((x) => x.key === t.storage)!;
     const pid = [unicode("storage"), global("torch", s.type), unicode(s.key), unicode("cpu"), int(s.numel), ...(legacy ? [[0x4e]] : [])];
@@ -47,8 +59,8 @@ export function objectPickle(tensors: TensorSpec[], storages: StorageSpec[], leg
     out.push(0x28, ...tuple(pid), 0x51, ...int(t.offset), ...tuple(t.shape.map(int)), ...tuple(t.stride.map(int)), 0x89);
     out.push(...global("collections", "OrderedDict"), 0x29, 0x52, 0x74, 0x52);
   }
-  out.push(0x75, 0x2e);
-  return Uint8Array.from(out);
+  out.push(0x75);
+  return out;
 }
 
 function int64(n: number): Uint8Array {
@@ -106,9 +118,9 @@ export function storedZip(files: [string, Uint8Array][]): Buffer {
   return Buffer.concat([...locals, cd, end]);
 }
 
-/** torch.save's zip format, with an optional byteorder record. */
-export function zipCheckpoint(tensors: TensorSpec[], storages: StorageSpec[], byteorder?: "little" | "big"): Buffer {
-  const files: [string, Uint8Array][] = [["archive/data.pkl", objectPickle(tensors, storages, false)]];
+/** torch.save's zip format, with an optional byteorder record (`pickle` replaces the flat dict of `tensors`). */
+export function zipCheckpoint(tensors: TensorSpec[], storages: StorageSpec[], byteorder?: "little" | "big", pickle?: Uint8Array): Buffer {
+  const files: [string, Uint8Array][] = [["archive/data.pkl", pickle ?? objectPickle(tensors, storages, false)]];
   if (byteorder) files.push(["archive/byteorder", enc.encode(byteorder)]);
   for (const s of storages) files.push([`archive/data/${s.key}`, s.bytes]);
   files.push(["archive/version", enc.encode("3\n")]);
