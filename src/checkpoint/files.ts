@@ -44,7 +44,7 @@ export interface CheckpointSidecar {
    * The tensor files, relative to the sidecar's folder, with their sizes in bytes. No optimizer:
    * a checkpoint for inference only (it cannot be resumed).
    */
-  files: { weights: FileRecord; optimizer?: FileRecord };
+  files: { weights: FileRecord; optimizer?: FileRecord; discriminator?: FileRecord };
   config: DimeConfig;
   optimizer: OptimizerStateDict["meta"];
   scheduler: SchedulerStateDict;
@@ -52,6 +52,19 @@ export interface CheckpointSidecar {
   rng: { torch_default: string; transform: string };
   /** Set by `dime recalibrate`: the batch-norm statistics were recomputed over these training batches. */
   recalibrated?: { data: string; batches: number; batch_size: number; seed: number; averaged?: string[] };
+  /** Set by `dime import`: the weights came from this PyTorch checkpoint. */
+  imported?: ImportRecord;
+}
+
+/** Where an imported checkpoint's weights came from. */
+export interface ImportRecord {
+  /** The file as given to dime import. */
+  checkpoint: string;
+  /** "fomm" */
+  model: string;
+  format: "zip" | "legacy";
+  /** FOMM's epoch count, when the file had one. */
+  epoch?: number;
 }
 
 /** The checkpoint a run's weights started from (`dime train --init`), and its step. */
@@ -97,6 +110,8 @@ export interface CheckpointContents {
   weights: ReadonlyMap<string, Tensor>;
   /** The optimizer's state tensors; left out, no optimizer file is written (inference only). */
   optimizerTensors?: ReadonlyMap<string, Tensor>;
+  /** An imported model's discriminator ("discriminator.*"), kept for adversarial fine-tuning. */
+  discriminatorTensors?: ReadonlyMap<string, Tensor>;
   /** The sidecar without `files`, which saving fills in. */
   sidecar: Omit<CheckpointSidecar, "files">;
 }
@@ -116,6 +131,11 @@ export function saveCheckpoint(folder: string, contents: CheckpointContents, io:
     io.writeTensors(optimizerPath, contents.optimizerTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) });
     files.optimizer = record(optimizerPath);
   }
+  if (contents.discriminatorTensors) {
+    const discriminatorPath = join(folder, `${stem}.discriminator.safetensors`);
+    io.writeTensors(discriminatorPath, contents.discriminatorTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) });
+    files.discriminator = record(discriminatorPath);
+  }
   const sidecar: CheckpointSidecar = { ...contents.sidecar, files };
   io.writeText(join(folder, `${stem}.json`), `${JSON.stringify(sidecar, null, 1)}\n`);
   return weightsPath;
@@ -126,7 +146,7 @@ function record(path: string): FileRecord {
 }
 
 const SIDECAR_NAME = /^step-(\d+)\.json$/;
-const CHECKPOINT_FILE = /^step-(\d+)(\.optimizer)?\.(safetensors|json)$/;
+const CHECKPOINT_FILE = /^step-(\d+)(\.optimizer|\.discriminator)?\.(safetensors|json)$/;
 const TEMP_FILE = /^\.step-\d+.*\.tmp$/;
 
 /**

@@ -129,10 +129,7 @@ export function firstConfigMismatch(shapes: ShapeMap, params: ModelParams, confi
   return `${key}: ${bad.name} is ${bad.says}, ${configSource} says ${bad.configSays}`;
 }
 
-/** The values the shapes tell, for `dime info` ("num_kp 10, jacobians true, ..."). */
-export function describeFommShapes(shapes: ShapeMap, params: ModelParams): string {
-  return facts(shapes, params)
-    .filter((f) => !f.name.endsWith("scale_factor") || f.says === "1")
-    .map((f) => `${f.name.replace(/^.*\./, "")} ${f.says}`)
-    .join(", ");
+/** The config values the shapes tell, for `dime info` ("num_kp 10", "switches.jacobians true", ...). */
+export function describeFommShapes(shapes: ShapeMap, params: ModelParams): string[] {
+  return facts(shapes, params).map((f) => `${f.name} ${f.says}`);
 }

@@ -15,13 +15,15 @@ video frames of another shape are scaled to cover that size and center-cropped. 
 decoded, animated in batches and encoded as they come, so memory does not grow with the length.
 
   --checkpoint CKPT     a checkpoint of dime train (RUN/checkpoints/step-NNNNNN.safetensors, its
-                        .json sidecar beside it), or a run folder for its latest checkpoint
+                        .json sidecar beside it), or a run folder for its latest checkpoint, or
+                        a PyTorch checkpoint of FOMM's (.pth, .pth.tar) with --config (docs/fomm.md)
   --source IMG          the picture to animate (PNG, JPEG, WebP, TIFF, GIF, BMP)
   --ref IMG             another view of the same object; repeat for more (default none)
   --driving VIDEO       the motion: a video file, a frame folder or a still image
   -o, --out OUT         .mp4/.mov/.mkv (H.264), .webm (VP9), .gif, or a folder (PNG frames)
   --config FILE         use this config with the checkpoint: its model must be the checkpoint's
-                        (switches.ode may differ); its frame_shape sets the size
+                        (switches.ode may differ); its frame_shape sets the size. Needed with
+                        a .pth/.pth.tar: the configs/fomm/*.yaml of the file
   --absolute            move the keypoints to the driving frame's (default: relative motion,
                         kp_source + kp_driving(t) - kp_driving(0))
   --adapt-scale         relative motion scaled by sqrt(hull area of the source's keypoints

@@ -34,8 +34,11 @@ DIR/test. docs/evaluation.md has the protocols and every metric's convention.
   A metric whose network is missing prints as "unavailable", with the reason; none is estimated
   another way.
 
-  --checkpoint CKPT     a checkpoint of dime train, or a run folder for its latest; repeat to
+  --checkpoint CKPT     a checkpoint of dime train, or a run folder for its latest, or a
+                        PyTorch checkpoint of FOMM's (.pth, .pth.tar) with --config; repeat to
                         compare several side by side
+  --config FILE         the config to use with the checkpoints (needed for a .pth/.pth.tar:
+                        configs/fomm/*.yaml); once for all, or once per --checkpoint in order
   --name NAME           the row's name, once per --checkpoint in order (default: the run folder
                         or checkpoint file name)
   --data DIR            a dataset folder with test/ (frame folders or video files)
@@ -67,7 +70,7 @@ DIR/test. docs/evaluation.md has the protocols and every metric's convention.
   --ode-method M        euler | midpoint | rk4 (default: each checkpoint's config)`;
 
 const FLAGS = {
-  checkpoint: "list", name: "list", data: "string", task: "string", refs: "string", seed: "int", pairs: "int", "driving-frames": "int",
+  checkpoint: "list", name: "list", config: "list", data: "string", task: "string", refs: "string", seed: "int", pairs: "int", "driving-frames": "int",
   limit: "int", split: "string", "lpips-backbone": "string", "lpips-net": "string", "lpips-heads": "string", inception: "string",
   "face-api": "bool", json: "string", markdown: "string", batch: "int", device: "string", threads: "int", "ode-steps": "int", "ode-method": "string",
 } as const;
@@ -119,6 +122,8 @@ export const evalCommand: Command = {
     const names = flags.name as string[] | undefined;
     if (names !== undefined && names.length !== paths.length) throw new UsageError(`--name given ${names.length} times for ${paths.length} --checkpoint${paths.length === 1 ? "" : "s"}: give one per checkpoint`);
     const refs = refsFlag(flags.refs as string | undefined, paths.length);
+    const configs = (flags.config as string[] | undefined) ?? [];
+    if (configs.length > 1 && configs.length !== paths.length) throw new UsageError(`--config given ${configs.length} times for ${paths.length} --checkpoints: give one for all, or one per checkpoint`);
     const split = (flags.split as string | undefined) ?? "test";
     if (split !== "test" && split !== "train") throw new UsageError(`--split must be test or train, got '${split}'`);
     const pairs = inRange(flags, "pairs", 1, 1e6);
@@ -136,7 +141,12 @@ export const evalCommand: Command = {
     for (const path of outputs) checkWritableFolder(dirname(path), path);
     if (threads !== undefined) torch.setNumThreads(threads);
 
-    const checkpoints: EvalCheckpoint[] = paths.map((path, i) => ({ path, ...(names ? { name: names[i] } : {}), ...(refs[i] !== undefined ? { refs: refs[i] } : {}) }));
+    const checkpoints: EvalCheckpoint[] = paths.map((path, i) => ({
+      path,
+      ...(names ? { name: names[i] } : {}),
+      ...(refs[i] !== undefined ? { refs: refs[i] } : {}),
+      ...(configs.length > 0 ? { config: configs[configs.length === 1 ? 0 : i] } : {}),
+    }));
     let bar: ReturnType<typeof frameProgress> | undefined;
     const report = await runEvaluation({
       checkpoints, data, task: task as EvalTask, split, limit, batch, device, ode,

@@ -23,7 +23,8 @@ and the table printed at the end give each video's L1 (mean absolute difference 
 frames, pixels in [0, 1]) beside the L1 of the trivial answer "every frame = the source frame".
 For every metric of the paper, use dime eval.
 
-  --checkpoint CKPT   a checkpoint of dime train, or a run folder for its latest
+  --checkpoint CKPT   a checkpoint of dime train, or a run folder for its latest, or a PyTorch
+                      checkpoint of FOMM's (.pth, .pth.tar) with --config (docs/fomm.md)
   --data DIR          a dataset folder with test/ (frame folders or video files)
   --refs N            reference frames per video (default: the checkpoint's num_refs)
   --seed S            seeds the choice of reference frames (default 0)
@@ -31,7 +32,8 @@ For every metric of the paper, use dime eval.
   --split NAME        test (default) or train
   --limit N           only the first N videos (by name)
   --no-videos         write only reconstruction.json (faster)
-  --config FILE       use this config with the checkpoint (switches.ode may differ)
+  --config FILE       use this config with the checkpoint (switches.ode may differ); needed
+                      with a .pth/.pth.tar (configs/fomm/*.yaml)
   --ode-steps N       MotionODE steps (default: the config's)
   --ode-method M      euler | midpoint | rk4 (default: the config's)
   --batch N           frames per batch (default 8)
