@@ -63,10 +63,8 @@ export function importFommCheckpoint(path: string, config: DimeConfig, options: 
 
   const model = new DiME(params);
   try {
-    const own = model.stateDict();
-    const problem = firstKeyProblem(own, shapes);
-    torch.dispose(own);
-    if (problem) throw new CheckpointError(`${path}: ${problem}, so it does not fit ${source}'s model`);
+    const problem = fommShapeProblem(model, shapes, source);
+    if (problem) throw new CheckpointError(`${path}: ${problem}`);
     const checkpoint = readTorchCheckpoint(path, { select: wanted });
     try {
       const weights = new Map([...checkpoint.tensors].filter(([name]) => MODEL_PARTS.some((p) => name.startsWith(`${p}.`))));
@@ -97,6 +95,23 @@ export function importFommCheckpoint(path: string, config: DimeConfig, options: 
   } catch (error) {
     model.dispose();
     throw error;
+  }
+}
+
+/**
+ * Why a FOMM state dict of these shapes ("generator.*", "kp_detector.*") does not fit `model`
+ * (a DiME built from a FOMM config), in one phrase; undefined when it fits: first the config
+ * value the shapes contradict, then the first missing, extra or mis-shaped key.
+ */
+export function fommShapeProblem(model: DiME, shapes: ReadonlyMap<string, readonly number[]>, source = "the config"): string | undefined {
+  const mismatch = firstConfigMismatch(shapes, model.params, source);
+  if (mismatch) return mismatch;
+  const own = model.stateDict();
+  try {
+    const problem = firstKeyProblem(own, shapes);
+    return problem && `${problem}, so it does not fit ${source}'s model`;
+  } finally {
+    torch.dispose(own);
   }
 }
 
