@@ -2,7 +2,7 @@
 // both formats read bit for bit, hostile pickles refused without running anything, and the edge
 // cases (strided and shared views, big-endian storages, short or missing storages) built byte by byte.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -238,6 +238,19 @@ describe("views, byte order and storage bounds (files built byte by byte)", () =
     bytes.writeBigInt64LE(13n, bytes.length - 48 - 8);
     writeFileSync(bad, bytes);
     assertRefused(() => readTorchCheckpoint(bad), bad, /holds 13 elements but is declared with 12/);
+  });
+
+  test("torch.fromFile reads a file's bytes into a tensor, and refuses to read past its end", () => {
+    const path = write("floats.bin", Buffer.from(float32Bytes([0, 1, 2, 3, 4, 5])));
+    const fd = openSync(path, "r");
+    try {
+      const t = torch.fromFile(fd, 8, [2, 2], "float32");
+      assert.deepEqual(t.toArray(), [2, 3, 4, 5]);
+      t.dispose();
+      assert.throws(() => torch.fromFile(fd, 12, [4], "float32"), /the file ends at byte 24, inside data that runs to byte 28/);
+    } finally {
+      closeSync(fd);
+    }
   });
 
   test("a storage the object names but the file lacks", () => {

@@ -8,6 +8,7 @@
 // storages stay shared), and a tensor that reaches past its storage is an error, not a read past
 // its end. Every failure is a TorchCheckpointError: one line naming the file and the reason.
 import { closeSync, fstatSync, openSync } from "node:fs";
+import { endianness } from "node:os";
 
 import * as torch from "../torch/index.js";
 import type { Device, Tensor } from "../torch/index.js";
@@ -121,7 +122,7 @@ export function readTorchCheckpoint(path: string, options: ReadTorchOptions = {}
     const info = inspectOpen(path, fd, size);
     const select = options.select;
     const chosen = select ? info.tensors.filter(([name]) => select(name)) : info.tensors;
-    const byRecord = readTensors(fd, info, chosen, options.device);
+    const byRecord = readTensors(path, fd, info, chosen, options.device);
     const value = withTensors(info.value, byRecord);
     const tensors = new Map<string, Tensor>();
     for (const [name, record] of chosen) tensors.set(name, byRecord.get(record)!);
@@ -277,37 +278,42 @@ function isContiguous(record: TensorRecord): boolean {
 }
 
 /**
- * Reads every storage once (in file order, into one buffer sized for the largest) and builds the
- * tensors as views of them: contiguous tensors share their storage's memory; other strides are
- * gathered by index into a contiguous tensor of the same values.
+ * Reads every storage once, in file order, and builds the tensors as views of them: contiguous
+ * tensors share their storage's memory; other strides are gathered by index into a contiguous
+ * tensor of the same values. Stored little-endian data goes from the file straight into libtorch's
+ * memory (torch.fromFile); big-endian or deflated storages pass through one reused buffer sized
+ * for the largest, where they are swapped or inflated.
  */
-function readTensors(fd: number, info: TorchCheckpointInfo, chosen: [string, TensorRecord][], device: Device | undefined): Map<TensorRecord, Tensor> {
+function readTensors(path: string, fd: number, info: TorchCheckpointInfo, chosen: [string, TensorRecord][], device: Device | undefined): Map<TensorRecord, Tensor> {
   const byStorage = new Map<string, TensorRecord[]>();
   for (const [, record] of chosen) {
     const list = byStorage.get(record.storage.key) ?? [];
     list.push(record);
     byStorage.set(record.storage.key, list);
   }
-  const largest = Math.max(0, ...[...info.storages.values()].filter((l) => byStorage.has(l.record.key)).map((l) => l.bytes));
+  const direct = (l: StorageLayout) => info.littleEndian && endianness() === "LE" && (!l.entry || l.entry.method === 0);
+  const buffered = [...info.storages.values()].filter((l) => byStorage.has(l.record.key) && !direct(l));
   // Unpooled, so its start is 8-byte aligned for every typed-array view.
-  const scratch = Buffer.allocUnsafeSlow(Math.max(8, largest));
+  const scratch = Buffer.allocUnsafeSlow(Math.max(8, ...buffered.map((l) => l.bytes)));
   return torch.tidy(() => {
     const out = new Map<TensorRecord, Tensor>();
     for (const layout of info.storages.values()) {
       const records = byStorage.get(layout.record.key) ?? [];
       if (records.length === 0) continue;
       const dtype = layout.record.dtype;
-      const data = scratch.subarray(0, layout.bytes);
-      if (layout.entry && layout.entry.method !== 0) data.set(readZipEntry(fd, layout.entry).subarray(0, layout.bytes));
-      else readAt(fd, layout.offset, layout.bytes, data);
-      const size = elementSize(dtype);
-      if (!info.littleEndian && size > 1) {
-        if (size === 2) data.swap16();
-        else if (size === 4) data.swap32();
-        else data.swap64();
+      const raw = dtype === "bool" ? "uint8" : dtype;
+      let storage: Tensor;
+      if (direct(layout)) {
+        try {
+          storage = torch.fromFile(fd, layout.offset, [layout.record.numel], raw);
+        } catch (error) {
+          // The file changed since it was inspected (inspection checked every storage's extent).
+          throw new TorchCheckpointError(path, `storage ${layout.record.key}: ${(error as Error).message.replace(/^[^:]*: /, "")}`);
+        }
+        if (device !== undefined && device !== "cpu") storage = storage.to(device);
+      } else {
+        storage = bufferedStorage(fd, layout, scratch, info.littleEndian, device);
       }
-      const elements = torch.typedArrayView(dtype === "bool" ? "uint8" : dtype, data.buffer, data.byteOffset, layout.record.numel);
-      let storage = torch.fromArray(elements, [layout.record.numel], { dtype: dtype === "bool" ? "uint8" : dtype, device });
       // A bool byte other than 0/1 would be an invalid libtorch bool: compare with 0 instead.
       if (dtype === "bool") storage = storage.ne(0);
       for (const record of records) out.set(record, tensorView(storage, record));
@@ -317,6 +323,22 @@ function readTensors(fd: number, info: TorchCheckpointInfo, chosen: [string, Ten
     }
     return out;
   });
+}
+
+/** A storage read through `scratch`: inflated when deflated, swapped when big-endian. */
+function bufferedStorage(fd: number, layout: StorageLayout, scratch: Buffer, littleEndian: boolean, device: Device | undefined): Tensor {
+  const dtype = layout.record.dtype;
+  const data = scratch.subarray(0, layout.bytes);
+  if (layout.entry && layout.entry.method !== 0) data.set(readZipEntry(fd, layout.entry).subarray(0, layout.bytes));
+  else readAt(fd, layout.offset, layout.bytes, data);
+  const size = elementSize(dtype);
+  if (littleEndian !== (endianness() === "LE") && size > 1) {
+    if (size === 2) data.swap16();
+    else if (size === 4) data.swap32();
+    else data.swap64();
+  }
+  const raw = dtype === "bool" ? "uint8" : dtype;
+  return torch.fromArray(torch.typedArrayView(raw, data.buffer, data.byteOffset, layout.record.numel), [layout.record.numel], { dtype: raw, device });
 }
 
 /** The tensor a record describes, from its storage (1-D, all elements). */

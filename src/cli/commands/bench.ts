@@ -3,12 +3,13 @@ import { benchAnimate, defaultAnimateBenchOptions, formatAnimateBench } from "..
 import { benchData, formatDataBench } from "../../data/bench.js";
 import { benchEngine, formatEngineBench } from "../../bench/engine.js";
 import { benchEval, formatEvalBench } from "../../bench/eval.js";
+import { benchIo, formatIoBench } from "../../bench/io.js";
 import { benchModel, defaultModelBenchOptions, formatModelBench } from "../../bench/model.js";
 import { UsageError, type Command } from "../command.js";
 import { parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
 
-const HELP = `Usage: dime bench engine|data|model|animate|eval [--json FILE] [options]
+const HELP = `Usage: dime bench engine|data|model|animate|eval|io [--json FILE] [options]
 
 Measures performance and prints a table.
 
@@ -42,12 +43,23 @@ Measures performance and prints a table.
                   with random weights on a dime synth faces split made in a temp folder; LPIPS's
                   backbone and the FID Inception get random weights (cost only, values meaningless).
                   About 4 minutes (--threads 1,2) on a busy 2-core machine.
+  io              the PyTorch checkpoint reader on the --file checkpoints given (a zip and a
+                  legacy torch.save of ~250 MB of float32 tensors are the reference case:
+                  experiments/fomm/fomm_reference.py sizes writes them): read throughput (MB/s of
+                  tensors) and peak resident memory over the process's baseline, each read in a
+                  fresh process, --runs times (median); the same with torch.load(weights_only=True)
+                  in --python (a Python with torch) when given; and --fuzz-cases seeded mutations
+                  of each --fuzz checkpoint (each must load or be refused with the reader's error)
+  --file FILE     io: a checkpoint to read; repeat for more
+  --python PATH   io: a Python with torch for the torch.load figures (default: none)
+  --fuzz FILE     io: a checkpoint to fuzz; repeat for more
+  --fuzz-cases N  io: mutations per --fuzz file (default 20000)
   --json FILE     also write the figures as JSON to FILE (model: the machine with its CPU model,
                   cores, libtorch version and load average, then every figure with its thread
                   count, runs, warm-up runs, median, min, live tensor counts and others' CPU)
   --threads LIST  engine, model, animate, eval: libtorch thread counts to measure, comma-separated (default 1,2)
   --calls N       engine: adds timed for the overhead figure (default 100000)
-  --runs N        animate: timed runs of each clip (default 3)
+  --runs N        animate: timed runs of each clip (default 3); io: reads per file and reader (default 3)
                   engine: timed runs of each convolution case; the median is reported (default 20)
                   model: timed runs of every figure (default 20 at 64 px, 5 at 256 px, 8 for
                   the training step); warm-up runs come first and are not timed
@@ -65,10 +77,12 @@ function threadList(value: unknown): number[] {
 
 export const bench: Command = {
   name: "bench",
-  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric)",
+  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric; io: checkpoint reading MB/s and memory)",
   help: HELP,
   async run(argv) {
-    const { positional, flags } = parseFlags(argv, { json: "string", threads: "string", calls: "int", runs: "int", workers: "int" });
+    const { positional, flags } = parseFlags(argv, {
+      json: "string", threads: "string", calls: "int", runs: "int", workers: "int", file: "list", python: "string", fuzz: "list", "fuzz-cases": "int",
+    });
     const suite = positional[0];
     if (suite === "engine") {
       const result = await benchEngine({ threads: threadList(flags.threads), overheadCalls: Number(flags.calls ?? 100000), convRuns: Number(flags.runs ?? 20) }, progress);
@@ -96,8 +110,17 @@ export const bench: Command = {
       const result = await benchEval({ threads: threadList(flags.threads) }, progress);
       console.log(formatEvalBench(result));
       if (flags.json !== undefined) writeJson(String(flags.json), result);
+    } else if (suite === "io") {
+      const files = (flags.file as string[] | undefined) ?? [];
+      const fuzzFiles = (flags.fuzz as string[] | undefined) ?? [];
+      if (files.length === 0 && fuzzFiles.length === 0) throw new UsageError("bench io needs --file CKPT (checkpoints to read) or --fuzz CKPT");
+      const runs = Number(flags.runs ?? 3);
+      if (runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
+      const result = benchIo({ files, runs, python: String(flags.python ?? ""), fuzzFiles, fuzzCases: Number(flags["fuzz-cases"] ?? 20000) }, progress);
+      console.log(formatIoBench(result));
+      if (flags.json !== undefined) writeJson(String(flags.json), result);
     } else {
-      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval (see dime bench --help)`);
+      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval, io (see dime bench --help)`);
     }
     return 0;
   },
