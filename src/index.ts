@@ -20,3 +20,5 @@ export {
   type ReadTorchOptions,
 } from "./io/torch-checkpoint.js";
 export type { TorchValue, TensorRecord, StorageRecord, PyValue } from "./io/torch-values.js";
+export { importFommCheckpoint, isTorchCheckpointPath, type ImportedFomm, type ImportFommOptions } from "./checkpoint/fomm-import.js";
+export { describeCheckpointFile, type CheckpointFileInfo } from "./checkpoint/describe.js";
