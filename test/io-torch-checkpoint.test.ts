@@ -202,9 +202,10 @@ describe("views, byte order and storage bounds (files built byte by byte)", () =
     }
   }
 
-  test("strided views, offsets and scalars of one storage (legacy and zip)", () => {
+  test("strided views, offsets and scalars of one storage (legacy, zip and zip64)", () => {
     check(write("views-legacy.pth", legacyCheckpoint(tensors, storages)));
     check(write("views-zip.pth", zipCheckpoint(tensors, storages, "little")));
+    check(write("views-zip64.pth", zipCheckpoint(tensors, storages, "little", undefined, true)));
   });
 
   test("contiguous views share their storage, as torch.load's do", () => {

@@ -80,8 +80,12 @@ export function legacyCheckpoint(tensors: TensorSpec[], storages: StorageSpec[],
   return Buffer.concat(parts);
 }
 
-/** A stored (uncompressed) zip archive of `files`, as torch.save's zip format is. */
-export function storedZip(files: [string, Uint8Array][]): Buffer {
+/**
+ * A stored (uncompressed) zip archive of `files`, as torch.save's zip format is. With `zip64`,
+ * the sizes, offsets and counts go in zip64 fields (as in archives over 4 GB), the classic
+ * fields holding 0xffffffff / 0xffff.
+ */
+export function storedZip(files: [string, Uint8Array][], zip64 = false): Buffer {
   const locals: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
@@ -98,33 +102,59 @@ export function storedZip(files: [string, Uint8Array][]): Buffer {
     locals.push(header, nameBytes, Buffer.from(data));
     const entry = Buffer.alloc(46);
     entry.writeUInt32LE(0x02014b50, 0);
-    entry.writeUInt16LE(20, 4);
-    entry.writeUInt16LE(20, 6);
+    entry.writeUInt16LE(45, 4);
+    entry.writeUInt16LE(45, 6);
     entry.writeUInt32LE(crc, 16);
-    entry.writeUInt32LE(data.length, 20);
-    entry.writeUInt32LE(data.length, 24);
+    entry.writeUInt32LE(zip64 ? 0xffffffff : data.length, 20);
+    entry.writeUInt32LE(zip64 ? 0xffffffff : data.length, 24);
     entry.writeUInt16LE(nameBytes.length, 28);
-    entry.writeUInt32LE(offset, 42);
-    central.push(entry, nameBytes);
+    entry.writeUInt32LE(zip64 ? 0xffffffff : offset, 42);
+    if (zip64) {
+      // Extra field 0x0001: size, compressed size, local header offset (8 bytes each).
+      const extra = Buffer.alloc(4 + 24);
+      extra.writeUInt16LE(0x0001, 0);
+      extra.writeUInt16LE(24, 2);
+      extra.writeBigUInt64LE(BigInt(data.length), 4);
+      extra.writeBigUInt64LE(BigInt(data.length), 12);
+      extra.writeBigUInt64LE(BigInt(offset), 20);
+      entry.writeUInt16LE(extra.length, 30);
+      central.push(entry, nameBytes, extra);
+    } else {
+      central.push(entry, nameBytes);
+    }
     offset += 30 + nameBytes.length + data.length;
   }
   const cd = Buffer.concat(central);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(files.length, 8);
-  end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
+  end.writeUInt16LE(zip64 ? 0xffff : files.length, 8);
+  end.writeUInt16LE(zip64 ? 0xffff : files.length, 10);
+  end.writeUInt32LE(zip64 ? 0xffffffff : cd.length, 12);
+  end.writeUInt32LE(zip64 ? 0xffffffff : offset, 16);
+  if (!zip64) return Buffer.concat([...locals, cd, end]);
+  const record = Buffer.alloc(56);
+  record.writeUInt32LE(0x06064b50, 0);
+  record.writeBigUInt64LE(44n, 4);
+  record.writeUInt16LE(45, 12);
+  record.writeUInt16LE(45, 14);
+  record.writeBigUInt64LE(BigInt(files.length), 24);
+  record.writeBigUInt64LE(BigInt(files.length), 32);
+  record.writeBigUInt64LE(BigInt(cd.length), 40);
+  record.writeBigUInt64LE(BigInt(offset), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(offset + cd.length), 8);
+  locator.writeUInt32LE(1, 16);
+  return Buffer.concat([...locals, cd, record, locator, end]);
 }
 
 /** torch.save's zip format, with an optional byteorder record (`pickle` replaces the flat dict of `tensors`). */
-export function zipCheckpoint(tensors: TensorSpec[], storages: StorageSpec[], byteorder?: "little" | "big", pickle?: Uint8Array): Buffer {
+export function zipCheckpoint(tensors: TensorSpec[], storages: StorageSpec[], byteorder?: "little" | "big", pickle?: Uint8Array, zip64 = false): Buffer {
   const files: [string, Uint8Array][] = [["archive/data.pkl", pickle ?? objectPickle(tensors, storages, false)]];
   if (byteorder) files.push(["archive/byteorder", enc.encode(byteorder)]);
   for (const s of storages) files.push([`archive/data/${s.key}`, s.bytes]);
   files.push(["archive/version", enc.encode("3\n")]);
-  return storedZip(files);
+  return storedZip(files, zip64);
 }
 
 export function float32Bytes(values: number[]): Uint8Array {
