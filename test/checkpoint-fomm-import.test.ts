@@ -10,7 +10,7 @@ import { after, describe, test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
-import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config.js";
+import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config/schema.js";
 import { importFommCheckpoint } from "../src/checkpoint/fomm-import.js";
 import { GOLDEN_DIR, NO_GOLDEN, assertTensorClose, loadGolden } from "./helpers/golden.js";
 import { fommTinyParams } from "./helpers/model-fixtures.js";

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
-import { DEFAULT_CONFIG } from "../src/dime/config.js";
-import { configToYaml } from "../src/dime/config-file.js";
+import { DEFAULT_CONFIG } from "../src/dime/config/schema.js";
+import { configToYaml } from "../src/dime/config/file.js";
 import { loadModel } from "../src/infer/model.js";
 import { GOLDEN_DIR, NO_GOLDEN, loadGolden } from "./helpers/golden.js";
 import { fommTinyParams } from "./helpers/model-fixtures.js";

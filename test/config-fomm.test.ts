@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 
 import { DiME } from "../src/dime/dime.js";
-import { loadConfig } from "../src/dime/config-file.js";
+import { loadConfig } from "../src/dime/config/file.js";
 import { fommShapeProblem } from "../src/checkpoint/fomm-import.js";
 
 const DIR = join(import.meta.dirname, "..", "configs", "fomm");

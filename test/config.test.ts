@@ -9,8 +9,8 @@ import { after, test } from "node:test";
 
 import { parse as parseYaml } from "yaml";
 
-import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config.js";
-import { ConfigError, applyOverrides, configToYaml, loadConfig, parseConfig } from "../src/dime/config-file.js";
+import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config/schema.js";
+import { ConfigError, applyOverrides, configToYaml, loadConfig, parseConfig } from "../src/dime/config/file.js";
 
 const CONFIGS = join(import.meta.dirname, "..", "configs");
 const dir = mkdtempSync(join(tmpdir(), "dime-config-"));
@@ -190,7 +190,7 @@ test("parsing never mutates DEFAULT_CONFIG, and results share nothing with it", 
   parsed.train_params.loss_weights.perceptual[0] = 0;
   const overridden = applyOverrides(DEFAULT_CONFIG, { "model_params.switches.num_refs": "0" });
   overridden.train_params.betas[0] = 0;
-  for (const file of readdirSync(CONFIGS)) loadConfig(join(CONFIGS, file)).model_params.common_params.num_kp = 99;
+  for (const file of readdirSync(CONFIGS, { recursive: true }).map(String).filter((f) => f.endsWith(".yaml"))) loadConfig(join(CONFIGS, file)).model_params.common_params.num_kp = 99;
   assert.deepEqual(DEFAULT_CONFIG, snapshot);
 });
 

@@ -8,9 +8,9 @@ import { KeypointDetector } from "../src/dime/keypoint_detector.js";
 
 test("a single Jacobian map equals K copies of it, and starts at the identity", () => {
   torch.manualSeed(16);
-  const options = { numKp: 5, numChannels: 3, blockExpansion: 8, maxFeatures: 32, numBlocks: 3, temperature: 0.1, scaleFactor: 0.5, pad: 0, estimateJacobian: true };
-  const single = new KeypointDetector({ ...options, singleJacobianMap: true }).eval();
-  const perKeypoint = new KeypointDetector(options).eval();
+  const options = { num_kp: 5, num_channels: 3, block_expansion: 8, max_features: 32, num_blocks: 3, temperature: 0.1, scale_factor: 0.5, pad: 0, estimate_jacobian: true };
+  const single = new KeypointDetector({ ...options, single_jacobian_map: true }).eval();
+  const perKeypoint = new KeypointDetector({ ...options, single_jacobian_map: false }).eval();
   try {
     assert.deepEqual(single.jacobian!.weight.shape, [4, single.predictor.outFilters, 7, 7]);
     assert.equal(perKeypoint.jacobian!.weight.shape[0], 20);

@@ -9,8 +9,8 @@ import { after, before, describe, test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
-import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config.js";
-import { parseConfig } from "../src/dime/config-file.js";
+import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config/schema.js";
+import { parseConfig } from "../src/dime/config/file.js";
 import { DiME } from "../src/dime/dime.js";
 import { startFromFomm } from "../src/dime/fomm-start.js";
 import { importToRun } from "../src/train/import-run.js";

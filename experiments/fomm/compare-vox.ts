@@ -4,7 +4,7 @@
 //   node --import tsx experiments/fomm/compare-vox.ts VOX.pth.tar PAIR.pth [--threads N]
 import * as torch from "../../src/torch/index.js";
 import type { Tensor } from "../../src/torch/index.js";
-import { loadConfig } from "../../src/dime/config-file.js";
+import { loadConfig } from "../../src/dime/config/file.js";
 import { importFommCheckpoint } from "../../src/checkpoint/fomm-import.js";
 import { readTorchCheckpoint } from "../../src/io/torch-checkpoint.js";
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 
 import * as torch from "../torch/index.js";
-import { Rng } from "../synth/prng.js";
+import { Rng } from "../util/prng.js";
 import { TorchCheckpointError, inspectTorchCheckpoint, readTorchCheckpoint } from "../io/torch-checkpoint.js";
 
 export interface FuzzOptions {

@@ -4,7 +4,7 @@
 // name, dtype and shape, the total size, and the model it recognises.
 import { existsSync, statSync } from "node:fs";
 
-import { DEFAULT_CONFIG } from "../dime/config.js";
+import { DEFAULT_CONFIG } from "../dime/config/schema.js";
 import { inspectSafetensors } from "../io/safetensors.js";
 import { inspectTorchCheckpoint } from "../io/torch-checkpoint.js";
 import { PyDict, describeValue, keyName } from "../io/torch-values.js";

@@ -6,7 +6,7 @@
 import * as torch from "../torch/index.js";
 import type { Device, Tensor } from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
-import type { DimeConfig } from "../dime/config.js";
+import type { DimeConfig } from "../dime/config/schema.js";
 import { inspectTorchCheckpoint, readTorchCheckpoint, type TorchFormat } from "../io/torch-checkpoint.js";
 import { PyDict } from "../io/torch-values.js";
 import { CheckpointError } from "./errors.js";

@@ -2,7 +2,7 @@
 // the first and last blocks, block counts from the key names, Jacobians and occlusion from the keys
 // present), checked against a config so that a mismatch names the config value that would fit:
 // "kp_detector.kp.weight is (10, 35, 7, 7): num_kp is 10, the config says 15".
-import type { ModelParams } from "../dime/config.js";
+import type { ModelParams } from "../dime/config/schema.js";
 
 /** Shapes by state-dict key ("kp_detector.kp.weight" -> [10, 35, 7, 7]). */
 export type ShapeMap = ReadonlyMap<string, readonly number[]>;

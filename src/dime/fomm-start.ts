@@ -7,7 +7,7 @@
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
 import type { DiME } from "./dime.js";
-import type { Switches } from "./config.js";
+import type { Switches } from "./config/schema.js";
 
 /** The state-dict prefixes of DiME's own parts, which a FOMM checkpoint does not have. */
 export const DIME_PARTS = ["generator.motion_ode.", "generator.self_flow.", "generator.fuse."];

@@ -7,6 +7,7 @@ import type { Tensor } from "../torch/index.js";
 import { Module, Conv2d } from "../nn/index.js";
 import { Hourglass } from "./blocks.js";
 import { AntiAliasInterpolation2d, heatmapToKp } from "./geometry.js";
+import type { CommonParams, KpDetectorParams } from "./config/schema.js";
 
 /** Keypoints of a batch of images. */
 export interface Keypoints {
@@ -22,20 +23,10 @@ export interface KeypointDetails extends Keypoints {
   heatmap: Tensor;
 }
 
-export interface KeypointDetectorOptions {
-  numKp: number;
-  numChannels: number;
-  blockExpansion: number;
-  maxFeatures: number;
-  numBlocks: number;
-  temperature: number;
-  scaleFactor: number;
-  /** Zero padding of the 7x7 convs (0, as FOMM, crops 3 px from each side of the heatmaps). */
-  pad: number;
-  /** Estimate a Jacobian per keypoint (FOMM); DiME does not. */
-  estimateJacobian: boolean;
-  /** One Jacobian map for all keypoints (FOMM's single_jacobian_map), each weighted by its own heatmap. */
-  singleJacobianMap?: boolean;
+/** FOMM's KPDetector arguments: common_params and kp_detector_params as the YAML writes them. */
+export interface KeypointDetectorOptions extends CommonParams, KpDetectorParams {
+  /** Estimate a Jacobian per keypoint (FOMM; switches.jacobians); DiME does not. */
+  estimate_jacobian: boolean;
 }
 
 export class KeypointDetector extends Module {
@@ -46,11 +37,11 @@ export class KeypointDetector extends Module {
 
   constructor(readonly options: KeypointDetectorOptions) {
     super();
-    const { numKp, numChannels, blockExpansion, maxFeatures, numBlocks, pad } = options;
+    const { num_kp: numKp, num_channels: numChannels, block_expansion: blockExpansion, max_features: maxFeatures, num_blocks: numBlocks, pad } = options;
     this.predictor = this.registerModule("predictor", new Hourglass({ blockExpansion, inFeatures: numChannels, numBlocks, maxFeatures }));
     this.kp = this.registerModule("kp", new Conv2d(this.predictor.outFilters, numKp, 7, { padding: pad }));
-    if (options.estimateJacobian) {
-      const maps = options.singleJacobianMap ? 1 : numKp;
+    if (options.estimate_jacobian) {
+      const maps = options.single_jacobian_map ? 1 : numKp;
       this.jacobian = this.registerModule("jacobian", new Conv2d(this.predictor.outFilters, 4 * maps, 7, { padding: pad }));
       // FOMM starts every Jacobian at the identity: zero weights, bias [1, 0, 0, 1] per map.
       torch.noGrad(() => {
@@ -58,7 +49,7 @@ export class KeypointDetector extends Module {
         this.jacobian!.bias!.copy_(torch.tensor(Array.from({ length: maps }, () => [1, 0, 0, 1]).flat()));
       });
     }
-    if (options.scaleFactor !== 1) this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scaleFactor));
+    if (options.scale_factor !== 1) this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scale_factor));
   }
 
   /** images (B, C, H, W) in [0, 1] -> keypoints (B, K, 2) and, with Jacobians, (B, K, 2, 2). */
@@ -79,7 +70,7 @@ export class KeypointDetector extends Module {
       const out: KeypointDetails = { value: heatmapToKp(heatmap), heatmap };
       if (this.jacobian) {
         // (B, K or 1, 4, h', w'): a single map is shared by the keypoints through broadcasting.
-        const jacobianMap = this.jacobian.forward(featureMap).view(b, this.options.singleJacobianMap ? 1 : k, 4, h, w);
+        const jacobianMap = this.jacobian.forward(featureMap).view(b, this.options.single_jacobian_map ? 1 : k, 4, h, w);
         out.jacobian = heatmap.unsqueeze(2).mul(jacobianMap).view(b, k, 4, h * w).sum(-1).view(b, k, 2, 2);
       }
       return out;

@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 
 import * as torch from "../torch/index.js";
-import type { DimeConfig } from "../dime/config.js";
+import type { DimeConfig } from "../dime/config/schema.js";
 import { Adam, MultiStepLR } from "../optim/index.js";
 import { importFommCheckpoint, type ImportedFomm } from "../checkpoint/fomm-import.js";
 import { saveCheckpoint } from "../checkpoint/files.js";

@@ -5,7 +5,7 @@ import { basename, dirname, extname, join } from "node:path";
 import { animateFiles } from "../animate-files.js";
 import { deviceOf, inRange, odeFlags, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 
 const HELP = `Usage: dime animate --checkpoint CKPT --source IMG [--ref IMG ...] --driving VIDEO -o OUT [options]
 
@@ -39,11 +39,11 @@ decoded, animated in batches and encoded as they come, so memory does not grow w
   --audio               copy the driving video's audio track (mp4, webm)
   --device D            cpu (default), cuda or cuda:N`;
 
-const FLAGS = {
+const FLAGS = defineFlags({
   checkpoint: "string", source: "string", ref: "list", driving: "string", out: "string", config: "string",
   absolute: "bool", "adapt-scale": "bool", "find-best-frame": "bool", "ode-steps": "int", "ode-method": "string",
   batch: "int", visualize: "bool", "visualize-out": "string", audio: "bool", device: "string",
-} as const;
+});
 
 /** OUT's sibling for the side-by-side view: out.mp4 -> out-visualize.mp4, frames/ -> frames-visualize/. */
 export function visualizePath(out: string): string {
@@ -67,15 +67,15 @@ export const animateCommand: Command = {
     if (flags.absolute && (flags["adapt-scale"] || flags["find-best-frame"])) {
       throw new UsageError("--adapt-scale and --find-best-frame shape relative motion: drop them, or drop --absolute");
     }
-    const device = deviceOf(flags.device as string | undefined);
+    const device = deviceOf(flags.device);
     const ode = odeFlags(flags);
-    const visualizeOut = (flags["visualize-out"] as string | undefined) ?? (flags.visualize ? visualizePath(out) : undefined);
+    const visualizeOut = flags["visualize-out"] ?? (flags.visualize ? visualizePath(out) : undefined);
 
     const { frames: count, width, height, fps, seconds, bestFrame } = await animateFiles({
       checkpoint,
-      config: flags.config as string | undefined,
+      config: flags.config,
       source: sourcePath,
-      references: (flags.ref as string[] | undefined) ?? [],
+      references: flags.ref ?? [],
       driving: drivingPath,
       out,
       visualizeOut,

@@ -1,6 +1,6 @@
 // `dime import CKPT --config FILE -o DIR`: a FOMM checkpoint (.pth / .pth.tar, read without
 // Python and without running anything in it) written as a dime run folder.
-import { loadConfig } from "../../dime/config-file.js";
+import { loadConfig } from "../../dime/config/file.js";
 import { importToRun } from "../../train/import-run.js";
 import { UsageError, type Command } from "../command.js";
 import { parseFlags } from "../flags.js";

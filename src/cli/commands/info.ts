@@ -1,10 +1,10 @@
 // `dime info`: what a configuration costs (parameters per module, multiply-adds per frame), or
 // what a checkpoint file holds (--checkpoint: ours, or PyTorch's, read without running it).
 import { describeModel, formatModelInfo } from "../../dime/info.js";
-import { loadConfig } from "../../dime/config-file.js";
+import { loadConfig } from "../../dime/config/file.js";
 import { describeCheckpointFile, formatCheckpointInfo } from "../../checkpoint/describe.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
 
 const HELP = `Usage: dime info --config FILE [--json FILE]
@@ -25,25 +25,27 @@ the file is run.
   --checkpoint FILE   a checkpoint file (.safetensors, .pth, .pth.tar, .pt)
   --json FILE         also write the figures (or the listing) as JSON to FILE`;
 
+const FLAGS = defineFlags({ config: "string", checkpoint: "string", json: "string" });
+
 export const infoCommand: Command = {
   name: "info",
   summary: "parameters and multiply-adds of a configuration, or what a checkpoint file holds",
   help: HELP,
   async run(argv) {
-    const { positional, flags } = parseFlags(argv, { config: "string", checkpoint: "string", json: "string" });
+    const { positional, flags } = parseFlags(argv, FLAGS);
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime info --help)`);
     if (flags.checkpoint !== undefined) {
       if (flags.config !== undefined) throw new UsageError("give --config or --checkpoint, not both");
-      const info = describeCheckpointFile(String(flags.checkpoint));
+      const info = describeCheckpointFile(flags.checkpoint);
       console.log(formatCheckpointInfo(info));
-      if (flags.json !== undefined) writeJson(String(flags.json), info);
+      if (flags.json !== undefined) writeJson(flags.json, info);
       return 0;
     }
     if (flags.config === undefined) throw new UsageError("--config FILE or --checkpoint FILE is required (for example --config configs/synth-faces-64.yaml)");
-    const path = String(flags.config);
+    const path = flags.config;
     const info = describeModel(loadConfig(path));
     console.log(formatModelInfo(info, path));
-    if (flags.json !== undefined) writeJson(String(flags.json), { config: path, ...info });
+    if (flags.json !== undefined) writeJson(flags.json, { config: path, ...info });
     return 0;
   },
 };
