@@ -9,6 +9,7 @@ import { inspectSafetensors } from "../io/safetensors.js";
 import { inspectTorchCheckpoint } from "../io/torch-checkpoint.js";
 import { PyDict, describeValue, keyName } from "../io/torch-values.js";
 import { CheckpointError } from "./errors.js";
+import { findCheckpoint } from "./files.js";
 import { describeFommShapes } from "./fomm-shapes.js";
 import { recogniseTorchModel } from "./torch-kind.js";
 
@@ -40,6 +41,8 @@ export function describeCheckpointFile(path: string): CheckpointFileInfo {
   if (!existsSync(path)) throw new CheckpointError(`${path}: no such file`);
   if (statSync(path).isDirectory()) throw new CheckpointError(`${path}: is a folder: give a checkpoint file (RUN/checkpoints/step-NNNNNN.safetensors, or a .pth/.pth.tar)`);
   if (path.endsWith(".safetensors")) return describeSafetensors(path);
+  // A dime sidecar stands for its weights file beside it.
+  if (path.endsWith(".json")) return describeSafetensors(findCheckpoint(path).weightsPath);
   return describeTorch(path);
 }
 

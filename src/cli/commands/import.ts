@@ -3,7 +3,7 @@
 import { loadConfig } from "../../dime/config/file.js";
 import { importToRun } from "../../train/import-run.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 
 const HELP = `Usage: dime import CKPT --config FILE -o DIR
 
@@ -21,20 +21,19 @@ not fit is named with the config value that would (for example "num_kp is 10, th
   --config FILE     FOMM's architecture: the configs/fomm/*.yaml of the file (docs/fomm.md)
   -o, --out DIR     the run folder to write (must not exist or be empty)`;
 
+const FLAGS = defineFlags({ config: "string", out: "string" });
+
 export const importCommand: Command = {
   name: "import",
   summary: "a FOMM checkpoint (.pth.tar) as a dime checkpoint, read without Python",
   help: HELP,
   async run(argv) {
-    const { positional, flags } = parseFlags(
-      argv.map((a) => (a === "-o" ? "--out" : a)),
-      { config: "string", out: "string" },
-    );
+    const { positional, flags } = parseFlags(argv.map((a) => (a === "-o" ? "--out" : a)), FLAGS);
     if (positional.length !== 1) throw new UsageError(positional.length === 0 ? "give the checkpoint to import: dime import CKPT --config FILE -o DIR" : `one checkpoint at a time, got '${positional.join("', '")}'`);
     if (flags.config === undefined) throw new UsageError("--config FILE is required: the configs/fomm/*.yaml of the file (docs/fomm.md)");
     if (flags.out === undefined) throw new UsageError("-o DIR is required: the run folder to write");
-    const configPath = String(flags.config);
-    const result = importToRun(positional[0], loadConfig(configPath), String(flags.out), configPath);
+    const configPath = flags.config;
+    const result = importToRun(positional[0], loadConfig(configPath), flags.out, configPath);
     const extra = result.discriminatorTensors > 0 ? `, and the discriminator's ${result.discriminatorTensors} tensors beside it` : "";
     console.log(`imported ${positional[0]} (${result.format} format${result.epoch !== undefined ? `, epoch ${result.epoch}` : ""}): ${(result.parameters / 1e6).toFixed(2)} M parameters into ${result.weightsPath}${extra}`);
     return 0;
