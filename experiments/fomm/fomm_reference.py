@@ -5,7 +5,7 @@
 #   shapes OUT.json              the state-dict shapes of KPDetector and OcclusionAwareGenerator for
 #                                every config/*-256.yaml of FOMM's released models
 #   vox CKPT PAIR [SEED]         vox-256 with random weights (seeded, batch-norm statistics
-#                                randomised too) saved with torch.save in the legacy format
+#                                randomised too, keypoint heatmaps sharpened) saved with torch.save in the legacy format
 #                                (_use_new_zipfile_serialization=False), as FOMM's released
 #                                files are; and PAIR, a legacy torch.save of one random 256x256
 #                                source/driving pair with FOMM's outputs in eval mode
@@ -78,6 +78,10 @@ def vox(ckpt, pair, seed=0):
     generator, kp_detector = build("vox-256")
     randomise(generator, gen)
     randomise(kp_detector, gen)
+    # Sharper heatmaps: random weights alone put every keypoint near the centre, so source and
+    # driving keypoints would barely differ and the warps would be near the identity.
+    with torch.no_grad():
+        kp_detector.kp.weight.mul_(40)
     torch.save({"generator": generator.state_dict(), "kp_detector": kp_detector.state_dict(), "epoch": 0}, ckpt, _use_new_zipfile_serialization=False)
     generator.eval()
     kp_detector.eval()
