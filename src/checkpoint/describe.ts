@@ -4,10 +4,11 @@
 // name, dtype and shape, the total size, and the model it recognises.
 import { existsSync, statSync } from "node:fs";
 
+import type { DType } from "../torch/index.js";
 import { DEFAULT_CONFIG } from "../dime/config/schema.js";
 import { inspectSafetensors } from "../io/safetensors.js";
 import { inspectTorchCheckpoint } from "../io/torch-checkpoint.js";
-import { PyDict, describeValue, keyName } from "../io/torch-values.js";
+import { PyDict, describeValue, elementSize, keyName } from "../io/torch-values.js";
 import { CheckpointError } from "./errors.js";
 import { findCheckpoint } from "./files.js";
 import { describeFommShapes } from "./fomm-shapes.js";
@@ -15,7 +16,7 @@ import { recogniseTorchModel } from "./torch-kind.js";
 
 export interface CheckpointTensorInfo {
   name: string;
-  dtype: string;
+  dtype: DType;
   shape: number[];
 }
 
@@ -33,8 +34,6 @@ export interface CheckpointFileInfo {
   /** What the shapes tell of a FOMM model's config ("num_kp 10", ...). */
   fommValues?: string[];
 }
-
-const BYTES: Record<string, number> = { float64: 8, int64: 8, float32: 4, int32: 4, float16: 2, bfloat16: 2, int16: 2, int8: 1, uint8: 1, bool: 1 };
 
 /** Lists a checkpoint file (see the header). Throws CheckpointError or TorchCheckpointError, one line. */
 export function describeCheckpointFile(path: string): CheckpointFileInfo {
@@ -83,7 +82,7 @@ function describeTorch(path: string): CheckpointFileInfo {
     fileBytes: info.fileSize,
     entries,
     tensors,
-    tensorBytes: tensors.reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1) * BYTES[t.dtype], 0),
+    tensorBytes: tensors.reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1) * elementSize(t.dtype), 0),
     model: recognised.description,
   };
   if (recognised.kind === "fomm") {
