@@ -93,5 +93,8 @@ describe("DiME from a FOMM start", { skip: NO_GOLDEN }, () => {
     } finally {
       torch.dispose([trained, weights]);
     }
+    // A .pth.tar itself is not a run to start from: it is imported first.
+    const pth = join(GOLDEN_DIR, "checkpoints", "fomm-tiny-legacy.pth.tar");
+    await assert.rejects(train({ config: fommConfig(true), data, out: join(dir, "never"), init: pth, steps: 1, workers: 0 }, { progress: SILENT_PROGRESS }), /--init .*fomm-tiny-legacy\.pth\.tar: a PyTorch checkpoint: import it first \(dime import/);
   });
 });

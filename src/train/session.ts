@@ -15,6 +15,7 @@ import { DataLoader } from "../data/loader.js";
 import { Adam, MultiStepLR } from "../optim/index.js";
 import { findCheckpoint, latestCheckpoint, type CheckpointEntry, type DataPosition, type RunInit } from "../checkpoint/files.js";
 import { isFommToDime, startFromFomm } from "../dime/fomm-start.js";
+import { isTorchCheckpointPath } from "../checkpoint/fomm-import.js";
 import { loadCheckpoint, type LoadedCheckpoint } from "../checkpoint/load.js";
 import { TrainError } from "./errors.js";
 import { checkSameConfig, createRunFolder, openRunFolder, readRunConfig, saveRunConfig, type RunFolder } from "./run-dir.js";
@@ -185,6 +186,9 @@ export async function openSession(options: TrainOptions): Promise<Session> {
 function openInitialCheckpoint(path: string, config: DimeConfig, configSource: string): LoadedCheckpoint & { fommStart: boolean } {
   let loaded: LoadedCheckpoint;
   let fommStart = false;
+  if (isTorchCheckpointPath(path)) {
+    throw new TrainError(`--init ${path}: a PyTorch checkpoint: import it first (dime import ${path} --config configs/fomm/NAME.yaml -o DIR, docs/fomm.md), then give --init DIR`);
+  }
   try {
     const saved = findCheckpoint(path).sidecar.config.model_params;
     fommStart = isFommToDime(saved.switches, config.model_params.switches);
