@@ -6,6 +6,8 @@ import type { DiME } from "../dime/dime.js";
 import type { DimeConfig } from "../dime/config.js";
 import { loadConfig } from "../dime/config-file.js";
 import { loadCheckpoint } from "../checkpoint/load.js";
+import { CheckpointError } from "../checkpoint/errors.js";
+import { fitProblem } from "../media/fit.js";
 
 /** The frame size a model works at, from its config's dataset_params.frame_shape. */
 export interface FrameSize {
@@ -50,5 +52,11 @@ export function loadModel(path: string, options: LoadModelOptions = {}): LoadedM
     device: options.device ?? "cpu",
   });
   const [height, width] = (given ?? loaded.config).dataset_params.frame_shape;
+  const problem = fitProblem({ width, height });
+  if (problem) {
+    loaded.model.dispose();
+    const source = typeof options.config === "string" ? options.config : given ? "the config" : loaded.sidecarPath;
+    throw new CheckpointError(`${source}: dataset_params.frame_shape [${height}, ${width}] cannot be animated at (${problem}): the file was edited or damaged; fix frame_shape or pass --config with the run's config.yaml`);
+  }
   return { model: loaded.model, config: loaded.config, size: { width, height }, step: loaded.step, path: loaded.path };
 }
