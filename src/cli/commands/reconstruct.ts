@@ -12,6 +12,8 @@ import { writeJson } from "../json.js";
 import { deviceOf, frameProgress, inRange, makeOutputFolder, odeFlags, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { parseFlags } from "../flags.js";
+import { withInterrupts } from "../interrupt.js";
+import { checkpointInputs, datasetInputs, refuseOutputsOverInputs } from "../same-file.js";
 
 const HELP = `Usage: dime reconstruct --checkpoint CKPT --data DIR [options]
 
@@ -79,6 +81,10 @@ export const reconstructCommand: Command = {
     const device = deviceOf(flags.device as string | undefined);
     const writeVideos = !flags["no-videos"];
 
+    refuseOutputsOverInputs(
+      [{ flag: "--out", path: out }],
+      [...datasetInputs("--data", data), ...checkpointInputs("--checkpoint", checkpoint), ...(flags.config ? [{ flag: "--config", path: flags.config as string }] : [])],
+    );
     const videos = (await listVideos(data, split)).slice(0, limit);
     const loaded = loadModel(checkpoint, { config: flags.config as string | undefined, device });
     const refs = refsFlag ?? loaded.config.model_params.switches.num_refs;
@@ -89,6 +95,9 @@ export const reconstructCommand: Command = {
     const started = performance.now();
     const results: VideoResult[] = [];
     let done = 0;
+    const kept = () =>
+      `${results.length} finished video${results.length === 1 ? "" : "s"}${writeVideos && results.length > 0 ? ` kept in ${out}` : ""}; reconstruction.json not written`;
+    await withInterrupts({ command: "dime reconstruct", kept }, async () => {
     try {
       for (const video of videos) {
         const fps = video.kind === "file" ? (await probeMedia(video.path)).fpsFraction : "25/1"; // frame folders carry no rate
@@ -118,6 +127,7 @@ export const reconstructCommand: Command = {
     } finally {
       loaded.model.dispose();
     }
+    });
     const seconds = (performance.now() - started) / 1000;
     const summary = { l1: frameMean(results, "l1"), l1Source: frameMean(results, "l1Source") };
     writeJson(join(out, "reconstruction.json"), {
