@@ -1,7 +1,7 @@
 // Refuses an output that is one of the command's inputs (the same path, a symlink to it, a hard
 // link: the same device and inode), before any work: writing it would replace what the user had.
 import { realpathSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 
 import { findCheckpoint } from "../checkpoint/files.js";
 import { UsageError } from "./command.js";
@@ -22,6 +22,16 @@ function identity(path: string): string | undefined {
   }
 }
 
+/** Where a file that does not exist yet would be: its folder's real path and its name. */
+function futurePath(path: string): string {
+  const plain = path.replace(/\/+$/, "");
+  try {
+    return join(realpathSync(dirname(plain)), basename(plain));
+  } catch {
+    return resolve(plain);
+  }
+}
+
 /** A path as the user will recognise it, with where it leads when that differs. */
 function shown(named: NamedPath): string {
   let real: string | undefined;
@@ -37,7 +47,8 @@ function shown(named: NamedPath): string {
 /**
  * Throws a UsageError of one line when an output is, or resolves to, an input or another output,
  * e.g. "-o clip.mp4 is the same file as --driving clip.mp4: writing it would destroy that input;
- * choose another output". Outputs that do not exist yet cannot be inputs and pass.
+ * choose another output". Outputs that do not exist yet cannot be inputs, but two of them may
+ * still name the same new file.
  */
 export function refuseOutputsOverInputs(outputs: readonly NamedPath[], inputs: readonly NamedPath[]): void {
   const seen: { named: NamedPath; id: string; output: boolean }[] = [];
@@ -46,8 +57,8 @@ export function refuseOutputsOverInputs(outputs: readonly NamedPath[], inputs: r
     if (id) seen.push({ named: input, id, output: false });
   }
   for (const output of outputs) {
-    const id = identity(output.path);
-    if (!id) continue;
+    // Inputs exist, so an output that does not can only clash with another output.
+    const id = identity(output.path) ?? `new:${futurePath(output.path)}`;
     const clash = seen.find((s) => s.id === id);
     if (clash) {
       const why = clash.output ? "two outputs cannot share a file" : "writing it would destroy that input";
