@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 
+import { benchChecksum, formatChecksumBench } from "../src/bench/checksum.js";
 import { sha256OfFile } from "../src/checkpoint/files.js";
 import { loadCheckpoint } from "../src/checkpoint/index.js";
 import { configToYaml } from "../src/dime/config-file.js";
@@ -28,7 +29,6 @@ import { configFor, faceFrames, writeCheckpoint, writeFrames } from "./infer-fix
 import { frameTimes, makeVfrClip } from "./helpers/vfr-clip.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-reliability-cli-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
 const config = configFor(tinyDimeParams({ num_refs: 1 }));
 const run = join(dir, "run", "checkpoints");
 mkdirSync(run, { recursive: true });
@@ -45,6 +45,10 @@ const ready = (async () => {
   await writeImage(reference, frames[1]);
   await writeFrames(driving, faceFrames(4, 1), 10);
 })();
+after(async () => {
+  await ready;
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function animate(out: string, extra: string[] = [], ckpt = checkpoint) {
   return runDime(["animate", "--checkpoint", ckpt, "--source", source, "--ref", reference, "--driving", driving, "-o", out, ...extra]);
@@ -170,6 +174,20 @@ describe("checksums", () => {
     assert.throws(() => loadCheckpoint(weights), new RegExp(`^CheckpointError: ${escape(weights)} is corrupted: its checksum does not match; use an earlier checkpoint$`));
     oneLine(animate(join(dir, "bad-sum.mp4"), [], weights), new RegExp(`^dime animate: ${escape(weights)} is corrupted: its checksum does not match; use an earlier checkpoint$`), "flipped byte");
   });
+});
+
+test("the shipped demo model's sidecar records its checksum, and it loads checked", () => {
+  const demo = new URL("../models/demo", import.meta.url).pathname;
+  const loaded = loadCheckpoint(demo);
+  loaded.model.dispose();
+  assert.equal(loaded.sidecar.files.weights.sha256, sha256OfFile(loaded.path));
+});
+
+test("dime bench checksum: load with and without the check, and hashing alone, for both files", () => {
+  const result = benchChecksum({ demo: new URL("../models/demo/step-004000.safetensors", import.meta.url).pathname, megabytes: 4, runs: 1 });
+  assert.deepEqual(result.cases.map((c) => c.name), ["demo model", "4 MB checkpoint"]);
+  for (const c of result.cases) assert.ok(c.load.medianMs > 0 && c.loadChecked.medianMs > 0 && c.hashMBps > 0 && Math.abs(c.megabytes - (c.name.startsWith("4") ? 4.2 : 4.3)) < 0.2, JSON.stringify(c));
+  assert.match(formatChecksumBench(result), /4 MB checkpoint +4\.2 /);
 });
 
 describe("messages", () => {

@@ -1,6 +1,7 @@
 // `dime bench`: performance figures as a table and, with --json, a file.
 import { benchAnimate, defaultAnimateBenchOptions, formatAnimateBench } from "../../bench/animate.js";
 import { benchData, formatDataBench } from "../../data/bench.js";
+import { benchChecksum, formatChecksumBench } from "../../bench/checksum.js";
 import { benchEngine, formatEngineBench } from "../../bench/engine.js";
 import { benchEval, formatEvalBench } from "../../bench/eval.js";
 import { benchModel, defaultModelBenchOptions, formatModelBench } from "../../bench/model.js";
@@ -8,7 +9,7 @@ import { UsageError, type Command } from "../command.js";
 import { parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
 
-const HELP = `Usage: dime bench engine|data|model|animate|eval [--json FILE] [options]
+const HELP = `Usage: dime bench engine|data|model|animate|eval|checksum [--json FILE] [options]
 
 Measures performance and prints a table.
 
@@ -42,6 +43,10 @@ Measures performance and prints a table.
                   with random weights on a dime synth faces split made in a temp folder; LPIPS's
                   backbone and the FID Inception get random weights (cost only, values meaningless).
                   About 4 minutes (--threads 1,2) on a busy 2-core machine.
+  checksum        the SHA-256 checked on every checkpoint load: loading models/demo's weights
+                  and a 250 MB checkpoint (random float32, written to a temp folder) with and
+                  without the check, and hashing alone; median ms of --runs (default 5) after a
+                  warm-up, so from the page cache. About 30 s.
   --json FILE     also write the figures as JSON to FILE (model: the machine with its CPU model,
                   cores, libtorch version and load average, then every figure with its thread
                   count, runs, warm-up runs, median, min, live tensor counts and others' CPU)
@@ -65,7 +70,7 @@ function threadList(value: unknown): number[] {
 
 export const bench: Command = {
   name: "bench",
-  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric)",
+  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric; checksum: the SHA-256 on checkpoint load)",
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, { json: "string", threads: "string", calls: "int", runs: "int", workers: "int" });
@@ -96,8 +101,15 @@ export const bench: Command = {
       const result = await benchEval({ threads: threadList(flags.threads) }, progress);
       console.log(formatEvalBench(result));
       if (flags.json !== undefined) writeJson(String(flags.json), result);
+    } else if (suite === "checksum") {
+      const runs = flags.runs === undefined ? undefined : Number(flags.runs);
+      if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
+      const demo = new URL("../../../models/demo/step-004000.safetensors", import.meta.url).pathname;
+      const result = benchChecksum({ demo, ...(runs !== undefined ? { runs } : {}) }, progress);
+      console.log(formatChecksumBench(result));
+      if (flags.json !== undefined) writeJson(String(flags.json), result);
     } else {
-      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval (see dime bench --help)`);
+      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval, checksum (see dime bench --help)`);
     }
     return 0;
   },
