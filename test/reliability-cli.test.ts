@@ -12,7 +12,7 @@ import { after, describe, test } from "node:test";
 import { benchChecksum, formatChecksumBench } from "../src/bench/checksum.js";
 import { sha256OfFile } from "../src/checkpoint/files.js";
 import { loadCheckpoint } from "../src/checkpoint/index.js";
-import { configToYaml } from "../src/dime/config-file.js";
+import { configToYaml } from "../src/dime/config/file.js";
 import { inspectSafetensors } from "../src/io/safetensors.js";
 import { writeImage } from "../src/media/image-write.js";
 import { probeMedia } from "../src/media/probe.js";

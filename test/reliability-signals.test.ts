@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 
 import { latestCheckpoint, loadCheckpoint } from "../src/checkpoint/index.js";
 import { sha256OfFile } from "../src/checkpoint/files.js";
-import { configToYaml } from "../src/dime/config-file.js";
+import { configToYaml } from "../src/dime/config/file.js";
 import { writeImage } from "../src/media/image-write.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { runDime, startDime, tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";

@@ -9,8 +9,8 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, r
 import { basename, dirname, join } from "node:path";
 
 import type { Tensor } from "../torch/index.js";
-import type { DimeConfig } from "../dime/config.js";
-import { parseConfig } from "../dime/config-check.js";
+import type { DimeConfig } from "../dime/config/schema.js";
+import { parseConfig } from "../dime/config/check.js";
 import type { OptimizerStateDict, SchedulerStateDict } from "../optim/index.js";
 import { writeTextAtomic } from "../io/atomic-file.js";
 import { readSafetensors, writeSafetensors, type SafetensorsContents, type WrittenFile } from "../io/safetensors.js";

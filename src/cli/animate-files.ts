@@ -79,6 +79,7 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
     source: job.source,
     references: job.references,
     driving: job.driving,
+    drivingInfo: info,
     options: {
       mode: job.mode,
       adaptScale: Boolean(job.adaptScale),

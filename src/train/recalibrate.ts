@@ -17,7 +17,7 @@ import type { TrainingBatch } from "../dime/objective.js";
 import { BatchNorm2d } from "../nn/norm.js";
 import type { DataLoader } from "../data/loader.js";
 import { CheckpointError, findCheckpoint, loadCheckpoint, type CheckpointEntry } from "../checkpoint/index.js";
-import { firstDifference } from "../dime/config-diff.js";
+import { firstDifference } from "../dime/config/diff.js";
 import { readCheckpointTensors, readSidecar, saveCheckpoint } from "../checkpoint/files.js";
 import { TrainError } from "./errors.js";
 import { openTrainingLoader } from "./session.js";

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { animateFiles } from "../animate-files.js";
 import { deviceOf, inRange, odeFlags, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 import { withInterrupts } from "../interrupt.js";
 
 const HELP = `Usage: dime animate --checkpoint CKPT --source IMG [--ref IMG ...] --driving VIDEO -o OUT [options]
@@ -45,11 +45,11 @@ refused. Ctrl-C or SIGTERM stops, removes the temporary file and exits 130 or 14
   --audio               copy the driving video's audio track (mp4, webm)
   --device D            cpu (default), cuda or cuda:N`;
 
-const FLAGS = {
+const FLAGS = defineFlags({
   checkpoint: "string", source: "string", ref: "list", driving: "string", out: "string", config: "string",
   absolute: "bool", "adapt-scale": "bool", "find-best-frame": "bool", "ode-steps": "int", "ode-method": "string",
   batch: "int", visualize: "bool", "visualize-out": "string", audio: "bool", device: "string",
-} as const;
+});
 
 /** OUT's sibling for the side-by-side view: out.mp4 -> out-visualize.mp4, frames/ -> frames-visualize/. */
 export function visualizePath(out: string): string {
@@ -73,18 +73,18 @@ export const animateCommand: Command = {
     if (flags.absolute && (flags["adapt-scale"] || flags["find-best-frame"])) {
       throw new UsageError("--adapt-scale and --find-best-frame shape relative motion: drop them, or drop --absolute");
     }
-    const device = deviceOf(flags.device as string | undefined);
+    const device = deviceOf(flags.device);
     const ode = odeFlags(flags);
-    const visualizeOut = (flags["visualize-out"] as string | undefined) ?? (flags.visualize ? visualizePath(out) : undefined);
+    const visualizeOut = flags["visualize-out"] ?? (flags.visualize ? visualizePath(out) : undefined);
 
     const outputs = [out, ...(visualizeOut ? [visualizeOut] : [])];
     const before = outputs.filter((path) => existsSync(path));
     const kept = () => (before.length > 0 ? `${before.join(" and ")} left as ${before.length > 1 ? "they were" : "it was"}; nothing else written` : "nothing written");
     const { frames: count, width, height, fps, seconds, bestFrame, encodedFrames } = await withInterrupts({ command: "dime animate", kept }, () => animateFiles({
       checkpoint,
-      config: flags.config as string | undefined,
+      config: flags.config,
       source: sourcePath,
-      references: (flags.ref as string[] | undefined) ?? [],
+      references: flags.ref ?? [],
       driving: drivingPath,
       out,
       visualizeOut,
