@@ -3,7 +3,7 @@
 // (test/train-cli.test.ts has Ctrl-C); a SIGKILLed animate's temporary file is removed by the next
 // run in that folder.
 import assert from "node:assert/strict";
-import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,7 +31,7 @@ before(async () => {
 });
 
 /** Waits until `ready()` holds (polling), then returns the child's exit code, stderr and stdout after `signal`. */
-async function signalWhen(child: ChildProcessWithoutNullStreams, ready: (stderr: string) => boolean, signal: NodeJS.Signals) {
+async function signalWhen(child: ChildProcessWithoutNullStreams, ready: (stderr: string) => boolean, signal: NodeJS.Signals, group = false) {
   let stderr = "";
   let stdout = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
@@ -43,8 +43,15 @@ async function signalWhen(child: ChildProcessWithoutNullStreams, ready: (stderr:
     if (Date.now() - started > 90_000) throw new Error(`not ready within 90 s: ${stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  child.kill(signal);
+  if (group) process.kill(-child.pid!, signal);
+  else child.kill(signal);
   return { code: await exited, stderr, stdout };
+}
+
+/** `dime ARGS` as the leader of its own process group, as a shell runs a foreground job. */
+function startDimeGroup(args: string[]): ChildProcessWithoutNullStreams {
+  const repo = new URL("..", import.meta.url).pathname;
+  return spawn(process.execPath, ["--import", "tsx", "-e", "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))", ...args], { cwd: repo, detached: true });
 }
 
 const hidden = (folder: string) => readdirSync(folder).filter((name) => name.startsWith("."));
@@ -56,8 +63,10 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     const out = join(folder, "out.mp4");
     const earlier = signal === "SIGTERM";
     if (earlier) writeFileSync(out, "an earlier video");
-    const child = startDime(["animate", "--checkpoint", checkpoint, "--source", source, "--driving", long, "-o", out, "--batch", "1"]);
-    const result = await signalWhen(child, () => hidden(folder).length > 0, signal);
+    const args = ["animate", "--checkpoint", checkpoint, "--source", source, "--driving", long, "-o", out, "--batch", "1"];
+    // Ctrl-C at a terminal goes to the whole process group (ffmpeg included); kill and schedulers send SIGTERM to dime alone.
+    const child = signal === "SIGINT" ? startDimeGroup(args) : startDime(args);
+    const result = await signalWhen(child, () => hidden(folder).length > 0, signal, signal === "SIGINT");
     assert.equal(result.code, code, result.stderr);
     assert.equal(result.stderr.trim(), `dime animate: stopped by ${signal}; ${earlier ? `${out} left as it was; nothing else written` : "nothing written"}`);
     assert.equal(result.stdout, "");
