@@ -7,9 +7,9 @@ import { dirname, resolve } from "node:path";
 export class WriteError extends Error {
   constructor(
     readonly file: string,
-    readonly cause_: string,
+    readonly reason: string,
   ) {
-    super(`cannot write ${file}: ${cause_}`);
+    super(`cannot write ${file}: ${reason}`);
     this.name = "WriteError";
   }
 }
