@@ -1,8 +1,7 @@
 // `dime animate`: a source picture moved like a driving video (DESIGN section 6), written as a
 // video with the driving clip's frame rate and frame count, and optionally a side-by-side view.
-import { basename, dirname, extname, join } from "node:path";
-
 import { existsSync } from "node:fs";
+import { basename, dirname, extname, join } from "node:path";
 
 import { animateFiles } from "../animate-files.js";
 import { deviceOf, inRange, odeFlags, required } from "../checks.js";
