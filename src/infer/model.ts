@@ -7,6 +7,7 @@ import type { DimeConfig } from "../dime/config/schema.js";
 import { loadConfig } from "../dime/config/file.js";
 import { loadCheckpoint } from "../checkpoint/load.js";
 import { CheckpointError } from "../checkpoint/errors.js";
+import { fitProblem } from "../media/fit.js";
 import { importFommCheckpoint, isTorchCheckpointPath } from "../checkpoint/fomm-import.js";
 import * as torch from "../torch/index.js";
 
@@ -54,6 +55,11 @@ export function loadModel(path: string, options: LoadModelOptions = {}): LoadedM
     const imported = importFommCheckpoint(path, given, { device: options.device ?? "cpu", ...(typeof options.config === "string" ? { configSource: options.config } : {}) });
     torch.dispose(imported.discriminator);
     const [height, width] = given.dataset_params.frame_shape;
+    const problem = fitProblem({ width, height });
+    if (problem) {
+      imported.model.dispose();
+      throw new CheckpointError(`${typeof options.config === "string" ? options.config : "the config"}: dataset_params.frame_shape [${height}, ${width}] cannot be animated at (${problem}): fix frame_shape`);
+    }
     return { model: imported.model, config: given, size: { width, height }, step: 0, path };
   }
   const loaded = loadCheckpoint(path, {
@@ -62,5 +68,11 @@ export function loadModel(path: string, options: LoadModelOptions = {}): LoadedM
     device: options.device ?? "cpu",
   });
   const [height, width] = (given ?? loaded.config).dataset_params.frame_shape;
+  const problem = fitProblem({ width, height });
+  if (problem) {
+    loaded.model.dispose();
+    const source = typeof options.config === "string" ? options.config : given ? "the config" : loaded.sidecarPath;
+    throw new CheckpointError(`${source}: dataset_params.frame_shape [${height}, ${width}] cannot be animated at (${problem}): the file was edited or damaged; fix frame_shape or pass --config with the run's config.yaml`);
+  }
   return { model: loaded.model, config: loaded.config, size: { width, height }, step: loaded.step, path: loaded.path };
 }

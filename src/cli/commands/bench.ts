@@ -1,6 +1,7 @@
 // `dime bench`: performance figures as a table and, with --json, a file.
 import { benchAnimate, defaultAnimateBenchOptions, formatAnimateBench } from "../../bench/animate.js";
 import { benchData, formatDataBench } from "../../data/bench.js";
+import { benchChecksum, formatChecksumBench } from "../../bench/checksum.js";
 import { benchEngine, formatEngineBench } from "../../bench/engine.js";
 import { benchEval, formatEvalBench } from "../../bench/eval.js";
 import { benchIo, formatIoBench } from "../../bench/io.js";
@@ -9,7 +10,7 @@ import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
 
-const HELP = `Usage: dime bench engine|data|model|animate|eval|io [--json FILE] [options]
+const HELP = `Usage: dime bench engine|data|model|animate|eval|checksum|io [--json FILE] [options]
 
 Measures performance and prints a table.
 
@@ -43,6 +44,10 @@ Measures performance and prints a table.
                   with random weights on a dime synth faces split made in a temp folder; LPIPS's
                   backbone and the FID Inception get random weights (cost only, values meaningless).
                   About 4 minutes (--threads 1,2) on a busy 2-core machine.
+  checksum        the SHA-256 checked on every checkpoint load: loading models/demo's weights
+                  and a 250 MB checkpoint (random float32, written to a temp folder) with and
+                  without the check, and hashing alone; median ms of --runs (default 5) after a
+                  warm-up, so from the page cache. About 30 s.
   io              the PyTorch checkpoint reader on the --file checkpoints given (a zip and a
                   legacy torch.save of ~250 MB of float32 tensors are the reference case:
                   experiments/fomm/fomm_reference.py sizes writes them): read throughput (MB/s of
@@ -81,7 +86,7 @@ const FLAGS = defineFlags({
 
 export const bench: Command = {
   name: "bench",
-  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric; io: checkpoint reading MB/s and memory)",
+  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric; checksum: the SHA-256 on checkpoint load; io: checkpoint reading MB/s and memory)",
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
@@ -112,6 +117,13 @@ export const bench: Command = {
       const result = await benchEval({ threads: threadList(flags.threads) }, progress);
       console.log(formatEvalBench(result));
       if (flags.json !== undefined) writeJson(flags.json, result);
+    } else if (suite === "checksum") {
+      const runs = flags.runs;
+      if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
+      const demo = new URL("../../../models/demo/step-004000.safetensors", import.meta.url).pathname;
+      const result = benchChecksum({ demo, ...(runs !== undefined ? { runs } : {}) }, progress);
+      console.log(formatChecksumBench(result));
+      if (flags.json !== undefined) writeJson(flags.json, result);
     } else if (suite === "io") {
       const files = flags.file ?? [];
       const fuzzFiles = flags.fuzz ?? [];
@@ -122,7 +134,7 @@ export const bench: Command = {
       console.log(formatIoBench(result));
       if (flags.json !== undefined) writeJson(flags.json, result);
     } else {
-      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval, io (see dime bench --help)`);
+      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval, checksum, io (see dime bench --help)`);
     }
     return 0;
   },

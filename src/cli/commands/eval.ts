@@ -4,8 +4,9 @@
 import { dirname, resolve } from "node:path";
 
 import * as torch from "../../torch/index.js";
-import { writeAll, writeFileAtomic } from "../../io/atomic-file.js";
+import { writeTextAtomic } from "../../io/atomic-file.js";
 import { METRICS, type MetricKey } from "../../eval/columns.js";
+import type { LpipsNet } from "../../eval/metrics/index.js";
 import { jsonReport, type EvalReport } from "../../eval/report.js";
 import { runEvaluation, type EvalCheckpoint } from "../../eval/run.js";
 import { markdownTable, textTable } from "../../eval/table.js";
@@ -13,6 +14,8 @@ import { checkWritableFolder, deviceOf, frameProgress, inRange, odeFlags, requir
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
+import { withInterrupts } from "../interrupt.js";
+import { checkpointInputs, datasetInputs, refuseOutputsOverInputs, type NamedPath } from "../same-file.js";
 
 const HELP = `Usage: dime eval --checkpoint CKPT [--checkpoint CKPT2 ...] --data DIR --task reconstruction|animation [options]
 
@@ -102,7 +105,7 @@ function markdown(report: EvalReport): string {
 }
 
 function writeText(path: string, text: string): void {
-  writeFileAtomic(path, (fd) => writeAll(fd, new TextEncoder().encode(text)));
+  writeTextAtomic(path, text);
   console.log(`wrote ${path}`);
 }
 
@@ -137,6 +140,11 @@ export const evalCommand: Command = {
     const device = deviceOf(flags.device);
     const outputs = [flags.json, flags.markdown].filter((p) => p !== undefined);
     if (outputs.length === 2 && resolve(outputs[0]) === resolve(outputs[1])) throw new UsageError("--json and --markdown name the same file");
+    const networkFlags = (["lpips-backbone", "lpips-heads", "inception"] as const).flatMap((f): NamedPath[] => (flags[f] !== undefined ? [{ flag: `--${f}`, path: flags[f] }] : []));
+    refuseOutputsOverInputs(
+      [...(typeof flags.json === "string" ? [{ flag: "--json", path: flags.json }] : []), ...(typeof flags.markdown === "string" ? [{ flag: "--markdown", path: flags.markdown }] : [])],
+      [...datasetInputs("--data", data), ...paths.flatMap((path) => checkpointInputs("--checkpoint", path)), ...networkFlags],
+    );
     for (const path of outputs) checkWritableFolder(dirname(path), path);
     if (threads !== undefined) torch.setNumThreads(threads);
 
@@ -147,7 +155,8 @@ export const evalCommand: Command = {
       ...(configs.length > 0 ? { config: configs[configs.length === 1 ? 0 : i] } : {}),
     }));
     let bar: ReturnType<typeof frameProgress> | undefined;
-    const report = await runEvaluation({
+    const kept = () => (outputs.length > 0 ? `no report written (${outputs.join(", ")} left as they were)` : "nothing written");
+    const report = await withInterrupts({ command: "dime eval", kept }, () => runEvaluation({
       checkpoints, data, task, split, limit, batch, device, ode,
       seed: flags.seed ?? 0,
       ...(pairs !== undefined ? { pairs } : {}),
@@ -161,7 +170,7 @@ export const evalCommand: Command = {
       faceApi: flags["face-api"] === true,
       onStart: (total) => (bar = frameProgress(total)),
       onFrames: (done, label) => bar?.animated(done, label),
-    });
+    }));
 
     console.log(textTable(report.rows, report.columns.map((c) => c.key)));
     const frames = report.rows.reduce((n, r) => n + r.frames, 0);
