@@ -140,8 +140,7 @@ export function saveCheckpoint(folder: string, contents: CheckpointContents, io:
   }
   if (contents.discriminatorTensors) {
     const discriminatorPath = join(folder, `${stem}.discriminator.safetensors`);
-    io.writeTensors(discriminatorPath, contents.discriminatorTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) });
-    files.discriminator = record(discriminatorPath);
+    files.discriminator = record(discriminatorPath, io.writeTensors(discriminatorPath, contents.discriminatorTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) }));
   }
   const sidecar: CheckpointSidecar = { ...contents.sidecar, files };
   io.writeText(join(folder, `${stem}.json`), `${JSON.stringify(sidecar, null, 1)}\n`);
