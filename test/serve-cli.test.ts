@@ -1,6 +1,6 @@
 // `dime serve` as a user starts it: prints its address, lists the demo model and the checkpoints
 // under --models (frame size, step), warns when it listens beyond this machine, refuses a port in
-// use in one line, and on SIGTERM cancels the running job, exits 0 and leaves the work folder empty.
+// use in one line, and on SIGTERM cancels the running job, exits 143 and leaves the work folder empty.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,7 +44,7 @@ test("dime serve: address, models, a warning off loopback, a busy port, a clean 
     const job = (await call(url, "POST", "api/jobs", { model: (models as unknown as { id: string }[])[0].id, source: "demo-source", driving: "demo-driving" })).body;
     while ((await call(url, "GET", `api/jobs/${job.id}`)).body.framesDone === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     child.kill("SIGTERM");
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await exited, 143, stderr);
     assert.match(stderr, /SIGTERM: cancelling the jobs and stopping/);
     assert.match(stderr, /job \w+: cancelled/);
     assert.deepEqual(readdirSync(work), []);

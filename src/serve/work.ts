@@ -6,6 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { trackTemp, untrackTemp } from "../io/temp-files.js";
+
 export type WorkKind = "uploads" | "results";
 
 interface WorkFile {
@@ -45,6 +47,8 @@ export class WorkFolder {
       this.root = mkdtempSync(join(dir, "dime-serve-"));
     }
     for (const kind of ["uploads", "results"] as const) mkdirSync(join(this.root, kind));
+    // A second Ctrl-C exits at once (src/cli/interrupt.ts) and removes tracked temporaries: this folder too.
+    trackTemp(this.#made ?? this.root);
   }
 
   /** A fresh path for a file of `kind`, with `ext` (".mp4", "" ...). */
@@ -98,6 +102,7 @@ export class WorkFolder {
   /** Removes this server's folder and everything in it (and the work folder, when this made it). */
   close(): void {
     this.#files.clear();
+    untrackTemp(this.#made ?? this.root);
     rmSync(this.#made ?? this.root, { recursive: true, force: true });
   }
 }

@@ -4,6 +4,7 @@ import { animateCommand } from "./animate.js";
 import { bench } from "./bench.js";
 import { demoCommand } from "./demo.js";
 import { evalCommand } from "./eval.js";
+import { importCommand } from "./import.js";
 import { infoCommand } from "./info.js";
 import { probeCommand } from "./probe.js";
 import { recalibrateCommand } from "./recalibrate.js";
@@ -12,4 +13,4 @@ import { serveCommand } from "./serve.js";
 import { synthCommand } from "./synth.js";
 import { trainCommand } from "./train.js";
 
-export const commands: Command[] = [demoCommand, trainCommand, recalibrateCommand, animateCommand, reconstructCommand, evalCommand, serveCommand, bench, infoCommand, probeCommand, synthCommand];
+export const commands: Command[] = [demoCommand, trainCommand, recalibrateCommand, importCommand, animateCommand, reconstructCommand, evalCommand, serveCommand, bench, infoCommand, probeCommand, synthCommand];

@@ -1,11 +1,13 @@
 // `dime serve`: the local web app (src/serve) on 127.0.0.1 until Ctrl-C or SIGTERM, which cancel
-// the jobs (no partial file is left), close the server and remove the work files.
+// the jobs (no partial file is left), close the server and remove the work files, through the
+// shared signal handling of src/cli/interrupt.ts (exit 130 or 143).
 import { existsSync, statSync } from "node:fs";
 
 import { setNumThreads } from "../../torch/index.js";
 import { createServer, DEFAULT_LIMITS, type ServeLimits } from "../../serve/index.js";
 import { listModels } from "../../serve/models.js";
 import { inRange } from "../checks.js";
+import { exitCodeFor, withInterrupts, type StopSignal } from "../interrupt.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 
@@ -77,17 +79,20 @@ export const serveCommand: Command = {
     const models = listModels(modelsDir);
     console.log(`dime serve: ${url}  (${models.length} model${models.length === 1 ? "" : "s"}; work files in ${server.work.root}; Ctrl-C stops)`);
 
-    await new Promise<void>((resolve) => {
-      let stopping = false;
-      const stop = (signal: NodeJS.Signals) => {
-        if (stopping) process.exit(130); // a second signal: the temp outputs are hidden files in the work folder
-        stopping = true;
-        process.stderr.write(`\ndime serve: ${signal}: cancelling the jobs and stopping (again to quit at once)\n`);
-        void server.close().then(resolve);
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
-    return 0;
+    // The first signal stops gracefully (jobs cancelled, their partial files removed, the work
+    // folder removed); a second exits at once, removing the temporary files and the work folder.
+    const controller = new AbortController();
+    return withInterrupts(
+      {
+        command: "dime serve",
+        kept: () => "the work files removed",
+        graceful: { controller, note: (signal) => `${signal}: cancelling the jobs and stopping (again to quit at once)` },
+      },
+      async () => {
+        await new Promise<void>((resolve) => controller.signal.addEventListener("abort", () => resolve(), { once: true }));
+        await server.close();
+        return exitCodeFor(controller.signal.reason as StopSignal);
+      },
+    );
   },
 };
