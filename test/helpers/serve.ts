@@ -23,7 +23,7 @@ export interface Answer {
 
 export async function uploadBytes(base: string, kind: string, bytes: Uint8Array, name: string): Promise<Answer> {
   const form = new FormData();
-  form.append("file", new Blob([bytes]), name);
+  form.append("file", new Blob([new Uint8Array(bytes)]), name);
   const response = await fetch(`${base}api/uploads/${kind}`, { method: "POST", body: form });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
