@@ -2,7 +2,7 @@
 // under --models (frame size, step), warns when it listens beyond this machine, refuses a port in
 // use in one line, and on SIGTERM cancels the running job, exits 143 and leaves the work folder empty.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -18,6 +18,12 @@ test("dime serve: address, models, a warning off loopback, a busy port, a clean 
   const checkpoints = join(dir, "models/faces-run/checkpoints");
   mkdirSync(checkpoints, { recursive: true });
   writeCheckpoint(checkpoints, "step-000007", configFor(tinyDimeParams({ num_refs: 1 })));
+  // An imported FOMM model (dime import writes this record into the sidecar).
+  const imported = join(dir, "models/fomm-vox");
+  mkdirSync(imported);
+  writeCheckpoint(imported, "step-000000", configFor(tinyDimeParams()));
+  const sidecar = JSON.parse(readFileSync(join(imported, "step-000000.json"), "utf8"));
+  writeFileSync(join(imported, "step-000000.json"), JSON.stringify({ ...sidecar, imported: { checkpoint: "/downloads/vox-cpk.pth.tar", model: "fomm", format: "legacy" } }));
   const work = join(dir, "work");
   const child = startDime(["serve", "--port", "0", "--host", "0.0.0.0", "--models", join(dir, "models"), "--work", work]);
   let stdout = "";
@@ -31,10 +37,15 @@ test("dime serve: address, models, a warning off loopback, a busy port, a clean 
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const url = /http:\/\/\S+\//.exec(stdout)![0];
-    assert.match(stdout, /^dime serve: http:\/\/0\.0\.0\.0:\d+\/ {2}\(2 models; work files in .*\/work\/dime-serve-\w+; Ctrl-C stops\)\n$/);
+    assert.match(stdout, /^dime serve: http:\/\/0\.0\.0\.0:\d+\/ {2}\(3 models; work files in .*\/work\/dime-serve-\w+; Ctrl-C stops\)\n$/);
     assert.match(stderr, /warning: listening on 0\.0\.0\.0: anyone who can reach this machine on port \d+ can upload files and run jobs here/);
-    const models = (await call(url, "GET", "api/models")).body as unknown as { name: string; width: number; step: number; demo: boolean }[];
-    assert.deepEqual(models.map((m) => [m.name, m.width, m.step, m.demo]), [["demo", 64, 4000, true], ["faces-run", 64, 0, false]]);
+    const models = (await call(url, "GET", "api/models")).body as unknown as { name: string; width: number; step: number; demo: boolean; trainedOn: string }[];
+    assert.deepEqual(models.map((m) => [m.name, m.width, m.step, m.demo]), [["demo", 64, 4000, true], ["faces-run", 64, 0, false], ["fomm-vox", 64, 0, false]]);
+    assert.deepEqual(models.map((m) => m.trainedOn), [
+      "synthetic cartoon faces (dime synth --kind faces, 64x64)",
+      "not recorded in the checkpoint",
+      "imported from FOMM's vox-cpk.pth.tar (the file names its data)",
+    ]);
 
     const port = new URL(url).port;
     const busy = runDime(["serve", "--port", port, "--host", "0.0.0.0"]);

@@ -64,13 +64,15 @@ function checkpointFolders(folder: string, depth: number): string[] {
 }
 
 function describe(entry: CheckpointEntry, name: string, demo: boolean): ModelEntry {
-  const { config, recalibrated } = entry.sidecar;
+  const { config, recalibrated, imported } = entry.sidecar;
   const [height, width] = config.dataset_params.frame_shape;
   const trainedOn = demo
     ? "synthetic cartoon faces (dime synth --kind faces, 64x64)"
-    : recalibrated?.data
-      ? `${basename(recalibrated.data)} (the data its batch norms were recalibrated on)`
-      : "not recorded in the checkpoint";
+    : imported
+      ? `imported from ${imported.model.toUpperCase()}'s ${basename(imported.checkpoint)} (the file names its data)`
+      : recalibrated?.data
+        ? `${basename(recalibrated.data)} (the data its batch norms were recalibrated on)`
+        : "not recorded in the checkpoint";
   const id = createHash("sha256").update(resolve(entry.weightsPath)).digest("hex").slice(0, 16);
   return { id, name, weightsPath: entry.weightsPath, size: { width, height }, step: entry.step, refs: config.model_params.switches.num_refs, trainedOn, demo };
 }
