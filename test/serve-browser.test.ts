@@ -89,6 +89,7 @@ test("cancel a running job: the page says so and no file is left", { skip: missi
   const page = await openPage();
   await page.click("#source-demo");
   await page.click("#driving-demo");
+  await page.fill("#ode-steps", "20"); // slow enough to be caught running on a fast machine
   await page.click("#run");
   await page.waitForFunction(() => / frames\/s, ETA /.test(document.getElementById("progress-text")!.textContent!), null, { timeout: 30_000 });
   await page.click("#cancel");

@@ -52,7 +52,7 @@ test("dime serve: address, models, a warning off loopback, a busy port, a clean 
     assert.equal(busy.status, 1);
     assert.equal(busy.stderr.trim(), `dime serve: port ${port} on 0.0.0.0 is in use: pick another with --port`);
 
-    const job = (await call(url, "POST", "api/jobs", { model: (models as unknown as { id: string }[])[0].id, source: "demo-source", driving: "demo-driving" })).body;
+    const job = (await call(url, "POST", "api/jobs", { model: (models as unknown as { id: string }[])[0].id, source: "demo-source", driving: "demo-driving", odeSteps: 20 })).body;
     while ((await call(url, "GET", `api/jobs/${job.id}`)).body.framesDone === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     child.kill("SIGTERM");
     assert.equal(await exited, 143, stderr);
