@@ -4,14 +4,19 @@ import { UsageError } from "../command.js";
 import { MediaError } from "../../media/errors.js";
 import { describeMedia } from "../../media/info.js";
 import { probeMedia } from "../../media/probe.js";
+import { probeFaces } from "../probe-faces.js";
 
 const help = `Usage: dime probe [--json] FILE...
+       dime probe --faces [--json] IMG...
 
 Prints, for each image, video file or folder of numbered frames, what dime sees in it:
 kind, size, fps, frame count, duration and audio; or the one-line error dime would give
 when reading it. Exits 1 when any file cannot be read.
 
 Options:
+  --faces  list the faces found in each picture, largest first: the detector's box and score,
+           and the square --crop face animates (--face-index N picks face N); exits 1 when a
+           picture has no face
   --json   print one JSON object per file instead of a line of text`;
 
 export const probeCommand: Command = {
@@ -20,10 +25,12 @@ export const probeCommand: Command = {
   help,
   async run(argv) {
     const json = argv.includes("--json");
-    const files = argv.filter((a) => a !== "--json");
+    const faces = argv.includes("--faces");
+    const files = argv.filter((a) => a !== "--json" && a !== "--faces");
     const unknown = files.find((a) => a.startsWith("--"));
     if (unknown) throw new UsageError(`unknown option '${unknown}'. Run \`dime probe --help\`.`);
     if (files.length === 0) throw new UsageError("no files given. Usage: dime probe FILE...");
+    if (faces) return (await probeFaces(files, json)) > 0 ? 1 : 0;
     let failed = 0;
     for (const file of files) {
       try {
