@@ -8,3 +8,4 @@ export { trackFaces, fillBoxes, fixedBox, smoothBoxes, type FaceTrack, type Trac
 export { OneEuroFilter, smoothingParams, type OneEuroParams } from "./one-euro.js";
 export { resampleMatrix } from "./resample.js";
 export { NoFaceError } from "./errors.js";
+export { linkTracks, type LinkedTrack, type LinkOptions } from "./links.js";

@@ -90,7 +90,7 @@ function stillBox(api: () => FaceApi, picture: RgbImage, file: string, choice: C
     note?.(`no face found in ${file}: using the centred square (--crop center)`);
     return { box: centerBox(width, height), face: false };
   }
-  if (faceIndex >= faces.length) throw new NoFaceError(file, `--face-index ${faceIndex} asks for face ${faceIndex + 1}, but ${faces.length} ${faces.length === 1 ? "was" : "were"} found (dime probe --faces ${file} lists them)`);
+  if (faceIndex >= faces.length) throw NoFaceError.tooFew(file, faceIndex, faces.length);
   const box = faceCropBox(faces[faceIndex].landmarks);
   // Already framed like the training data (a VoxCeleb-style crop): the whole picture is the crop.
   if (isFramed(box, width, height)) return { box: centerBox(width, height), face: false };

@@ -2,6 +2,7 @@
 import type { Command } from "../command.js";
 import { animateCommand } from "./animate.js";
 import { bench } from "./bench.js";
+import { cropCommand } from "./crop.js";
 import { demoCommand } from "./demo.js";
 import { evalCommand } from "./eval.js";
 import { infoCommand } from "./info.js";
@@ -11,4 +12,4 @@ import { reconstructCommand } from "./reconstruct.js";
 import { synthCommand } from "./synth.js";
 import { trainCommand } from "./train.js";
 
-export const commands: Command[] = [demoCommand, trainCommand, recalibrateCommand, animateCommand, reconstructCommand, evalCommand, bench, infoCommand, probeCommand, synthCommand];
+export const commands: Command[] = [demoCommand, trainCommand, recalibrateCommand, animateCommand, reconstructCommand, evalCommand, bench, infoCommand, probeCommand, synthCommand, cropCommand];
