@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 
 import * as torch from "../src/torch/index.js";
-import { ProgressBar } from "../src/train/progress.js";
+import { ProgressBar } from "../src/util/progress.js";
 import { ORACLE_DATA, trainOracles, type OracleNet } from "../src/eval/oracles/index.js";
 import type { KindName } from "../src/synth/kinds.js";
 

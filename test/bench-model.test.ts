@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
-import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config.js";
+import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config/schema.js";
 import { SWITCH_SETTINGS, benchModel, formatModelBench, type ModelBenchResult } from "../src/bench/model.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 

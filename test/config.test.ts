@@ -9,8 +9,8 @@ import { after, test } from "node:test";
 
 import { parse as parseYaml } from "yaml";
 
-import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config.js";
-import { ConfigError, applyOverrides, configToYaml, loadConfig, parseConfig } from "../src/dime/config-file.js";
+import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config/schema.js";
+import { ConfigError, applyOverrides, configToYaml, loadConfig, parseConfig } from "../src/dime/config/file.js";
 
 const CONFIGS = join(import.meta.dirname, "..", "configs");
 const dir = mkdtempSync(join(tmpdir(), "dime-config-"));

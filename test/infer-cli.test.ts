@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 
-import { configToYaml } from "../src/dime/config-file.js";
+import { configToYaml } from "../src/dime/config/file.js";
 import { writeImage } from "../src/media/image-write.js";
 import { probeMedia } from "../src/media/probe.js";
 import { readAllFrames } from "../src/media/video-read.js";

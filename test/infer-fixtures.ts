@@ -5,7 +5,7 @@ import { basename, join } from "node:path";
 
 import * as torch from "../src/torch/index.js";
 import { DiME } from "../src/dime/dime.js";
-import { DEFAULT_CONFIG, type DimeConfig, type ModelParams } from "../src/dime/config.js";
+import { DEFAULT_CONFIG, type DimeConfig, type ModelParams } from "../src/dime/config/schema.js";
 import { writeSafetensors } from "../src/io/safetensors.js";
 import type { RgbImage } from "../src/media/image.js";
 import { VideoWriter } from "../src/media/video-write.js";

@@ -10,7 +10,7 @@ import { after, describe, test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
 import { writeSafetensors } from "../src/io/safetensors.js";
-import { DEFAULT_CONFIG, type TrainParams } from "../src/dime/config.js";
+import { DEFAULT_CONFIG, type TrainParams } from "../src/dime/config/schema.js";
 import {
   ImagePyramid,
   PerceptualPyramidLoss,

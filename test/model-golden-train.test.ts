@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
 import { DiME } from "../src/dime/dime.js";
-import { DEFAULT_CONFIG, type TrainParams } from "../src/dime/config.js";
+import { DEFAULT_CONFIG, type TrainParams } from "../src/dime/config/schema.js";
 import { TrainingObjective } from "../src/dime/objective.js";
 import { PerceptualPyramidLoss, Vgg19, hashVgg19Weights } from "../src/dime/losses/index.js";
 import { Transform } from "../src/dime/losses/transform.js";

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import { Conv2d, Linear, ConvTranspose2d, countMacs } from "../src/nn/index.js";
 import { describeModel, formatModelInfo } from "../src/dime/info.js";
-import { DEFAULT_CONFIG } from "../src/dime/config.js";
+import { DEFAULT_CONFIG } from "../src/dime/config/schema.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 
 test("countMacs: conv, transposed conv and linear by hand", () => {

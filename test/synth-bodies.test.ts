@@ -4,7 +4,7 @@ import { test } from "node:test";
 
 import { bodies } from "../src/synth/body-scene.js";
 import type { SynthKind } from "../src/synth/kind.js";
-import { Rng } from "../src/synth/prng.js";
+import { Rng } from "../src/util/prng.js";
 import { firstHit, landmarkVisibility, renderScene, worldToPixel } from "../src/synth/render.js";
 import { shapes } from "../src/synth/shape-scene.js";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { faces, FacePart } from "../src/synth/face-scene.js";
-import { Rng } from "../src/synth/prng.js";
+import { Rng } from "../src/util/prng.js";
 import { firstHit, landmarkVisibility, renderScene, worldToPixel, type RenderedFrame } from "../src/synth/render.js";
 import type { Landmark, Scene } from "../src/synth/scene.js";
 

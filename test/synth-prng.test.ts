@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { Rng } from "../src/synth/prng.js";
+import { Rng } from "../src/util/prng.js";
 
 test("the same seed and labels give the same numbers; other labels give others", () => {
   const a = Array.from({ length: 5 }, ((r) => () => r.uint32())(Rng.from(42, "video", 3)));

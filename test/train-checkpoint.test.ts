@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
-import { applyOverrides } from "../src/dime/config-file.js";
+import { applyOverrides } from "../src/dime/config/file.js";
 import { readSafetensors } from "../src/io/safetensors.js";
 import { ATOMIC_IO, rotateCheckpoints, type CheckpointIo } from "../src/checkpoint/files.js";
 import { train, TrainError, SILENT_PROGRESS, type TrainOptions } from "../src/train/index.js";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { configToYaml, loadConfig } from "../src/dime/config-file.js";
+import { configToYaml, loadConfig } from "../src/dime/config/file.js";
 import { readLog } from "../src/train/index.js";
 import { latestCheckpoint, loadCheckpoint } from "../src/checkpoint/index.js";
 import { runDime, startDime, tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
-import { applyOverrides } from "../src/dime/config-file.js";
+import { applyOverrides } from "../src/dime/config/file.js";
 import { NonFiniteLossError, readLog, train, TrainError, SILENT_PROGRESS, type TrainOptions } from "../src/train/index.js";
 import { latestCheckpoint, loadCheckpoint } from "../src/checkpoint/index.js";
 import { tinyDataset, tinyTrainConfig, withReadOnlyFolder } from "./helpers/train-fixtures.js";

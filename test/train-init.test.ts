@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
 import { readSafetensors } from "../src/io/safetensors.js";
-import { applyOverrides } from "../src/dime/config-file.js";
+import { applyOverrides } from "../src/dime/config/file.js";
 import { train, SILENT_PROGRESS, TrainError, type TrainOptions } from "../src/train/index.js";
 import { findCheckpoint, latestCheckpoint } from "../src/checkpoint/index.js";
 import { tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";

@@ -12,7 +12,7 @@ import type { Tensor } from "../src/torch/index.js";
 import { DiME } from "../src/dime/dime.js";
 import type { TrainingBatch } from "../src/dime/objective.js";
 import { BatchNorm2d } from "../src/nn/norm.js";
-import { configToYaml } from "../src/dime/config-file.js";
+import { configToYaml } from "../src/dime/config/file.js";
 import { recalibrateBatchNorm } from "../src/train/index.js";
 import { findCheckpoint, loadCheckpoint } from "../src/checkpoint/index.js";
 import { readSafetensors } from "../src/io/safetensors.js";

@@ -6,7 +6,7 @@ import { test } from "node:test";
 
 import { colourFlow, gridDisplacement, largestMagnitude } from "../src/train/flow-colour.js";
 import { sampleSheet, type SampleData } from "../src/train/samples.js";
-import { formatDuration, formatProgress, ProgressBar } from "../src/train/progress.js";
+import { formatDuration, formatProgress, ProgressBar } from "../src/util/progress.js";
 import type { StepRecord } from "../src/train/log.js";
 
 /** The identity sampling grid (h, w, 2) plus a constant displacement. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 
 import * as torch from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
-import { loadConfig } from "../dime/config-file.js";
+import { loadConfig } from "../dime/config/file.js";
 import { animateClip, testClip } from "./animate.js";
 import { packagedConfig } from "./model.js";
 

@@ -10,8 +10,8 @@ import { join } from "node:path";
 
 import * as torch from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
-import type { DimeConfig } from "../dime/config.js";
-import { loadConfig } from "../dime/config-file.js";
+import type { DimeConfig } from "../dime/config/schema.js";
+import { loadConfig } from "../dime/config/file.js";
 import { animate } from "../infer/animate.js";
 import { ffmpegPath } from "../media/tools.js";
 import { VideoWriter } from "../media/video-write.js";

@@ -11,8 +11,8 @@ import { join } from "node:path";
 
 import * as torch from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
-import type { DimeConfig } from "../dime/config.js";
-import { loadConfig } from "../dime/config-file.js";
+import type { DimeConfig } from "../dime/config/schema.js";
+import { loadConfig } from "../dime/config/file.js";
 import { listVideos } from "../data/layout.js";
 import { loadJudges } from "../eval/detectors.js";
 import { evaluateReconstruction } from "../eval/evaluate-reconstruction.js";

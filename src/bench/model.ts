@@ -7,8 +7,8 @@ import type { Tensor } from "../torch/index.js";
 import { countMacs } from "../nn/index.js";
 import { Adam } from "../optim/index.js";
 import { DiME } from "../dime/dime.js";
-import type { DimeConfig, ModelParams, Switches } from "../dime/config.js";
-import { loadConfig } from "../dime/config-file.js";
+import type { DimeConfig, ModelParams, Switches } from "../dime/config/schema.js";
+import { loadConfig } from "../dime/config/file.js";
 import { TrainingObjective } from "../dime/objective.js";
 import { PerceptualPyramidLoss, Vgg19, hashVgg19Weights, reconstructionLoss, type ReconstructionLoss } from "../dime/losses/index.js";
 import { cpuSnapshot, machineInfo, otherProcessCores, type MachineInfo } from "./machine.js";
@@ -195,7 +195,7 @@ function benchForward(testCase: ForwardCase, setting: SwitchSetting, threads: nu
       const common = { config: testCase.name, size, setting: setting.name, switches: params.switches, references: setting.references, batch: 1, threads: t, runs: testCase.runs, warmup: testCase.warmup };
       progress?.(`${size} px ${setting.name}, ${t} thread(s): per frame`);
       const frame = measure(
-        () => torch.tidy(() => torch.inferenceMode(() => void model.generator.forward(prepared, model.keypoints(driving, false)))),
+        () => torch.tidy(() => torch.inferenceMode(() => void model.animateFrame(prepared, model.keypoints(driving, false)))),
         testCase.runs,
         testCase.warmup,
       );

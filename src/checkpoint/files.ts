@@ -8,8 +8,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs
 import { basename, dirname, join } from "node:path";
 
 import type { Tensor } from "../torch/index.js";
-import type { DimeConfig } from "../dime/config.js";
-import { parseConfig } from "../dime/config-check.js";
+import type { DimeConfig } from "../dime/config/schema.js";
+import { parseConfig } from "../dime/config/check.js";
 import type { OptimizerStateDict, SchedulerStateDict } from "../optim/index.js";
 import { writeAll, writeFileAtomic } from "../io/atomic-file.js";
 import { writeSafetensors } from "../io/safetensors.js";

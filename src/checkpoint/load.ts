@@ -5,10 +5,10 @@ import { dirname, join } from "node:path";
 import * as torch from "../torch/index.js";
 import type { Device } from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
-import type { DimeConfig } from "../dime/config.js";
+import type { DimeConfig } from "../dime/config/schema.js";
 import { readSafetensors } from "../io/safetensors.js";
 import { findCheckpoint, type CheckpointSidecar } from "./files.js";
-import { firstDifference } from "../dime/config-diff.js";
+import { firstDifference } from "../dime/config/diff.js";
 import { CheckpointError } from "./errors.js";
 
 export interface LoadCheckpointOptions {

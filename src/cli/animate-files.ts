@@ -76,6 +76,7 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
     source: job.source,
     references: job.references,
     driving: job.driving,
+    drivingInfo: info,
     options: {
       crop: job.crop,
       faceIndex: job.faceIndex,

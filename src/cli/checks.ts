@@ -4,25 +4,21 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from "no
 import { dirname, join } from "node:path";
 
 import { cuda, parseDevice, type Device } from "../torch/index.js";
-import type { OdeMethod } from "../dime/config.js";
+import type { OdeMethod } from "../dime/config/schema.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import { MediaError } from "../media/errors.js";
 import { videoFormatFor } from "../media/video-formats.js";
 import { UsageError } from "./command.js";
-import type { FlagValue } from "./flags.js";
-
-type Flags = Record<string, FlagValue | undefined>;
-
 /** The string flag `--name`, or a UsageError naming it and the command's help. */
-export function required(flags: Flags, name: string, what: string, command: string): string {
+export function required<N extends string>(flags: { [K in N]?: string }, name: N, what: string, command: string): string {
   const value = flags[name];
   if (typeof value !== "string" || value === "") throw new UsageError(`--${name} ${what} is required (see dime ${command} --help)`);
   return value;
 }
 
 /** The integer flag `--name` when given, checked to lie in min..max. */
-export function inRange(flags: Flags, name: string, min: number, max: number): number | undefined {
-  const value = flags[name] as number | undefined;
+export function inRange<N extends string>(flags: { [K in N]?: number }, name: N, min: number, max: number): number | undefined {
+  const value = flags[name];
   if (value !== undefined && !(value >= min && value <= max)) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${value}`);
   return value;
 }
@@ -80,9 +76,9 @@ export function frameProgress(total: number, stream: NodeJS.WriteStream = proces
 }
 
 /** The MotionODE settings of `--ode-steps` and `--ode-method` (empty: the config's). */
-export function odeFlags(flags: Flags): Partial<OdeSettings> {
+export function odeFlags(flags: { "ode-steps"?: number; "ode-method"?: string }): Partial<OdeSettings> {
   const steps = inRange(flags, "ode-steps", 1, 1000);
-  const method = flags["ode-method"] as string | undefined;
+  const method = flags["ode-method"];
   if (method !== undefined && !["euler", "midpoint", "rk4"].includes(method)) throw new UsageError(`--ode-method must be euler, midpoint or rk4, got '${method}'`);
   const ode: Partial<OdeSettings> = {};
   if (steps !== undefined) ode.steps = steps;

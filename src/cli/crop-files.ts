@@ -15,7 +15,7 @@ import { probeMedia } from "../media/probe.js";
 import { readFrames } from "../media/video-read.js";
 import { VideoWriter } from "../media/video-write.js";
 import { VIDEO_EXTENSIONS } from "../data/layout.js";
-import { Rng } from "../synth/prng.js";
+import { Rng } from "../util/prng.js";
 import { NoFaceError } from "../face/errors.js";
 
 export interface CropJob {

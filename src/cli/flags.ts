@@ -1,19 +1,35 @@
 // A small, strict command-line flag parser: unknown flags and bad values are errors naming the flag.
+// A command declares its flags once (`defineFlags({...})`); the parsed values are typed from that
+// declaration, so no command casts a flag.
 import { UsageError } from "./command.js";
 
 export type FlagKind = "string" | "int" | "number" | "bool" | "list";
 export type FlagValue = string | number | boolean | string[];
 
-export interface Parsed {
+/** A command's flags: name (without `--`) -> kind. */
+export type FlagSpec = Readonly<Record<string, FlagKind>>;
+
+/** The TypeScript type of a flag of kind K. */
+export type FlagType<K extends FlagKind> = K extends "string" ? string : K extends "int" | "number" ? number : K extends "bool" ? boolean : string[];
+
+/** The parsed flags of spec S: each one optional (absent when not given), typed by its kind. */
+export type FlagsOf<S extends FlagSpec> = { -readonly [N in keyof S]?: FlagType<S[N]> };
+
+export interface Parsed<S extends FlagSpec> {
   positional: string[];
-  flags: Record<string, FlagValue | undefined>;
+  flags: FlagsOf<S>;
+}
+
+/** Declares a command's flags; only keeps the literal kinds so `parseFlags` can type the result. */
+export function defineFlags<const S extends FlagSpec>(spec: S): S {
+  return spec;
 }
 
 /**
  * Parses `--name value`, `--name=value` and boolean `--name`. "list" flags may repeat and collect
  * their values. Throws UsageError for unknown flags, missing values and malformed numbers.
  */
-export function parseFlags(argv: string[], spec: Record<string, FlagKind>): Parsed {
+export function parseFlags<const S extends FlagSpec>(argv: string[], spec: S): Parsed<S> {
   const positional: string[] = [];
   const flags: Record<string, FlagValue | undefined> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -24,7 +40,7 @@ export function parseFlags(argv: string[], spec: Record<string, FlagKind>): Pars
     }
     const eq = arg.indexOf("=");
     const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const kind = spec[name];
+    const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (kind === undefined) throw new UsageError(`unknown flag --${name} (see --help)`);
     if (kind === "bool") {
       if (eq >= 0) throw new UsageError(`--${name} takes no value`);
@@ -47,5 +63,6 @@ export function parseFlags(argv: string[], spec: Record<string, FlagKind>): Pars
       flags[name] = raw;
     }
   }
-  return { positional, flags };
+  // The loop above stored each value under its declared name with the kind's type.
+  return { positional, flags: flags as FlagsOf<S> };
 }

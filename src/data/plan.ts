@@ -1,6 +1,6 @@
 // Which video and frames each item of an epoch uses, and its augmentation draw: a pure function of
 // (seed, epoch, position), so samples do not depend on how many workers load them or in what order.
-import { Rng } from "../synth/prng.js";
+import { Rng } from "../util/prng.js";
 import { groupByIdentity } from "./identity.js";
 import type { SampleOptions } from "./options.js";
 

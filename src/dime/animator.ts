@@ -18,7 +18,7 @@ import { SelfFlow } from "./self_flow.js";
 import { fuseViews } from "./fusion.js";
 import { flowToDisplacement, displacementToFlow, kpToGaussian, resizeFlow, warp } from "./geometry.js";
 import type { Keypoints } from "./keypoint_detector.js";
-import type { ModelParams } from "./config.js";
+import type { ModelParams } from "./config/schema.js";
 
 /** Per-call switches (paper's ablations); undefined fields take the config's values. */
 export interface AnimateOptions {
@@ -87,53 +87,22 @@ export class Animator extends Module {
 
   constructor(readonly params: ModelParams) {
     super();
-    const { num_kp: numKp, num_channels: numChannels } = params.common_params;
+    // Each part takes its YAML sections as they are written (FOMM's `Part(**part_params, **common_params)`).
+    const common = params.common_params;
     const gen = params.generator_params;
-    const dm = gen.dense_motion_params;
     const switches = params.switches;
     this.dense_motion_network = this.registerModule(
       "dense_motion_network",
-      new CoarseMotion({
-        numKp,
-        numChannels,
-        blockExpansion: dm.block_expansion,
-        maxFeatures: dm.max_features,
-        numBlocks: dm.num_blocks,
-        scaleFactor: dm.scale_factor,
-        kpVariance: dm.kp_variance,
-        estimateOcclusionMap: gen.estimate_occlusion_map,
-      }),
+      new CoarseMotion({ ...gen.dense_motion_params, ...common, estimate_occlusion_map: gen.estimate_occlusion_map }),
     );
-    const encoderOptions = { numChannels, blockExpansion: gen.block_expansion, maxFeatures: gen.max_features, numDownBlocks: gen.num_down_blocks };
     // FOMM defines these layers directly on its generator: adopt them to keep its flat keys.
-    this.encoder = this.adoptChildren(new Encoder(encoderOptions));
-    this.generator = this.adoptChildren(
-      new Generator({ ...encoderOptions, numBottleneckBlocks: gen.num_bottleneck_blocks, identityFlow: switches.identity_flow }),
-    );
+    this.encoder = this.adoptChildren(new Encoder({ ...gen, ...common }));
+    this.generator = this.adoptChildren(new Generator({ ...gen, ...common, identity_flow: switches.identity_flow }));
     if (switches.refine) {
-      const ode = params.motion_ode_params;
-      this.motion_ode = this.registerModule(
-        "motion_ode",
-        new MotionODE(
-          {
-            numKp,
-            numChannels,
-            contextChannels: this.dense_motion_network.contextChannels,
-            blockExpansion: ode.block_expansion,
-            maxFeatures: ode.max_features,
-            numBlocks: ode.num_blocks,
-          },
-          switches.num_refs > 0,
-        ),
-      );
+      const context_channels = this.dense_motion_network.contextChannels;
+      this.motion_ode = this.registerModule("motion_ode", new MotionODE({ ...params.motion_ode_params, ...common, context_channels }, switches.num_refs > 0));
     }
-    if (switches.identity_flow) {
-      const sf = params.self_flow_params;
-      this.self_flow = this.registerModule(
-        "self_flow",
-        new SelfFlow({ numKp, numChannels, blockExpansion: sf.block_expansion, maxFeatures: sf.max_features, numBlocks: sf.num_blocks }),
-      );
-    }
+    if (switches.identity_flow) this.self_flow = this.registerModule("self_flow", new SelfFlow({ ...params.self_flow_params, ...common }));
   }
 
   /**

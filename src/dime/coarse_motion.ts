@@ -10,17 +10,12 @@ import { Module, Conv2d } from "../nn/index.js";
 import { Hourglass } from "./blocks.js";
 import { AntiAliasInterpolation2d, kpToGaussian, makeCoordinateGrid } from "./geometry.js";
 import type { Keypoints } from "./keypoint_detector.js";
+import type { CommonParams, DenseMotionParams } from "./config/schema.js";
 
-export interface CoarseMotionOptions {
-  numKp: number;
-  numChannels: number;
-  blockExpansion: number;
-  maxFeatures: number;
-  numBlocks: number;
-  scaleFactor: number;
-  kpVariance: number;
-  /** Predict the confidence (FOMM's occlusion) logit. */
-  estimateOcclusionMap: boolean;
+/** FOMM's DenseMotionNetwork arguments: common_params and dense_motion_params as the YAML writes them. */
+export interface CoarseMotionOptions extends CommonParams, DenseMotionParams {
+  /** Predict the confidence (FOMM's occlusion) logit (generator_params.estimate_occlusion_map). */
+  estimate_occlusion_map: boolean;
 }
 
 /** CoarseMotion's outputs for a batch of views (B views of one driving pose each). */
@@ -52,12 +47,12 @@ export class CoarseMotion extends Module {
 
   constructor(readonly options: CoarseMotionOptions) {
     super();
-    const { numKp, numChannels, blockExpansion, maxFeatures, numBlocks } = options;
+    const { num_kp: numKp, num_channels: numChannels, block_expansion: blockExpansion, max_features: maxFeatures, num_blocks: numBlocks } = options;
     const inFeatures = (numKp + 1) * (numChannels + 1);
     this.hourglass = this.registerModule("hourglass", new Hourglass({ blockExpansion, inFeatures, numBlocks, maxFeatures }));
     this.mask = this.registerModule("mask", new Conv2d(this.hourglass.outFilters, numKp + 1, 7, { padding: 3 }));
-    if (options.estimateOcclusionMap) this.occlusion = this.registerModule("occlusion", new Conv2d(this.hourglass.outFilters, 1, 7, { padding: 3 }));
-    if (options.scaleFactor !== 1) this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scaleFactor));
+    if (options.estimate_occlusion_map) this.occlusion = this.registerModule("occlusion", new Conv2d(this.hourglass.outFilters, 1, 7, { padding: 3 }));
+    if (options.scale_factor !== 1) this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scale_factor));
   }
 
   /** Channels of `context`. */
@@ -78,7 +73,7 @@ export class CoarseMotion extends Module {
     return torch.tidy(() => {
       const down = viewDown ?? this.downscale(view);
       const [b, c, h, w] = down.shape;
-      const k = this.options.numKp;
+      const k = this.options.num_kp;
       const heatmapRepresentation = this.heatmapRepresentation(kpView, kpDriving, h, w);
       const sparseMotion = this.sparseMotions(kpView, kpDriving, h, w);
       const repeated = down.unsqueeze(1).expand(b, k + 1, c, h, w).reshape(b * (k + 1), c, h, w);
@@ -97,7 +92,7 @@ export class CoarseMotion extends Module {
   /** (B, K+1, 1, h, w): zeros, then G(kp_D[k]) - G(kp_V[k]). */
   heatmapRepresentation(kpView: Keypoints, kpDriving: Keypoints, h: number, w: number): Tensor {
     return torch.tidy(() => {
-      const variance = this.options.kpVariance;
+      const variance = this.options.kp_variance;
       const heat = kpToGaussian(kpDriving.value, h, w, variance).sub(kpToGaussian(kpView.value, h, w, variance)); // (B, K, h, w)
       const zeros = torch.zeros([heat.size(0), 1, h, w], { dtype: heat.dtype, device: heat.device });
       return torch.cat([zeros, heat], 1).unsqueeze(2);

@@ -7,7 +7,7 @@ import type { Tensor } from "../torch/index.js";
 import { Module } from "../nn/index.js";
 import { KeypointDetector, type Keypoints } from "./keypoint_detector.js";
 import { Animator, type AnimateOptions, type AnimatorOutput, type PreparedViews } from "./animator.js";
-import type { ModelParams } from "./config.js";
+import type { ModelParams } from "./config/schema.js";
 
 export interface DimeOptions extends AnimateOptions {
   /** Use keypoint Jacobians (FOMM's first order); only a model built with switches.jacobians has them. */
@@ -32,21 +32,9 @@ export class DiME extends Module {
 
   constructor(readonly params: ModelParams) {
     super();
-    const kp = params.kp_detector_params;
-    this.kp_detector = this.registerModule(
-      "kp_detector",
-      new KeypointDetector({
-        numKp: params.common_params.num_kp,
-        numChannels: params.common_params.num_channels,
-        blockExpansion: kp.block_expansion,
-        maxFeatures: kp.max_features,
-        numBlocks: kp.num_blocks,
-        temperature: kp.temperature,
-        scaleFactor: kp.scale_factor,
-        pad: kp.pad,
-        estimateJacobian: params.switches.jacobians,
-      }),
-    );
+    // FOMM's KPDetector(**kp_detector_params, **common_params): the YAML sections are the arguments.
+    const kpOptions = { ...params.kp_detector_params, ...params.common_params, estimate_jacobian: params.switches.jacobians };
+    this.kp_detector = this.registerModule("kp_detector", new KeypointDetector(kpOptions));
     this.generator = this.registerModule("generator", new Animator(params));
   }
 
@@ -81,6 +69,23 @@ export class DiME extends Module {
   }
 
   /**
+   * The per-frame call on views from `prepare`: the generated frame (B, C, H, W) and its flows,
+   * masks and confidences, moved toward the target keypoints kpDriving (B, K, 2) (and Jacobians):
+   * the driving frame's own (absolute motion, reconstruction) or relative ones (infer/motion.ts).
+   * Views prepared for one sample serve a whole batch of driving frames.
+   */
+  animateFrame(prepared: PreparedViews, kpDriving: Keypoints, options: AnimateOptions = {}): AnimatorOutput {
+    return this.generator.forward(prepared, kpDriving, options);
+  }
+
+  /** The source's keypoints (B, K, 2) (and Jacobians) among prepared views (the source comes first). */
+  sourceKeypoints(prepared: PreparedViews): Keypoints {
+    const kp: Keypoints = { value: prepared.kp.value.narrow(0, 0, prepared.batch) };
+    if (prepared.kp.jacobian) kp.jacobian = prepared.kp.jacobian.narrow(0, 0, prepared.batch);
+    return kp;
+  }
+
+  /**
    * source (B, C, H, W) and driving (B, C, H, W) in [0, 1], and any number of references (each
    * (B, C, H, W), other views of the source's object). Returns the generated frame (B, C, H, W)
    * with the keypoints, flows, masks and confidences (see AnimatorOutput).
@@ -90,11 +95,9 @@ export class DiME extends Module {
       const jacobians = options.jacobians ?? this.params.switches.jacobians;
       const prepared = this.prepare(source, references, options);
       const kpDriving = this.keypoints(driving, jacobians);
-      const out = this.generator.forward(prepared, kpDriving, options);
+      const out = this.animateFrame(prepared, kpDriving, options);
       const b = source.size(0);
-      const kpSource: Keypoints = { value: prepared.kp.value.narrow(0, 0, b) };
-      if (prepared.kp.jacobian) kpSource.jacobian = prepared.kp.jacobian.narrow(0, 0, b);
-      const result: DimeOutput = { ...out, kpSource, kpDriving };
+      const result: DimeOutput = { ...out, kpSource: this.sourceKeypoints(prepared), kpDriving };
       if (references.length > 0) {
         const k = prepared.kp.value.size(1);
         result.kpReferences = prepared.kp.value.narrow(0, b, b * references.length).view(references.length, b, k, 2).transpose(0, 1);

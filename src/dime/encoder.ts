@@ -4,33 +4,30 @@ import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
 import { Module, ModuleList } from "../nn/index.js";
 import { DownBlock2d, SameBlock2d } from "./blocks.js";
+import type { CommonParams, GeneratorParams } from "./config/schema.js";
 
-export interface EncoderOptions {
-  numChannels: number;
-  blockExpansion: number;
-  maxFeatures: number;
-  numDownBlocks: number;
+/** The encoder's part of FOMM's generator arguments, as the YAML writes them. */
+export type EncoderOptions = Pick<CommonParams, "num_channels"> & Pick<GeneratorParams, "block_expansion" | "max_features" | "num_down_blocks">;
+
+/** Channels after i down blocks: min(max_features, block_expansion * 2^i). */
+export function encoderWidth(options: Pick<EncoderOptions, "block_expansion" | "max_features">, i: number): number {
+  return Math.min(options.max_features, options.block_expansion * 2 ** i);
 }
 
-/** Channels after i down blocks: min(maxFeatures, blockExpansion * 2^i). */
-export function encoderWidth(options: Pick<EncoderOptions, "blockExpansion" | "maxFeatures">, i: number): number {
-  return Math.min(options.maxFeatures, options.blockExpansion * 2 ** i);
-}
-
-/** (B, C, H, W) -> (B, encoderWidth(numDownBlocks), H / 2^n, W / 2^n). */
+/** (B, C, H, W) -> (B, encoderWidth(num_down_blocks), H / 2^n, W / 2^n). */
 export class Encoder extends Module {
   readonly first: SameBlock2d;
   readonly down_blocks: ModuleList<DownBlock2d>;
 
   constructor(readonly options: EncoderOptions) {
     super();
-    this.first = this.registerModule("first", new SameBlock2d(options.numChannels, options.blockExpansion, 7, 3));
-    const blocks = Array.from({ length: options.numDownBlocks }, (_, i) => new DownBlock2d(encoderWidth(options, i), encoderWidth(options, i + 1)));
+    this.first = this.registerModule("first", new SameBlock2d(options.num_channels, options.block_expansion, 7, 3));
+    const blocks = Array.from({ length: options.num_down_blocks }, (_, i) => new DownBlock2d(encoderWidth(options, i), encoderWidth(options, i + 1)));
     this.down_blocks = this.registerModule("down_blocks", new ModuleList(blocks));
   }
 
   get outChannels(): number {
-    return encoderWidth(this.options, this.options.numDownBlocks);
+    return encoderWidth(this.options, this.options.num_down_blocks);
   }
 
   forward(x: Tensor): Tensor {

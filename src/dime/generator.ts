@@ -6,12 +6,14 @@ import type { Tensor } from "../torch/index.js";
 import { Module, ModuleList, Conv2d } from "../nn/index.js";
 import { ResBlock2d, UpBlock2d } from "./blocks.js";
 import { encoderWidth, type EncoderOptions } from "./encoder.js";
+import type { GeneratorParams } from "./config/schema.js";
 
-export interface GeneratorOptions extends EncoderOptions {
-  numBottleneckBlocks: number;
-  /** Take F_id besides F_motion (the SelfFlow branch): adds the 1x1 `fuse` conv. */
-  identityFlow: boolean;
-}
+/** FOMM's generator arguments as the YAML writes them (common_params and generator_params), plus switches.identity_flow. */
+export type GeneratorOptions = EncoderOptions &
+  Pick<GeneratorParams, "num_bottleneck_blocks"> & {
+    /** Take F_id besides F_motion (the SelfFlow branch): adds the 1x1 `fuse` conv. */
+    identity_flow: boolean;
+  };
 
 /** FOMM's `bottleneck`: residual blocks named r0, r1, ... */
 export class Bottleneck extends Module {
@@ -38,13 +40,13 @@ export class Generator extends Module {
 
   constructor(readonly options: GeneratorOptions) {
     super();
-    const n = options.numDownBlocks;
+    const n = options.num_down_blocks;
     const blocks = Array.from({ length: n }, (_, i) => new UpBlock2d(encoderWidth(options, n - i), encoderWidth(options, n - i - 1)));
     this.up_blocks = this.registerModule("up_blocks", new ModuleList(blocks));
     const features = encoderWidth(options, n);
-    this.bottleneck = this.registerModule("bottleneck", new Bottleneck(features, options.numBottleneckBlocks));
-    this.final = this.registerModule("final", new Conv2d(options.blockExpansion, options.numChannels, 7, { padding: 3 }));
-    if (options.identityFlow) this.fuse = this.registerModule("fuse", new Conv2d(2 * features, features, 1));
+    this.bottleneck = this.registerModule("bottleneck", new Bottleneck(features, options.num_bottleneck_blocks));
+    this.final = this.registerModule("final", new Conv2d(options.block_expansion, options.num_channels, 7, { padding: 3 }));
+    if (options.identity_flow) this.fuse = this.registerModule("fuse", new Conv2d(2 * features, features, 1));
   }
 
   /** motion: F_motion (B, C_f, h, w); identity: F_id of the same shape, when the branch is on. */

@@ -4,7 +4,7 @@
 import * as torch from "../torch/index.js";
 import { countMacs, type Module } from "../nn/index.js";
 import { DiME } from "./dime.js";
-import type { DimeConfig } from "./config.js";
+import type { DimeConfig } from "./config/schema.js";
 
 export interface ModuleCost {
   /** State-dict prefix (`generator.dense_motion_network`) or a group of FOMM's flat keys. */

@@ -7,6 +7,7 @@ import type { Tensor } from "../torch/index.js";
 import { Module, Conv2d } from "../nn/index.js";
 import { Hourglass } from "./blocks.js";
 import { AntiAliasInterpolation2d, heatmapToKp } from "./geometry.js";
+import type { CommonParams, KpDetectorParams } from "./config/schema.js";
 
 /** Keypoints of a batch of images. */
 export interface Keypoints {
@@ -22,18 +23,10 @@ export interface KeypointDetails extends Keypoints {
   heatmap: Tensor;
 }
 
-export interface KeypointDetectorOptions {
-  numKp: number;
-  numChannels: number;
-  blockExpansion: number;
-  maxFeatures: number;
-  numBlocks: number;
-  temperature: number;
-  scaleFactor: number;
-  /** Zero padding of the 7x7 convs (0, as FOMM, crops 3 px from each side of the heatmaps). */
-  pad: number;
-  /** Estimate a Jacobian per keypoint (FOMM); DiME does not. */
-  estimateJacobian: boolean;
+/** FOMM's KPDetector arguments: common_params and kp_detector_params as the YAML writes them. */
+export interface KeypointDetectorOptions extends CommonParams, KpDetectorParams {
+  /** Estimate a Jacobian per keypoint (FOMM; switches.jacobians); DiME does not. */
+  estimate_jacobian: boolean;
 }
 
 export class KeypointDetector extends Module {
@@ -44,10 +37,10 @@ export class KeypointDetector extends Module {
 
   constructor(readonly options: KeypointDetectorOptions) {
     super();
-    const { numKp, numChannels, blockExpansion, maxFeatures, numBlocks, pad } = options;
+    const { num_kp: numKp, num_channels: numChannels, block_expansion: blockExpansion, max_features: maxFeatures, num_blocks: numBlocks, pad } = options;
     this.predictor = this.registerModule("predictor", new Hourglass({ blockExpansion, inFeatures: numChannels, numBlocks, maxFeatures }));
     this.kp = this.registerModule("kp", new Conv2d(this.predictor.outFilters, numKp, 7, { padding: pad }));
-    if (options.estimateJacobian) {
+    if (options.estimate_jacobian) {
       this.jacobian = this.registerModule("jacobian", new Conv2d(this.predictor.outFilters, 4 * numKp, 7, { padding: pad }));
       // FOMM starts every Jacobian at the identity: zero weights, bias [1, 0, 0, 1] per keypoint.
       torch.noGrad(() => {
@@ -55,7 +48,7 @@ export class KeypointDetector extends Module {
         this.jacobian!.bias!.copy_(torch.tensor(Array.from({ length: numKp }, () => [1, 0, 0, 1]).flat()));
       });
     }
-    if (options.scaleFactor !== 1) this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scaleFactor));
+    if (options.scale_factor !== 1) this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scale_factor));
   }
 
   /** images (B, C, H, W) in [0, 1] -> keypoints (B, K, 2) and, with Jacobians, (B, K, 2, 2). */

@@ -10,14 +10,12 @@ import { Module, Conv2d } from "../nn/index.js";
 import { odeint, type OdeMethod } from "../ode/index.js";
 import { Hourglass } from "./blocks.js";
 import { displacementToFlow, warp } from "./geometry.js";
+import type { CommonParams, MotionOdeParams } from "./config/schema.js";
 
-export interface DynamicsOptions {
-  numKp: number;
-  numChannels: number;
-  contextChannels: number;
-  blockExpansion: number;
-  maxFeatures: number;
-  numBlocks: number;
+/** A dynamics net's arguments: common_params and motion_ode_params as the YAML writes them. */
+export interface DynamicsOptions extends CommonParams, MotionOdeParams {
+  /** Channels of CoarseMotion's context map (CoarseMotion.contextChannels). */
+  context_channels: number;
 }
 
 /** What the dynamics are conditioned on, all at motion resolution (B views). */
@@ -37,8 +35,9 @@ export class MotionDynamics extends Module {
 
   constructor(options: DynamicsOptions) {
     super();
-    const inFeatures = 2 + 1 + options.numChannels + options.numKp + options.contextChannels;
-    this.hourglass = this.registerModule("hourglass", new Hourglass({ ...options, inFeatures }));
+    const inFeatures = 2 + 1 + options.num_channels + options.num_kp + options.context_channels;
+    const hourglass = { blockExpansion: options.block_expansion, maxFeatures: options.max_features, numBlocks: options.num_blocks, inFeatures };
+    this.hourglass = this.registerModule("hourglass", new Hourglass(hourglass));
     this.final = this.registerModule("final", new Conv2d(this.hourglass.outFilters, 2, 3, { padding: 1 }));
     torch.noGrad(() => {
       this.final.weight.zero_();

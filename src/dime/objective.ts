@@ -6,7 +6,7 @@
 import * as torch from "../torch/index.js";
 import type { Tensor, Generator } from "../torch/index.js";
 import type { DiME, DimeOptions, DimeOutput } from "./dime.js";
-import type { TrainParams } from "./config.js";
+import type { TrainParams } from "./config/schema.js";
 import type { ReconstructionLoss } from "./losses/index.js";
 import { Transform } from "./losses/transform.js";
 import { equivarianceLosses } from "./losses/equivariance.js";

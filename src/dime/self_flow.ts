@@ -8,14 +8,10 @@ import type { Tensor } from "../torch/index.js";
 import { Module, Conv2d } from "../nn/index.js";
 import { Hourglass } from "./blocks.js";
 import { displacementToFlow } from "./geometry.js";
+import type { CommonParams, SelfFlowParams } from "./config/schema.js";
 
-export interface SelfFlowOptions {
-  numKp: number;
-  numChannels: number;
-  blockExpansion: number;
-  maxFeatures: number;
-  numBlocks: number;
-}
+/** SelfFlow's arguments: common_params and self_flow_params as the YAML writes them. */
+export interface SelfFlowOptions extends CommonParams, SelfFlowParams {}
 
 export class SelfFlow extends Module {
   readonly hourglass: Hourglass;
@@ -23,8 +19,9 @@ export class SelfFlow extends Module {
 
   constructor(options: SelfFlowOptions) {
     super();
-    const inFeatures = options.numChannels + 1 + options.numKp;
-    this.hourglass = this.registerModule("hourglass", new Hourglass({ ...options, inFeatures }));
+    const inFeatures = options.num_channels + 1 + options.num_kp;
+    const hourglass = { blockExpansion: options.block_expansion, maxFeatures: options.max_features, numBlocks: options.num_blocks, inFeatures };
+    this.hourglass = this.registerModule("hourglass", new Hourglass(hourglass));
     this.final = this.registerModule("final", new Conv2d(this.hourglass.outFilters, 2, 3, { padding: 1 }));
     torch.noGrad(() => {
       this.final.weight.zero_();

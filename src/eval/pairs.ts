@@ -4,7 +4,7 @@
 // machine, and never two videos of one identity.
 import { identityOf } from "../data/identity.js";
 import type { VideoEntry } from "../data/layout.js";
-import { Rng } from "../synth/prng.js";
+import { Rng } from "../util/prng.js";
 import type { EvalMeta } from "./video-meta.js";
 
 /** A pair of videos by their index in the video list. */

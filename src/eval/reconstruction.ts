@@ -6,12 +6,13 @@
 import * as torch from "../torch/index.js";
 import type { Device, Tensor } from "../torch/index.js";
 import type { DiME } from "../dime/dime.js";
-import type { PreparedViews } from "../dime/animator.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import type { VideoEntry } from "../data/layout.js";
 import type { RgbImage } from "../media/image.js";
+import type { MediaInfo } from "../media/info.js";
+import { probeMedia } from "../media/probe.js";
 import { readFrames } from "../media/video-read.js";
-import { Rng } from "../synth/prng.js";
+import { Rng } from "../util/prng.js";
 
 /** The frame size the model works at. */
 export interface ReconstructionSize {
@@ -58,8 +59,8 @@ export function referenceFrames(name: string, frameCount: number, count: number,
 }
 
 /** Frame `index` of a video at the model's size (scaled to cover, center-cropped). */
-async function readFrame(video: VideoEntry, index: number, size: ReconstructionSize): Promise<RgbImage> {
-  for await (const frame of readFrames(video.path, { start: index, end: index + 1, fit: { ...size, crop: "center" } })) return frame.image;
+async function readFrame(video: VideoEntry, info: MediaInfo, index: number, size: ReconstructionSize): Promise<RgbImage> {
+  for await (const frame of readFrames(video.path, { start: index, end: index + 1, fit: { ...size, crop: "center" }, info })) return frame.image;
   throw new RangeError(`${video.path}: has no frame ${index}`);
 }
 
@@ -77,13 +78,14 @@ export async function* reconstructVideo(model: DiME, video: VideoEntry, size: Re
   model.eval();
   const device = options.device ?? model.parameters()[0].device;
   const refIndices = referenceFrames(video.name, video.frameCount, options.refs ?? model.params.switches.num_refs, options.seed ?? 0);
-  const stills = [await readFrame(video, 0, size)];
-  for (const index of refIndices) stills.push(await readFrame(video, index, size));
+  const info = await probeMedia(video.path); // once: the stills and the driving pass all read this video
+  const stills = [await readFrame(video, info, 0, size)];
+  for (const index of refIndices) stills.push(await readFrame(video, info, index, size));
 
   const { source, prepared } = torch.tidy(() =>
     torch.inferenceMode(() => {
       const [source, ...references] = stills.map((s) => imageTensor(s, device)); // each (1, 3, H, W)
-      return { source, prepared: model.prepare(source, references) as PreparedViews };
+      return { source, prepared: model.prepare(source, references) };
     }),
   );
   const jacobians = model.params.switches.jacobians;
@@ -95,12 +97,12 @@ export async function* reconstructVideo(model: DiME, video: VideoEntry, size: Re
       torch.tidy(() => {
         const driving = torch.cat(frames.map((f) => imageTensor(f, device)), 0); // (B, 3, H, W)
         const kpDriving = model.keypoints(driving, jacobians);
-        const prediction = model.generator.forward(prepared, kpDriving, options.ode ? { ode: options.ode } : {}).prediction;
+        const prediction = model.animateFrame(prepared, kpDriving, options.ode ? { ode: options.ode } : {}).prediction;
         return { start, driving, prediction, source, kpDriving: kpDriving.value };
       }),
     );
   try {
-    for await (const frame of readFrames(video.path, { fit: { ...size, crop: "center" } })) {
+    for await (const frame of readFrames(video.path, { fit: { ...size, crop: "center" }, info })) {
       frames.push(frame.image);
       if (frames.length < batchSize) continue;
       const batch = run();

@@ -11,6 +11,8 @@ import type { Keypoints } from "../dime/keypoint_detector.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import type { RgbImage } from "../media/image.js";
 import { OneEuroFilter, type OneEuroParams } from "../face/one-euro.js";
+import type { MediaInfo } from "../media/info.js";
+import { probeMedia } from "../media/probe.js";
 import { batches, drivingFrames, readStill, toTensor, type DrivingInput, type FrameInput } from "./frames.js";
 import { bestFrame, movementScale, targetKeypoints, type MotionMode } from "./motion.js";
 import type { FrameSize } from "./model.js";
@@ -55,6 +57,8 @@ export interface AnimationJob {
   references?: readonly (string | FrameInput)[];
   /** The motion: a video file, a frame folder, or (3, H, W) frames in memory. */
   driving: DrivingInput;
+  /** What probeMedia said of `driving` when it is a path (the caller probed it already); else probed here, once. */
+  drivingInfo?: MediaInfo;
   options?: AnimationOptions;
 }
 
@@ -110,24 +114,30 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
   const size = job.size ?? { width: source.width, height: source.height };
   const references = await Promise.all((job.references ?? []).map((r, i) => readStill(r, size, `reference ${i}`)));
 
+  const drivingInfo = typeof job.driving === "string" ? (job.drivingInfo ?? (await probeMedia(job.driving))) : undefined;
+
   const prepared: PreparedViews = torch.tidy(() =>
     torch.inferenceMode(() => model.prepare(toTensor(source, device).unsqueeze(0), references.map((r) => toTensor(r, device).unsqueeze(0)))),
   );
+  // kp_D(0) (1, K, 2) (and Jacobians), held as tensors from the batch that had it until the end.
+  let initialKp: Keypoints | undefined;
   try {
-    const kpSource = torch.tidy(() => framesOf(sourceKeypoints(prepared))[0]);
+    const kpSource = torch.tidy(() => framesOf(model.sourceKeypoints(prepared))[0]);
     let initial: FrameKeypoints | undefined;
     let initialFrame = 0;
     let driving = job.driving;
     if (options.findBestFrame && mode === "relative") {
-      const search = await searchBestFrame(job, size, batchSize, device, kpSource.value);
+      const search = await searchBestFrame(job, size, batchSize, device, kpSource.value, drivingInfo);
       initialFrame = search.index;
       initial = search.keypoints[search.index];
+      // The search compared keypoints in JS; its best frame goes back to the device once.
+      initialKp = keypointsTensor(initial, device);
       driving = search.replay;
     }
     let plan: AnimationPlan | undefined;
     let index = 0;
     const filter = options.smooth ? new OneEuroFilter(options.smooth.rate, options.smooth.params) : undefined;
-    for await (const frames of batches(drivingFrames(driving, size), batchSize)) {
+    for await (const frames of batches(drivingFrames(driving, size, drivingInfo), batchSize)) {
       const out = torch.inferenceMode(() =>
         torch.tidy(() => {
           const images = torch.stack(frames.map((f) => toTensor(f, device))); // (B, 3, H, W)
@@ -135,9 +145,10 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
           if (filter) kpDriving.value = smoothed(filter, kpDriving.value);
           const perFrame = framesOf(kpDriving);
           initial ??= perFrame[0];
+          initialKp ??= torch.keep(firstFrame(kpDriving));
           plan ??= { source, mode, kpSource: kpSource.value, initialFrame, scale: options.adaptScale ? movementScale(kpSource.value, initial.value) : 1 };
-          const target = targetKeypoints(sourceKeypoints(prepared), kpDriving, keypointsTensor(initial, device), plan);
-          const prediction = model.generator.forward(prepared, target, options.ode ? { ode: options.ode } : {}).prediction; // (B, 3, H, W)
+          const target = targetKeypoints(model.sourceKeypoints(prepared), kpDriving, initialKp, plan);
+          const prediction = model.animateFrame(prepared, target, options.ode ? { ode: options.ode } : {}).prediction; // (B, 3, H, W)
           return { prediction: floats(prediction), target: floats(target.value), perFrame };
         }),
       );
@@ -156,14 +167,15 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
     if (index === 0) throw new RangeError("animate: the driving input holds no frames");
   } finally {
     torch.dispose(prepared);
+    torch.dispose(initialKp);
   }
 }
 
-/** The source's keypoints (1, K, 2) (and Jacobians) among the prepared views (source first). */
-function sourceKeypoints(prepared: PreparedViews): Keypoints {
-  const kp: Keypoints = { value: prepared.kp.value.narrow(0, 0, 1) };
-  if (prepared.kp.jacobian) kp.jacobian = prepared.kp.jacobian.narrow(0, 0, 1);
-  return kp;
+/** The first frame's keypoints (1, K, 2) (and Jacobians) of a batch's (B, K, 2). */
+function firstFrame(kp: Keypoints): Keypoints {
+  const first: Keypoints = { value: kp.value.narrow(0, 0, 1) };
+  if (kp.jacobian) first.jacobian = kp.jacobian.narrow(0, 0, 1);
+  return first;
 }
 
 /** kp (B, K, 2) through the filter frame by frame, in order -> (B, K, 2) on kp's device. */
@@ -208,11 +220,11 @@ function keypointsTensor(frame: FrameKeypoints, device: Device): Keypoints {
  * the two. Every frame's target depends only on kp_S, kp_D(t) and kp_D(best), never on the frames
  * around it, so one pass in order with kp_D(0) := kp_D(best) gives the same frames; it also streams.
  */
-async function searchBestFrame(job: AnimationJob, size: FrameSize, batchSize: number, device: Device, kpSource: Float32Array) {
+async function searchBestFrame(job: AnimationJob, size: FrameSize, batchSize: number, device: Device, kpSource: Float32Array, drivingInfo?: MediaInfo) {
   const keypoints: FrameKeypoints[] = [];
   const held: RgbImage[] = [];
   const replayable = typeof job.driving === "string" || Array.isArray(job.driving);
-  for await (const frames of batches(drivingFrames(job.driving, size), batchSize)) {
+  for await (const frames of batches(drivingFrames(job.driving, size, drivingInfo), batchSize)) {
     if (!replayable) held.push(...frames);
     keypoints.push(...torch.inferenceMode(() => torch.tidy(() => framesOf(job.model.keypoints(torch.stack(frames.map((f) => toTensor(f, device))), job.model.params.switches.jacobians)))));
     job.options?.onSearch?.(keypoints.length);

@@ -3,7 +3,7 @@
 // generated toward, and the pasted result, each fitted into a square panel.
 import * as torch from "../torch/index.js";
 import type { RgbImage } from "../media/image.js";
-import type { Picture } from "../synth/draw.js";
+import type { Picture } from "../util/draw.js";
 import { cropForModel } from "../face/crop.js";
 import { boxEdges, type CropBox } from "../face/box.js";
 import { sideBySide } from "./visualize.js";

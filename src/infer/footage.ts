@@ -13,6 +13,7 @@ import { trackFaces, type TrackMode } from "../face/track.js";
 import { smoothingParams } from "../face/one-euro.js";
 import { readImage } from "../media/image-read.js";
 import type { RgbImage } from "../media/image.js";
+import type { MediaInfo } from "../media/info.js";
 import { readFrames } from "../media/video-read.js";
 import { animate, type AnimatedFrame, type AnimationOptions } from "./animate.js";
 import type { DiME } from "../dime/dime.js";
@@ -57,6 +58,8 @@ export interface FootageJob {
   references?: readonly string[];
   /** A video file, a frame folder or a still image. */
   driving: string;
+  /** The driving video's probe, when the caller already has it (saves ffprobe runs). */
+  drivingInfo?: MediaInfo;
   options?: FootageOptions;
 }
 
@@ -154,7 +157,7 @@ export async function* animateFootage(job: FootageJob): AsyncGenerator<FootageFr
       userBox ?? boxes?.[Math.min(i, boxes.length - 1)] ?? (choice === "none" ? { cx: p.width / 2, cy: p.height / 2, side: Math.max(p.width, p.height) } : centerBox(p.width, p.height));
     async function* drivingCrops(): AsyncGenerator<RgbImage> {
       let i = 0;
-      for await (const frame of readFrames(job.driving)) {
+      for await (const frame of readFrames(job.driving, { info: job.drivingInfo })) {
         pictures.push(frame.image);
         yield cropImage(frame.image, boxOf(i++, frame.image), job.size);
       }
@@ -167,6 +170,7 @@ export async function* animateFootage(job: FootageJob): AsyncGenerator<FootageFr
       source: plain ? job.source : source,
       references: plain ? job.references : references,
       driving: plain ? job.driving : drivingCrops(),
+      drivingInfo: job.drivingInfo,
       options: { ...options, smooth: options.smooth !== undefined ? { rate, params: smoothingParams(options.smooth) } : undefined },
     });
     let index = 0;

@@ -7,6 +7,7 @@ import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
 import { readImage } from "../media/image-read.js";
 import type { RgbImage } from "../media/image.js";
+import type { MediaInfo } from "../media/info.js";
 import { readFrames } from "../media/video-read.js";
 import type { FrameSize } from "./model.js";
 
@@ -44,9 +45,9 @@ export async function readStill(input: string | FrameInput, size: FrameSize | un
 }
 
 /** The driving frames at `size`, in order. */
-export async function* drivingFrames(driving: DrivingInput, size: FrameSize): AsyncGenerator<RgbImage> {
+export async function* drivingFrames(driving: DrivingInput, size: FrameSize, info?: MediaInfo): AsyncGenerator<RgbImage> {
   if (typeof driving === "string") {
-    for await (const frame of readFrames(driving, { fit: { ...size, crop: "center" } })) yield frame.image;
+    for await (const frame of readFrames(driving, { fit: { ...size, crop: "center" }, info })) yield frame.image;
     return;
   }
   let index = 0;

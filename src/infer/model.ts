@@ -3,8 +3,8 @@
 // its latest) plus what inference needs beside the model, the frame size to work at.
 import type { Device } from "../torch/index.js";
 import type { DiME } from "../dime/dime.js";
-import type { DimeConfig } from "../dime/config.js";
-import { loadConfig } from "../dime/config-file.js";
+import type { DimeConfig } from "../dime/config/schema.js";
+import { loadConfig } from "../dime/config/file.js";
 import { loadCheckpoint } from "../checkpoint/load.js";
 
 /** The frame size a model works at, from its config's dataset_params.frame_shape. */

@@ -2,7 +2,7 @@
 // keypoints drawn (one colour per keypoint, the same in every panel, so a person can follow
 // keypoint k from the driving frame to where it moved the source).
 import { imageToRgb24, type RgbImage } from "../media/image.js";
-import { dot, type Picture } from "../synth/draw.js";
+import { dot, type Picture } from "../util/draw.js";
 
 export interface Panel {
   image: RgbImage;

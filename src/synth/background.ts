@@ -1,7 +1,7 @@
 // Identity-specific backgrounds (stripes, checks, dots, clouds): part of what makes identities differ.
-import { mix, vivid, type Colour } from "./colour.js";
+import { mix, vivid, type Colour } from "../util/colour.js";
 import { fractalNoise } from "./noise.js";
-import type { Rng } from "./prng.js";
+import type { Rng } from "../util/prng.js";
 
 export type BackgroundFn = (x: number, y: number, out: Float64Array) => void;
 

@@ -1,7 +1,7 @@
 // What makes one articulated figure a different person: proportions, skin, clothes, background.
 import { randomBackground, type BackgroundFn } from "./background.js";
-import { hsv, mix, vivid, type Colour } from "./colour.js";
-import type { Rng } from "./prng.js";
+import { hsv, mix, vivid, type Colour } from "../util/colour.js";
+import type { Rng } from "../util/prng.js";
 
 export interface BodyIdentity {
   /** Overall size (frame units per body unit). */

@@ -1,7 +1,7 @@
 // One video's dance: the body turns (yaw up to about 70 degrees, so one side passes behind), arms
 // swing across the chest (crossing each other and the torso), legs kick and bend.
 import { wave, type Pose } from "./kind.js";
-import type { Rng } from "./prng.js";
+import type { Rng } from "../util/prng.js";
 
 export function bodyMotion(rng: Rng, frames: number): (t: number) => Pose {
   const signal = () => {

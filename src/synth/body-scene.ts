@@ -5,7 +5,7 @@ import { bodyIdentity, type BodyIdentity } from "./body-identity.js";
 import { bodyMotion } from "./body-motion.js";
 import { JOINTS, skeleton, type Joint } from "./body-skeleton.js";
 import { Capsule, type CapsuleSurface } from "./capsule.js";
-import type { Colour } from "./colour.js";
+import type { Colour } from "../util/colour.js";
 import { angles } from "./face-surface.js";
 import type { Pose, SynthKind } from "./kind.js";
 import { rotationYPR, type Vec3 } from "./rotation.js";

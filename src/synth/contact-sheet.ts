@@ -1,6 +1,6 @@
 // A contact sheet: a grid of frames (one row per video) with the landmarks drawn, visible ones as
 // green dots and hidden ones as red rings, so a person can check the ground truth at a glance.
-import { dot, ring, type Picture } from "./draw.js";
+import { dot, ring, type Picture } from "../util/draw.js";
 
 /** One cell: a frame and its landmarks in [-1, 1] coordinates with visibility. */
 export interface SheetCell {

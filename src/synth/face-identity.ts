@@ -1,7 +1,7 @@
 // What makes one cartoon head a different person: skin, hair, eyes, mouth, ears, accessories, clothes, background.
 import { randomBackground, type BackgroundFn } from "./background.js";
-import { hsv, mix, vivid, type Colour } from "./colour.js";
-import type { Rng } from "./prng.js";
+import { hsv, mix, vivid, type Colour } from "../util/colour.js";
+import type { Rng } from "../util/prng.js";
 
 export interface FaceIdentity {
   skin: Colour;

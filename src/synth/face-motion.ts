@@ -1,7 +1,7 @@
 // One video's head motion: large yaw (up to about 77 degrees, so an eye and an ear disappear),
 // pitch, roll, translation, scale, blinks, mouth opening, gaze and brows.
 import { wave, type Pose } from "./kind.js";
-import type { Rng } from "./prng.js";
+import type { Rng } from "../util/prng.js";
 
 /** The largest yaw any frame reaches (radians): about 77 degrees. */
 export const MAX_YAW = 1.35;

@@ -13,7 +13,7 @@ import type { KindName } from "./kinds.js";
 import { kindByName } from "./kinds.js";
 import { metaJson, LANDMARK_CONVENTION, type VideoMeta } from "./meta.js";
 import { testIdentityCount, videoName } from "./naming.js";
-import { Rng } from "./prng.js";
+import { Rng } from "../util/prng.js";
 import { landmarkVisibility, renderScene } from "./render.js";
 
 export interface GenerateOptions {

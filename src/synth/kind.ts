@@ -1,6 +1,6 @@
 // The contract every synthetic kind (faces, bodies, shapes) fulfils: a random identity, a random
 // motion for one video, and the scene of one frame.
-import type { Rng } from "./prng.js";
+import type { Rng } from "../util/prng.js";
 import type { Scene } from "./scene.js";
 
 /** Pose parameters of one frame (angles in radians, offsets in frame units). */

@@ -1,7 +1,7 @@
 // What makes one blob creature different: outline harmonics, texture, colours, limbs, background.
 import { randomBackground, type BackgroundFn } from "./background.js";
-import { mix, vivid, type Colour } from "./colour.js";
-import type { Rng } from "./prng.js";
+import { mix, vivid, type Colour } from "../util/colour.js";
+import type { Rng } from "../util/prng.js";
 
 /** Number of limbs every creature has (fixed, so landmark lists have one length). */
 export const LIMBS = 3;

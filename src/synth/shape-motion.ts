@@ -2,7 +2,7 @@
 // round the body and passing in front of and behind it.
 import { wave, type Pose } from "./kind.js";
 import { LIMBS } from "./shape-identity.js";
-import type { Rng } from "./prng.js";
+import type { Rng } from "../util/prng.js";
 
 export function shapeMotion(rng: Rng, frames: number): (t: number) => Pose {
   const tx = wave(rng, frames, 1), ty = wave(rng, frames, 1);

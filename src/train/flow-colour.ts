@@ -1,6 +1,6 @@
 // Motion fields as colour pictures: the displacement of a sampling grid, coloured in HSV with
 // hue = direction and saturation = magnitude (white = no motion), as optical-flow figures do.
-import { hsv } from "../synth/colour.js";
+import { hsv } from "../util/colour.js";
 
 /**
  * The displacement of a sampling grid (h, w, 2) in [-1, 1] coordinates (x right, y down, as

@@ -18,7 +18,7 @@ import { BatchNorm2d } from "../nn/norm.js";
 import { readSafetensors } from "../io/safetensors.js";
 import type { DataLoader } from "../data/loader.js";
 import { CheckpointError, findCheckpoint, loadCheckpoint, type CheckpointEntry } from "../checkpoint/index.js";
-import { firstDifference } from "../dime/config-diff.js";
+import { firstDifference } from "../dime/config/diff.js";
 import { readSidecar, saveCheckpoint } from "../checkpoint/files.js";
 import { TrainError } from "./errors.js";
 import { openTrainingLoader } from "./session.js";

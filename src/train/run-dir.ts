@@ -4,10 +4,10 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-import type { DimeConfig } from "../dime/config.js";
-import { configToYaml, loadConfig } from "../dime/config-file.js";
+import type { DimeConfig } from "../dime/config/schema.js";
+import { configToYaml, loadConfig } from "../dime/config/file.js";
 import { ATOMIC_IO } from "../checkpoint/files.js";
-import { firstDifference } from "../dime/config-diff.js";
+import { firstDifference } from "../dime/config/diff.js";
 import { TrainError } from "./errors.js";
 
 /** Config keys a resume may change: they steer the run, not what is trained. */

@@ -10,8 +10,8 @@ import type { TrainingBatch } from "../dime/objective.js";
 import type { DimeOutput } from "../dime/dime.js";
 import { encodeRgb24, writeEncoded } from "../media/image-write.js";
 import { imageToRgb24 } from "../media/image.js";
-import { dot, type Picture } from "../synth/draw.js";
-import { hsv } from "../synth/colour.js";
+import { dot, type Picture } from "../util/draw.js";
+import { hsv } from "../util/colour.js";
 import { colourFlow, gridDisplacement, largestMagnitude } from "./flow-colour.js";
 
 /** The arrays a sample picture is drawn from (copied out of the step's tensors). */

@@ -12,7 +12,7 @@ import type { Batch } from "../data/batch.js";
 import { ATOMIC_IO, checkpointStem, rotateCheckpoints, saveCheckpoint, type CheckpointIo } from "../checkpoint/files.js";
 import { NonFiniteLossError, TrainError } from "./errors.js";
 import { TrainLog, type StepRecord } from "./log.js";
-import { ProgressBar, type ProgressReporter } from "./progress.js";
+import { ProgressBar, type ProgressReporter } from "../util/progress.js";
 import { sampleData, writeSample, type SampleData } from "./samples.js";
 import { openSession, type Session, type TrainOptions } from "./session.js";
 import { captureCheckpoint } from "./state.js";

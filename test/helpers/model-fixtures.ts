@@ -1,6 +1,6 @@
 // Model configurations for tests: FOMM's tiny golden configuration (../shared/golden/README.md)
 // and a small DiME with every branch on.
-import { DEFAULT_CONFIG, type ModelParams, type Switches } from "../../src/dime/config.js";
+import { DEFAULT_CONFIG, type ModelParams, type Switches } from "../../src/dime/config/schema.js";
 
 /** The golden fixtures' FOMM configuration, as DiME's baseline switches (jacobians on, the rest off). */
 export function fommTinyParams(): ModelParams {

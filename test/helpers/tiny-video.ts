@@ -2,7 +2,7 @@
 import * as torch from "../../src/torch/index.js";
 import type { Tensor } from "../../src/torch/index.js";
 import { faces } from "../../src/synth/face-scene.js";
-import { Rng } from "../../src/synth/prng.js";
+import { Rng } from "../../src/util/prng.js";
 import { renderScene } from "../../src/synth/render.js";
 
 export function tinyFaceVideo(frames: number, size: number, seed: number): Tensor {

@@ -3,8 +3,8 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams, type SpawnSyncReturns } from "node:child_process";
 import { chmodSync } from "node:fs";
 
-import { DEFAULT_CONFIG, type DimeConfig } from "../../src/dime/config.js";
-import { parseConfig } from "../../src/dime/config-file.js";
+import { DEFAULT_CONFIG, type DimeConfig } from "../../src/dime/config/schema.js";
+import { parseConfig } from "../../src/dime/config/file.js";
 import { generateDataset } from "../../src/synth/generate.js";
 import { tinyDimeParams } from "./model-fixtures.js";
 

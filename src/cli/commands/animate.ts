@@ -5,7 +5,7 @@ import { basename, dirname, extname, join } from "node:path";
 import { animateFiles } from "../animate-files.js";
 import { deviceOf, inRange, odeFlags, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 import type { CropChoice } from "../../infer/footage.js";
 
 const HELP = `Usage: dime animate --checkpoint CKPT --source IMG [--ref IMG ...] --driving VIDEO -o OUT [options]
@@ -53,12 +53,12 @@ Frames are decoded, animated in batches and encoded as they come.
   --audio               copy the driving video's audio track (mp4, webm)
   --device D            cpu (default), cuda or cuda:N`;
 
-const FLAGS = {
+const FLAGS = defineFlags({
   checkpoint: "string", source: "string", ref: "list", driving: "string", out: "string", config: "string",
   absolute: "bool", "adapt-scale": "bool", "find-best-frame": "bool", "ode-steps": "int", "ode-method": "string",
   batch: "int", visualize: "bool", "visualize-out": "string", audio: "bool", device: "string",
   crop: "string", "face-index": "int", track: "string", "detect-every": "int", "paste-back": "bool", "no-paste-back": "bool", smooth: "number",
-} as const;
+});
 
 /** `--smooth` may come without its strength: then it is 1. */
 export function withSmoothDefault(argv: string[]): string[] {
@@ -98,21 +98,21 @@ export const animateCommand: Command = {
     if (flags.absolute && (flags["adapt-scale"] || flags["find-best-frame"])) {
       throw new UsageError("--adapt-scale and --find-best-frame shape relative motion: drop them, or drop --absolute");
     }
-    const device = deviceOf(flags.device as string | undefined);
+    const device = deviceOf(flags.device);
     const ode = odeFlags(flags);
-    const crop = parseCrop(flags.crop as string | undefined);
-    const track = flags.track as string | undefined;
+    const crop = parseCrop(flags.crop);
+    const track = flags.track;
     if (track !== undefined && track !== "fixed" && track !== "follow") throw new UsageError(`--track must be fixed or follow, got '${track}'`);
     if (flags["paste-back"] && flags["no-paste-back"]) throw new UsageError("--paste-back and --no-paste-back contradict each other: keep one");
-    const smooth = flags.smooth as number | undefined;
+    const smooth = flags.smooth;
     if (smooth !== undefined && !(smooth > 0)) throw new UsageError(`--smooth: the strength must be positive, got ${smooth}`);
-    const visualizeOut = (flags["visualize-out"] as string | undefined) ?? (flags.visualize ? visualizePath(out) : undefined);
+    const visualizeOut = flags["visualize-out"] ?? (flags.visualize ? visualizePath(out) : undefined);
 
     const { frames: count, width, height, fps, seconds, bestFrame } = await animateFiles({
       checkpoint,
-      config: flags.config as string | undefined,
+      config: flags.config,
       source: sourcePath,
-      references: (flags.ref as string[] | undefined) ?? [],
+      references: flags.ref ?? [],
       driving: drivingPath,
       out,
       visualizeOut,
@@ -125,7 +125,7 @@ export const animateCommand: Command = {
       device,
       crop,
       faceIndex: inRange(flags, "face-index", 0, 1000) ?? 0,
-      track: track as "fixed" | "follow" | undefined,
+      track,
       detectEvery: inRange(flags, "detect-every", 1, 1000) ?? 1,
       pasteBack: flags["no-paste-back"] ? false : undefined,
       smooth,

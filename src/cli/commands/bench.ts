@@ -5,7 +5,7 @@ import { benchEngine, formatEngineBench } from "../../bench/engine.js";
 import { benchEval, formatEvalBench } from "../../bench/eval.js";
 import { benchModel, defaultModelBenchOptions, formatModelBench } from "../../bench/model.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
 
 const HELP = `Usage: dime bench engine|data|model|animate|eval [--json FILE] [options]
@@ -55,47 +55,49 @@ Measures performance and prints a table.
 
 const progress = (message: string) => process.stderr.write(`  ${message}\n`);
 
-function threadList(value: unknown): number[] {
-  const threads = String(value ?? "1,2")
+function threadList(value = "1,2"): number[] {
+  const threads = value
     .split(",")
     .map((s) => Number(s));
   if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new UsageError(`--threads: expected positive integers like 1,2, got '${value}'`);
   return threads;
 }
 
+const FLAGS = defineFlags({ json: "string", threads: "string", calls: "int", runs: "int", workers: "int" });
+
 export const bench: Command = {
   name: "bench",
   summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric)",
   help: HELP,
   async run(argv) {
-    const { positional, flags } = parseFlags(argv, { json: "string", threads: "string", calls: "int", runs: "int", workers: "int" });
+    const { positional, flags } = parseFlags(argv, FLAGS);
     const suite = positional[0];
     if (suite === "engine") {
-      const result = await benchEngine({ threads: threadList(flags.threads), overheadCalls: Number(flags.calls ?? 100000), convRuns: Number(flags.runs ?? 20) }, progress);
+      const result = await benchEngine({ threads: threadList(flags.threads), overheadCalls: flags.calls ?? 100000, convRuns: flags.runs ?? 20 }, progress);
       console.log(formatEngineBench(result));
-      if (flags.json !== undefined) writeJson(String(flags.json), result);
+      if (flags.json !== undefined) writeJson(flags.json, result);
     } else if (suite === "data") {
-      const workers = Number(flags.workers ?? 2);
+      const workers = flags.workers ?? 2;
       if (workers < 0) throw new UsageError(`--workers: expected 0 or more, got ${workers}`);
       const result = await benchData({ workers, log: progress });
       console.log(formatDataBench(result));
-      if (flags.json !== undefined) writeJson(String(flags.json), result);
+      if (flags.json !== undefined) writeJson(flags.json, result);
     } else if (suite === "model") {
-      const runs = flags.runs === undefined ? undefined : Number(flags.runs);
+      const runs = flags.runs;
       if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
       const result = benchModel(defaultModelBenchOptions(threadList(flags.threads), runs), progress);
       console.log(formatModelBench(result));
-      if (flags.json !== undefined) writeJson(String(flags.json), result);
+      if (flags.json !== undefined) writeJson(flags.json, result);
     } else if (suite === "animate") {
-      const runs = flags.runs === undefined ? undefined : Number(flags.runs);
+      const runs = flags.runs;
       if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
       const result = await benchAnimate(defaultAnimateBenchOptions(threadList(flags.threads), runs), progress);
       console.log(formatAnimateBench(result));
-      if (flags.json !== undefined) writeJson(String(flags.json), result);
+      if (flags.json !== undefined) writeJson(flags.json, result);
     } else if (suite === "eval") {
       const result = await benchEval({ threads: threadList(flags.threads) }, progress);
       console.log(formatEvalBench(result));
-      if (flags.json !== undefined) writeJson(String(flags.json), result);
+      if (flags.json !== undefined) writeJson(flags.json, result);
     } else {
       throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval (see dime bench --help)`);
     }

@@ -1,11 +1,11 @@
 // `dime crop VIDEO_OR_FOLDER... -o DIR`: cuts a training set (DIR/train, DIR/test) of face clips
 // from raw footage, as FOMM's VoxCeleb preprocessing does.
 import { loadFaceApi } from "../../faceapi/index.js";
-import { loadConfig } from "../../dime/config-file.js";
+import { loadConfig } from "../../dime/config/file.js";
 import { inRange, makeOutputFolder, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { cropFiles } from "../crop-files.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 
 const HELP = `Usage: dime crop VIDEO_OR_FOLDER... -o DIR [options]
 
@@ -30,10 +30,10 @@ is one line on stderr and the exit code is 1; the other files are still cut.
   --min-iou X           least overlap for a detection to continue a track (default 0.25, FOMM's)
   --min-size N          drop tracks whose box is smaller than N pixels (default 0: keep all)`;
 
-const FLAGS = {
+const FLAGS = defineFlags({
   out: "string", config: "string", size: "int", "test-fraction": "number", seed: "int", every: "int",
   "min-frames": "int", "max-gap": "int", "min-iou": "number", "min-size": "int",
-} as const;
+});
 
 export const cropCommand: Command = {
   name: "crop",
@@ -43,10 +43,10 @@ export const cropCommand: Command = {
     const { positional, flags } = parseFlags(argv.map((a) => (a === "-o" ? "--out" : a)), FLAGS);
     const out = required(flags, "out", "DIR (or -o DIR)", "crop");
     if (positional.length === 0) throw new UsageError("no videos given. Usage: dime crop VIDEO_OR_FOLDER... -o DIR");
-    const size = flags.config !== undefined ? loadConfig(flags.config as string).dataset_params.frame_shape[1] : (inRange(flags, "size", 8, 4096) ?? 256);
-    const testFraction = (flags["test-fraction"] as number | undefined) ?? 0.1;
+    const size = flags.config !== undefined ? loadConfig(flags.config).dataset_params.frame_shape[1] : (inRange(flags, "size", 8, 4096) ?? 256);
+    const testFraction = flags["test-fraction"] ?? 0.1;
     if (!(testFraction >= 0 && testFraction < 1)) throw new UsageError(`--test-fraction must be in [0, 1), got ${testFraction}`);
-    const minIou = (flags["min-iou"] as number | undefined) ?? 0.25;
+    const minIou = flags["min-iou"] ?? 0.25;
     if (!(minIou > 0 && minIou <= 1)) throw new UsageError(`--min-iou must be in (0, 1], got ${minIou}`);
     const every = inRange(flags, "every", 1, 1000) ?? 1;
     makeOutputFolder(out);

@@ -13,7 +13,7 @@ import { contactSheet, type SheetCell } from "../../synth/contact-sheet.js";
 import { animateFiles } from "../animate-files.js";
 import { deviceOf, makeOutputFolder, odeFlags } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 
 /** The package's root folder (this file is src/cli/commands/demo.ts or dist/cli/commands/demo.js). */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -43,7 +43,7 @@ configs/synth-faces-64.yaml; the README says how). Nothing is downloaded. Writes
 
 To animate your own picture, use dime animate with a checkpoint trained on pictures like it.`;
 
-const FLAGS = { out: "string", "one-shot": "bool", "ode-steps": "int", "ode-method": "string", device: "string" } as const;
+const FLAGS = defineFlags({ out: "string", "one-shot": "bool", "ode-steps": "int", "ode-method": "string", device: "string" });
 
 function cell(image: RgbImage, keypoints?: ArrayLike<number>): SheetCell {
   const pic = sideBySide([{ image, keypoints }]);
@@ -57,8 +57,8 @@ export const demoCommand: Command = {
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime demo --help)`);
-    const out = (flags.out as string | undefined) ?? "out";
-    const device = deviceOf(flags.device as string | undefined);
+    const out = flags.out ?? "out";
+    const device = deviceOf(flags.device);
     const ode = odeFlags(flags);
     makeOutputFolder(out);
     const [video, visualizeOut, sheetOut] = ["demo.mp4", "demo-visualize.mp4", "demo-frames.png"].map((name) => join(out, name));

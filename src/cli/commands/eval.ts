@@ -5,14 +5,13 @@ import { dirname, resolve } from "node:path";
 
 import * as torch from "../../torch/index.js";
 import { writeAll, writeFileAtomic } from "../../io/atomic-file.js";
-import { METRICS, type EvalTask, type MetricKey } from "../../eval/columns.js";
-import type { LpipsNet } from "../../eval/metrics/index.js";
+import { METRICS, type MetricKey } from "../../eval/columns.js";
 import { jsonReport, type EvalReport } from "../../eval/report.js";
 import { runEvaluation, type EvalCheckpoint } from "../../eval/run.js";
 import { markdownTable, textTable } from "../../eval/table.js";
 import { checkWritableFolder, deviceOf, frameProgress, inRange, odeFlags, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
 
 const HELP = `Usage: dime eval --checkpoint CKPT [--checkpoint CKPT2 ...] --data DIR --task reconstruction|animation [options]
@@ -66,11 +65,11 @@ DIR/test. docs/evaluation.md has the protocols and every metric's convention.
   --ode-steps N         MotionODE steps (default: each checkpoint's config)
   --ode-method M        euler | midpoint | rk4 (default: each checkpoint's config)`;
 
-const FLAGS = {
+const FLAGS = defineFlags({
   checkpoint: "list", name: "list", data: "string", task: "string", refs: "string", seed: "int", pairs: "int", "driving-frames": "int",
   limit: "int", split: "string", "lpips-backbone": "string", "lpips-net": "string", "lpips-heads": "string", inception: "string",
   "face-api": "bool", json: "string", markdown: "string", batch: "int", device: "string", threads: "int", "ode-steps": "int", "ode-method": "string",
-} as const;
+});
 
 /** --refs: one count for all checkpoints, or one per checkpoint. */
 function refsFlag(value: string | undefined, checkpoints: number): (number | undefined)[] {
@@ -111,27 +110,27 @@ export const evalCommand: Command = {
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime eval --help)`);
-    const paths = (flags.checkpoint as string[] | undefined) ?? [];
+    const paths = flags.checkpoint ?? [];
     if (paths.length === 0) throw new UsageError("--checkpoint CKPT is required (see dime eval --help)");
     const data = required(flags, "data", "DIR", "eval");
     const task = required(flags, "task", "reconstruction|animation", "eval");
     if (task !== "reconstruction" && task !== "animation") throw new UsageError(`--task must be reconstruction or animation, got '${task}'`);
-    const names = flags.name as string[] | undefined;
+    const names = flags.name;
     if (names !== undefined && names.length !== paths.length) throw new UsageError(`--name given ${names.length} times for ${paths.length} --checkpoint${paths.length === 1 ? "" : "s"}: give one per checkpoint`);
-    const refs = refsFlag(flags.refs as string | undefined, paths.length);
-    const split = (flags.split as string | undefined) ?? "test";
+    const refs = refsFlag(flags.refs, paths.length);
+    const split = flags.split ?? "test";
     if (split !== "test" && split !== "train") throw new UsageError(`--split must be test or train, got '${split}'`);
     const pairs = inRange(flags, "pairs", 1, 1e6);
     const drivingFrames = inRange(flags, "driving-frames", 1, 1e9);
     if (task === "reconstruction" && (pairs !== undefined || drivingFrames !== undefined)) throw new UsageError(`--${pairs !== undefined ? "pairs" : "driving-frames"} applies to --task animation only`);
-    const lpipsNet = (flags["lpips-net"] as string | undefined) ?? "alex";
+    const lpipsNet = flags["lpips-net"] ?? "alex";
     if (lpipsNet !== "alex" && lpipsNet !== "vgg") throw new UsageError(`--lpips-net must be alex or vgg, got '${lpipsNet}'`);
     const limit = inRange(flags, "limit", 1, 1e9);
     const batch = inRange(flags, "batch", 1, 1024) ?? 8;
     const threads = inRange(flags, "threads", 1, 1024);
     const ode = odeFlags(flags);
-    const device = deviceOf(flags.device as string | undefined);
-    const outputs = [flags.json, flags.markdown].filter((p): p is string => typeof p === "string");
+    const device = deviceOf(flags.device);
+    const outputs = [flags.json, flags.markdown].filter((p) => p !== undefined);
     if (outputs.length === 2 && resolve(outputs[0]) === resolve(outputs[1])) throw new UsageError("--json and --markdown name the same file");
     for (const path of outputs) checkWritableFolder(dirname(path), path);
     if (threads !== undefined) torch.setNumThreads(threads);
@@ -139,15 +138,15 @@ export const evalCommand: Command = {
     const checkpoints: EvalCheckpoint[] = paths.map((path, i) => ({ path, ...(names ? { name: names[i] } : {}), ...(refs[i] !== undefined ? { refs: refs[i] } : {}) }));
     let bar: ReturnType<typeof frameProgress> | undefined;
     const report = await runEvaluation({
-      checkpoints, data, task: task as EvalTask, split, limit, batch, device, ode,
-      seed: (flags.seed as number | undefined) ?? 0,
+      checkpoints, data, task, split, limit, batch, device, ode,
+      seed: flags.seed ?? 0,
       ...(pairs !== undefined ? { pairs } : {}),
       ...(drivingFrames !== undefined ? { drivingFrames } : {}),
       networks: {
-        lpipsNet: lpipsNet as LpipsNet,
-        ...(flags["lpips-backbone"] !== undefined ? { lpipsBackbone: flags["lpips-backbone"] as string } : {}),
-        ...(flags["lpips-heads"] !== undefined ? { lpipsHeads: flags["lpips-heads"] as string } : {}),
-        ...(flags.inception !== undefined ? { inception: flags.inception as string } : {}),
+        lpipsNet,
+        ...(flags["lpips-backbone"] !== undefined ? { lpipsBackbone: flags["lpips-backbone"] } : {}),
+        ...(flags["lpips-heads"] !== undefined ? { lpipsHeads: flags["lpips-heads"] } : {}),
+        ...(flags.inception !== undefined ? { inception: flags.inception } : {}),
       },
       faceApi: flags["face-api"] === true,
       onStart: (total) => (bar = frameProgress(total)),
@@ -158,8 +157,8 @@ export const evalCommand: Command = {
     const frames = report.rows.reduce((n, r) => n + r.frames, 0);
     const what = report.animation ? `${report.animation.pairs.length} pairs` : `${report.dataset.videos} videos`;
     console.log(`${report.task} on ${data}: ${what}, ${frames} generated frames in ${report.seconds.toFixed(1)} s (${(frames / report.seconds).toFixed(1)} frames/s with the metrics)`);
-    if (typeof flags.json === "string") writeJson(flags.json, jsonReport(report));
-    if (typeof flags.markdown === "string") writeText(flags.markdown, markdown(report));
+    if (flags.json !== undefined) writeJson(flags.json, jsonReport(report));
+    if (flags.markdown !== undefined) writeText(flags.markdown, markdown(report));
     return 0;
   },
 };

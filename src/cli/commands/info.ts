@@ -1,8 +1,8 @@
 // `dime info`: what a configuration costs (parameters per module, multiply-adds per frame).
 import { describeModel, formatModelInfo } from "../../dime/info.js";
-import { loadConfig } from "../../dime/config-file.js";
+import { loadConfig } from "../../dime/config/file.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
 
 const HELP = `Usage: dime info --config FILE [--json FILE]
@@ -15,18 +15,20 @@ configured number of references, plus those of the per-job work done once per so
   --config FILE   a model configuration (configs/*.yaml)
   --json FILE     also write the figures as JSON to FILE`;
 
+const FLAGS = defineFlags({ config: "string", json: "string" });
+
 export const infoCommand: Command = {
   name: "info",
   summary: "parameters per module and multiply-adds per frame of a configuration",
   help: HELP,
   async run(argv) {
-    const { positional, flags } = parseFlags(argv, { config: "string", json: "string" });
+    const { positional, flags } = parseFlags(argv, FLAGS);
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime info --help)`);
     if (flags.config === undefined) throw new UsageError("--config FILE is required (for example --config configs/synth-faces-64.yaml)");
-    const path = String(flags.config);
+    const path = flags.config;
     const info = describeModel(loadConfig(path));
     console.log(formatModelInfo(info, path));
-    if (flags.json !== undefined) writeJson(String(flags.json), { config: path, ...info });
+    if (flags.json !== undefined) writeJson(flags.json, { config: path, ...info });
     return 0;
   },
 };

@@ -1,6 +1,7 @@
 // `dime probe FILE...`: what dime sees in each image, video or frame folder, or the error it would give.
 import type { Command } from "../command.js";
 import { UsageError } from "../command.js";
+import { defineFlags, parseFlags } from "../flags.js";
 import { MediaError } from "../../media/errors.js";
 import { describeMedia } from "../../media/info.js";
 import { probeMedia } from "../../media/probe.js";
@@ -19,16 +20,16 @@ Options:
            picture has no face
   --json   print one JSON object per file instead of a line of text`;
 
+const FLAGS = defineFlags({ json: "bool", faces: "bool" });
+
 export const probeCommand: Command = {
   name: "probe",
   summary: "show what dime sees in images, videos and frame folders",
   help,
   async run(argv) {
-    const json = argv.includes("--json");
-    const faces = argv.includes("--faces");
-    const files = argv.filter((a) => a !== "--json" && a !== "--faces");
-    const unknown = files.find((a) => a.startsWith("--"));
-    if (unknown) throw new UsageError(`unknown option '${unknown}'. Run \`dime probe --help\`.`);
+    const { positional: files, flags } = parseFlags(argv, FLAGS);
+    const json = flags.json === true;
+    const faces = flags.faces === true;
     if (files.length === 0) throw new UsageError("no files given. Usage: dime probe FILE...");
     if (faces) return (await probeFaces(files, json)) > 0 ? 1 : 0;
     let failed = 0;

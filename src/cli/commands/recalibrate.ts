@@ -3,7 +3,7 @@ import { setNumThreads } from "../../torch/index.js";
 import { recalibrateCheckpoint } from "../../train/index.js";
 import { deviceOf, inRange, makeOutputFolder, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 
 const HELP = `Usage: dime recalibrate --checkpoint CKPT --data DIR --out DIR [options]
 
@@ -36,7 +36,7 @@ checkpoint averaged, and has no optimizer state.
   --threads N         libtorch threads (default: all cores)
   --device D          cpu (default), cuda or cuda:N`;
 
-const FLAGS = { checkpoint: "string", average: "list", data: "string", out: "string", batches: "int", "batch-size": "int", seed: "int", threads: "int", device: "string" } as const;
+const FLAGS = defineFlags({ checkpoint: "string", average: "list", data: "string", out: "string", batches: "int", "batch-size": "int", seed: "int", threads: "int", device: "string" });
 
 export const recalibrateCommand: Command = {
   name: "recalibrate",
@@ -51,15 +51,15 @@ export const recalibrateCommand: Command = {
     const batches = inRange(flags, "batches", 1, 1e6) ?? 100;
     const batchSize = inRange(flags, "batch-size", 1, 4096);
     const threads = inRange(flags, "threads", 1, 1024);
-    const device = deviceOf(flags.device as string | undefined);
+    const device = deviceOf(flags.device);
     if (threads !== undefined) setNumThreads(threads);
     makeOutputFolder(out);
     const tty = process.stderr.isTTY;
     const summary = await recalibrateCheckpoint(checkpoint, {
       data, out, batches, device,
-      average: (flags.average as string[] | undefined) ?? [],
+      average: flags.average ?? [],
       ...(batchSize !== undefined ? { batchSize } : {}),
-      seed: (flags.seed as number | undefined) ?? 0,
+      seed: flags.seed ?? 0,
       onBatch: (done, total) => tty && process.stderr.write(`\r\x1b[K  ${done}/${total} batches${done >= total ? "\n" : ""}`),
     });
     const averaged = summary.averaged > 1 ? `weights of ${summary.averaged} checkpoints averaged, ` : "";

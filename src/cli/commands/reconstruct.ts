@@ -11,7 +11,7 @@ import { VideoWriter } from "../../media/video-write.js";
 import { writeJson } from "../json.js";
 import { deviceOf, frameProgress, inRange, makeOutputFolder, odeFlags, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 
 const HELP = `Usage: dime reconstruct --checkpoint CKPT --data DIR [options]
 
@@ -37,10 +37,10 @@ For every metric of the paper, use dime eval.
   --batch N           frames per batch (default 8)
   --device D          cpu (default), cuda or cuda:N`;
 
-const FLAGS = {
+const FLAGS = defineFlags({
   checkpoint: "string", data: "string", refs: "int", seed: "int", out: "string", split: "string", limit: "int",
   "no-videos": "bool", config: "string", "ode-steps": "int", "ode-method": "string", batch: "int", device: "string",
-} as const;
+});
 
 export interface VideoResult {
   name: string;
@@ -68,19 +68,19 @@ export const reconstructCommand: Command = {
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime reconstruct --help)`);
     const checkpoint = required(flags, "checkpoint", "CKPT", "reconstruct");
     const data = required(flags, "data", "DIR", "reconstruct");
-    const out = (flags.out as string | undefined) ?? "reconstruction";
-    const split = (flags.split as string | undefined) ?? "test";
+    const out = flags.out ?? "reconstruction";
+    const split = flags.split ?? "test";
     if (split !== "test" && split !== "train") throw new UsageError(`--split must be test or train, got '${split}'`);
     const refsFlag = inRange(flags, "refs", 0, 64);
     const limit = inRange(flags, "limit", 1, 1e9);
     const batch = inRange(flags, "batch", 1, 1024) ?? 8;
     const ode = odeFlags(flags);
-    const seed = (flags.seed as number | undefined) ?? 0;
-    const device = deviceOf(flags.device as string | undefined);
+    const seed = flags.seed ?? 0;
+    const device = deviceOf(flags.device);
     const writeVideos = !flags["no-videos"];
 
     const videos = (await listVideos(data, split)).slice(0, limit);
-    const loaded = loadModel(checkpoint, { config: flags.config as string | undefined, device });
+    const loaded = loadModel(checkpoint, { config: flags.config, device });
     const refs = refsFlag ?? loaded.config.model_params.switches.num_refs;
     makeOutputFolder(out);
 

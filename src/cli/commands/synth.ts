@@ -1,7 +1,7 @@
 // `dime synth`: writes the synthetic benchmark (faces, bodies or shapes) with exact ground truth.
 import type { Command } from "../command.js";
 import { UsageError } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 import { generateDataset } from "../../synth/generate.js";
 import { KINDS, type KindName } from "../../synth/kinds.js";
 
@@ -27,8 +27,13 @@ Options:
   --preview FILE.png   also write a contact sheet: frames with landmarks drawn
                        (green dots visible, red rings hidden)`;
 
-function positiveInt(flags: Record<string, unknown>, name: string, fallback: number, max: number): number {
-  const value = (flags[name] as number | undefined) ?? fallback;
+const FLAGS = defineFlags({
+  kind: "string", out: "string", videos: "int", frames: "int", size: "int", seed: "int",
+  "test-fraction": "number", "per-identity": "int", format: "string", fps: "number", samples: "int", preview: "string",
+});
+
+function positiveInt<N extends string>(flags: { [K in N]?: number }, name: N, fallback: number, max: number): number {
+  const value = flags[name] ?? fallback;
   if (!Number.isInteger(value) || value < 1 || value > max) throw new UsageError(`--${name} must be an integer in 1..${max}, got ${value}`);
   return value;
 }
@@ -38,26 +43,23 @@ export const synthCommand: Command = {
   summary: "write the synthetic benchmark (faces, bodies, shapes) with ground-truth landmarks",
   help,
   async run(argv) {
-    const { positional, flags } = parseFlags(argv, {
-      kind: "string", out: "string", videos: "int", frames: "int", size: "int", seed: "int",
-      "test-fraction": "number", "per-identity": "int", format: "string", fps: "number", samples: "int", preview: "string",
-    });
+    const { positional, flags } = parseFlags(argv, FLAGS);
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'. Run \`dime synth --help\`.`);
-    const kind = flags.kind as string | undefined;
+    const kind = flags.kind;
     if (!kind || !(kind in KINDS)) throw new UsageError(`--kind must be one of ${Object.keys(KINDS).join(", ")}${kind ? `, got '${kind}'` : ""}`);
-    const out = flags.out as string | undefined;
+    const out = flags.out;
     if (!out) throw new UsageError("--out DIR is required");
-    const testFraction = (flags["test-fraction"] as number | undefined) ?? 0.2;
+    const testFraction = flags["test-fraction"] ?? 0.2;
     if (!(testFraction >= 0 && testFraction < 1)) throw new UsageError(`--test-fraction must be in [0, 1), got ${testFraction}`);
-    const format = (flags.format as string | undefined) ?? "png";
+    const format = flags.format ?? "png";
     if (format !== "png" && format !== "mp4") throw new UsageError(`--format must be png or mp4, got '${format}'`);
-    const samples = (flags.samples as number | undefined) ?? 5;
+    const samples = flags.samples ?? 5;
     if (samples !== 1 && samples !== 5) throw new UsageError(`--samples must be 1 or 5, got ${samples}`);
-    const fps = (flags.fps as number | undefined) ?? 25;
+    const fps = flags.fps ?? 25;
     if (!(fps > 0 && fps <= 240)) throw new UsageError(`--fps must be in (0, 240], got ${fps}`);
-    const preview = flags.preview as string | undefined;
+    const preview = flags.preview;
     if (preview && !preview.toLowerCase().endsWith(".png")) throw new UsageError(`--preview must name a .png file, got '${preview}'`);
-    const seed = (flags.seed as number | undefined) ?? 0;
+    const seed = flags.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
     const report = await generateDataset({
       kind: kind as KindName,

@@ -1,10 +1,10 @@
 // `dime train`: trains DiME on a dataset folder into a run folder (docs/training.md).
 import type { Device } from "../../torch/index.js";
 import { parseDevice } from "../../torch/index.js";
-import { loadConfig } from "../../dime/config-file.js";
+import { loadConfig } from "../../dime/config/file.js";
 import { train } from "../../train/index.js";
 import { UsageError, type Command } from "../command.js";
-import { parseFlags } from "../flags.js";
+import { defineFlags, parseFlags } from "../flags.js";
 
 const HELP = `Usage: dime train --config FILE --data DIR --out RUN_DIR [options]
 
@@ -46,26 +46,26 @@ Exit codes: 0 finished, 130 stopped by Ctrl-C (a checkpoint of the last step was
 1 an error (one line on stderr; a NaN or Inf loss names the step and the term, and the last good
 checkpoint stays).`;
 
+const FLAGS = defineFlags({
+  config: "string", data: "string", out: "string", steps: "int", epochs: "int", "batch-size": "int", lr: "number", resume: "bool", init: "string",
+  device: "string", threads: "int", seed: "int", "vgg-weights": "string", "checkpoint-every": "int", "sample-every": "int", keep: "int", workers: "int",
+});
+
 export const trainCommand: Command = {
   name: "train",
   summary: "train DiME on a dataset folder, with checkpoints, samples and exact resume",
   help: HELP,
   async run(argv) {
-    const { positional, flags } = parseFlags(argv, {
-      config: "string", data: "string", out: "string", steps: "int", epochs: "int", "batch-size": "int", lr: "number", resume: "bool", init: "string",
-      device: "string", threads: "int", seed: "int", "vgg-weights": "string", "checkpoint-every": "int", "sample-every": "int", keep: "int", workers: "int",
-    });
+    const { positional, flags } = parseFlags(argv, FLAGS);
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'. Run \`dime train --help\`.`);
-    const configPath = flags.config as string | undefined;
-    const data = flags.data as string | undefined;
-    const out = flags.out as string | undefined;
+    const { config: configPath, data, out } = flags;
     const resume = flags.resume === true;
     if (!configPath && !resume) throw new UsageError("--config FILE is required (e.g. configs/synth-faces-64.yaml)");
     if (!data) throw new UsageError("--data DIR is required (a dataset folder with train/)");
     if (!out) throw new UsageError("--out RUN_DIR is required");
     let device: Device | undefined;
     try {
-      device = flags.device === undefined ? undefined : parseDevice(String(flags.device));
+      device = flags.device === undefined ? undefined : parseDevice(flags.device);
     } catch (error) {
       throw new UsageError(`--device: ${(error as Error).message}`);
     }
@@ -84,18 +84,18 @@ export const trainCommand: Command = {
         {
           config: configPath ? loadConfig(configPath) : undefined,
           configSource: configPath,
-          data, out, resume, device, init: flags.init as string | undefined,
-          steps: flags.steps as number | undefined,
-          epochs: flags.epochs as number | undefined,
-          batchSize: flags["batch-size"] as number | undefined,
-          lr: flags.lr as number | undefined,
-          threads: flags.threads as number | undefined,
-          seed: flags.seed as number | undefined,
-          vggWeights: flags["vgg-weights"] as string | undefined,
-          checkpointEvery: flags["checkpoint-every"] as number | undefined,
-          sampleEvery: flags["sample-every"] as number | undefined,
-          keep: flags.keep as number | undefined,
-          workers: flags.workers as number | undefined,
+          data, out, resume, device, init: flags.init,
+          steps: flags.steps,
+          epochs: flags.epochs,
+          batchSize: flags["batch-size"],
+          lr: flags.lr,
+          threads: flags.threads,
+          seed: flags.seed,
+          vggWeights: flags["vgg-weights"],
+          checkpointEvery: flags["checkpoint-every"],
+          sampleEvery: flags["sample-every"],
+          keep: flags.keep,
+          workers: flags.workers,
         },
         { signal: controller.signal },
       );

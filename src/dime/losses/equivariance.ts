@@ -2,7 +2,7 @@
 // and mapped back by X must match the keypoints of D, and so must their local jacobians.
 import * as torch from "../../torch/index.js";
 import type { Tensor } from "../../torch/index.js";
-import type { TrainParams } from "../config.js";
+import type { TrainParams } from "../config/schema.js";
 import type { Transform } from "./transform.js";
 import type { Keypoints } from "../keypoint_detector.js";
 

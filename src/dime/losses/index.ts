@@ -1,7 +1,7 @@
 // The reconstruction losses of training (paper section 3.3, DESIGN section 5): the perceptual
 // pyramid on VGG-19 features, or its `pixel` stand-in (L1 + SSIM), chosen by train_params.
 import type { Device } from "../../torch/index.js";
-import type { TrainParams } from "../config.js";
+import type { TrainParams } from "../config/schema.js";
 import { PerceptualPyramidLoss } from "./perceptual.js";
 import { PixelPyramidLoss } from "./pixel.js";
 import { Vgg19 } from "./vgg19.js";

@@ -5,7 +5,7 @@
 // where the TPS sum is added to both output coordinates (as FOMM does). See docs/equivariance.md.
 import * as torch from "../../torch/index.js";
 import type { Tensor, Generator } from "../../torch/index.js";
-import type { TrainParams } from "../config.js";
+import type { TrainParams } from "../config/schema.js";
 import { makeCoordinateGrid } from "../geometry.js";
 
 /** FOMM's epsilon inside the TPS kernel's log. */

@@ -4,7 +4,7 @@ import * as torch from "../../torch/index.js";
 import type { Tensor } from "../../torch/index.js";
 import { Adam } from "../../optim/index.js";
 import type { Module } from "../../nn/index.js";
-import type { ProgressReporter } from "../../train/progress.js";
+import type { ProgressReporter } from "../../util/progress.js";
 
 export interface FitOptions {
   steps: number;
@@ -45,7 +45,7 @@ export function fit(module: Module, extra: Tensor[], loss: (step: number) => { t
         return Object.fromEntries(Object.entries(show).map(([name, value]) => [name, value.item()]));
       });
       const now = performance.now();
-      progress.step({ event: "step", step: step + 1, epoch: 0, lr: rate, seconds: (now - started) / 1000, step_seconds: (now - stepStarted) / 1000, loss: shown, details: {} }, steps);
+      progress.step({ step: step + 1, step_seconds: (now - stepStarted) / 1000, loss: shown }, steps);
     }
   } finally {
     optimizer.dispose();

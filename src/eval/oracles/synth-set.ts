@@ -11,7 +11,7 @@ import { FrameStore } from "../../data/frame-store.js";
 import { listVideos } from "../../data/layout.js";
 import type { VideoMeta } from "../../synth/meta.js";
 import { kindByName, type KindName } from "../../synth/kinds.js";
-import { Rng } from "../../synth/prng.js";
+import { Rng } from "../../util/prng.js";
 import { renderScene } from "../../synth/render.js";
 
 /** The options `dime synth` wrote to DIR/synth.json (those the oracles need). */

@@ -3,7 +3,7 @@
 // carries identity and unseen people can be matched by cosine. Backgrounds are swapped most of the
 // time so that the person, not the backdrop, decides; blur and noise, no colour change.
 import * as torch from "../../torch/index.js";
-import type { ProgressReporter } from "../../train/progress.js";
+import type { ProgressReporter } from "../../util/progress.js";
 import { Linear } from "../../nn/index.js";
 import { addNoise, soften, swapBackground, toUnit } from "./augment.js";
 import { fit } from "./fit.js";

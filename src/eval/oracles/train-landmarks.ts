@@ -3,7 +3,7 @@
 // helps to place the rest) plus the cross-entropy of visibility, with flips, background swaps,
 // colour, blur and noise (augment.ts).
 import * as torch from "../../torch/index.js";
-import type { ProgressReporter } from "../../train/progress.js";
+import type { ProgressReporter } from "../../util/progress.js";
 import { addNoise, flipLandmarks, jitterColour, mirrorIndex, soften, swapBackground, toUnit } from "./augment.js";
 import { fit } from "./fit.js";
 import { LandmarkRegressor, type LandmarkRegressorOptions } from "./landmarks.js";

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 import * as torch from "../../torch/index.js";
-import type { ProgressReporter } from "../../train/progress.js";
+import type { ProgressReporter } from "../../util/progress.js";
 import { generateDataset } from "../../synth/generate.js";
 import type { KindName } from "../../synth/kinds.js";
 import { measureIdentity, measureLandmarks, type IdentityAccuracy, type LandmarkAccuracy } from "./accuracy.js";

@@ -1,7 +1,15 @@
-// The progress display of training, on stderr: on a terminal one line redrawn in place (a bar,
-// step/total, steps per second, ETA and each loss term); in a pipe or a log file plain lines, the
-// first step's at once and then one every `interval` seconds, so logs stay readable.
-import type { StepRecord } from "./log.js";
+// The progress display of training (dime's and the oracles'), on stderr: on a terminal one line
+// redrawn in place (a bar, step/total, steps per second, ETA and each loss term); in a pipe or a log
+// file plain lines, the first step's at once and then one every `interval` seconds.
+
+/** What a progress line shows of one optimizer step (train/log.ts's StepRecord is one). */
+export interface StepRecord {
+  step: number;
+  /** This step's wall time. */
+  step_seconds: number;
+  /** The total ("total") and each weighted term. */
+  loss: Record<string, number>;
+}
 
 export interface ProgressReporter {
   /** A line of news (what runs, a checkpoint written, a stop). */

@@ -1,6 +1,6 @@
 // The constraints on config values that the type of a default value cannot say (a width is a
 // positive integer, a scale is 1/n, a method is one of three names), and hints for keys a FOMM
-// user may bring over. config-check.ts reads these tables; it has no per-key code of its own.
+// user may bring over. check.ts reads these tables; it has no per-key code of its own.
 
 /** A rule on one number or string; on a list, every element must satisfy it. */
 export type Rule =

@@ -1,13 +1,13 @@
 // Config files: configs/*.yaml in, RUN_DIR/config.yaml out. A file overrides any subset of
-// DEFAULT_CONFIG and is checked strictly (config-check.ts); errors name the file and the line.
+// DEFAULT_CONFIG and is checked strictly (check.ts); errors name the file and the line.
 import { readFileSync } from "node:fs";
 
 import { Document, LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Node } from "yaml";
 
-import type { DimeConfig } from "./config.js";
-import { ConfigError, parseConfig, type ConfigPath } from "./config-check.js";
+import type { DimeConfig } from "./schema.js";
+import { ConfigError, parseConfig, type ConfigPath } from "./check.js";
 
-export { ConfigError, applyOverrides, dottedPath, parseConfig, type ConfigPath, type LineLocator } from "./config-check.js";
+export { ConfigError, applyOverrides, dottedPath, parseConfig, type ConfigPath, type LineLocator } from "./check.js";
 
 /**
  * Reads a YAML config file and merges it over DEFAULT_CONFIG (an empty file gives the defaults).

@@ -1,6 +1,6 @@
 // The first key where two configs differ, for the errors that refuse to resume a run (or load a
 // checkpoint) with another config than the one it was trained with.
-import { dottedPath, type ConfigPath } from "./config-file.js";
+import { dottedPath, type ConfigPath } from "./file.js";
 
 export interface ConfigDifference {
   /** Dotted path of the first differing key, in the config's key order. */

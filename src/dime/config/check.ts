@@ -1,11 +1,11 @@
 // Strict checking of a config object against DimeConfig: the shape and the type of every value
-// come from DEFAULT_CONFIG, the remaining limits from the tables in config-rules.ts, and a few
+// come from DEFAULT_CONFIG, the remaining limits from the tables in rules.ts, and a few
 // checks across keys (the hourglasses must fit the image) from crossCheck below. Every error is
 // one ConfigError naming the dotted path and what to write instead.
 import { parse as parseYamlValue } from "yaml";
 
-import { DEFAULT_CONFIG, type DimeConfig } from "./config.js";
-import { FOREIGN_KEY_HINTS, constraintFor, type Constraint, type Rule } from "./config-rules.js";
+import { DEFAULT_CONFIG, type DimeConfig } from "./schema.js";
+import { FOREIGN_KEY_HINTS, constraintFor, type Constraint, type Rule } from "./rules.js";
 
 /**
  * A config that cannot be used. `message` is one line,

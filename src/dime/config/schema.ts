@@ -2,7 +2,7 @@
 // and named like the constructor arguments of the parts they configure, as in FOMM's configs, so a
 // FOMM user recognises every key; the DiME additions are motion_ode_params, self_flow_params and
 // switches. DEFAULT_CONFIG is the paper's model at 256 px (DESIGN section 4); a YAML file
-// overrides any subset of it (see config-file.ts).
+// overrides any subset of it (see file.ts).
 
 export type OdeMethod = "euler" | "midpoint" | "rk4";
 export type PerceptualKind = "vgg" | "pixel";

@@ -1,0 +1,29 @@
+// binding.ts declares exactly what the addon exports, name for name (STYLE.md: one typed door to native code).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import ts from "typescript";
+
+import { native } from "../src/torch/binding.js";
+
+/** The property names of the `Native` interface in binding.ts, as the type checker sees them (UnaryOp included). */
+function declaredNames(): string[] {
+  const file = fileURLToPath(new URL("../src/torch/binding.ts", import.meta.url));
+  const program = ts.createProgram([file], { strict: true, target: ts.ScriptTarget.ES2022, noEmit: true });
+  const checker = program.getTypeChecker();
+  const source = program.getSourceFile(file);
+  assert.ok(source, `${file}: not read`);
+  const decl = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === "Native");
+  assert.ok(decl, "binding.ts: no interface Native");
+  return checker.getPropertiesOfType(checker.getTypeAtLocation(decl.name)).map((p) => p.name);
+}
+
+test("the Native interface and the addon's exports match, name for name", () => {
+  const declared = new Set(declaredNames());
+  const exported = new Set(Object.keys(native));
+  const undeclared = [...exported].filter((n) => !declared.has(n)).sort();
+  const missing = [...declared].filter((n) => !exported.has(n)).sort();
+  assert.deepEqual({ undeclared, missing }, { undeclared: [], missing: [] }, "exported by the addon but not declared in binding.ts, or declared but not exported");
+  assert.ok(declared.size > 100, `only ${declared.size} names declared: the interface was not read`);
+});
