@@ -50,14 +50,14 @@ test("dime animate on a real portrait: face crop, paste-back at the source's siz
 
 test("--crop face on a synthetic shapes frame: one line 'no face found in ...', exit 1, nothing written", { skip }, async () => {
   const synth = join(dir, "shapes");
-  assert.equal(runDime(["synth", "--kind", "shapes", "--videos", "1", "--frames", "1", "--size", "64", "--test-fraction", "0", "--out", synth]).status, 0);
+  assert.equal(runDime(["synth", "--kind", "shapes", "--videos", "1", "--frames", "1", "--size", "128", "--test-fraction", "0", "--out", synth]).status, 0);
   const frame = join(synth, "train", readdirSync(join(synth, "train"))[0], "000000.png");
   const out = join(dir, "shapes-out");
   const run = runDime(["animate", "--checkpoint", "models/demo", "--source", frame, "--driving", join(dir, "a.mp4"), "-o", `${out}.mp4`, "--crop", "face"]);
   assert.equal(run.status, 1);
   assert.match(run.stderr, /^dime animate: no face found in .*000000\.png: [^\n]*\n$/);
   assert.ok(!existsSync(`${out}.mp4`));
-  // Without --crop face the same frame is center-cropped, with a note.
+  // Without --crop face (auto) the same frame, larger than the model's 64 px, is center-cropped, with a note.
   const auto = runDime(["animate", "--checkpoint", "models/demo", "--source", frame, "--driving", join(dir, "a.mp4"), "-o", `${out}.mp4`]);
   assert.equal(auto.status, 0, auto.stderr);
   assert.match(auto.stderr, /no face found in .*000000\.png: using the centred square/);

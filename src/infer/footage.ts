@@ -15,6 +15,7 @@ import { readImage } from "../media/image-read.js";
 import type { RgbImage } from "../media/image.js";
 import type { MediaInfo } from "../media/info.js";
 import { readFrames } from "../media/video-read.js";
+import { probeMedia } from "../media/probe.js";
 import { animate, type AnimatedFrame, type AnimationOptions } from "./animate.js";
 import type { DiME } from "../dime/dime.js";
 import type { FrameSize } from "./model.js";
@@ -82,9 +83,9 @@ export interface FootageFrame extends AnimatedFrame {
 }
 
 /** The box for a still under `choice` (face boxes come from `api`). */
-function stillBox(api: () => FaceApi, picture: RgbImage, file: string, choice: CropChoice, faceIndex: number, note?: (n: string) => void): CropPlan {
+function stillBox(api: () => FaceApi, picture: RgbImage, file: string, choice: CropChoice, faceIndex: number, size: FrameSize, note?: (n: string) => void): CropPlan {
   const { width, height } = picture;
-  if (choice === "center") return { box: centerBox(width, height), face: false };
+  if (choice === "center" || (choice === "auto" && prepared(width, height, size))) return { box: centerBox(width, height), face: false };
   if (choice === "none") return { box: { cx: width / 2, cy: height / 2, side: Math.max(width, height) }, face: false };
   if (typeof choice === "object") return { box: { cx: choice.x + choice.width / 2, cy: choice.y + choice.height / 2, side: Math.max(choice.width, choice.height) }, face: false };
   const faces = detectFaces(api(), picture);
@@ -98,6 +99,14 @@ function stillBox(api: () => FaceApi, picture: RgbImage, file: string, choice: C
   // Already framed like the training data (a VoxCeleb-style crop): the whole picture is the crop.
   if (isFramed(box, width, height)) return { box: centerBox(width, height), face: false };
   return { box, face: true };
+}
+
+/**
+ * `auto` takes a picture no larger than the model's frame as prepared for it (the synthetic
+ * benchmark's frames, the demo's pictures): cutting a face out of it would only enlarge pixels.
+ */
+function prepared(width: number, height: number, size: FrameSize): boolean {
+  return Math.min(width, height) <= Math.max(size.width, size.height);
 }
 
 function toImage(t: torch.Tensor): RgbImage {
@@ -122,16 +131,17 @@ export async function* animateFootage(job: FootageJob): AsyncGenerator<FootageFr
   const api = () => options.faceApi ?? (owned ??= loadFaceApi());
   try {
     const sourcePicture = await readImage(job.source);
-    const sourceCrop = stillBox(api, sourcePicture, job.source, choice, faceIndex, options.onNote);
+    const sourceCrop = stillBox(api, sourcePicture, job.source, choice, faceIndex, job.size, options.onNote);
     const source = cropImage(sourcePicture, sourceCrop.box, job.size);
     const references: RgbImage[] = [];
     for (const ref of job.references ?? []) {
       const picture = await readImage(ref);
-      references.push(cropImage(picture, stillBox(api, picture, ref, choice, 0, options.onNote).box, job.size));
+      references.push(cropImage(picture, stillBox(api, picture, ref, choice, 0, job.size, options.onNote).box, job.size));
     }
     const rate = options.rate ?? 25;
     let boxes: CropBox[] | undefined;
-    if (choice === "face" || choice === "auto") {
+    const drivingInfo = job.drivingInfo ?? (await probeMedia(job.driving));
+    if (choice === "face" || (choice === "auto" && !prepared(drivingInfo.width, drivingInfo.height, job.size))) {
       try {
         const track = await trackFaces(api(), job.driving, {
           every: options.detectEvery ?? 1,
@@ -150,14 +160,14 @@ export async function* animateFootage(job: FootageJob): AsyncGenerator<FootageFr
     } else if (typeof choice === "object") {
       boxes = [];
     }
-    const userBox = typeof choice === "object" ? stillBox(api, sourcePicture, job.source, choice, 0).box : undefined;
+    const userBox = typeof choice === "object" ? stillBox(api, sourcePicture, job.source, choice, 0, job.size).box : undefined;
     const plain = !sourceCrop.face && !boxes && !userBox && choice !== "none";
     const pictures: RgbImage[] = []; // the full driving frames read ahead of the output, in order
     const boxOf = (i: number, p: RgbImage): CropBox =>
       userBox ?? boxes?.[Math.min(i, boxes.length - 1)] ?? (choice === "none" ? { cx: p.width / 2, cy: p.height / 2, side: Math.max(p.width, p.height) } : centerBox(p.width, p.height));
     async function* drivingCrops(): AsyncGenerator<RgbImage> {
       let i = 0;
-      for await (const frame of readFrames(job.driving, { info: job.drivingInfo })) {
+      for await (const frame of readFrames(job.driving, { info: drivingInfo })) {
         pictures.push(frame.image);
         yield cropImage(frame.image, boxOf(i++, frame.image), job.size);
       }
@@ -170,7 +180,7 @@ export async function* animateFootage(job: FootageJob): AsyncGenerator<FootageFr
       source: plain ? job.source : source,
       references: plain ? job.references : references,
       driving: plain ? job.driving : drivingCrops(),
-      drivingInfo: job.drivingInfo,
+      drivingInfo,
       options: { ...options, smooth: options.smooth !== undefined ? { rate, params: smoothingParams(options.smooth) } : undefined },
     });
     let index = 0;

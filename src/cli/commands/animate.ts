@@ -33,8 +33,8 @@ Frames are decoded, animated in batches and encoded as they come.
   --crop C              face: the largest face (no face: an error); center: the centred square;
                         none: the whole picture, padded square; X,Y,W,H: the square around this
                         box in source pixels (any object). Default: face where a face is found,
-                        center elsewhere; a picture already framed like the training data is
-                        used whole
+                        center elsewhere; a picture already framed like the training data, or
+                        no larger than the model's frame, is used whole
   --face-index N        animate the Nth largest face, from 0 (dime probe --faces IMG lists them)
   --track T             the driving crop: fixed (default; one box for the clip, as datasets are
                         cut) or follow (a box per frame, smoothed)
