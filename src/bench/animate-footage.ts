@@ -11,7 +11,7 @@ import * as torch from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
 import type { DimeConfig } from "../dime/config/schema.js";
 import { loadFaceApi, type FaceApi } from "../faceapi/index.js";
-import { detectFaces, trackFaces, cropForModel, faceCropBox, pasteBackImage } from "../face/index.js";
+import { detectFaces, trackFaces, cropForModel, faceCropBox, pasteBackImage, type CropBox } from "../face/index.js";
 import { animate } from "../infer/animate.js";
 import { animateFootage } from "../infer/footage.js";
 import { writeImage } from "../media/image-write.js";
@@ -42,6 +42,8 @@ export interface FootageFigure {
   overhead: number;
   /** Frames per second of the whole job: decode 1280x720, track, crop, animate, paste back, encode 1280x720. */
   endToEndFps: number;
+  /** Mean |difference| in pixels (centre x, y and side) of the per-frame boxes (follow, unsmoothed) against detection on every frame; 0 for every 1. */
+  boxDifferencePx: number;
 }
 
 /** The clip set in a 1280x720 grey frame (the face at 360 px, left of centre), `frames` frames; the source a frame of it. */
@@ -53,7 +55,7 @@ function wideClip(path: string, frames: number): void {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function measure(api: FaceApi, model: DiME, config: DimeConfig, name: string, clip: string, frames: RgbImage[], every: number, threads: number, out: string): Promise<FootageFigure> {
+async function measure(api: FaceApi, model: DiME, config: DimeConfig, name: string, clip: string, frames: RgbImage[], every: number, threads: number, out: string, reference?: CropBox[]): Promise<FootageFigure & { boxes: CropBox[] }> {
   const [height, width] = config.dataset_params.frame_shape;
   const size = { width, height };
   const source = frames[0];
@@ -64,7 +66,8 @@ async function measure(api: FaceApi, model: DiME, config: DimeConfig, name: stri
   }));
   const sourceBox = faceCropBox(detectFaces(api, source)[0].landmarks);
   let t = performance.now();
-  const track = await trackFaces(api, frames, { every });
+  // Per-frame boxes (what --track follow smooths, and --track fixed summarises): the mode costs nothing next to detection.
+  const track = await trackFaces(api, frames, { every, mode: "follow", smoothing: false });
   const trackMs = (performance.now() - t) / frames.length;
   t = performance.now();
   const crops = torch.tidy(() => frames.map((f, i) => ({ data: cropForModel(f, track.boxes[i], size).contiguous().data<"float32">().slice(), ...size })));
@@ -86,7 +89,9 @@ async function measure(api: FaceApi, model: DiME, config: DimeConfig, name: stri
   for await (const frame of animateFootage({ model, size, source: sourcePng, driving: clip, options: { crop: "face", detectEvery: every, faceApi: api } })) await writer.write(frame.output);
   await writer.close();
   const endToEndFps = frames.length / ((performance.now() - start) / 1000);
-  return { config: name, size: width, threads, frames: frames.length, every, detectMs, trackMs, cropMs, modelMs, pasteMs, overhead: (trackMs + cropMs + pasteMs) / modelMs, endToEndFps };
+  const ref = reference ?? track.boxes;
+  const boxDifferencePx = track.boxes.reduce((sum, b, i) => sum + (Math.abs(b.cx - ref[i].cx) + Math.abs(b.cy - ref[i].cy) + Math.abs(b.side - ref[i].side)) / 3, 0) / frames.length;
+  return { config: name, size: width, threads, frames: frames.length, every, detectMs, trackMs, cropMs, modelMs, pasteMs, overhead: (trackMs + cropMs + pasteMs) / modelMs, endToEndFps, boxDifferencePx, boxes: track.boxes };
 }
 
 /** The footage figures for each case at each thread count and detection interval; undefined (with the reason) without the shared clip. */
@@ -105,9 +110,12 @@ export async function benchFootage(cases: { name: string; config: DimeConfig; fr
       try {
         for (const n of threads) {
           torch.setNumThreads(n);
+          let reference: CropBox[] | undefined;
           for (const every of [1, 5]) {
             progress?.(`${c.name}: face crop, track (every ${every}) and paste-back on ${c.frames} frames at 1280x720, ${n} thread${n === 1 ? "" : "s"}`);
-            figures.push(await measure(api, model, c.config, c.name, clip, frames, every, n, join(folder, "footage.mp4")));
+            const { boxes, ...figure } = await measure(api, model, c.config, c.name, clip, frames, every, n, join(folder, "footage.mp4"), reference);
+            reference ??= boxes;
+            figures.push(figure);
           }
         }
       } finally {
@@ -128,7 +136,7 @@ export function formatFootage(figures: readonly FootageFigure[], skipped?: strin
     ...figures.map(
       (f) =>
         `${f.config.padEnd(28)} ${String(f.size).padStart(4)} px  ${f.threads} thr  detect every ${f.every}: detect+landmarks ${f.detectMs.toFixed(0)} ms/frame; ` +
-        `track ${f.trackMs.toFixed(1)}, crop ${f.cropMs.toFixed(1)}, model ${f.modelMs.toFixed(1)}, paste ${f.pasteMs.toFixed(1)}; overhead ${(100 * f.overhead).toFixed(0)}%; end to end ${f.endToEndFps.toFixed(2)} frames/s`,
+        `track ${f.trackMs.toFixed(1)}, crop ${f.cropMs.toFixed(1)}, model ${f.modelMs.toFixed(1)}, paste ${f.pasteMs.toFixed(1)}; overhead ${(100 * f.overhead).toFixed(0)}%; end to end ${f.endToEndFps.toFixed(2)} frames/s; boxes off every-frame detection by ${f.boxDifferencePx.toFixed(2)} px`,
     ),
   ];
 }
