@@ -110,3 +110,15 @@ test("dime crop on two clips: every frame of every clip holds the face; split by
   assert.deepEqual([...sides.keys()].sort(), [join(dir, "a.mp4"), join(dir, "b.mp4")]);
   assert.equal(new Set(sides.values()).size, 2, "one file in train, one in test");
 });
+
+test("--crop and --smooth parse: the four forms, a bad box is a usage error, --smooth without a strength is 1", async () => {
+  const { parseCrop, withSmoothDefault } = await import("../src/cli/commands/animate.js");
+  assert.equal(parseCrop("face"), "face");
+  assert.equal(parseCrop("none"), "none");
+  assert.deepEqual(parseCrop("10,20,300,200"), { x: 10, y: 20, width: 300, height: 200 });
+  assert.throws(() => parseCrop("10,20,0,5"), /--crop must be face, center, none or X,Y,W,H/);
+  assert.throws(() => parseCrop("faces"), /--crop must be/);
+  assert.deepEqual(withSmoothDefault(["--smooth", "--visualize"]), ["--smooth", "1", "--visualize"]);
+  assert.deepEqual(withSmoothDefault(["--smooth", "2.5"]), ["--smooth", "2.5"]);
+  assert.deepEqual(withSmoothDefault(["-o", "x.mp4", "--smooth"]), ["-o", "x.mp4", "--smooth", "1"]);
+});

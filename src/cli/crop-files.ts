@@ -16,7 +16,6 @@ import { readFrames } from "../media/video-read.js";
 import { VideoWriter } from "../media/video-write.js";
 import { VIDEO_EXTENSIONS } from "../data/layout.js";
 import { Rng } from "../util/prng.js";
-import { NoFaceError } from "../face/errors.js";
 
 export interface CropJob {
   inputs: string[];
@@ -96,8 +95,8 @@ export async function cropFiles(job: CropJob): Promise<FileReport[]> {
     try {
       await cropOne(job, file, split, report, tick);
     } catch (error) {
-      if (!(error instanceof MediaError || error instanceof NoFaceError || error instanceof RangeError)) throw error;
-      report.error = error instanceof MediaError ? error.message : `${file}: ${error.message.replace(/^no face found in [^:]*: .*/, "no face found")}`;
+      if (!(error instanceof MediaError || error instanceof RangeError)) throw error;
+      report.error = error instanceof MediaError ? error.message : `${file}: ${error.message}`;
       done = start + 2 * (counts.get(file) ?? 0); // the frames this file will not go through
     }
   }
@@ -118,7 +117,11 @@ async function cropOne(job: CropJob, file: string, split: "train" | "test", repo
   report.small = tracks.filter((t) => t.dropped === "small").length;
   const kept = tracks.filter((t) => !t.dropped);
   report.kept = kept.length;
-  if (tracks.length === 0) throw new NoFaceError(file);
+  // A file without a face is readable: its row shows 0 tracks, and it is not an error.
+  if (kept.length === 0) {
+    for (let i = 0; i < perFrame.length; i++) tick();
+    return;
+  }
   const dir = join(job.out, split);
   mkdirSync(dir, { recursive: true });
   const fps = info.fps > 0 ? info.fpsFraction : "25/1";
