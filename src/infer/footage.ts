@@ -157,8 +157,6 @@ export async function* animateFootage(job: FootageJob): AsyncGenerator<FootageFr
         if (!(error instanceof NoFaceError) || choice === "face") throw error;
         options.onNote?.(`no face found in ${job.driving}: using the centred square (--crop center)`);
       }
-    } else if (typeof choice === "object") {
-      boxes = [];
     }
     const userBox = typeof choice === "object" ? stillBox(api, sourcePicture, job.source, choice, 0, job.size).box : undefined;
     const plain = !sourceCrop.face && !boxes && !userBox && choice !== "none";
