@@ -11,7 +11,8 @@ import { after, before, test } from "node:test";
 import { loadFaceApi, type FaceApi } from "../src/faceapi/index.js";
 import { detectFaces } from "../src/face/index.js";
 import { probeMedia } from "../src/media/probe.js";
-import { readFrames } from "../src/media/video-read.js";
+import { readAllFrames, readFrames } from "../src/media/video-read.js";
+import { readImage } from "../src/media/image-read.js";
 import { runDime } from "./helpers/train-fixtures.js";
 
 const data = join(new URL("..", import.meta.url).pathname, "..", "shared", "data");
@@ -61,6 +62,27 @@ test("--crop face on a synthetic shapes frame: one line 'no face found in ...', 
   const auto = runDime(["animate", "--checkpoint", "models/demo", "--source", frame, "--driving", join(dir, "a.mp4"), "-o", `${out}.mp4`]);
   assert.equal(auto.status, 0, auto.stderr);
   assert.match(auto.stderr, /no face found in .*000000\.png: using the centred square/);
+  // --crop X,Y,W,H (any object): the box is animated and pasted back; in PNG frames every pixel
+  // outside the box is the source's, bit for bit, and the frames have the source's size.
+  const frames = join(dir, "box-frames/");
+  const boxed = runDime(["animate", "--checkpoint", "models/demo", "--source", frame, "--driving", frame, "-o", frames, "--crop", "40,30,48,48"]);
+  assert.equal(boxed.status, 0, boxed.stderr);
+  const [source, written] = [await readImage(frame), (await readAllFrames(frames))[0]];
+  assert.deepEqual([written.width, written.height], [128, 128]);
+  let [outside, changed] = [0, 0];
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < 128; y++) {
+      for (let x = 0; x < 128; x++) {
+        const i = (c * 128 + y) * 128 + x;
+        if (x >= 40 && x < 88 && y >= 30 && y < 78) changed += Number(written.data[i] !== source.data[i]);
+        else {
+          assert.equal(written.data[i], source.data[i], `(${x}, ${y}) outside the box changed`);
+          outside++;
+        }
+      }
+    }
+  }
+  assert.ok(outside > 0 && changed > 0);
 });
 
 test("--face-index past the faces found is one line naming the picture", { skip }, () => {
