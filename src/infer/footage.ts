@@ -35,7 +35,7 @@ export interface FootageOptions extends Omit<AnimationOptions, "smooth"> {
   faceIndex?: number;
   /** The driving crop: "fixed" (default, one box for the clip) or "follow". */
   track?: TrackMode;
-  /** Detect the driving face on every Nth frame, interpolating between (default 1). */
+  /** Detect the driving face on every Nth frame, interpolating between (default 5: docs/animate.md, "Speed"). */
   detectEvery?: number;
   /** Paste the animated crop back into the source (default: when the source was cropped around a face or a box). */
   pasteBack?: boolean;
@@ -144,7 +144,7 @@ export async function* animateFootage(job: FootageJob): AsyncGenerator<FootageFr
     if (choice === "face" || (choice === "auto" && !prepared(drivingInfo.width, drivingInfo.height, job.size))) {
       try {
         const track = await trackFaces(api(), job.driving, {
-          every: options.detectEvery ?? 1,
+          every: options.detectEvery ?? 5,
           mode: options.track ?? "fixed",
           faceIndex,
           rate,

@@ -38,7 +38,8 @@ Frames are decoded, animated in batches and encoded as they come.
   --face-index N        animate the Nth largest face, from 0 (dime probe --faces IMG lists them)
   --track T             the driving crop: fixed (default; one box for the clip, as datasets are
                         cut) or follow (a box per frame, smoothed)
-  --detect-every N      detect the driving face on every Nth frame, interpolating between (default 1)
+  --detect-every N      detect the driving face on every Nth frame (and the last), interpolating
+                        the boxes between (default 5; 1 for every frame)
   --paste-back          paste the animated crop back into the source (the default with a face crop)
   --no-paste-back       write the animated crop at the model's size instead
   --smooth [S]          smooth the driving keypoints over time (one-euro filter), strength S
@@ -126,7 +127,7 @@ export const animateCommand: Command = {
       crop,
       faceIndex: inRange(flags, "face-index", 0, 1000) ?? 0,
       track,
-      detectEvery: inRange(flags, "detect-every", 1, 1000) ?? 1,
+      detectEvery: inRange(flags, "detect-every", 1, 1000),
       pasteBack: flags["no-paste-back"] ? false : undefined,
       smooth,
     });
