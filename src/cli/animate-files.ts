@@ -11,7 +11,9 @@ import { loadModel } from "../infer/model.js";
 import { sideBySide } from "../infer/visualize.js";
 import { probeMedia } from "../media/probe.js";
 import { VideoWriter } from "../media/video-write.js";
+import { outputRateFor } from "../media/timing.js";
 import { checkWritable, frameProgress } from "./checks.js";
+import { checkpointInputs, refuseOutputsOverInputs } from "./same-file.js";
 
 export interface FileAnimation {
   checkpoint: string;
@@ -55,10 +57,22 @@ export interface FileAnimationSummary {
   seconds: number;
   /** The driving frame relative motion started from. */
   bestFrame: number;
+  /** Set for a variable-rate driving clip: the frames in the output, each driving frame repeated or dropped to keep its time. */
+  encodedFrames?: number;
 }
 
 /** Runs the job; outputs are checked for writability before any work, and written to temp names then renamed. */
 export async function animateFiles(job: FileAnimation): Promise<FileAnimationSummary> {
+  refuseOutputsOverInputs(
+    [{ flag: "-o", path: job.out }, ...(job.visualizeOut ? [{ flag: "--visualize-out", path: job.visualizeOut }] : [])],
+    [
+      { flag: "--source", path: job.source },
+      ...job.references.map((path) => ({ flag: "--ref", path })),
+      { flag: "--driving", path: job.driving },
+      ...checkpointInputs("--checkpoint", job.checkpoint),
+      ...(job.config ? [{ flag: "--config", path: job.config }] : []),
+    ],
+  );
   checkWritable(job.out);
   if (job.visualizeOut) checkWritable(job.visualizeOut);
   const info = await probeMedia(job.driving);
@@ -66,7 +80,9 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
   const { size } = loaded;
   const audioFrom = job.audio && info.audio ? job.driving : undefined;
   if (job.audio && !info.audio) process.stderr.write(`${job.command ?? "dime animate"}: note: ${job.driving} has no audio track; the output is silent\n`);
-  const fps = info.fps > 0 ? info.fpsFraction : "25/1";
+  // A variable-rate clip is written at a constant rate with each frame kept at its time (docs/media.md).
+  const timing = info.variableRate;
+  const fps = timing ? outputRateFor(timing, info.kind === "video" ? info.nominalRate : undefined) : info.fps > 0 ? info.fpsFraction : "25/1";
 
   const bar = frameProgress(info.frameCount);
   const note = (line: string) => process.stderr.write(`${job.command ?? "dime animate"}: note: ${line}\n`);
@@ -105,7 +121,7 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
   try {
     for await (const frame of frames) {
       [width, height] = [frame.output.width, frame.output.height];
-      writer ??= new VideoWriter(job.out, { fps, width, height, audioFrom });
+      writer ??= new VideoWriter(job.out, { fps, width, height, audioFrom, timing });
       await writer.write(frame.output);
       if (job.visualizeOut) {
         // With a crop: source and driving at their own size with their boxes, the crop output, the pasted result.
@@ -117,7 +133,7 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
               { image: frame.driving, keypoints: frame.kpDriving },
               { image: frame.image, keypoints: frame.kpTarget },
             ]);
-        sideWriter ??= new VideoWriter(job.visualizeOut, { fps, width: panels.width, height: panels.height, audioFrom });
+        sideWriter ??= new VideoWriter(job.visualizeOut, { fps, width: panels.width, height: panels.height, audioFrom, timing });
         await sideWriter.writeRgb24(panels.rgb);
       }
       bestFrame = frame.plan.initialFrame;
@@ -134,5 +150,5 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
     loaded.model.dispose();
   }
   const seconds = (performance.now() - started) / 1000;
-  return { frames: writer?.frameCount ?? 0, width, height, fps, seconds, bestFrame };
+  return { frames: writer?.frameCount ?? 0, width, height, fps, seconds, bestFrame, ...(timing ? { encodedFrames: writer?.encodedFrames ?? 0 } : {}) };
 }

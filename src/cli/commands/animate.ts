@@ -1,5 +1,6 @@
 // `dime animate`: a source picture moved like a driving video (DESIGN section 6), written as a
 // video with the driving clip's frame rate and frame count, and optionally a side-by-side view.
+import { existsSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 
 import { animateFiles } from "../animate-files.js";
@@ -7,6 +8,7 @@ import { deviceOf, inRange, odeFlags, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import type { CropChoice } from "../../infer/footage.js";
+import { withInterrupts } from "../interrupt.js";
 
 const HELP = `Usage: dime animate --checkpoint CKPT --source IMG [--ref IMG ...] --driving VIDEO -o OUT [options]
 
@@ -15,15 +17,22 @@ frame rate and frame count. Faces are found, cropped as the training data was fr
 the model's frame size (the config's frame_shape) and pasted back into the source picture, so the
 output has the source's size; pictures without a face are center-cropped to the model's size.
 Frames are decoded, animated in batches and encoded as they come.
+A driving clip with a variable frame rate (most phone clips) gives a constant-rate output in
+which each frame shows at its own time, repeated or dropped, so the picture stays with --audio.
+The output is written under a hidden temporary name, checked (every frame there, nothing cut
+short by a full disk) and only then renamed over OUT; an OUT that is one of the inputs is
+refused. Ctrl-C or SIGTERM stops, removes the temporary file and exits 130 or 143.
 
   --checkpoint CKPT     a checkpoint of dime train (RUN/checkpoints/step-NNNNNN.safetensors, its
-                        .json sidecar beside it), or a run folder for its latest checkpoint
+                        .json sidecar beside it), or a run folder for its latest checkpoint, or
+                        a PyTorch checkpoint of FOMM's (.pth, .pth.tar) with --config (docs/fomm.md)
   --source IMG          the picture to animate (PNG, JPEG, WebP, TIFF, GIF, BMP)
   --ref IMG             another view of the same object; repeat for more (default none)
   --driving VIDEO       the motion: a video file, a frame folder or a still image
   -o, --out OUT         .mp4/.mov/.mkv (H.264), .webm (VP9), .gif, or a folder (PNG frames)
   --config FILE         use this config with the checkpoint: its model must be the checkpoint's
-                        (switches.ode may differ); its frame_shape sets the size
+                        (switches.ode may differ); its frame_shape sets the size. Needed with
+                        a .pth/.pth.tar: the configs/fomm/*.yaml of the file
   --absolute            move the keypoints to the driving frame's (default: relative motion,
                         kp_source + kp_driving(t) - kp_driving(0))
   --adapt-scale         relative motion scaled by sqrt(hull area of the source's keypoints
@@ -109,7 +118,10 @@ export const animateCommand: Command = {
     if (smooth !== undefined && !(smooth > 0)) throw new UsageError(`--smooth: the strength must be positive, got ${smooth}`);
     const visualizeOut = flags["visualize-out"] ?? (flags.visualize ? visualizePath(out) : undefined);
 
-    const { frames: count, width, height, fps, seconds, bestFrame } = await animateFiles({
+    const outputs = [out, ...(visualizeOut ? [visualizeOut] : [])];
+    const before = outputs.filter((path) => existsSync(path));
+    const kept = () => (before.length > 0 ? `${before.join(" and ")} left as ${before.length > 1 ? "they were" : "it was"}; nothing else written` : "nothing written");
+    const { frames: count, width, height, fps, seconds, bestFrame, encodedFrames } = await withInterrupts({ command: "dime animate", kept }, () => animateFiles({
       checkpoint,
       config: flags.config,
       source: sourcePath,
@@ -130,8 +142,12 @@ export const animateCommand: Command = {
       detectEvery: inRange(flags, "detect-every", 1, 1000),
       pasteBack: flags["no-paste-back"] ? false : undefined,
       smooth,
-    });
-    const notes = [flags["find-best-frame"] ? `relative motion from driving frame ${bestFrame}` : "", visualizeOut ? `side by side in ${visualizeOut}` : ""].filter(Boolean);
+    }));
+    const notes = [
+      flags["find-best-frame"] ? `relative motion from driving frame ${bestFrame}` : "",
+      encodedFrames !== undefined ? `the driving clip has a variable frame rate: ${encodedFrames} frames at a constant ${fps.replace(/\/1$/, "")} fps keep each frame at its time` : "",
+      visualizeOut ? `side by side in ${visualizeOut}` : "",
+    ].filter(Boolean);
     console.log(`${out}: ${count} frames ${width}x${height} at ${fps.replace(/\/1$/, "")} fps in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(1)} frames/s)${notes.length ? `; ${notes.join("; ")}` : ""}`);
     return 0;
   },

@@ -3,7 +3,7 @@ import type { Command } from "../command.js";
 import { UsageError } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { MediaError } from "../../media/errors.js";
-import { describeMedia } from "../../media/info.js";
+import { describeMedia, mediaInfoJson } from "../../media/info.js";
 import { probeMedia } from "../../media/probe.js";
 import { probeFaces } from "../probe-faces.js";
 
@@ -12,7 +12,9 @@ const help = `Usage: dime probe [--json] FILE...
 
 Prints, for each image, video file or folder of numbered frames, what dime sees in it:
 kind, size, fps, frame count, duration and audio; or the one-line error dime would give
-when reading it. Exits 1 when any file cannot be read.
+when reading it. A video whose frames are not evenly spaced (most phone clips) is said to have
+a variable frame rate, with its slowest and fastest rates; dime keeps each frame's time in its
+outputs (docs/media.md). Exits 1 when any file cannot be read.
 
 Options:
   --faces  list the faces found in each picture, largest first: the detector's box and score,
@@ -36,7 +38,7 @@ export const probeCommand: Command = {
     for (const file of files) {
       try {
         const info = await probeMedia(file);
-        console.log(json ? JSON.stringify(info) : describeMedia(info));
+        console.log(json ? JSON.stringify(mediaInfoJson(info)) : describeMedia(info));
       } catch (error) {
         if (!(error instanceof MediaError)) throw error;
         failed += 1;
