@@ -10,7 +10,8 @@ import { after, before, test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import { DiME } from "../src/dime/dime.js";
 import { loadFaceApi, type FaceApi } from "../src/faceapi/index.js";
-import { NoFaceError, OneEuroFilter, smoothingParams, trackFaces, fillBoxes } from "../src/face/index.js";
+import { NoFaceError, OneEuroFilter, smoothingParams, trackFaces, fillBoxes, linkTracks, type Face } from "../src/face/index.js";
+import { splitFiles } from "../src/cli/crop-files.js";
 import { animate } from "../src/infer/animate.js";
 import { readImage } from "../src/media/image-read.js";
 import type { RgbImage } from "../src/media/image.js";
@@ -112,4 +113,43 @@ test("animate --smooth: driving keypoints of a still clip with noise jitter >= 5
   console.log(`through animate: keypoint jitter ${jitter(raw).toExponential(2)} -> ${jitter(smooth).toExponential(2)} (${ratio.toFixed(1)}x)`);
   assert.ok(ratio >= 5, `only ${ratio.toFixed(2)}x`);
   model.dispose();
+});
+
+/** A face with 68 landmarks placed so that faceCropBox centres on (x, y) with scale s. */
+function fakeFace(x: number, y: number, s: number): Face {
+  const landmarks = new Float32Array(136);
+  const put = (from: number, to: number, px: number, py: number) => {
+    for (let i = from; i <= to; i++) [landmarks[2 * i], landmarks[2 * i + 1]] = [px, py];
+  };
+  put(0, 67, x, y);
+  put(36, 41, x - s / 2, y - s / 2);
+  put(42, 47, x + s / 2, y - s / 2);
+  put(48, 67, x, y + s / 2);
+  return { box: { x: x - s, y: y - s, width: 2 * s, height: 2 * s }, score: 0.9, landmarks };
+}
+
+test("dime crop's tracks: linked by overlap, split by a gap longer than maxGap, short ones dropped", () => {
+  const perFrame: (Face[] | undefined)[] = [];
+  for (let t = 0; t < 30; t++) {
+    const faces = [fakeFace(100 + t, 100, 20)]; // one face drifting right on every frame
+    if (t < 5 || t >= 12) faces.push(fakeFace(400, 300, 30)); // another, away for 7 frames
+    perFrame.push(t % 2 === 0 ? faces : undefined); // detection on every 2nd frame
+  }
+  const tracks = linkTracks(perFrame, { maxGap: 5, minFrames: 10 });
+  assert.deepEqual(tracks.map((t) => [t.start, t.end, t.dropped ?? "kept"]), [[0, 4, "short"], [0, 28, "kept"], [12, 28, "kept"]]);
+  const drifting = tracks[1];
+  assert.ok(drifting.detected.every((b, i) => (i % 2 === 0) === (b !== undefined)));
+  // The fixed box holds every frame's face: centres spread over 28 px, all inside with room.
+  for (const b of fillBoxes(drifting.detected)) assert.ok(Math.abs(b.cx - drifting.box.cx) + b.side / 4.5 < drifting.box.side / 2);
+});
+
+test("dime crop's split: by file, seeded, at least one test file, never all", () => {
+  const files = Array.from({ length: 10 }, (_, i) => `clip${i}.mp4`);
+  const a = splitFiles(files, 0.2, 1);
+  assert.equal(a.size, 2);
+  assert.deepEqual(splitFiles(files, 0.2, 1), a);
+  assert.notDeepEqual([...splitFiles(files, 0.2, 2)].sort(), [...a].sort());
+  assert.equal(splitFiles(files.slice(0, 2), 0.01, 0).size, 1);
+  assert.equal(splitFiles(files.slice(0, 2), 0.99, 0).size, 1);
+  assert.equal(splitFiles(files.slice(0, 1), 0.5, 0).size, 0);
 });

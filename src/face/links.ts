@@ -37,7 +37,7 @@ interface OpenTrack {
   detected: (CropBox | undefined)[];
 }
 
-/** Links per-frame detections (undefined: detection did not run on that frame) into tracks, in order of their start. */
+/** Links per-frame detections (undefined: detection did not run on that frame) into tracks, in order of their first frame, then their last. */
 export function linkTracks(perFrame: readonly (readonly Face[] | undefined)[], options: LinkOptions = {}): LinkedTrack[] {
   const minOverlap = options.minOverlap ?? 0.25;
   const maxGap = options.maxGap ?? 5;
@@ -67,7 +67,7 @@ export function linkTracks(perFrame: readonly (readonly Face[] | undefined)[], o
     }
   });
   return [...closed, ...open]
-    .sort((a, b) => a.start - b.start)
+    .sort((a, b) => a.start - b.start || a.last - b.last)
     .map((t) => {
       const detected = Array.from({ length: t.last - t.start + 1 }, (_, i) => t.detected[i]);
       const box = fixedBox(fillBoxes(detected));
