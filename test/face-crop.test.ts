@@ -126,3 +126,28 @@ test("cropping a picture and pasting the crop back at a higher size gives the pi
   for (let i = 0; i < out.data.length; i++) mean += Math.abs(out.data[i] - picture.data[i]);
   assert.ok(mean / out.data.length < 0.002, `mean difference ${mean / out.data.length}`);
 });
+
+test("animateFootage: a face crop pasted back at the source's size, one frame per driving frame, no tensor left", { skip }, async () => {
+  const { execFileSync } = await import("node:child_process");
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { loadModel } = await import("../src/infer/model.js");
+  const { animateFootage } = await import("../src/infer/footage.js");
+  const dir = mkdtempSync(join(tmpdir(), "dime-footage-"));
+  const clip = join(dir, "wide.mp4");
+  execFileSync("ffmpeg", ["-v", "error", "-y", "-i", join(data, "video", "liveportrait_d0.mp4"), "-frames:v", "4", "-vf", "scale=160:160,pad=480:270:250:40:color=gray", "-pix_fmt", "yuv420p", clip]);
+  const { model, size } = loadModel(join(new URL("..", import.meta.url).pathname, "models", "demo"));
+  const before = torch.memory().numTensors;
+  const frames = [];
+  for await (const frame of animateFootage({ model, size, source: join(data, "image", "liveportrait_s0.jpg"), driving: clip, options: { faceApi: api, detectEvery: 2, track: "follow", smooth: 1 } })) frames.push(frame);
+  assert.equal(torch.memory().numTensors, before, "no tensor left alive");
+  model.dispose();
+  rmSync(dir, { recursive: true, force: true });
+  assert.equal(frames.length, 4);
+  for (const f of frames) {
+    assert.ok(f.pasted && f.sourceCrop.face);
+    assert.deepEqual([f.output.width, f.output.height], [600, 704]);
+    assert.deepEqual([f.image.width, f.image.height], [size.width, size.height]);
+    assert.ok(f.drivingBox && f.drivingBox.cx > 250 && f.drivingBox.cx < 410, `driving box at ${f.drivingBox?.cx}`);
+  }
+});
