@@ -5,6 +5,8 @@ export * from "./dime/index.js";
 export * from "./infer/index.js";
 export * from "./train/index.js";
 export * from "./checkpoint/index.js";
+export * from "./face/index.js";
+export { loadFaceApi, type FaceApi } from "./faceapi/index.js";
 export { readImage } from "./media/image-read.js";
 export { writeImage } from "./media/image-write.js";
 export { readFrames, readAllFrames } from "./media/video-read.js";

@@ -78,6 +78,9 @@ Measures performance and prints a table.
                   engine: timed runs of each convolution case; the median is reported (default 20)
                   model: timed runs of every figure (default 20 at 64 px, 5 at 256 px, 8 for
                   the training step); warm-up runs come first and are not timed
+  --footage       animate: only the real-footage case (face detection and landmarks on a 1280x720
+                  frame; face crop, tracking every frame and every 5th, paste-back, end to end on a
+                  1280x720 clip made from the shared data's talking head; skipped without it)
   --workers N     data: loader worker threads (default 2)`;
 
 const progress = (message: string) => process.stderr.write(`  ${message}\n`);
@@ -91,7 +94,7 @@ function threadList(value = "1,2"): number[] {
 }
 
 const FLAGS = defineFlags({
-  json: "string", threads: "string", calls: "int", runs: "int", workers: "int", file: "list", python: "string", fuzz: "list", "fuzz-cases": "int", seconds: "int",
+  json: "string", threads: "string", calls: "int", runs: "int", workers: "int", file: "list", python: "string", fuzz: "list", "fuzz-cases": "int", footage: "bool", seconds: "int",
 });
 
 export const bench: Command = {
@@ -120,7 +123,7 @@ export const bench: Command = {
     } else if (suite === "animate") {
       const runs = flags.runs;
       if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
-      const result = await benchAnimate(defaultAnimateBenchOptions(threadList(flags.threads), runs), progress);
+      const result = await benchAnimate({ ...defaultAnimateBenchOptions(threadList(flags.threads), runs), footageOnly: flags.footage === true }, progress);
       console.log(formatAnimateBench(result));
       if (flags.json !== undefined) writeJson(flags.json, result);
     } else if (suite === "eval") {

@@ -86,6 +86,9 @@ export const demoCommand: Command = {
       ode,
       batch: 8,
       device,
+      // The demo's pictures are synthetic faces framed like its training data (the face detector, made
+      // for real faces, may or may not find them): they are used whole, as before.
+      crop: "center",
       command: "dime demo",
       onFrame: keep,
     }));

@@ -2,6 +2,7 @@
 import type { Command } from "../command.js";
 import { animateCommand } from "./animate.js";
 import { bench } from "./bench.js";
+import { cropCommand } from "./crop.js";
 import { demoCommand } from "./demo.js";
 import { evalCommand } from "./eval.js";
 import { importCommand } from "./import.js";
@@ -13,4 +14,4 @@ import { serveCommand } from "./serve.js";
 import { synthCommand } from "./synth.js";
 import { trainCommand } from "./train.js";
 
-export const commands: Command[] = [demoCommand, trainCommand, recalibrateCommand, importCommand, animateCommand, reconstructCommand, evalCommand, serveCommand, bench, infoCommand, probeCommand, synthCommand];
+export const commands: Command[] = [demoCommand, trainCommand, recalibrateCommand, importCommand, animateCommand, reconstructCommand, evalCommand, serveCommand, bench, infoCommand, probeCommand, synthCommand, cropCommand];
