@@ -181,6 +181,8 @@ export async function benchServe(options: ServeBenchOptions, progress: (line: st
       await animateFiles({
         checkpoint: DEMO_MODEL, source: path("demo-source"), references: [path("demo-reference")], driving: path("demo-driving"),
         out: join(temp, "out.mp4"), visualizeOut: join(temp, "out-visualize.mp4"), mode: "relative", batch: 8, device: "cpu",
+        // The server animates the whole picture (no face crop yet): compare like with like.
+        crop: "center",
       });
       if (run > 0) animateSeconds.push((performance.now() - began) / 1000);
       if (run > 0) animateCpuSeconds.push(cpu() - cpuBegan);
@@ -207,7 +209,7 @@ export async function benchServe(options: ServeBenchOptions, progress: (line: st
       machine,
       method:
         "live: a client process plays the demo clip's frames (64x64 RGBA) as a 30 fps camera and, as the page does, sends one whenever the previous one has been answered; latency is send to animated frame received, over every animated frame but the first 10; dropped = sent - animated. " +
-        "file: dime animate --visualize (animateFiles in this process) and a server job (POST /api/jobs to the end of its event stream) on the demo inputs with 1 reference, alternately, median of the timed runs, in wall time and in this process's CPU time",
+        "file: dime animate --visualize --crop center (animateFiles in this process) and a server job (POST /api/jobs to the end of its event stream) on the demo inputs with 1 reference, alternately, median of the timed runs, in wall time and in this process's CPU time",
       threads: options.threads,
       live: {
         sent: client.sent,
