@@ -1,0 +1,51 @@
+// The layer of each folder of src/ (written out in docs/layers.md) and the check that relative
+// imports only go down: a folder may import itself and folders of strictly lower layers.
+import { readdirSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+
+/** Folder of src/ -> its layer; higher layers may import lower ones, never the reverse. */
+export const SRC_LAYERS: ReadonlyMap<string, number> = new Map([
+  ["util", 0], // prng, drawing, colour, progress: plain TypeScript, no tensors
+  ["torch", 1], // the only door to the addon
+  ["nn", 2], ["ode", 2], ["optim", 2], ["io", 2], ["media", 2],
+  ["faceapi", 3], ["synth", 3], // face-api's nets (issue 23); the synthetic benchmark's renderer
+  ["dime", 4], ["data", 4], // the model; datasets and batches
+  ["checkpoint", 5], ["face", 5], // saved runs; face detection, crop, paste-back (issue 23)
+  ["infer", 6], ["train", 6],
+  ["eval", 7], // uses infer to animate what it scores
+  ["bench", 8], ["serve", 8], // benchmarks; the web app (issue 17)
+  ["cli", 9],
+]);
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s+"(\.[^"]+)"|import\(\s*"(\.[^"]+)"\s*\)/g;
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
+}
+
+/**
+ * One line per relative import that goes up or sideways ("src/torch/x.ts: torch (layer 1) imports
+ * dime (layer 4)"); files directly under src/ (index.ts) are the top and are not checked.
+ */
+export function layerViolations(src: string, read: (file: string) => string, files = tsFiles(src)): string[] {
+  const folderOf = (file: string) => relative(src, file).split(sep)[0];
+  const out: string[] = [];
+  for (const file of files) {
+    if (dirname(file) === src) continue;
+    const from = folderOf(file);
+    const fromLayer = SRC_LAYERS.get(from);
+    for (const m of read(file).matchAll(IMPORT)) {
+      const target = resolve(dirname(file), m[1] ?? m[2]);
+      if (relative(src, target).startsWith("..")) continue;
+      const to = folderOf(target);
+      if (to === from || dirname(target) === src) continue;
+      const toLayer = SRC_LAYERS.get(to);
+      if (fromLayer === undefined || toLayer === undefined || toLayer >= fromLayer) {
+        out.push(`${relative(dirname(src), file).split(sep).join("/")}: ${from} (layer ${fromLayer ?? "?"}) imports ${to} (layer ${toLayer ?? "?"})`);
+      }
+    }
+  }
+  return out;
+}
