@@ -22,13 +22,17 @@ test("imports flow down the layers: no folder of src/ imports a higher or siblin
   assert.deepEqual(violations, [], `upward or sideways imports:\n${violations.join("\n")}`);
 });
 
-test("the check sees an upward import (torch -> dime) and a sideways one (infer -> train)", () => {
+test("the check sees an upward import (torch -> dime) and sideways ones (infer -> train, nn -> media, nn -> optim), in every import form", () => {
   const files = new Map([
     [join(SRC, "torch", "planted.ts"), 'import { DiME } from "../dime/dime.js";\n'],
     [join(SRC, "infer", "planted.ts"), 'export { train } from "../train/index.js";\n'],
+    [join(SRC, "nn", "planted.ts"), 'import "../media/probe.js";\nconst m = await import("../optim/index.js");\n'],
     [join(SRC, "dime", "fine.ts"), 'import type { Tensor } from "../torch/index.js";\nimport { x } from "./geometry.js";\n'],
   ]);
   const found = layerViolations(SRC, (file) => files.get(file) ?? "", [...files.keys()]);
   const rel = (p: string) => relative(dirname(SRC), p).split(sep).join("/");
-  assert.deepEqual(found, [`${rel(join(SRC, "torch", "planted.ts"))}: torch (layer 1) imports dime (layer 4)`, `${rel(join(SRC, "infer", "planted.ts"))}: infer (layer 6) imports train (layer 6)`]);
+  assert.deepEqual(found, [`${rel(join(SRC, "torch", "planted.ts"))}: torch (layer 1) imports dime (layer 4)`, `${rel(join(SRC, "infer", "planted.ts"))}: infer (layer 6) imports train (layer 6)`,
+    `${rel(join(SRC, "nn", "planted.ts"))}: nn (layer 2) imports media (layer 2)`,
+    `${rel(join(SRC, "nn", "planted.ts"))}: nn (layer 2) imports optim (layer 2)`,
+  ]);
 });

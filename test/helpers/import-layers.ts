@@ -17,7 +17,8 @@ export const SRC_LAYERS: ReadonlyMap<string, number> = new Map([
   ["cli", 9],
 ]);
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s+"(\.[^"]+)"|import\(\s*"(\.[^"]+)"\s*\)/g;
+// import/export ... from "./x", import "./x" (side effects only), import("./x").
+const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s+"(\.[^"]+)"|(?:^|\n)\s*import\s+"(\.[^"]+)"|\bimport\(\s*"(\.[^"]+)"\s*\)/g;
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -37,7 +38,7 @@ export function layerViolations(src: string, read: (file: string) => string, fil
     const from = folderOf(file);
     const fromLayer = SRC_LAYERS.get(from);
     for (const m of read(file).matchAll(IMPORT)) {
-      const target = resolve(dirname(file), m[1] ?? m[2]);
+      const target = resolve(dirname(file), m[1] ?? m[2] ?? m[3]);
       if (relative(src, target).startsWith("..")) continue;
       const to = folderOf(target);
       if (to === from || dirname(target) === src) continue;
