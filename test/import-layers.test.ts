@@ -22,7 +22,7 @@ test("imports flow down the layers: no folder of src/ imports a higher or siblin
   assert.deepEqual(violations, [], `upward or sideways imports:\n${violations.join("\n")}`);
 });
 
-test("the check sees an upward import (torch -> dime) and sideways ones (infer -> train, nn -> media, nn -> optim), in every import form", () => {
+test("the check sees upward imports (torch -> dime, nn -> media) and sideways ones (infer -> train, nn -> optim), in every import form", () => {
   const files = new Map([
     [join(SRC, "torch", "planted.ts"), 'import { DiME } from "../dime/dime.js";\n'],
     [join(SRC, "infer", "planted.ts"), 'export { train } from "../train/index.js";\n'],
@@ -31,8 +31,8 @@ test("the check sees an upward import (torch -> dime) and sideways ones (infer -
   ]);
   const found = layerViolations(SRC, (file) => files.get(file) ?? "", [...files.keys()]);
   const rel = (p: string) => relative(dirname(SRC), p).split(sep).join("/");
-  assert.deepEqual(found, [`${rel(join(SRC, "torch", "planted.ts"))}: torch (layer 1) imports dime (layer 4)`, `${rel(join(SRC, "infer", "planted.ts"))}: infer (layer 6) imports train (layer 6)`,
-    `${rel(join(SRC, "nn", "planted.ts"))}: nn (layer 2) imports media (layer 2)`,
+  assert.deepEqual(found, [`${rel(join(SRC, "torch", "planted.ts"))}: torch (layer 1) imports dime (layer 5)`, `${rel(join(SRC, "infer", "planted.ts"))}: infer (layer 7) imports train (layer 7)`,
+    `${rel(join(SRC, "nn", "planted.ts"))}: nn (layer 2) imports media (layer 3)`,
     `${rel(join(SRC, "nn", "planted.ts"))}: nn (layer 2) imports optim (layer 2)`,
   ]);
 });
