@@ -190,7 +190,7 @@ test("parsing never mutates DEFAULT_CONFIG, and results share nothing with it", 
   parsed.train_params.loss_weights.perceptual[0] = 0;
   const overridden = applyOverrides(DEFAULT_CONFIG, { "model_params.switches.num_refs": "0" });
   overridden.train_params.betas[0] = 0;
-  for (const file of readdirSync(CONFIGS)) loadConfig(join(CONFIGS, file)).model_params.common_params.num_kp = 99;
+  for (const file of readdirSync(CONFIGS, { recursive: true }).map(String).filter((f) => f.endsWith(".yaml"))) loadConfig(join(CONFIGS, file)).model_params.common_params.num_kp = 99;
   assert.deepEqual(DEFAULT_CONFIG, snapshot);
 });
 

@@ -11,7 +11,7 @@ import { after, test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
 import { readImage } from "../src/media/image-read.js";
-import { decodeGrid, iou, loadFaceApi, nonMaxSuppression } from "../src/eval/faceapi/index.js";
+import { decodeGrid, iou, loadFaceApi, nonMaxSuppression } from "../src/faceapi/index.js";
 import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
 
 torch.setNumThreads(1);

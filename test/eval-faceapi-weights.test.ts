@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
-import { FACE_API_MANIFESTS, defaultFaceApiDir, loadFaceApi, readTfjsWeights } from "../src/eval/faceapi/index.js";
-import { samePadding, torchName } from "../src/eval/faceapi/layers.js";
-import { padBefore, resizeMatrix, toSquareInput } from "../src/eval/faceapi/preprocess.js";
+import { FACE_API_MANIFESTS, defaultFaceApiDir, loadFaceApi, readTfjsWeights } from "../src/faceapi/index.js";
+import { samePadding, torchName } from "../src/faceapi/layers.js";
+import { padBefore, resizeMatrix, toSquareInput } from "../src/faceapi/preprocess.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-faceapi-"));
 

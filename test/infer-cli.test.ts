@@ -124,7 +124,7 @@ describe("bad input: one line, a non-zero exit, no output file", SLOW, () => {
     const damaged = writeCheckpoint(dir, "damaged", config);
     const sidecar = join(dir, "damaged.json");
     writeFileSync(sidecar, readFileSync(sidecar, "utf8").slice(0, 100));
-    await refuses("damaged sidecar", ["--checkpoint", damaged], sidecar, /not a complete dime checkpoint/);
+    await refuses("damaged sidecar", ["--checkpoint", damaged], sidecar, /the sidecar is not valid JSON \(damaged or cut short\); use an earlier checkpoint/);
   });
 
   test("a source that is not an image", async () => {

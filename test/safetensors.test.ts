@@ -17,6 +17,7 @@ import {
   serializeSafetensors,
   writeSafetensors,
 } from "../src/io/safetensors.js";
+import { WriteError } from "../src/io/write-errors.js";
 import * as nn from "../src/nn/index.js";
 import * as torch from "../src/torch/index.js";
 import type { DType, Tensor } from "../src/torch/index.js";
@@ -353,7 +354,7 @@ test("writing is atomic: no temporary file is left, and a failed write leaves th
   assert.deepEqual(readdirSync(sub), ["ckpt.safetensors"]);
   assert.throws(
     () => writeSafetensors(join(sub, "missing-folder", "x.safetensors"), {}),
-    (e: Error) => e instanceof SafetensorsError && /cannot write/.test(e.message) && e.message.includes("missing-folder"),
+    (e: Error) => e instanceof WriteError && e.message === `cannot write ${join(sub, "missing-folder", "x.safetensors")}: its folder does not exist: create it first`,
   );
 });
 

@@ -18,6 +18,7 @@ import { VideoWriter } from "../media/video-write.js";
 import { cpuSnapshot, machineInfo, otherProcessCores, type MachineInfo } from "./machine.js";
 import { packagedConfig } from "./model.js";
 import { time } from "./timing.js";
+import { benchFootage, formatFootage, type FootageFigure } from "./animate-footage.js";
 
 export interface AnimateCase {
   /** The config's path, for the report. */
@@ -56,6 +57,9 @@ export interface AnimateBenchResult {
   method: string;
   figures: AnimateFigure[];
   memory: MemoryFigure[];
+  /** The real-footage case (animate-footage.ts); `footageSkipped` says why it is empty. */
+  footage: FootageFigure[];
+  footageSkipped?: string;
   seconds: number;
 }
 
@@ -135,12 +139,16 @@ export interface AnimateBenchOptions {
   runs: number;
   /** Clip lengths whose peak RSS is compared (default 30 and 300). */
   memoryFrames?: number[];
+  /** Run the real-footage case (defaultAnimateBenchOptions: yes); `footageOnly` runs nothing else. */
+  footage?: boolean;
+  footageOnly?: boolean;
 }
 
 export function defaultAnimateBenchOptions(threads: number[], runs = 3): AnimateBenchOptions {
   return {
     threads,
     runs,
+    footage: true,
     cases: [
       { name: "configs/synth-faces-64.yaml", config: loadConfig(packagedConfig("synth-faces-64.yaml")), frames: 96 },
       { name: "configs/vox-256.yaml", config: loadConfig(packagedConfig("vox-256.yaml")), frames: 8 },
@@ -155,8 +163,13 @@ export async function benchAnimate(options: AnimateBenchOptions, progress?: (mes
   const figures: AnimateFigure[] = [];
   const memory: MemoryFigure[] = [];
   const savedThreads = torch.getNumThreads();
+  let footage: Awaited<ReturnType<typeof benchFootage>> = { figures: [] };
   try {
-    for (const c of options.cases) {
+    if (options.footage || options.footageOnly) {
+      const cases = options.cases.map((c) => ({ ...c, frames: c.config.dataset_params.frame_shape[0] > 64 ? 8 : 24 }));
+      footage = await benchFootage(cases, options.threads, folder, progress);
+    }
+    for (const c of options.footageOnly ? [] : options.cases) {
       const [size] = c.config.dataset_params.frame_shape;
       const clip = join(folder, `clip-${size}.mp4`);
       testClip(clip, c.frames, size);
@@ -177,7 +190,7 @@ export async function benchAnimate(options: AnimateBenchOptions, progress?: (mes
         model.dispose();
       }
     }
-    for (const frames of options.memoryFrames ?? [30, 300]) {
+    for (const frames of options.footageOnly ? [] : (options.memoryFrames ?? [30, 300])) {
       progress?.(`peak memory: a ${frames}-frame clip at 64 px in a fresh process`);
       memory.push(measureMemory(frames, folder));
     }
@@ -185,7 +198,7 @@ export async function benchAnimate(options: AnimateBenchOptions, progress?: (mes
     torch.setNumThreads(savedThreads);
     rmSync(folder, { recursive: true, force: true });
   }
-  return { suite: "animate", date: new Date().toISOString(), machine, method: METHOD, figures, memory, seconds: (performance.now() - started) / 1000 };
+  return { suite: "animate", date: new Date().toISOString(), machine, method: METHOD, figures, memory, footage: footage.figures, ...(footage.skipped ? { footageSkipped: footage.skipped } : {}), seconds: (performance.now() - started) / 1000 };
 }
 
 export function formatAnimateBench(result: AnimateBenchResult): string {
@@ -201,5 +214,6 @@ export function formatAnimateBench(result: AnimateBenchResult): string {
     "end to end: decode mp4, keypoints, animation, encode mp4 (random weights, batch 8); set-up = prepare() on source and references",
     ...rows,
     ...mem,
+    ...formatFootage(result.footage ?? [], result.footageSkipped),
   ].join("\n");
 }

@@ -4,15 +4,16 @@
 // (temp name, fsync, rename) and the sidecar last, so a checkpoint counts only once its sidecar
 // exists and names tensor files of the sizes it records: a crash at any point leaves the previous
 // checkpoint the latest complete one.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 import type { Tensor } from "../torch/index.js";
 import type { DimeConfig } from "../dime/config/schema.js";
 import { parseConfig } from "../dime/config/check.js";
 import type { OptimizerStateDict, SchedulerStateDict } from "../optim/index.js";
-import { writeAll, writeFileAtomic } from "../io/atomic-file.js";
-import { writeSafetensors } from "../io/safetensors.js";
+import { writeTextAtomic } from "../io/atomic-file.js";
+import { readSafetensors, writeSafetensors, type SafetensorsContents, type WrittenFile } from "../io/safetensors.js";
 import { CheckpointError } from "./errors.js";
 
 export const CHECKPOINT_FORMAT = "dime-checkpoint";
@@ -44,7 +45,7 @@ export interface CheckpointSidecar {
    * The tensor files, relative to the sidecar's folder, with their sizes in bytes. No optimizer:
    * a checkpoint for inference only (it cannot be resumed).
    */
-  files: { weights: FileRecord; optimizer?: FileRecord };
+  files: { weights: FileRecord; optimizer?: FileRecord; discriminator?: FileRecord };
   config: DimeConfig;
   optimizer: OptimizerStateDict["meta"];
   scheduler: SchedulerStateDict;
@@ -52,6 +53,19 @@ export interface CheckpointSidecar {
   rng: { torch_default: string; transform: string };
   /** Set by `dime recalibrate`: the batch-norm statistics were recomputed over these training batches. */
   recalibrated?: { data: string; batches: number; batch_size: number; seed: number; averaged?: string[] };
+  /** Set by `dime import`: the weights came from this PyTorch checkpoint. */
+  imported?: ImportRecord;
+}
+
+/** Where an imported checkpoint's weights came from. */
+export interface ImportRecord {
+  /** The file as given to dime import. */
+  checkpoint: string;
+  /** "fomm" */
+  model: string;
+  format: "zip" | "legacy";
+  /** FOMM's epoch count, when the file had one. */
+  epoch?: number;
 }
 
 /** The checkpoint a run's weights started from (`dime train --init`), and its step. */
@@ -63,17 +77,25 @@ export interface RunInit {
 export interface FileRecord {
   name: string;
   bytes: number;
+  /**
+   * SHA-256 of the whole file (hex), taken as it was written and checked whenever it is loaded.
+   * Checkpoints written before dime recorded it have none and load unchecked.
+   */
+  sha256?: string;
 }
 
-/** The writes a checkpoint makes; tests swap in one that fails half way. Both must be atomic. */
+/**
+ * The writes a checkpoint makes; tests swap in one that fails half way. Both must be atomic.
+ * `writeTensors` returns the file's size and checksum when it took one (else it is hashed after).
+ */
 export interface CheckpointIo {
-  writeTensors(path: string, tensors: ReadonlyMap<string, Tensor>, metadata?: Record<string, string>): void;
+  writeTensors(path: string, tensors: ReadonlyMap<string, Tensor>, metadata?: Record<string, string>): WrittenFile | void;
   writeText(path: string, text: string): void;
 }
 
 export const ATOMIC_IO: CheckpointIo = {
   writeTensors: (path, tensors, metadata) => writeSafetensors(path, tensors as Map<string, Tensor>, metadata),
-  writeText: (path, text) => writeFileAtomic(path, (fd) => writeAll(fd, Buffer.from(text, "utf8"))),
+  writeText: (path, text) => writeTextAtomic(path, text),
 };
 
 /** `step-000500`: six digits at least, so names sort by step up to a million. */
@@ -97,6 +119,8 @@ export interface CheckpointContents {
   weights: ReadonlyMap<string, Tensor>;
   /** The optimizer's state tensors; left out, no optimizer file is written (inference only). */
   optimizerTensors?: ReadonlyMap<string, Tensor>;
+  /** An imported model's discriminator ("discriminator.*"), kept for adversarial fine-tuning. */
+  discriminatorTensors?: ReadonlyMap<string, Tensor>;
   /** The sidecar without `files`, which saving fills in. */
   sidecar: Omit<CheckpointSidecar, "files">;
 }
@@ -110,23 +134,48 @@ export function saveCheckpoint(folder: string, contents: CheckpointContents, io:
   const weightsPath = join(folder, `${stem}.safetensors`);
   const optimizerPath = join(folder, `${stem}.optimizer.safetensors`);
   const metadata = { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step), model_params: JSON.stringify(contents.sidecar.config.model_params) };
-  io.writeTensors(weightsPath, contents.weights, metadata);
-  const files: CheckpointSidecar["files"] = { weights: record(weightsPath) };
+  const files: CheckpointSidecar["files"] = { weights: record(weightsPath, io.writeTensors(weightsPath, contents.weights, metadata)) };
   if (contents.optimizerTensors) {
-    io.writeTensors(optimizerPath, contents.optimizerTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) });
-    files.optimizer = record(optimizerPath);
+    files.optimizer = record(optimizerPath, io.writeTensors(optimizerPath, contents.optimizerTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) }));
+  }
+  if (contents.discriminatorTensors) {
+    const discriminatorPath = join(folder, `${stem}.discriminator.safetensors`);
+    files.discriminator = record(discriminatorPath, io.writeTensors(discriminatorPath, contents.discriminatorTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) }));
   }
   const sidecar: CheckpointSidecar = { ...contents.sidecar, files };
   io.writeText(join(folder, `${stem}.json`), `${JSON.stringify(sidecar, null, 1)}\n`);
   return weightsPath;
 }
 
-function record(path: string): FileRecord {
-  return { name: basename(path), bytes: statSync(path).size };
+function record(path: string, written: WrittenFile | void): FileRecord {
+  const sha256 = written ? written.sha256 : sha256OfFile(path);
+  return { name: basename(path), bytes: statSync(path).size, sha256 };
+}
+
+/**
+ * The tensors of a checkpoint file, checked against the SHA-256 its sidecar recorded (none for
+ * checkpoints written before dime recorded one: those load unchecked, silently). Throws
+ * `ChecksumError` ("PATH is corrupted: its checksum does not match; use an earlier checkpoint").
+ */
+export function readCheckpointTensors(path: string, file: FileRecord | undefined): SafetensorsContents {
+  return readSafetensors(path, file?.sha256 ? { sha256: file.sha256 } : {});
+}
+
+/** SHA-256 (hex) of a whole file, read in chunks. */
+export function sha256OfFile(path: string): string {
+  const hash = createHash("sha256");
+  const fd = openSync(path, "r");
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 22);
+    for (let n = readSync(fd, chunk, 0, chunk.length, null); n > 0; n = readSync(fd, chunk, 0, chunk.length, null)) hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
 }
 
 const SIDECAR_NAME = /^step-(\d+)\.json$/;
-const CHECKPOINT_FILE = /^step-(\d+)(\.optimizer)?\.(safetensors|json)$/;
+const CHECKPOINT_FILE = /^step-(\d+)(\.optimizer|\.discriminator)?\.(safetensors|json)$/;
 const TEMP_FILE = /^\.step-\d+.*\.tmp$/;
 
 /**
@@ -136,21 +185,47 @@ const TEMP_FILE = /^\.step-\d+.*\.tmp$/;
  * takes its default, as in a config file that leaves it out.
  */
 export function readSidecar(sidecarPath: string, needOptimizer = true): CheckpointEntry | undefined {
+  const entry = inspectSidecar(sidecarPath, needOptimizer);
+  return typeof entry === "string" ? undefined : entry;
+}
+
+/** `readSidecar`, but saying why a sidecar is refused: one line naming the file and what to do. */
+export function inspectSidecar(sidecarPath: string, needOptimizer = true): CheckpointEntry | string {
   let sidecar: CheckpointSidecar;
   try {
     sidecar = JSON.parse(readFileSync(sidecarPath, "utf8")) as CheckpointSidecar;
-    if (sidecar?.format !== CHECKPOINT_FORMAT || !Number.isInteger(sidecar.step) || !sidecar.files) return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return `${sidecarPath}: ${code ? `cannot read the sidecar (${code})` : "the sidecar is not valid JSON (damaged or cut short)"}; use an earlier checkpoint`;
+  }
+  if (sidecar?.format !== CHECKPOINT_FORMAT || !Number.isInteger(sidecar.step) || !sidecar.files?.weights) {
+    return `${sidecarPath}: not a dime checkpoint sidecar (no format "${CHECKPOINT_FORMAT}", step and files): give the .json that dime train wrote beside the weights`;
+  }
+  if (sidecar.config === undefined || sidecar.config === null) {
+    return `${sidecarPath}: the sidecar holds no config, so the model it describes is unknown (was it edited?): use an earlier checkpoint or restore the sidecar`;
+  }
+  try {
     sidecar.config = parseConfig(sidecar.config, sidecarPath);
-  } catch {
-    return undefined;
+  } catch (error) {
+    const message = (error as Error).message;
+    return message.includes(sidecarPath) ? message : `${sidecarPath}: ${message}`;
   }
   const folder = dirname(sidecarPath);
   const weightsPath = join(folder, sidecar.files.weights.name);
   const { optimizer } = sidecar.files;
   const optimizerPath = join(folder, optimizer?.name ?? `${checkpointStem(sidecar.step)}.optimizer.safetensors`);
-  const intact = (path: string, file: FileRecord) => existsSync(path) && statSync(path).size === file.bytes;
-  if (!intact(weightsPath, sidecar.files.weights)) return undefined;
-  if (needOptimizer && !(optimizer && intact(optimizerPath, optimizer))) return undefined;
+  const problem = (path: string, file: FileRecord) => {
+    if (!existsSync(path)) return `${path}: missing (its sidecar ${basename(sidecarPath)} names it): the checkpoint is incomplete; use an earlier one`;
+    const size = statSync(path).size;
+    return size === file.bytes ? undefined : `${path}: ${size} bytes, its sidecar recorded ${file.bytes}: the file was cut short or replaced; use an earlier checkpoint`;
+  };
+  const weightsProblem = problem(weightsPath, sidecar.files.weights);
+  if (weightsProblem) return weightsProblem;
+  if (needOptimizer) {
+    if (!optimizer) return `${sidecarPath}: an inference-only checkpoint (no optimizer state): it cannot be resumed`;
+    const optimizerProblem = problem(optimizerPath, optimizer);
+    if (optimizerProblem) return optimizerProblem;
+  }
   return { step: sidecar.step, sidecarPath, weightsPath, optimizerPath, sidecar };
 }
 
@@ -204,7 +279,7 @@ export function findCheckpoint(path: string, needOptimizer = false): CheckpointE
   }
   const sidecarPath = path.endsWith(".json") ? path : path.replace(/(\.optimizer)?\.safetensors$/, ".json");
   if (!existsSync(sidecarPath)) throw new CheckpointError(`${path}: no sidecar ${basename(sidecarPath)} beside it: the checkpoint is incomplete (its write was interrupted?); use an earlier one`);
-  const entry = readSidecar(sidecarPath, needOptimizer);
-  if (!entry) throw new CheckpointError(`${sidecarPath}: not a complete dime checkpoint (unreadable sidecar, or tensor files missing or of the wrong size); use an earlier one`);
+  const entry = inspectSidecar(sidecarPath, needOptimizer);
+  if (typeof entry === "string") throw new CheckpointError(entry);
   return entry;
 }

@@ -6,8 +6,8 @@ import * as torch from "../torch/index.js";
 import type { Device } from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
 import type { DimeConfig } from "../dime/config/schema.js";
-import { readSafetensors } from "../io/safetensors.js";
-import { findCheckpoint, type CheckpointSidecar } from "./files.js";
+import { ChecksumError, SafetensorsError } from "../io/safetensors.js";
+import { findCheckpoint, readCheckpointTensors, type CheckpointSidecar } from "./files.js";
 import { firstDifference } from "../dime/config/diff.js";
 import { CheckpointError } from "./errors.js";
 
@@ -33,6 +33,8 @@ export interface LoadedCheckpoint {
   step: number;
   /** The weights file that was read. */
   path: string;
+  /** Its sidecar (.json). */
+  sidecarPath: string;
   sidecar: CheckpointSidecar;
 }
 
@@ -68,14 +70,25 @@ export function loadCheckpoint(path: string, options: LoadCheckpointOptions = {}
   architecture.switches.num_refs = saved.model_params.switches.num_refs;
   const model = new DiME(architecture);
   try {
-    torch.tidy(() => model.loadStateDict(readSafetensors(entry.weightsPath).tensors));
+    torch.tidy(() => model.loadStateDict(readCheckpointTensors(entry.weightsPath, entry.sidecar.files.weights).tensors));
   } catch (error) {
     model.dispose();
-    throw new CheckpointError(`${entry.weightsPath}: ${firstMismatch((error as Error).message)}`, { cause: error });
+    throw checkpointLoadError(entry.weightsPath, error);
   }
   if (options.device !== undefined) model.to(options.device);
   model.eval();
-  return { model, config, step: entry.step, path: entry.weightsPath, sidecar: entry.sidecar };
+  return { model, config, step: entry.step, path: entry.weightsPath, sidecarPath: entry.sidecarPath, sidecar: entry.sidecar };
+}
+
+/**
+ * The one-line CheckpointError for a failure while reading `weightsPath` into a model: a checksum
+ * mismatch and a safetensors error as they are (they name the file once), a state dict that does
+ * not fit the model cut to its first bad key.
+ */
+export function checkpointLoadError(weightsPath: string, error: unknown): CheckpointError {
+  if (error instanceof ChecksumError) return new CheckpointError(error.message, { cause: error });
+  if (error instanceof SafetensorsError) return new CheckpointError(`${error.file}: ${error.problem}: the file is damaged; use an earlier checkpoint`, { cause: error });
+  return new CheckpointError(`${weightsPath}: ${firstMismatch((error as Error).message)}`, { cause: error });
 }
 
 /**

@@ -3,12 +3,17 @@
 // view) frame by frame as it comes; report what was written.
 import type { Device } from "../torch/index.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
-import { animate, type AnimatedFrame, type AnimationOptions } from "../infer/animate.js";
+import type { AnimatedFrame, AnimationOptions } from "../infer/animate.js";
+import { animateFootage, type CropChoice } from "../infer/footage.js";
+import { footagePanels } from "../infer/footage-visualize.js";
+import type { TrackMode } from "../face/track.js";
 import { loadModel } from "../infer/model.js";
 import { sideBySide } from "../infer/visualize.js";
 import { probeMedia } from "../media/probe.js";
 import { VideoWriter } from "../media/video-write.js";
+import { outputRateFor } from "../media/timing.js";
 import { checkWritable, frameProgress } from "./checks.js";
+import { checkpointInputs, refuseOutputsOverInputs } from "./same-file.js";
 
 export interface FileAnimation {
   checkpoint: string;
@@ -28,6 +33,15 @@ export interface FileAnimation {
   ode?: Partial<OdeSettings>;
   batch: number;
   device: Device;
+  /** How the source and driving frames are cropped (default "auto": faces where found, else center). */
+  crop?: CropChoice;
+  faceIndex?: number;
+  track?: TrackMode;
+  detectEvery?: number;
+  /** Paste the animated crop back into the source (default: when the source was cropped around a face or box). */
+  pasteBack?: boolean;
+  /** Driving keypoint smoothing strength (undefined: none). */
+  smooth?: number;
   /** Prefix of notes on stderr (default "dime animate"). */
   command?: string;
   /** Sees each frame after it was written. */
@@ -43,10 +57,22 @@ export interface FileAnimationSummary {
   seconds: number;
   /** The driving frame relative motion started from. */
   bestFrame: number;
+  /** Set for a variable-rate driving clip: the frames in the output, each driving frame repeated or dropped to keep its time. */
+  encodedFrames?: number;
 }
 
 /** Runs the job; outputs are checked for writability before any work, and written to temp names then renamed. */
 export async function animateFiles(job: FileAnimation): Promise<FileAnimationSummary> {
+  refuseOutputsOverInputs(
+    [{ flag: "-o", path: job.out }, ...(job.visualizeOut ? [{ flag: "--visualize-out", path: job.visualizeOut }] : [])],
+    [
+      { flag: "--source", path: job.source },
+      ...job.references.map((path) => ({ flag: "--ref", path })),
+      { flag: "--driving", path: job.driving },
+      ...checkpointInputs("--checkpoint", job.checkpoint),
+      ...(job.config ? [{ flag: "--config", path: job.config }] : []),
+    ],
+  );
   checkWritable(job.out);
   if (job.visualizeOut) checkWritable(job.visualizeOut);
   const info = await probeMedia(job.driving);
@@ -54,10 +80,13 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
   const { size } = loaded;
   const audioFrom = job.audio && info.audio ? job.driving : undefined;
   if (job.audio && !info.audio) process.stderr.write(`${job.command ?? "dime animate"}: note: ${job.driving} has no audio track; the output is silent\n`);
-  const fps = info.fps > 0 ? info.fpsFraction : "25/1";
+  // A variable-rate clip is written at a constant rate with each frame kept at its time (docs/media.md).
+  const timing = info.variableRate;
+  const fps = timing ? outputRateFor(timing, info.kind === "video" ? info.nominalRate : undefined) : info.fps > 0 ? info.fpsFraction : "25/1";
 
   const bar = frameProgress(info.frameCount);
-  const frames = animate({
+  const note = (line: string) => process.stderr.write(`${job.command ?? "dime animate"}: note: ${line}\n`);
+  const frames = animateFootage({
     model: loaded.model,
     size,
     source: job.source,
@@ -65,6 +94,15 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
     driving: job.driving,
     drivingInfo: info,
     options: {
+      crop: job.crop,
+      faceIndex: job.faceIndex,
+      track: job.track,
+      detectEvery: job.detectEvery,
+      pasteBack: job.pasteBack,
+      smooth: job.smooth,
+      rate: info.fps > 0 ? info.fps : 25,
+      onTrack: (done) => bar.tracked(done),
+      onNote: note,
       mode: job.mode,
       adaptScale: Boolean(job.adaptScale),
       findBestFrame: Boolean(job.findBestFrame),
@@ -79,17 +117,23 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
   let writer: VideoWriter | undefined;
   let sideWriter: VideoWriter | undefined;
   let bestFrame = 0;
+  let [width, height] = [size.width, size.height];
   try {
     for await (const frame of frames) {
-      writer ??= new VideoWriter(job.out, { fps, width: size.width, height: size.height, audioFrom });
-      await writer.write(frame.image);
+      [width, height] = [frame.output.width, frame.output.height];
+      writer ??= new VideoWriter(job.out, { fps, width, height, audioFrom, timing });
+      await writer.write(frame.output);
       if (job.visualizeOut) {
-        const panels = sideBySide([
-          { image: frame.plan.source, keypoints: frame.plan.kpSource },
-          { image: frame.driving, keypoints: frame.kpDriving },
-          { image: frame.image, keypoints: frame.kpTarget },
-        ]);
-        sideWriter ??= new VideoWriter(job.visualizeOut, { fps, width: panels.width, height: panels.height, audioFrom });
+        // With a crop: source and driving at their own size with their boxes, the crop output, the pasted result.
+        const cropped = frame.pasted || frame.drivingPicture !== undefined;
+        const panels = cropped
+          ? footagePanels(frame)
+          : sideBySide([
+              { image: frame.plan.source, keypoints: frame.plan.kpSource },
+              { image: frame.driving, keypoints: frame.kpDriving },
+              { image: frame.image, keypoints: frame.kpTarget },
+            ]);
+        sideWriter ??= new VideoWriter(job.visualizeOut, { fps, width: panels.width, height: panels.height, audioFrom, timing });
         await sideWriter.writeRgb24(panels.rgb);
       }
       bestFrame = frame.plan.initialFrame;
@@ -106,5 +150,5 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
     loaded.model.dispose();
   }
   const seconds = (performance.now() - started) / 1000;
-  return { frames: writer?.frameCount ?? 0, ...size, fps, seconds, bestFrame };
+  return { frames: writer?.frameCount ?? 0, width, height, fps, seconds, bestFrame, ...(timing ? { encodedFrames: writer?.encodedFrames ?? 0 } : {}) };
 }

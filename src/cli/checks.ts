@@ -61,6 +61,9 @@ export function frameProgress(total: number, stream: NodeJS.WriteStream = proces
     searched(done: number) {
       if (tty) stream.write(`\r  finding the best frame: ${done}/${total} frames`);
     },
+    tracked(done: number) {
+      if (tty) stream.write(`\r\x1b[K  tracking the face: ${done}/${total} frames`);
+    },
     animated(done: number, what = "") {
       if (!tty) return;
       const seconds = (performance.now() - start) / 1000;

@@ -1,8 +1,7 @@
-// Writing a command's figures as JSON, atomically (temp name, then rename).
-import { renameSync, writeFileSync } from "node:fs";
+// Writing a command's figures as JSON, atomically (temp name, fsync, checked, rename).
+import { writeTextAtomic } from "../io/atomic-file.js";
 
 export function writeJson(path: string, value: unknown): void {
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  writeTextAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
   console.log(`wrote ${path}`);
 }

@@ -41,11 +41,12 @@ export class KeypointDetector extends Module {
     this.predictor = this.registerModule("predictor", new Hourglass({ blockExpansion, inFeatures: numChannels, numBlocks, maxFeatures }));
     this.kp = this.registerModule("kp", new Conv2d(this.predictor.outFilters, numKp, 7, { padding: pad }));
     if (options.estimate_jacobian) {
-      this.jacobian = this.registerModule("jacobian", new Conv2d(this.predictor.outFilters, 4 * numKp, 7, { padding: pad }));
-      // FOMM starts every Jacobian at the identity: zero weights, bias [1, 0, 0, 1] per keypoint.
+      const maps = options.single_jacobian_map ? 1 : numKp;
+      this.jacobian = this.registerModule("jacobian", new Conv2d(this.predictor.outFilters, 4 * maps, 7, { padding: pad }));
+      // FOMM starts every Jacobian at the identity: zero weights, bias [1, 0, 0, 1] per map.
       torch.noGrad(() => {
         this.jacobian!.weight.zero_();
-        this.jacobian!.bias!.copy_(torch.tensor(Array.from({ length: numKp }, () => [1, 0, 0, 1]).flat()));
+        this.jacobian!.bias!.copy_(torch.tensor(Array.from({ length: maps }, () => [1, 0, 0, 1]).flat()));
       });
     }
     if (options.scale_factor !== 1) this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scale_factor));
@@ -68,7 +69,8 @@ export class KeypointDetector extends Module {
       const heatmap = prediction.view(b, k, h * w).div(this.options.temperature).softmax(2).view(b, k, h, w);
       const out: KeypointDetails = { value: heatmapToKp(heatmap), heatmap };
       if (this.jacobian) {
-        const jacobianMap = this.jacobian.forward(featureMap).view(b, k, 4, h, w); // (B, K, 4, h', w')
+        // (B, K or 1, 4, h', w'): a single map is shared by the keypoints through broadcasting.
+        const jacobianMap = this.jacobian.forward(featureMap).view(b, this.options.single_jacobian_map ? 1 : k, 4, h, w);
         out.jacobian = heatmap.unsqueeze(2).mul(jacobianMap).view(b, k, 4, h * w).sum(-1).view(b, k, 2, 2);
       }
       return out;

@@ -8,7 +8,7 @@
 // - otherwise the metric is unavailable, with the reason.
 import * as torch from "../torch/index.js";
 import type { Device, Tensor } from "../torch/index.js";
-import { loadFaceApi, defaultFaceApiDir } from "./faceapi/index.js";
+import { loadFaceApi, defaultFaceApiDir } from "../faceapi/index.js";
 import { loadOracles, ORACLE_SIZE, OracleWeightsError, defaultOracleDir, type Oracles } from "./oracles/index.js";
 
 export interface KeypointJudge {

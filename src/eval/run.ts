@@ -27,6 +27,8 @@ export interface EvalCheckpoint {
   name?: string;
   /** Reference frames per source (default: the checkpoint's num_refs). */
   refs?: number;
+  /** A config file to use with it; a PyTorch checkpoint (FOMM's .pth.tar) needs one. */
+  config?: string;
 }
 
 export interface EvalRequest {
@@ -110,7 +112,7 @@ export async function runEvaluation(request: EvalRequest): Promise<EvalReport> {
   request.onStart?.(framesPerModel * request.checkpoints.length);
   try {
     for (const [i, c] of request.checkpoints.entries()) {
-      const loaded = loadModel(c.path, { device });
+      const loaded = loadModel(c.path, { device, ...(c.config !== undefined ? { config: c.config } : {}) });
       try {
         const before = i * framesPerModel;
         const options = {

@@ -23,6 +23,8 @@ export function readEvalMeta(video: VideoEntry): EvalMeta | undefined {
   } catch (error) {
     throw new MediaError(video.metaPath, "corrupt", `not readable as JSON (${(error as Error).message}): regenerate the dataset with dime synth or remove the file`);
   }
+  // dime crop's meta.json (real footage: source file, frames, boxes) carries no synthetic ground truth.
+  if ((meta as { format?: unknown }).format === "dime-crop") return undefined;
   if (typeof meta.kind !== "string" || typeof meta.identity !== "number" || !Array.isArray(meta.visible)) {
     throw new MediaError(video.metaPath, "corrupt", "lacks kind, identity or visible (dime synth writes them): regenerate the dataset or remove the file");
   }

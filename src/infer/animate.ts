@@ -10,6 +10,7 @@ import type { PreparedViews } from "../dime/animator.js";
 import type { Keypoints } from "../dime/keypoint_detector.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import type { RgbImage } from "../media/image.js";
+import { OneEuroFilter, type OneEuroParams } from "../face/one-euro.js";
 import type { MediaInfo } from "../media/info.js";
 import { probeMedia } from "../media/probe.js";
 import { batches, drivingFrames, readStill, toTensor, type DrivingInput, type FrameInput } from "./frames.js";
@@ -35,6 +36,11 @@ export interface AnimationOptions {
   device?: Device;
   /** Called after each batch of the best-frame search, with the frames searched so far. */
   onSearch?: (framesSearched: number) => void;
+  /**
+   * Smooth the driving keypoints over time with a one-euro filter (face/one-euro.ts) before the
+   * motion is computed; `rate` is the driving clip's frames per second. Jacobians are not filtered.
+   */
+  smooth?: { rate: number; params?: OneEuroParams };
 }
 
 export interface AnimationJob {
@@ -130,11 +136,13 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
     }
     let plan: AnimationPlan | undefined;
     let index = 0;
+    const filter = options.smooth ? new OneEuroFilter(options.smooth.rate, options.smooth.params) : undefined;
     for await (const frames of batches(drivingFrames(driving, size, drivingInfo), batchSize)) {
       const out = torch.inferenceMode(() =>
         torch.tidy(() => {
           const images = torch.stack(frames.map((f) => toTensor(f, device))); // (B, 3, H, W)
           const kpDriving = model.keypoints(images, jacobians);
+          if (filter) kpDriving.value = smoothed(filter, kpDriving.value);
           const perFrame = framesOf(kpDriving);
           initial ??= perFrame[0];
           initialKp ??= torch.keep(firstFrame(kpDriving));
@@ -168,6 +176,14 @@ function firstFrame(kp: Keypoints): Keypoints {
   const first: Keypoints = { value: kp.value.narrow(0, 0, 1) };
   if (kp.jacobian) first.jacobian = kp.jacobian.narrow(0, 0, 1);
   return first;
+}
+
+/** kp (B, K, 2) through the filter frame by frame, in order -> (B, K, 2) on kp's device. */
+function smoothed(filter: OneEuroFilter, kp: Tensor): Tensor {
+  const [b, k] = [kp.size(0), kp.size(1)];
+  const values = floats(kp);
+  for (let i = 0; i < b; i++) values.set(filter.filter(values.subarray(i * 2 * k, (i + 1) * 2 * k)), i * 2 * k);
+  return torch.fromArray(values, [b, k, 2], { device: kp.device });
 }
 
 /** A tensor's elements as float32 in JS (a copy). */

@@ -2,12 +2,14 @@
 // load here, and ours load there. The byte-level format lives in safetensors-format.ts; this file
 // moves bytes between files and tensors without touching elements one by one in JS: each tensor's
 // bytes go to libtorch through one typed-array view.
+import { createHash, type Hash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { endianness } from "node:os";
 
 import * as torch from "../torch/index.js";
 import type { Device, DType, Tensor } from "../torch/index.js";
 import { IO_CHUNK, writeAll, writeFileAtomic } from "./atomic-file.js";
+import { WriteError } from "./write-errors.js";
 import {
   SafetensorsError,
   bytesOfFormat,
@@ -34,6 +36,26 @@ export interface ReadOptions {
   names?: Iterable<string>;
   /** Where the tensors go (default "cpu"). */
   device?: Device;
+  /**
+   * The SHA-256 (hex) the whole file must have, e.g. recorded when it was written: hashed while
+   * reading (no second pass), checked before any tensor is returned; a mismatch throws
+   * `ChecksumError`. Not with `names` (the whole file must be read).
+   */
+  sha256?: string;
+}
+
+/** The checksum the file's whole bytes have (hex SHA-256), for writers that record it. */
+export interface WrittenFile {
+  bytes: number;
+  sha256: string;
+}
+
+/** A file whose bytes are not those its checksum was taken of: corrupted on disk or in transit. */
+export class ChecksumError extends Error {
+  constructor(readonly file: string, what = "use an earlier checkpoint") {
+    super(`${file} is corrupted: its checksum does not match; ${what}`);
+    this.name = "ChecksumError";
+  }
 }
 
 export interface TensorInfo {
@@ -125,13 +147,14 @@ function openForReading(path: string): number {
   }
 }
 
-function readHeaderFromFile(fd: number, path: string): { header: ParsedHeader; fileSize: number } {
+function readHeaderFromFile(fd: number, path: string, hash?: Hash): { header: ParsedHeader; fileSize: number } {
   const fileSize = fstatSync(fd).size;
   const prefix = new Uint8Array(Math.min(8, fileSize)); // a shorter file fails in readHeaderLength
   readExactly(fd, prefix, 0, path);
   const n = readHeaderLength(prefix, fileSize, path);
   const headerBytes = new Uint8Array(n);
   readExactly(fd, headerBytes, 8, path);
+  hash?.update(prefix).update(headerBytes);
   return { header: parseHeader(headerBytes, fileSize, path), fileSize };
 }
 
@@ -161,20 +184,28 @@ export function inspectSafetensors(path: string): SafetensorsInfo {
  */
 export function readSafetensors(path: string, options: ReadOptions = {}): SafetensorsContents {
   requireLittleEndian(path);
+  if (options.sha256 !== undefined && options.names !== undefined) throw new TypeError("readSafetensors: sha256 checks the whole file and cannot go with names");
   const fd = openForReading(path);
   try {
-    const { header } = readHeaderFromFile(fd, path);
+    const hash = options.sha256 !== undefined ? createHash("sha256") : undefined;
+    const { header } = readHeaderFromFile(fd, path, hash);
     const entries = selectEntries(header, options.names, path);
+    // Entries come in data order and tile the data exactly, so hashing them in turn hashes the file.
     const tensors = buildTensors(
       entries,
       (entry) => {
         // Unpooled and not zero-filled: every byte is read over, and the view starts at offset 0.
         const bytes = Buffer.allocUnsafeSlow(entry.end - entry.begin);
         readExactly(fd, bytes, header.dataStart + entry.begin, path);
+        hash?.update(bytes);
         return bytes;
       },
       options.device,
     );
+    if (hash && hash.digest("hex") !== options.sha256) {
+      torch.dispose(tensors);
+      throw new ChecksumError(path);
+    }
     return { tensors, metadata: header.metadata };
   } finally {
     closeSync(fd);
@@ -240,20 +271,29 @@ export function serializeSafetensors(tensors: TensorMap, metadata?: Record<strin
 
 /**
  * Writes tensors (a Map or a plain object, name -> tensor) and optional string metadata to `path`,
- * atomically: a temporary file in the same folder is written, fsynced and renamed over `path`.
- * Tensors are fetched one at a time, so memory stays at one tensor's copy.
+ * atomically: a temporary file in the same folder is written, fsynced, checked to have every byte
+ * and renamed over `path`. Tensors are fetched one at a time, so memory stays at one tensor's
+ * copy. Returns the file's size and SHA-256 (hashed as it is written). A failed write throws a
+ * `WriteError` ("cannot write PATH: the disk is full ...") and leaves `path` as it was.
  */
-export function writeSafetensors(path: string, tensors: TensorMap, metadata?: Record<string, string>): void {
+export function writeSafetensors(path: string, tensors: TensorMap, metadata?: Record<string, string>): WrittenFile {
   requireLittleEndian(path);
   const plan = layout(entriesOf(tensors, path), metadata, path);
+  const hash = createHash("sha256");
+  const put = (fd: number, bytes: Uint8Array) => {
+    writeAll(fd, bytes);
+    hash.update(bytes);
+  };
+  const total = 8 + plan.header.byteLength + plan.dataLength;
   try {
     writeFileAtomic(path, (fd) => {
-      writeAll(fd, lengthPrefix(plan.header.byteLength));
-      writeAll(fd, plan.header);
-      for (const item of plan.order) writeAll(fd, bytesOf(item.tensor, item.end - item.begin, item.name, path));
-    });
+      put(fd, lengthPrefix(plan.header.byteLength));
+      put(fd, plan.header);
+      for (const item of plan.order) put(fd, bytesOf(item.tensor, item.end - item.begin, item.name, path));
+    }, total);
+    return { bytes: total, sha256: hash.digest("hex") };
   } catch (error) {
-    if (error instanceof SafetensorsError) throw error;
+    if (error instanceof SafetensorsError || error instanceof WriteError) throw error;
     throw new SafetensorsError(path, `cannot write: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -19,8 +19,11 @@ export class MediaError extends Error {
     readonly file: string,
     readonly reason: MediaErrorReason,
     detail: string,
+    /** The whole line instead of "FILE: DETAIL" (write errors read "cannot write FILE: ..."). */
+    message?: string,
+    options?: ErrorOptions,
   ) {
-    super(`${file}: ${oneLine(detail)}`);
+    super(message ?? `${file}: ${oneLine(detail)}`, options);
     this.name = "MediaError";
   }
 }

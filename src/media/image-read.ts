@@ -36,11 +36,20 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Read
     const problem = fitProblem(options.fit);
     if (problem) throw new RangeError(problem);
   }
+  if (bytes.length === 0) throw emptyFile(name);
   let pipeline: Sharp;
-  try {
-    pipeline = isBmp(bytes) ? bmpPipeline(bytes) : sharp(bytes, { pages: 1, failOn: "error" });
-  } catch (error) {
-    throw new MediaError(name, "corrupt", `cannot decode BMP: ${(error as Error).message}`);
+  if (isBmp(bytes)) {
+    try {
+      pipeline = bmpPipeline(bytes);
+    } catch (error) {
+      throw new MediaError(name, "corrupt", `cannot decode BMP: ${(error as Error).message}`);
+    }
+  } else {
+    try {
+      pipeline = sharp(bytes, { pages: 1, failOn: "error" });
+    } catch (error) {
+      throw sharpError(name, error);
+    }
   }
   try {
     const background = toSharpColour(options.background ?? WHITE);
@@ -92,6 +101,11 @@ function planarFrom(samples: Uint8Array | Uint16Array, max: number, width: numbe
 function toSharpColour(rgb: Rgb) {
   const c = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 255);
   return { r: c(rgb[0]), g: c(rgb[1]), b: c(rgb[2]) };
+}
+
+/** The error for a file of 0 bytes (an interrupted copy or download, usually). */
+export function emptyFile(name: string): MediaError {
+  return new MediaError(name, "empty", "is empty (0 bytes): its copy or download was cut short; get the file again");
 }
 
 /** Maps libvips' messages to a `MediaError` with a reason and a hint. */

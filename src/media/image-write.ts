@@ -5,6 +5,7 @@ import { extname } from "node:path";
 import sharp from "sharp";
 
 import { commitTemp, discardTemp, tempPathFor } from "./atomic.js";
+import { writeCause } from "../io/write-errors.js";
 import { MediaError } from "./errors.js";
 import { imageToRgb24, type RgbImage } from "./image.js";
 
@@ -45,6 +46,7 @@ export async function writeEncoded(path: string, bytes: Uint8Array): Promise<voi
     commitTemp(temp, path);
   } catch (error) {
     discardTemp(temp);
-    throw new MediaError(path, "write", `cannot write (${(error as NodeJS.ErrnoException).code ?? String(error)}): check the folder exists and is writable`);
+    const cause = writeCause(path, error);
+    throw new MediaError(path, "write", cause, `cannot write ${path}: ${cause}`, { cause: error });
   }
 }

@@ -9,9 +9,10 @@ import { decodeBmp, isBmp } from "./bmp.js";
 import { MediaError } from "./errors.js";
 import { folderFps, IMAGE_EXTENSIONS, listFrames } from "./frame-folder.js";
 import { statReadable } from "./fs-checks.js";
-import { sharpError } from "./image-read.js";
+import { emptyFile, sharpError } from "./image-read.js";
 import type { MediaInfo } from "./info.js";
 import { fractionOf, rateValue } from "./rate.js";
+import { frameTiming } from "./timing.js";
 import { ffprobePath, runTool, toolReason } from "./tools.js";
 
 /** Probes an image, a video file or a frame folder. Throws `MediaError` naming `path` when dime could not read it. */
@@ -29,7 +30,7 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
 
 async function probeImage(path: string): Promise<MediaInfo> {
   const bytes = readFileSync(path);
-  if (bytes.length === 0) throw new MediaError(path, "empty", "file is empty");
+  if (bytes.length === 0) throw emptyFile(path);
   let width: number, height: number, format: string, pages = 1;
   if (isBmp(bytes)) {
     try {
@@ -44,6 +45,9 @@ async function probeImage(path: string): Promise<MediaInfo> {
       ({ width, height } = meta.autoOrient ?? { width: meta.width, height: meta.height });
       format = meta.format ?? "image";
       pages = meta.pages ?? 1;
+      // The header alone says nothing of the pixels: a truncated file has a good header. Decode
+      // the first page as reading it would, so that probe accepts only what animate can read.
+      await sharp(bytes, { failOn: "error", pages: 1 }).raw().toBuffer();
     } catch (error) {
       throw sharpError(path, error);
     }
@@ -70,6 +74,8 @@ async function probeFolder(path: string): Promise<MediaInfo> {
 }
 
 interface ProbeStream {
+  index?: number;
+  time_base?: string;
   codec_type?: string;
   codec_name?: string;
   pix_fmt?: string;
@@ -91,7 +97,8 @@ function quarterTurns(stream: ProbeStream): number {
 }
 
 async function probeVideo(path: string): Promise<MediaInfo> {
-  const args = ["-v", "error", "-count_packets", "-print_format", "json", "-show_format", "-show_streams", path];
+  // Every packet's pts, for the frames' times: the same pass -count_packets makes anyway.
+  const args = ["-v", "error", "-count_packets", "-print_format", "json", "-show_format", "-show_streams", "-show_entries", "packet=pts,stream_index", path];
   const { code, stdout, stderr } = await runTool(ffprobePath(), args, path);
   if (code !== 0) {
     if (/Invalid data found|could not find codec|Unknown format/i.test(stderr)) {
@@ -99,7 +106,7 @@ async function probeVideo(path: string): Promise<MediaInfo> {
     }
     throw new MediaError(path, "corrupt", `cannot read (${toolReason(stderr)}): the file may be truncated or damaged`);
   }
-  const parsed = JSON.parse(stdout) as { streams?: ProbeStream[]; format?: { format_name?: string; duration?: string } };
+  const parsed = JSON.parse(stdout) as { streams?: ProbeStream[]; format?: { format_name?: string; duration?: string }; packets?: { stream_index?: number; pts?: number }[] };
   const streams = parsed.streams ?? [];
   const video = streams.find((s) => s.codec_type === "video");
   // ffmpeg renders any text as "tty" video (ANSI art); that is never what a user meant.
@@ -113,6 +120,8 @@ async function probeVideo(path: string): Promise<MediaInfo> {
   const durationText = video.duration ?? parsed.format?.duration;
   const duration = durationText !== undefined ? Number(durationText) : fps > 0 ? frameCount / fps : NaN;
   const audio = streams.find((s) => s.codec_type === "audio")?.codec_name;
+  const pts = (parsed.packets ?? []).filter((p) => p.stream_index === video.index).map((p) => p.pts);
+  const timing = video.time_base && pts.length === frameCount ? frameTiming(pts, video.time_base, Number.isFinite(duration) ? duration : undefined) : undefined;
   return {
     path,
     kind: "video",
@@ -127,6 +136,8 @@ async function probeVideo(path: string): Promise<MediaInfo> {
     duration,
     ...(video.pix_fmt ? { pixelFormat: video.pix_fmt } : {}),
     ...(audio ? { audio } : {}),
+    ...(timing?.variable ? { variableRate: timing } : {}),
+    ...(video.r_frame_rate && usableRate(video.r_frame_rate) && video.r_frame_rate !== fpsFraction ? { nominalRate: video.r_frame_rate } : {}),
   };
 }
 

@@ -26,7 +26,10 @@ export interface ToolProcess {
  * A missing executable rejects `done` with a `MediaError` ("tool").
  */
 export function startTool(tool: string, args: string[], file: string, stdin: "pipe" | "ignore" = "ignore"): ToolProcess {
-  const child = spawn(tool, args, { stdio: [stdin, "pipe", "pipe"] });
+  // Its own process group: a Ctrl-C at the terminal (sent to the whole foreground group) then
+  // reaches dime alone, which stops the tool and removes its output itself, instead of racing a
+  // tool that dies of the same signal and reports "could not decode" (src/cli/interrupt.ts).
+  const child = spawn(tool, args, { stdio: [stdin, "pipe", "pipe"], detached: true });
   let stderr = "";
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (text: string) => {

@@ -21,7 +21,8 @@ export function videoFormatFor(path: string): VideoFormat {
  * VP9 default 24). `withAudio`: a second input's audio track is mapped in.
  */
 export function encoderArgs(format: Exclude<VideoFormat, "frames">, crf: number | undefined, withAudio: boolean): string[] {
-  const audioMap = withAudio ? ["-map", "1:a:0?", "-shortest"] : [];
+  // The picture sets the length: a shorter audio track is padded with silence (apad), a longer one cut (-shortest).
+  const audioMap = withAudio ? ["-map", "1:a:0?", "-af", "apad", "-shortest"] : [];
   switch (format) {
     case "mp4":
       return ["-map", "0:v:0", ...audioMap, "-c:v", "libx264", "-preset", "medium", "-crf", String(crf ?? 18), "-pix_fmt", "yuv420p", ...(withAudio ? ["-c:a", "aac", "-b:a", "192k"] : []), "-movflags", "+faststart"];

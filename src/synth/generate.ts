@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { commitTemp, discardTemp, tempPathFor } from "../media/atomic.js";
 import { MediaError } from "../media/errors.js";
 import { encodeRgb24, writeEncoded } from "../media/image-write.js";
+import { writeCause } from "../io/write-errors.js";
 import { VideoWriter } from "../media/video-write.js";
 import { contactSheet, type SheetCell } from "./contact-sheet.js";
 import type { KindName } from "./kinds.js";
@@ -107,7 +108,10 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     commitTemp(temp, out);
   } catch (error) {
     discardTemp(temp);
-    throw error;
+    // A failed write inside the temporary folder is reported against the folder the user named.
+    if (error instanceof MediaError || !(error as NodeJS.ErrnoException).code) throw error;
+    const cause = writeCause(options.out, error);
+    throw new MediaError(options.out, "write", cause, `cannot write ${options.out}: ${cause}`, { cause: error });
   }
   if (options.preview && sheet.length > 0) {
     const pic = contactSheet(sheet);

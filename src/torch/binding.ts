@@ -56,6 +56,7 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   sameData(a: H, b: H): boolean;
   // creation and conversion
   fromBuffer(data: ArrayBufferView, shape: readonly number[], dtype: number, device?: string): H;
+  fromFile(fd: number, position: number, shape: readonly number[], dtype: number): H;
   toBuffer(t: H): ArrayBuffer;
   empty(shape: Ints, dtype: number, device?: string): H;
   zeros(shape: Ints, dtype: number, device?: string): H;

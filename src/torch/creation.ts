@@ -88,6 +88,15 @@ export function fromArray(data: ArrayBufferView, shape: readonly number[], optio
   return new Tensor(native.fromBuffer(data, shape, dtypeCode(dtype), options.device));
 }
 
+/**
+ * A CPU tensor holding the bytes of an open file (a descriptor from fs.openSync) at `position`,
+ * read by libtorch straight into the tensor's memory; little-endian data on a little-endian
+ * machine, as typed arrays. Throws when the file ends first.
+ */
+export function fromFile(fd: number, position: number, shape: readonly number[], dtype: DType): Tensor {
+  return new Tensor(native.fromFile(fd, position, shape, dtypeCode(dtype)));
+}
+
 export function empty(shape: readonly number[], options: Options = {}): Tensor {
   return new Tensor(native.empty(shape, dtypeCode(options.dtype ?? "float32"), options.device));
 }

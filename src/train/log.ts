@@ -5,6 +5,7 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 
 import { ATOMIC_IO } from "../checkpoint/files.js";
+import { writeError } from "../io/write-errors.js";
 
 /** One step's line. Loss values are plain numbers (NaN and Inf are written as strings). */
 export interface StepRecord {
@@ -57,7 +58,12 @@ export class TrainLog {
   }
 
   write(record: LogRecord): void {
-    appendFileSync(this.path, `${JSON.stringify(record, (_, value) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value))}\n`);
+    try {
+      appendFileSync(this.path, `${JSON.stringify(record, (_, value) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value))}\n`);
+    } catch (error) {
+      // A full disk mid-run: one line naming the log (a resume trims a line cut short).
+      throw writeError(this.path, error);
+    }
   }
 }
 

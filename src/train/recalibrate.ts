@@ -15,11 +15,10 @@ import type { Device } from "../torch/index.js";
 import type { DiME } from "../dime/dime.js";
 import type { TrainingBatch } from "../dime/objective.js";
 import { BatchNorm2d } from "../nn/norm.js";
-import { readSafetensors } from "../io/safetensors.js";
 import type { DataLoader } from "../data/loader.js";
 import { CheckpointError, findCheckpoint, loadCheckpoint, type CheckpointEntry } from "../checkpoint/index.js";
 import { firstDifference } from "../dime/config/diff.js";
-import { readSidecar, saveCheckpoint } from "../checkpoint/files.js";
+import { readCheckpointTensors, readSidecar, saveCheckpoint } from "../checkpoint/files.js";
 import { TrainError } from "./errors.js";
 import { openTrainingLoader } from "./session.js";
 import { toTrainingBatch } from "./trainer.js";
@@ -142,7 +141,7 @@ export async function recalibrateCheckpoint(path: string, options: RecalibrateCh
     const written = torch.tidy(() =>
       saveCheckpoint(options.out, {
         weights: model.stateDict(),
-        ...(hasOptimizer ? { optimizerTensors: readSafetensors(entry.optimizerPath).tensors } : {}),
+        ...(hasOptimizer ? { optimizerTensors: readCheckpointTensors(entry.optimizerPath, entry.sidecar.files.optimizer).tensors } : {}),
         sidecar: { ...sidecar, written: new Date().toISOString(), recalibrated },
       }),
     );
@@ -185,7 +184,7 @@ function averageInto(model: DiME, others: CheckpointEntry[]): void {
   torch.tidy(() => {
     const sums = new Map([...model.stateDict()].filter(([, t]) => torch.isFloating(t.dtype)).map(([name, t]) => [name, t.clone()]));
     for (const other of others) {
-      const tensors = readSafetensors(other.weightsPath).tensors;
+      const tensors = readCheckpointTensors(other.weightsPath, other.sidecar.files.weights).tensors;
       for (const [name, sum] of sums) {
         const value = tensors.get(name);
         if (value === undefined || value.shape.join() !== sum.shape.join()) {

@@ -13,7 +13,9 @@ import { TrainingObjective } from "../dime/objective.js";
 import { reconstructionLoss, type ReconstructionLoss } from "../dime/losses/index.js";
 import { DataLoader } from "../data/loader.js";
 import { Adam, MultiStepLR } from "../optim/index.js";
-import { latestCheckpoint, type CheckpointEntry, type DataPosition, type RunInit } from "../checkpoint/files.js";
+import { findCheckpoint, latestCheckpoint, type CheckpointEntry, type DataPosition, type RunInit } from "../checkpoint/files.js";
+import { isFommToDime, startFromFomm } from "../dime/fomm-start.js";
+import { isTorchCheckpointPath } from "../checkpoint/fomm-import.js";
 import { loadCheckpoint, type LoadedCheckpoint } from "../checkpoint/load.js";
 import { TrainError } from "./errors.js";
 import { checkSameConfig, createRunFolder, openRunFolder, readRunConfig, saveRunConfig, type RunFolder } from "./run-dir.js";
@@ -141,7 +143,10 @@ export async function openSession(options: TrainOptions): Promise<Session> {
     const optimizer = new Adam(model.parameters(), { lr: train.lr, betas: train.betas });
     const scheduler = new MultiStepLR(optimizer, { milestones: milestones(train.lr_milestones, totalSteps), gamma: 0.1 });
     const parts: TrainingParts = { model, optimizer, scheduler, transformGenerator: new torch.Generator(seed + 1) };
-    if (initial) torch.tidy(() => model.loadStateDict(initial.model.stateDict()));
+    if (initial) {
+      torch.tidy(() => (initial.fommStart ? startFromFomm(model, initial.model.stateDict()) : model.loadStateDict(initial.model.stateDict())));
+      if (initial.fommStart) notes.push("note: --init is a FOMM model: DiME's MotionODE, SelfFlow and fuse start as no-ops, so training starts from the FOMM (docs/fomm.md)");
+    }
     const init = resumed ? resumed.sidecar.run.init : initial && { checkpoint: initial.path, step: initial.step };
     if (resumed) {
       restoreCheckpoint(parts, resumed);
@@ -175,20 +180,37 @@ export async function openSession(options: TrainOptions): Promise<Session> {
 /**
  * The checkpoint `--init` names, loaded: its model_params must be `config`'s, but for the ODE
  * solver and the number of references, and with references or without, as the network differs.
+ * A FOMM checkpoint (dime import: refine, identity_flow off, no references) may start a DiME of
+ * the same FOMM part with those switched on (`fommStart`: see dime/fomm-start.ts).
  */
-function openInitialCheckpoint(path: string, config: DimeConfig, configSource: string): LoadedCheckpoint {
+function openInitialCheckpoint(path: string, config: DimeConfig, configSource: string): LoadedCheckpoint & { fommStart: boolean } {
   let loaded: LoadedCheckpoint;
+  let fommStart = false;
+  if (isTorchCheckpointPath(path)) {
+    throw new TrainError(`--init ${path}: a PyTorch checkpoint: import it first (dime import ${path} --config configs/fomm/NAME.yaml -o DIR, docs/fomm.md), then give --init DIR`);
+  }
   try {
-    loaded = loadCheckpoint(path, { config, configSource });
+    const saved = findCheckpoint(path).sidecar.config.model_params;
+    fommStart = isFommToDime(saved.switches, config.model_params.switches);
+    // The FOMM part must match; DiME's parts and switches are the new config's own.
+    const asSaved = fommStart ? structuredClone(config) : config;
+    if (fommStart) {
+      const { refine, identity_flow, num_refs } = saved.switches;
+      Object.assign(asSaved.model_params.switches, { refine, identity_flow, num_refs });
+      asSaved.model_params.motion_ode_params = structuredClone(saved.motion_ode_params);
+      asSaved.model_params.self_flow_params = structuredClone(saved.self_flow_params);
+    }
+    loaded = loadCheckpoint(path, { config: asSaved, configSource });
   } catch (error) {
     throw new TrainError(`--init ${(error as Error).message}`, { cause: error });
   }
+  if (fommStart) return Object.assign(loaded, { fommStart });
   const refs = [loaded.sidecar.config.model_params.switches.num_refs, config.model_params.switches.num_refs];
   if ((refs[0] > 0) !== (refs[1] > 0)) {
     loaded.model.dispose();
     throw new TrainError(`--init ${loaded.path}: checkpoint was trained with switches.num_refs=${refs[0]} but ${configSource} says ${refs[1]}: a model with references has a net a model without them lacks; use num_refs ${refs[0] > 0 ? ">= 1" : "0"}`);
   }
-  return loaded;
+  return Object.assign(loaded, { fommStart });
 }
 
 /** Steps where the learning rate drops: fractions of the total, rounded. */

@@ -6,8 +6,7 @@ import * as torch from "../torch/index.js";
 import type { Generator } from "../torch/index.js";
 import type { DiME } from "../dime/dime.js";
 import type { Adam, MultiStepLR } from "../optim/index.js";
-import { readSafetensors } from "../io/safetensors.js";
-import type { CheckpointContents, CheckpointEntry, CheckpointSidecar } from "../checkpoint/files.js";
+import { readCheckpointTensors, type CheckpointContents, type CheckpointEntry, type CheckpointSidecar } from "../checkpoint/files.js";
 
 /** The objects whose state a checkpoint holds. */
 export interface TrainingParts {
@@ -45,8 +44,8 @@ export function captureCheckpoint(parts: TrainingParts, info: RunInfo): Checkpoi
 /** Loads a complete checkpoint into `parts` (built from the same config). */
 export function restoreCheckpoint(parts: TrainingParts, entry: CheckpointEntry): void {
   torch.tidy(() => {
-    parts.model.loadStateDict(readSafetensors(entry.weightsPath).tensors);
-    parts.optimizer.loadStateDict({ tensors: readSafetensors(entry.optimizerPath).tensors, meta: entry.sidecar.optimizer });
+    parts.model.loadStateDict(readCheckpointTensors(entry.weightsPath, entry.sidecar.files.weights).tensors);
+    parts.optimizer.loadStateDict({ tensors: readCheckpointTensors(entry.optimizerPath, entry.sidecar.files.optimizer).tensors, meta: entry.sidecar.optimizer });
     parts.scheduler.loadStateDict(entry.sidecar.scheduler);
     setGeneratorState(torch.defaultGenerator(), entry.sidecar.rng.torch_default);
     setGeneratorState(parts.transformGenerator, entry.sidecar.rng.transform);

@@ -6,7 +6,7 @@ import { DEFAULT_CONFIG, type ModelParams, type Switches } from "../../src/dime/
 export function fommTinyParams(): ModelParams {
   return {
     common_params: { num_kp: 4, num_channels: 3 },
-    kp_detector_params: { temperature: 0.1, block_expansion: 8, max_features: 64, scale_factor: 0.25, num_blocks: 3, pad: 0 },
+    kp_detector_params: { temperature: 0.1, block_expansion: 8, max_features: 64, scale_factor: 0.25, num_blocks: 3, pad: 0, single_jacobian_map: false },
     generator_params: {
       block_expansion: 8,
       max_features: 32,

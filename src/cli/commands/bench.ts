@@ -1,14 +1,16 @@
 // `dime bench`: performance figures as a table and, with --json, a file.
 import { benchAnimate, defaultAnimateBenchOptions, formatAnimateBench } from "../../bench/animate.js";
 import { benchData, formatDataBench } from "../../data/bench.js";
+import { benchChecksum, formatChecksumBench } from "../../bench/checksum.js";
 import { benchEngine, formatEngineBench } from "../../bench/engine.js";
 import { benchEval, formatEvalBench } from "../../bench/eval.js";
+import { benchIo, formatIoBench } from "../../bench/io.js";
 import { benchModel, defaultModelBenchOptions, formatModelBench } from "../../bench/model.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
 
-const HELP = `Usage: dime bench engine|data|model|animate|eval [--json FILE] [options]
+const HELP = `Usage: dime bench engine|data|model|animate|eval|checksum|io [--json FILE] [options]
 
 Measures performance and prints a table.
 
@@ -42,15 +44,33 @@ Measures performance and prints a table.
                   with random weights on a dime synth faces split made in a temp folder; LPIPS's
                   backbone and the FID Inception get random weights (cost only, values meaningless).
                   About 4 minutes (--threads 1,2) on a busy 2-core machine.
+  checksum        the SHA-256 checked on every checkpoint load: loading models/demo's weights
+                  and a 250 MB checkpoint (random float32, written to a temp folder) with and
+                  without the check, and hashing alone; median ms of --runs (default 5) after a
+                  warm-up, so from the page cache. About 30 s.
+  io              the PyTorch checkpoint reader on the --file checkpoints given (a zip and a
+                  legacy torch.save of ~250 MB of float32 tensors are the reference case:
+                  experiments/fomm/fomm_reference.py sizes writes them): read throughput (MB/s of
+                  tensors) and peak resident memory over the process's baseline, each read in a
+                  fresh process, --runs times (median); the same with torch.load(weights_only=True)
+                  in --python (a Python with torch) when given; and --fuzz-cases seeded mutations
+                  of each --fuzz checkpoint (each must load or be refused with the reader's error)
+  --file FILE     io: a checkpoint to read; repeat for more
+  --python PATH   io: a Python with torch for the torch.load figures (default: none)
+  --fuzz FILE     io: a checkpoint to fuzz; repeat for more
+  --fuzz-cases N  io: mutations per --fuzz file (default 20000)
   --json FILE     also write the figures as JSON to FILE (model: the machine with its CPU model,
                   cores, libtorch version and load average, then every figure with its thread
                   count, runs, warm-up runs, median, min, live tensor counts and others' CPU)
   --threads LIST  engine, model, animate, eval: libtorch thread counts to measure, comma-separated (default 1,2)
   --calls N       engine: adds timed for the overhead figure (default 100000)
-  --runs N        animate: timed runs of each clip (default 3)
+  --runs N        animate: timed runs of each clip (default 3); io: reads per file and reader (default 3)
                   engine: timed runs of each convolution case; the median is reported (default 20)
                   model: timed runs of every figure (default 20 at 64 px, 5 at 256 px, 8 for
                   the training step); warm-up runs come first and are not timed
+  --footage       animate: only the real-footage case (face detection and landmarks on a 1280x720
+                  frame; face crop, tracking every frame and every 5th, paste-back, end to end on a
+                  1280x720 clip made from the shared data's talking head; skipped without it)
   --workers N     data: loader worker threads (default 2)`;
 
 const progress = (message: string) => process.stderr.write(`  ${message}\n`);
@@ -63,11 +83,13 @@ function threadList(value = "1,2"): number[] {
   return threads;
 }
 
-const FLAGS = defineFlags({ json: "string", threads: "string", calls: "int", runs: "int", workers: "int" });
+const FLAGS = defineFlags({
+  json: "string", threads: "string", calls: "int", runs: "int", workers: "int", file: "list", python: "string", fuzz: "list", "fuzz-cases": "int", footage: "bool",
+});
 
 export const bench: Command = {
   name: "bench",
-  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric)",
+  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric; checksum: the SHA-256 on checkpoint load; io: checkpoint reading MB/s and memory)",
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
@@ -91,15 +113,31 @@ export const bench: Command = {
     } else if (suite === "animate") {
       const runs = flags.runs;
       if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
-      const result = await benchAnimate(defaultAnimateBenchOptions(threadList(flags.threads), runs), progress);
+      const result = await benchAnimate({ ...defaultAnimateBenchOptions(threadList(flags.threads), runs), footageOnly: flags.footage === true }, progress);
       console.log(formatAnimateBench(result));
       if (flags.json !== undefined) writeJson(flags.json, result);
     } else if (suite === "eval") {
       const result = await benchEval({ threads: threadList(flags.threads) }, progress);
       console.log(formatEvalBench(result));
       if (flags.json !== undefined) writeJson(flags.json, result);
+    } else if (suite === "checksum") {
+      const runs = flags.runs;
+      if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
+      const demo = new URL("../../../models/demo/step-004000.safetensors", import.meta.url).pathname;
+      const result = benchChecksum({ demo, ...(runs !== undefined ? { runs } : {}) }, progress);
+      console.log(formatChecksumBench(result));
+      if (flags.json !== undefined) writeJson(flags.json, result);
+    } else if (suite === "io") {
+      const files = flags.file ?? [];
+      const fuzzFiles = flags.fuzz ?? [];
+      if (files.length === 0 && fuzzFiles.length === 0) throw new UsageError("bench io needs --file CKPT (checkpoints to read) or --fuzz CKPT");
+      const runs = flags.runs ?? 3;
+      if (runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
+      const result = benchIo({ files, runs, python: flags.python ?? "", fuzzFiles, fuzzCases: flags["fuzz-cases"] ?? 20000 }, progress);
+      console.log(formatIoBench(result));
+      if (flags.json !== undefined) writeJson(flags.json, result);
     } else {
-      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval (see dime bench --help)`);
+      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval, checksum, io (see dime bench --help)`);
     }
     return 0;
   },

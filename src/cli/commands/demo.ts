@@ -14,6 +14,7 @@ import { animateFiles } from "../animate-files.js";
 import { deviceOf, makeOutputFolder, odeFlags } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
+import { withInterrupts } from "../interrupt.js";
 
 /** The package's root folder (this file is src/cli/commands/demo.ts or dist/cli/commands/demo.js). */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -73,7 +74,8 @@ export const demoCommand: Command = {
       output.push(cell(frame.image, frame.kpTarget));
     };
     const references = flags["one-shot"] ? [] : [DEMO_REFERENCE];
-    const summary = await animateFiles({
+    const kept = () => `${out}: finished files kept, nothing half written`;
+    const summary = await withInterrupts({ command: "dime demo", kept }, () => animateFiles({
       checkpoint: DEMO_CHECKPOINT,
       source: DEMO_SOURCE,
       references,
@@ -84,9 +86,12 @@ export const demoCommand: Command = {
       ode,
       batch: 8,
       device,
+      // The demo's pictures are synthetic faces framed like its training data (the face detector, made
+      // for real faces, may or may not find them): they are used whole, as before.
+      crop: "center",
       command: "dime demo",
       onFrame: keep,
-    });
+    }));
     const blank: SheetCell = { ...source!, rgb: new Uint8Array(source!.rgb.length).fill(32) };
     const sheet = contactSheet([[source!, ...driving], [blank, ...output]], 128);
     await writeEncoded(sheetOut, await encodeRgb24(sheet.rgb, sheet.width, sheet.height, "png"));

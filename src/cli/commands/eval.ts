@@ -4,7 +4,7 @@
 import { dirname, resolve } from "node:path";
 
 import * as torch from "../../torch/index.js";
-import { writeAll, writeFileAtomic } from "../../io/atomic-file.js";
+import { writeTextAtomic } from "../../io/atomic-file.js";
 import { METRICS, type MetricKey } from "../../eval/columns.js";
 import { jsonReport, type EvalReport } from "../../eval/report.js";
 import { runEvaluation, type EvalCheckpoint } from "../../eval/run.js";
@@ -13,6 +13,8 @@ import { checkWritableFolder, deviceOf, frameProgress, inRange, odeFlags, requir
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
+import { withInterrupts } from "../interrupt.js";
+import { checkpointInputs, datasetInputs, refuseOutputsOverInputs, type NamedPath } from "../same-file.js";
 
 const HELP = `Usage: dime eval --checkpoint CKPT [--checkpoint CKPT2 ...] --data DIR --task reconstruction|animation [options]
 
@@ -33,8 +35,11 @@ DIR/test. docs/evaluation.md has the protocols and every metric's convention.
   A metric whose network is missing prints as "unavailable", with the reason; none is estimated
   another way.
 
-  --checkpoint CKPT     a checkpoint of dime train, or a run folder for its latest; repeat to
+  --checkpoint CKPT     a checkpoint of dime train, or a run folder for its latest, or a
+                        PyTorch checkpoint of FOMM's (.pth, .pth.tar) with --config; repeat to
                         compare several side by side
+  --config FILE         the config to use with the checkpoints (needed for a .pth/.pth.tar:
+                        configs/fomm/*.yaml); once for all, or once per --checkpoint in order
   --name NAME           the row's name, once per --checkpoint in order (default: the run folder
                         or checkpoint file name)
   --data DIR            a dataset folder with test/ (frame folders or video files)
@@ -66,7 +71,7 @@ DIR/test. docs/evaluation.md has the protocols and every metric's convention.
   --ode-method M        euler | midpoint | rk4 (default: each checkpoint's config)`;
 
 const FLAGS = defineFlags({
-  checkpoint: "list", name: "list", data: "string", task: "string", refs: "string", seed: "int", pairs: "int", "driving-frames": "int",
+  checkpoint: "list", name: "list", config: "list", data: "string", task: "string", refs: "string", seed: "int", pairs: "int", "driving-frames": "int",
   limit: "int", split: "string", "lpips-backbone": "string", "lpips-net": "string", "lpips-heads": "string", inception: "string",
   "face-api": "bool", json: "string", markdown: "string", batch: "int", device: "string", threads: "int", "ode-steps": "int", "ode-method": "string",
 });
@@ -99,7 +104,7 @@ function markdown(report: EvalReport): string {
 }
 
 function writeText(path: string, text: string): void {
-  writeFileAtomic(path, (fd) => writeAll(fd, new TextEncoder().encode(text)));
+  writeTextAtomic(path, text);
   console.log(`wrote ${path}`);
 }
 
@@ -118,6 +123,8 @@ export const evalCommand: Command = {
     const names = flags.name;
     if (names !== undefined && names.length !== paths.length) throw new UsageError(`--name given ${names.length} times for ${paths.length} --checkpoint${paths.length === 1 ? "" : "s"}: give one per checkpoint`);
     const refs = refsFlag(flags.refs, paths.length);
+    const configs = flags.config ?? [];
+    if (configs.length > 1 && configs.length !== paths.length) throw new UsageError(`--config given ${configs.length} times for ${paths.length} --checkpoints: give one for all, or one per checkpoint`);
     const split = flags.split ?? "test";
     if (split !== "test" && split !== "train") throw new UsageError(`--split must be test or train, got '${split}'`);
     const pairs = inRange(flags, "pairs", 1, 1e6);
@@ -132,12 +139,23 @@ export const evalCommand: Command = {
     const device = deviceOf(flags.device);
     const outputs = [flags.json, flags.markdown].filter((p) => p !== undefined);
     if (outputs.length === 2 && resolve(outputs[0]) === resolve(outputs[1])) throw new UsageError("--json and --markdown name the same file");
+    const networkFlags = (["lpips-backbone", "lpips-heads", "inception"] as const).flatMap((f): NamedPath[] => (flags[f] !== undefined ? [{ flag: `--${f}`, path: flags[f] }] : []));
+    refuseOutputsOverInputs(
+      [...(typeof flags.json === "string" ? [{ flag: "--json", path: flags.json }] : []), ...(typeof flags.markdown === "string" ? [{ flag: "--markdown", path: flags.markdown }] : [])],
+      [...datasetInputs("--data", data), ...paths.flatMap((path) => checkpointInputs("--checkpoint", path)), ...networkFlags],
+    );
     for (const path of outputs) checkWritableFolder(dirname(path), path);
     if (threads !== undefined) torch.setNumThreads(threads);
 
-    const checkpoints: EvalCheckpoint[] = paths.map((path, i) => ({ path, ...(names ? { name: names[i] } : {}), ...(refs[i] !== undefined ? { refs: refs[i] } : {}) }));
+    const checkpoints: EvalCheckpoint[] = paths.map((path, i) => ({
+      path,
+      ...(names ? { name: names[i] } : {}),
+      ...(refs[i] !== undefined ? { refs: refs[i] } : {}),
+      ...(configs.length > 0 ? { config: configs[configs.length === 1 ? 0 : i] } : {}),
+    }));
     let bar: ReturnType<typeof frameProgress> | undefined;
-    const report = await runEvaluation({
+    const kept = () => (outputs.length > 0 ? `no report written (${outputs.join(", ")} left as they were)` : "nothing written");
+    const report = await withInterrupts({ command: "dime eval", kept }, () => runEvaluation({
       checkpoints, data, task, split, limit, batch, device, ode,
       seed: flags.seed ?? 0,
       ...(pairs !== undefined ? { pairs } : {}),
@@ -151,7 +169,7 @@ export const evalCommand: Command = {
       faceApi: flags["face-api"] === true,
       onStart: (total) => (bar = frameProgress(total)),
       onFrames: (done, label) => bar?.animated(done, label),
-    });
+    }));
 
     console.log(textTable(report.rows, report.columns.map((c) => c.key)));
     const frames = report.rows.reduce((n, r) => n + r.frames, 0);

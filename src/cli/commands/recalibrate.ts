@@ -4,6 +4,8 @@ import { recalibrateCheckpoint } from "../../train/index.js";
 import { deviceOf, inRange, makeOutputFolder, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
+import { withInterrupts } from "../interrupt.js";
+import { checkpointInputs, datasetInputs, refuseOutputsOverInputs } from "../same-file.js";
 
 const HELP = `Usage: dime recalibrate --checkpoint CKPT --data DIR --out DIR [options]
 
@@ -53,17 +55,20 @@ export const recalibrateCommand: Command = {
     const threads = inRange(flags, "threads", 1, 1024);
     const device = deviceOf(flags.device);
     if (threads !== undefined) setNumThreads(threads);
+    const averaged = flags.average ?? [];
+    refuseOutputsOverInputs([{ flag: "--out", path: out }], [...datasetInputs("--data", data), ...[checkpoint, ...averaged].flatMap((path, i) => checkpointInputs(i === 0 ? "--checkpoint" : "--average", path))]);
     makeOutputFolder(out);
     const tty = process.stderr.isTTY;
-    const summary = await recalibrateCheckpoint(checkpoint, {
+    const kept = () => `nothing written to ${out}`;
+    const summary = await withInterrupts({ command: "dime recalibrate", kept }, () => recalibrateCheckpoint(checkpoint, {
       data, out, batches, device,
-      average: flags.average ?? [],
+      average: averaged,
       ...(batchSize !== undefined ? { batchSize } : {}),
       seed: flags.seed ?? 0,
       onBatch: (done, total) => tty && process.stderr.write(`\r\x1b[K  ${done}/${total} batches${done >= total ? "\n" : ""}`),
-    });
-    const averaged = summary.averaged > 1 ? `weights of ${summary.averaged} checkpoints averaged, ` : "";
-    console.log(`${summary.path}: step ${summary.step}, ${averaged}batch norms recalibrated over ${summary.batches} batches in ${summary.seconds.toFixed(1)} s`);
+    }));
+    const averagedNote = summary.averaged > 1 ? `weights of ${summary.averaged} checkpoints averaged, ` : "";
+    console.log(`${summary.path}: step ${summary.step}, ${averagedNote}batch norms recalibrated over ${summary.batches} batches in ${summary.seconds.toFixed(1)} s`);
     return 0;
   },
 };

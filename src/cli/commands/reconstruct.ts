@@ -7,11 +7,14 @@ import { listVideos } from "../../data/layout.js";
 import { reconstructVideo, referenceFrames } from "../../eval/reconstruction.js";
 import { loadModel } from "../../infer/model.js";
 import { probeMedia } from "../../media/probe.js";
+import { outputRateFor } from "../../media/timing.js";
 import { VideoWriter } from "../../media/video-write.js";
 import { writeJson } from "../json.js";
 import { deviceOf, frameProgress, inRange, makeOutputFolder, odeFlags, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
+import { withInterrupts } from "../interrupt.js";
+import { checkpointInputs, datasetInputs, refuseOutputsOverInputs } from "../same-file.js";
 
 const HELP = `Usage: dime reconstruct --checkpoint CKPT --data DIR [options]
 
@@ -23,7 +26,8 @@ and the table printed at the end give each video's L1 (mean absolute difference 
 frames, pixels in [0, 1]) beside the L1 of the trivial answer "every frame = the source frame".
 For every metric of the paper, use dime eval.
 
-  --checkpoint CKPT   a checkpoint of dime train, or a run folder for its latest
+  --checkpoint CKPT   a checkpoint of dime train, or a run folder for its latest, or a PyTorch
+                      checkpoint of FOMM's (.pth, .pth.tar) with --config (docs/fomm.md)
   --data DIR          a dataset folder with test/ (frame folders or video files)
   --refs N            reference frames per video (default: the checkpoint's num_refs)
   --seed S            seeds the choice of reference frames (default 0)
@@ -31,7 +35,8 @@ For every metric of the paper, use dime eval.
   --split NAME        test (default) or train
   --limit N           only the first N videos (by name)
   --no-videos         write only reconstruction.json (faster)
-  --config FILE       use this config with the checkpoint (switches.ode may differ)
+  --config FILE       use this config with the checkpoint (switches.ode may differ); needed
+                      with a .pth/.pth.tar (configs/fomm/*.yaml)
   --ode-steps N       MotionODE steps (default: the config's)
   --ode-method M      euler | midpoint | rk4 (default: the config's)
   --batch N           frames per batch (default 8)
@@ -79,6 +84,10 @@ export const reconstructCommand: Command = {
     const device = deviceOf(flags.device);
     const writeVideos = !flags["no-videos"];
 
+    refuseOutputsOverInputs(
+      [{ flag: "--out", path: out }],
+      [...datasetInputs("--data", data), ...checkpointInputs("--checkpoint", checkpoint), ...(flags.config ? [{ flag: "--config", path: flags.config as string }] : [])],
+    );
     const videos = (await listVideos(data, split)).slice(0, limit);
     const loaded = loadModel(checkpoint, { config: flags.config, device });
     const refs = refsFlag ?? loaded.config.model_params.switches.num_refs;
@@ -89,35 +98,42 @@ export const reconstructCommand: Command = {
     const started = performance.now();
     const results: VideoResult[] = [];
     let done = 0;
-    try {
-      for (const video of videos) {
-        const fps = video.kind === "file" ? (await probeMedia(video.path)).fpsFraction : "25/1"; // frame folders carry no rate
-        const writer = writeVideos ? new VideoWriter(join(out, `${video.name}.mp4`), { fps, ...loaded.size }) : undefined;
-        let [l1, l1Source, frames] = [0, 0, 0];
-        try {
-          for await (const part of reconstructVideo(loaded.model, video, loaded.size, { refs, seed, batch, device, ode })) {
-            const [err, errSource, pixels] = torch.tidy(() => [
-              part.prediction.sub(part.driving).abs().sum().item(),
-              part.source.sub(part.driving).abs().sum().item(),
-              part.prediction.clamp(0, 1).cpu().contiguous().data<"float32">(),
-            ] as const);
-            const count = part.driving.size(0);
-            const plane = 3 * loaded.size.width * loaded.size.height;
-            for (let b = 0; b < count && writer; b++) await writer.write({ data: pixels.subarray(b * plane, (b + 1) * plane), ...loaded.size });
-            [l1, l1Source, frames] = [l1 + err / plane, l1Source + errSource / plane, frames + count];
-            done += count;
-            bar.animated(done, video.name);
+    const kept = () =>
+      `${results.length} finished video${results.length === 1 ? "" : "s"}${writeVideos && results.length > 0 ? ` kept in ${out}` : ""}; reconstruction.json not written`;
+    await withInterrupts({ command: "dime reconstruct", kept }, async () => {
+      try {
+        for (const video of videos) {
+          const info = video.kind === "file" ? await probeMedia(video.path) : undefined; // frame folders carry no rate
+          // A variable-rate video keeps each frame at its time (docs/media.md).
+          const timing = info?.variableRate;
+          const fps = timing ? outputRateFor(timing, info?.nominalRate) : (info?.fpsFraction ?? "25/1");
+          const writer = writeVideos ? new VideoWriter(join(out, `${video.name}.mp4`), { fps, ...loaded.size, timing }) : undefined;
+          let [l1, l1Source, frames] = [0, 0, 0];
+          try {
+            for await (const part of reconstructVideo(loaded.model, video, loaded.size, { refs, seed, batch, device, ode })) {
+              const [err, errSource, pixels] = torch.tidy(() => [
+                part.prediction.sub(part.driving).abs().sum().item(),
+                part.source.sub(part.driving).abs().sum().item(),
+                part.prediction.clamp(0, 1).cpu().contiguous().data<"float32">(),
+              ] as const);
+              const count = part.driving.size(0);
+              const plane = 3 * loaded.size.width * loaded.size.height;
+              for (let b = 0; b < count && writer; b++) await writer.write({ data: pixels.subarray(b * plane, (b + 1) * plane), ...loaded.size });
+              [l1, l1Source, frames] = [l1 + err / plane, l1Source + errSource / plane, frames + count];
+              done += count;
+              bar.animated(done, video.name);
+            }
+            await writer?.close();
+          } catch (error) {
+            writer?.abort();
+            throw error;
           }
-          await writer?.close();
-        } catch (error) {
-          writer?.abort();
-          throw error;
+          results.push({ name: video.name, frames, references: referenceFrames(video.name, video.frameCount, refs, seed), l1: l1 / frames, l1Source: l1Source / frames });
         }
-        results.push({ name: video.name, frames, references: referenceFrames(video.name, video.frameCount, refs, seed), l1: l1 / frames, l1Source: l1Source / frames });
+      } finally {
+        loaded.model.dispose();
       }
-    } finally {
-      loaded.model.dispose();
-    }
+    });
     const seconds = (performance.now() - started) / 1000;
     const summary = { l1: frameMean(results, "l1"), l1Source: frameMean(results, "l1Source") };
     writeJson(join(out, "reconstruction.json"), {

@@ -2,6 +2,8 @@
 import type { Command } from "../command.js";
 import { UsageError } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
+import { withInterrupts } from "../interrupt.js";
+import { refuseOutputsOverInputs } from "../same-file.js";
 import { generateDataset } from "../../synth/generate.js";
 import { KINDS, type KindName } from "../../synth/kinds.js";
 
@@ -61,7 +63,9 @@ export const synthCommand: Command = {
     if (preview && !preview.toLowerCase().endsWith(".png")) throw new UsageError(`--preview must name a .png file, got '${preview}'`);
     const seed = flags.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
-    const report = await generateDataset({
+    if (preview) refuseOutputsOverInputs([{ flag: "--out", path: out }, { flag: "--preview", path: preview }], []);
+    const kept = () => `${out} not made (the dataset is written under a temporary name and renamed when complete)`;
+    const report = await withInterrupts({ command: "dime synth", kept }, () => generateDataset({
       kind: kind as KindName,
       out,
       videos: positiveInt(flags, "videos", 8, 100000),
@@ -76,7 +80,7 @@ export const synthCommand: Command = {
       preview,
       // Progress on a terminal only, so logs and pipes stay clean.
       onProgress: process.stderr.isTTY ? (done, total) => process.stderr.write(`\r  ${done}/${total} videos${done === total ? "\n" : ""}`) : undefined,
-    });
+    }));
     const rate = report.frames / report.seconds;
     console.log(`${out}: ${report.train.length} train + ${report.test.length} test videos of ${kind}, ${report.frames} frames in ${report.seconds.toFixed(1)} s (${rate.toFixed(0)} frames/s)${preview ? `; contact sheet ${preview}` : ""}`);
     return 0;

@@ -5,6 +5,8 @@ import { loadConfig } from "../../dime/config/file.js";
 import { train } from "../../train/index.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
+import { exitCodeFor, withInterrupts, type StopSignal } from "../interrupt.js";
+import { checkpointInputs, datasetInputs, refuseOutputsOverInputs } from "../same-file.js";
 
 const HELP = `Usage: dime train --config FILE --data DIR --out RUN_DIR [options]
 
@@ -14,7 +16,8 @@ dropping x0.1 at train_params.lr_milestones, flip and colour-jitter augmentation
 model_params.switches.num_refs reference frames per item. Progress goes to stderr. RUN_DIR gets
 config.yaml, log.jsonl (every loss term of every step), samples/step-NNNNNN.png and
 checkpoints/step-NNNNNN.safetensors with a .json sidecar (the last few kept). Ctrl-C writes a
-checkpoint and exits with code 130; --resume continues the run exactly where it stopped.
+checkpoint and exits with code 130, SIGTERM (a scheduler's warning before it kills) the same
+with code 143; --resume continues the run exactly where it stopped.
 Afterwards, dime recalibrate recomputes the batch-norm statistics of the last checkpoint
 ("precise BN"); on the demo model that lowered the test reconstruction L1 from 0.0278 to 0.0232.
 
@@ -42,7 +45,8 @@ Options:
   --keep N                 checkpoints to keep (default train_params.keep_checkpoints)
   --workers N              data loader threads (default 1; 0 loads in the main thread)
 
-Exit codes: 0 finished, 130 stopped by Ctrl-C (a checkpoint of the last step was written),
+Exit codes: 0 finished, 130 stopped by Ctrl-C and 143 by SIGTERM (a checkpoint of the last step
+was written),
 1 an error (one line on stderr; a NaN or Inf loss names the step and the term, and the last good
 checkpoint stays).`;
 
@@ -70,16 +74,23 @@ export const trainCommand: Command = {
       throw new UsageError(`--device: ${(error as Error).message}`);
     }
 
+    refuseOutputsOverInputs(
+      [{ flag: "--out", path: out }],
+      [
+        ...datasetInputs("--data", data),
+        ...(configPath ? [{ flag: "--config", path: configPath }] : []),
+        ...(flags.init !== undefined ? checkpointInputs("--init", flags.init as string) : []),
+        ...(flags["vgg-weights"] !== undefined ? [{ flag: "--vgg-weights", path: flags["vgg-weights"] as string }] : []),
+      ],
+    );
     const controller = new AbortController();
-    let interrupts = 0;
-    const onInterrupt = () => {
-      interrupts += 1;
-      if (interrupts > 1) process.exit(130); // the checkpoint files are atomic: the previous one stays good
-      process.stderr.write("\nCtrl-C: stopping after this step and writing a checkpoint (Ctrl-C again quits at once)\n");
-      controller.abort();
+    // SIGTERM is what a cluster scheduler sends before it kills: save the step as Ctrl-C does.
+    const graceful = {
+      controller,
+      note: (signal: StopSignal) => `${signal === "SIGINT" ? "Ctrl-C" : "SIGTERM"}: stopping after this step and writing a checkpoint (${signal === "SIGINT" ? "Ctrl-C" : "a signal"} again quits at once)`,
     };
-    process.on("SIGINT", onInterrupt);
-    try {
+    const kept = () => "the last complete checkpoint stays (checkpoints are written atomically)";
+    return withInterrupts({ command: "dime train", kept, graceful }, async () => {
       const summary = await train(
         {
           config: configPath ? loadConfig(configPath) : undefined,
@@ -103,9 +114,8 @@ export const trainCommand: Command = {
       console.log(
         `${summary.runDir}: ${summary.stopped} at step ${summary.step}/${summary.totalSteps} (${done} steps in ${summary.seconds.toFixed(1)} s, ${summary.stepsPerSecond.toFixed(2)} steps/s); checkpoint ${summary.checkpoint ?? "none"}`,
       );
-      return summary.stopped === "interrupted" ? 130 : 0;
-    } finally {
-      process.off("SIGINT", onInterrupt);
-    }
+      if (summary.stopped !== "interrupted") return 0;
+      return controller.signal.aborted ? exitCodeFor(controller.signal.reason as StopSignal) : 130;
+    });
   },
 };

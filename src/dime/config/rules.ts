@@ -87,7 +87,6 @@ export function constraintFor(dotted: string): Constraint | undefined {
  */
 export const FOREIGN_KEY_HINTS: Readonly<Record<string, string>> = {
   estimate_jacobian: "DiME sets this with model_params.switches.jacobians",
-  single_jacobian_map: "DiME has no Jacobian maps (model_params.switches.jacobians adds FOMM's first-order terms); remove it",
   root_dir: "pass the data folder on the command line (dime train --data DIR); remove it",
   image_shape: "DiME calls it dataset_params.frame_shape",
   id_sampling: "the loader always samples one video per identity when the dataset names identities; remove it",

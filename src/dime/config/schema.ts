@@ -22,6 +22,11 @@ export interface KpDetectorParams {
   num_blocks: number;
   /** Zero padding of the 7x7 keypoint conv (FOMM's `pad`; 0 crops the heatmap by 3 px a side). */
   pad: number;
+  /**
+   * With switches.jacobians: one Jacobian map shared by every keypoint instead of one each
+   * (FOMM's mgif-256 model). Without Jacobians it changes nothing.
+   */
+  single_jacobian_map: boolean;
 }
 
 export interface DenseMotionParams {
@@ -141,7 +146,7 @@ export const DEFAULT_CONFIG: DimeConfig = {
   },
   model_params: {
     common_params: { num_kp: 10, num_channels: 3 },
-    kp_detector_params: { temperature: 0.1, block_expansion: 32, max_features: 1024, scale_factor: 0.25, num_blocks: 5, pad: 0 },
+    kp_detector_params: { temperature: 0.1, block_expansion: 32, max_features: 1024, scale_factor: 0.25, num_blocks: 5, pad: 0, single_jacobian_map: false },
     generator_params: {
       block_expansion: 64,
       max_features: 512,

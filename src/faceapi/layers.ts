@@ -1,9 +1,9 @@
 // TF.js conventions face-api's nets were trained with, in libtorch's NCHW: TensorFlow's 'same'
 // padding (asymmetric: the odd extra row/column goes bottom/right), depthwise-separable convs,
 // and loading a TF.js manifest into a Module (TF layouts and names -> PyTorch's).
-import * as torch from "../../torch/index.js";
-import type { Tensor } from "../../torch/index.js";
-import { Conv2d, Module } from "../../nn/index.js";
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+import { Conv2d, Module } from "../nn/index.js";
 import { readTfjsWeights } from "./manifest.js";
 
 export type TfPadding = "same" | "valid";

@@ -1,12 +1,12 @@
-// face-api.js's face nets on libtorch, for dime eval's face metrics: the 68-point landmark nets
-// (AKD on faces), the face recognition net (CSIM: cosine similarity of descriptors) and the tiny
-// face detector. Weights are face-api's TF.js files, shipped in models/face-api (docs/face-api.md).
+// face-api.js's face nets on libtorch: the tiny face detector and the 68-point landmark nets (the
+// face pipeline of src/face, and AKD on faces), and the face recognition net (CSIM). Below infer and
+// eval, which both use them. Weights are face-api's TF.js files, shipped in models/face-api (docs/face-api.md).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import * as torch from "../../torch/index.js";
-import type { Device, Tensor } from "../../torch/index.js";
-import type { Module } from "../../nn/index.js";
+import * as torch from "../torch/index.js";
+import type { Device, Tensor } from "../torch/index.js";
+import type { Module } from "../nn/index.js";
 import { loadTfjsWeights } from "./layers.js";
 import { FaceLandmarkNet, LANDMARK_68, LANDMARK_68_TINY } from "./landmark_net.js";
 import { FaceRecognitionNet } from "./recognition_net.js";
@@ -28,9 +28,9 @@ export const FACE_API_MANIFESTS = {
   detector: "tiny_face_detector_model-weights_manifest.json",
 } as const;
 
-/** models/face-api in the package (from src/eval/faceapi or dist/eval/faceapi alike). */
+/** models/face-api in the package (from src/faceapi or dist/faceapi alike). */
 export function defaultFaceApiDir(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), "../../../models/face-api");
+  return join(dirname(fileURLToPath(import.meta.url)), "../../models/face-api");
 }
 
 export interface FaceApi {

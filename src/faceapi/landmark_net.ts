@@ -2,9 +2,9 @@
 // DenseNet-like feature extractor of dense blocks (a stride-2 conv, then depthwise-separable convs
 // each fed the ReLU of the sum of all earlier outputs of the block), a valid average pool to 1x1,
 // and a dense layer to 68 (x, y) pairs relative to the 112x112 input square.
-import * as torch from "../../torch/index.js";
-import type { Tensor } from "../../torch/index.js";
-import { Linear, Module } from "../../nn/index.js";
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+import { Linear, Module } from "../nn/index.js";
 import { SeparableConv2d, TfConv2d } from "./layers.js";
 import { normalizeRgb, toSquareInput } from "./preprocess.js";
 

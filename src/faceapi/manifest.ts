@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
-import * as torch from "../../torch/index.js";
-import type { Tensor } from "../../torch/index.js";
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
 
 /** One entry of a manifest group, as TF.js writes it. */
 export interface TfjsWeightEntry {

@@ -1,9 +1,9 @@
 // face-api.js's TinyFaceDetector: a Tiny-YOLOv2-style face detector with depthwise-separable convs
 // (MobileNet-like). A 3x3 'valid' conv, five separable convs with max pools between them (five
 // halvings: 416 px -> a 13x13 grid), and a 1x1 conv predicting 5 boxes per cell.
-import * as torch from "../../torch/index.js";
-import type { Tensor } from "../../torch/index.js";
-import { Module } from "../../nn/index.js";
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+import { Module } from "../nn/index.js";
 import { decodeGrid, nonMaxSuppression, type FaceDetection } from "./detections.js";
 import { maxPoolSame, SeparableConv2d, TfConv2d } from "./layers.js";
 import { normalizeRgb, toSquareInput } from "./preprocess.js";

@@ -3,8 +3,8 @@
 // tf.image.resizeBilinear to the net's size with TF's legacy sampling (alignCorners false,
 // halfPixelCenters false: output pixel i reads input position i * in / out, clamped at the last
 // row). Both steps are linear along each axis, so they are done as one (out, in) matrix per axis.
-import * as torch from "../../torch/index.js";
-import type { Tensor } from "../../torch/index.js";
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
 
 /** Where an image sits in the square the net saw, in the image's own pixels. */
 export interface SquareGeometry {

@@ -3,9 +3,9 @@
 // stages of 32, 64, 128 and 256 channels (convs followed by per-channel scale layers, which are
 // dlib's folded batch norms), global average, and a bias-free dense layer to a 128-D descriptor.
 // Descriptors of the same person are within about 0.6 (Euclidean) of each other.
-import * as torch from "../../torch/index.js";
-import type { Tensor } from "../../torch/index.js";
-import { Linear, Module } from "../../nn/index.js";
+import * as torch from "../torch/index.js";
+import type { Tensor } from "../torch/index.js";
+import { Linear, Module } from "../nn/index.js";
 import { TfConv2d, type TfPadding } from "./layers.js";
 import { normalizeRgb, toSquareInput } from "./preprocess.js";
 

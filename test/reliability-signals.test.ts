@@ -1,0 +1,109 @@
+// SIGINT and SIGTERM (docs/reliability.md): animate stops, removes its temporary file, says in one
+// line what was kept and exits 130 or 143; train writes a checkpoint on SIGTERM as on Ctrl-C
+// (test/train-cli.test.ts has Ctrl-C); a SIGKILLed animate's temporary file is removed by the next
+// run in that folder.
+import assert from "node:assert/strict";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { latestCheckpoint, loadCheckpoint } from "../src/checkpoint/index.js";
+import { sha256OfFile } from "../src/checkpoint/files.js";
+import { configToYaml } from "../src/dime/config/file.js";
+import { writeImage } from "../src/media/image-write.js";
+import { tinyDimeParams } from "./helpers/model-fixtures.js";
+import { runDime, startDime, tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
+import { configFor, faceFrames, writeCheckpoint, writeFrames } from "./infer-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
+
+const dir = mkdtempSync(join(tmpdir(), "dime-signals-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const checkpoint = writeCheckpoint(dir, "ckpt", configFor(tinyDimeParams({ num_refs: 0 })));
+const source = join(dir, "source.png");
+const long = join(dir, "long.mp4");
+const short = join(dir, "short.mp4");
+before(async () => {
+  await writeImage(source, faceFrames(1, 2)[0]);
+  const frames = faceFrames(8, 1);
+  await writeFrames(long, Array.from({ length: 600 }, (_, i) => frames[i % 8]), 25);
+  await writeFrames(short, frames.slice(0, 3), 25);
+});
+
+/** Waits until `ready()` holds (polling), then returns the child's exit code, stderr and stdout after `signal`. */
+async function signalWhen(child: ChildProcessWithoutNullStreams, ready: (stderr: string) => boolean, signal: NodeJS.Signals, group = false) {
+  let stderr = "";
+  let stdout = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const started = Date.now();
+  while (!ready(stderr)) {
+    if (child.exitCode !== null) throw new Error(`exited ${child.exitCode} before the signal: ${stderr}`);
+    if (Date.now() - started > 90_000) throw new Error(`not ready within 90 s: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  if (group) process.kill(-child.pid!, signal);
+  else child.kill(signal);
+  return { code: await exited, stderr, stdout };
+}
+
+/** `dime ARGS` as the leader of its own process group, as a shell runs a foreground job. */
+function startDimeGroup(args: string[]): ChildProcessWithoutNullStreams {
+  const repo = new URL("..", import.meta.url).pathname;
+  return spawn(process.execPath, ["--import", "tsx", "-e", "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))", ...args], { cwd: repo, detached: true });
+}
+
+const hidden = (folder: string) => readdirSync(folder).filter((name) => name.startsWith("."));
+
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  test(`${signal} during animate: exit ${code}, the temporary file removed, one line saying what was kept`, SLOW, async () => {
+    const folder = join(dir, `animate-${signal}`);
+    mkdirSync(folder);
+    const out = join(folder, "out.mp4");
+    const earlier = signal === "SIGTERM";
+    if (earlier) writeFileSync(out, "an earlier video");
+    const args = ["animate", "--checkpoint", checkpoint, "--source", source, "--driving", long, "-o", out, "--batch", "1"];
+    // Ctrl-C at a terminal goes to the whole process group (ffmpeg included); kill and schedulers send SIGTERM to dime alone.
+    const child = signal === "SIGINT" ? startDimeGroup(args) : startDime(args);
+    const result = await signalWhen(child, () => hidden(folder).length > 0, signal, signal === "SIGINT");
+    assert.equal(result.code, code, result.stderr);
+    assert.equal(result.stderr.trim(), `dime animate: stopped by ${signal}; ${earlier ? `${out} left as it was; nothing else written` : "nothing written"}`);
+    assert.equal(result.stdout, "");
+    assert.deepEqual(readdirSync(folder), earlier ? ["out.mp4"] : []);
+    if (earlier) assert.equal(readFileSync(out, "utf8"), "an earlier video");
+  });
+}
+
+test("the temporary file of a SIGKILLed animate is removed by the next run in its folder", SLOW, async () => {
+  const folder = join(dir, "animate-SIGKILL");
+  mkdirSync(folder);
+  const child = startDime(["animate", "--checkpoint", checkpoint, "--source", source, "--driving", long, "-o", join(folder, "out.mp4"), "--batch", "1"]);
+  await signalWhen(child, () => hidden(folder).length > 0, "SIGKILL");
+  const left = hidden(folder);
+  assert.equal(left.length, 1, "a killed process cannot clean up");
+  assert.match(left[0], new RegExp(`^\\.out\\.partial-${child.pid}-\\d+\\.mp4$`));
+  const next = runDime(["animate", "--checkpoint", checkpoint, "--source", source, "--driving", short, "-o", join(folder, "other.mp4")]);
+  assert.equal(next.status, 0, next.stderr);
+  assert.deepEqual(readdirSync(folder), ["other.mp4"]);
+});
+
+test("SIGTERM during train writes a checkpoint of the last step, with its checksum, and exits 143", SLOW, async () => {
+  const data = join(dir, "data");
+  await tinyDataset(data);
+  const config = join(dir, "tiny.yaml");
+  writeFileSync(config, configToYaml(tinyTrainConfig()));
+  const out = join(dir, "run");
+  const child = startDime(["train", "--config", config, "--data", data, "--out", out, "--steps", "100000", "--checkpoint-every", "100000", "--threads", "1"]);
+  const result = await signalWhen(child, (stderr) => /step 1\/100000/.test(stderr), "SIGTERM");
+  assert.equal(result.code, 143, result.stderr);
+  assert.match(result.stderr, /dime train: SIGTERM: stopping after this step and writing a checkpoint/);
+  assert.match(result.stdout, /interrupted at step \d+\/100000 .*checkpoint .*step-\d{6}\.safetensors/);
+  const latest = latestCheckpoint(join(out, "checkpoints"));
+  assert.ok(latest && latest.step >= 1, "a checkpoint exists");
+  assert.equal(latest.sidecar.files.weights.sha256, sha256OfFile(latest.weightsPath));
+  assert.equal(latest.sidecar.files.optimizer?.sha256, sha256OfFile(latest.optimizerPath));
+  loadCheckpoint(out).model.dispose();
+  assert.deepEqual(hidden(join(out, "checkpoints")), []);
+});
