@@ -25,5 +25,5 @@ for (const spec of specs) {
   lines.push("");
 }
 writeFileSync(`${base}.md`, lines.join("\n"));
-writeFileSync(`${base}.json`, JSON.stringify(out, null, 2) + "\n");
+writeFileSync(`${base}.json`, `${JSON.stringify(out, null, 2)}\n`);
 console.log(lines.join("\n"));

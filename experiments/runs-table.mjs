@@ -25,5 +25,5 @@ const lines = [
   "",
 ];
 writeFileSync(`${base}.md`, lines.join("\n"));
-writeFileSync(`${base}.json`, JSON.stringify(rows, null, 2) + "\n");
+writeFileSync(`${base}.json`, `${JSON.stringify(rows, null, 2)}\n`);
 console.log(lines.join("\n"));

@@ -13,6 +13,7 @@ import { animateClip, benchAnimate, formatAnimateBench, testClip, type AnimateBe
 import { probeMedia } from "../src/media/probe.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { configFor } from "./infer-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 test("animateClip writes one output frame per frame of the test clip and frees its tensors", async () => {
   const dir = mkdtempSync(join(tmpdir(), "dime-bench-animate-"));
@@ -32,7 +33,7 @@ test("animateClip writes one output frame per frame of the test clip and frees i
   }
 });
 
-test("bench animate: figures finite, and peak memory of a 40-frame clip within 40 MiB of a 4-frame one's", async () => {
+test("bench animate: figures finite, and peak memory of a 40-frame clip within 40 MiB of a 4-frame one's", SLOW, async () => {
   const threads = torch.getNumThreads();
   const config = configFor(tinyDimeParams({ num_refs: 1 }));
   const result: AnimateBenchResult = await benchAnimate({ threads: [1], runs: 1, cases: [{ name: "tiny", config, frames: 8 }], memoryFrames: [4, 40] });

@@ -7,8 +7,9 @@ import { test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import { benchEval, formatEvalBench, type EvalBenchResult } from "../src/bench/eval.js";
 import { taskColumns } from "../src/eval/columns.js";
+import { SLOW } from "./helpers/tier.js";
 
-test("bench eval: every reconstruction metric is computed and timed, and the stages add up to the run", async () => {
+test("bench eval: every reconstruction metric is computed and timed, and the stages add up to the run", SLOW, async () => {
   const threads = torch.getNumThreads();
   const before = torch.memory().numTensors;
   const result: EvalBenchResult = JSON.parse(JSON.stringify(await benchEval({ threads: [1], videos: 1, frames: 2 })));

@@ -10,8 +10,9 @@ import { test } from "node:test";
 import { probeMedia } from "../src/media/probe.js";
 import { readImage } from "../src/media/image-read.js";
 import { runDime } from "./helpers/train-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
-test("dime demo writes the animation, the side-by-side view and the contact sheet", async () => {
+test("dime demo writes the animation, the side-by-side view and the contact sheet", SLOW, async () => {
   const dir = mkdtempSync(join(tmpdir(), "dime-demo-"));
   try {
     const out = join(dir, "out");
@@ -34,7 +35,7 @@ test("dime demo writes the animation, the side-by-side view and the contact shee
   }
 });
 
-test("dime demo: an output path that is a file gives one line and exit 1", () => {
+test("dime demo: an output path that is a file gives one line and exit 1", SLOW, () => {
   const dir = mkdtempSync(join(tmpdir(), "dime-demo-bad-"));
   try {
     const file = join(dir, "taken");

@@ -14,6 +14,7 @@ import { loadModel } from "../src/infer/model.js";
 import { GOLDEN_DIR, NO_GOLDEN, loadGolden } from "./helpers/golden.js";
 import { fommTinyParams } from "./helpers/model-fixtures.js";
 import { runDime } from "./helpers/train-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 const DIR = join(GOLDEN_DIR, "checkpoints");
 const tmp = mkdtempSync(join(tmpdir(), "dime-cli-import-"));
@@ -37,7 +38,7 @@ function assertOneLineFailure(run: ReturnType<typeof runDime>, pattern: RegExp):
   assert.match(lines[0], pattern);
 }
 
-describe("dime import and dime info --checkpoint", { skip: NO_GOLDEN }, () => {
+describe("dime import and dime info --checkpoint", { skip: NO_GOLDEN || SLOW.skip }, () => {
   const config = NO_GOLDEN ? "" : writeConfig("fomm-tiny.yaml");
 
   test("dime import writes a run folder holding FOMM's weights bit for bit", () => {
@@ -100,7 +101,7 @@ describe("dime import and dime info --checkpoint", { skip: NO_GOLDEN }, () => {
   test("dime info --checkpoint lists a FOMM file and a dime checkpoint without loading them", () => {
     const run = runDime(["info", "--checkpoint", join(DIR, "fomm-tiny-legacy.pth.tar"), "--json", join(tmp, "info.json")]);
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, /pytorch legacy .*\n  model: a FOMM checkpoint/);
+    assert.match(run.stdout, /pytorch legacy .*\n {2}model: a FOMM checkpoint/);
     assert.match(run.stdout, /num_kp 4\n/);
     assert.match(run.stdout, /optimizer_generator +dict \(2 entries\)/);
     assert.match(run.stdout, /kp_detector\.kp\.weight +float32 +\[4, 11, 7, 7\]/);
@@ -109,6 +110,6 @@ describe("dime import and dime info --checkpoint", { skip: NO_GOLDEN }, () => {
     assert.equal(json.tensors.length, 515);
     const ours = runDime(["info", "--checkpoint", join(GOLDEN_DIR, "fomm-tiny-weights.safetensors")]);
     assert.equal(ours.status, 0, ours.stderr);
-    assert.match(ours.stdout, /safetensors.*\n  model: DiME\/FOMM weights \(kp_detector, generator\)/);
+    assert.match(ours.stdout, /safetensors.*\n {2}model: DiME\/FOMM weights \(kp_detector, generator\)/);
   });
 });

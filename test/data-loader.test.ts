@@ -11,6 +11,7 @@ import type { Batch } from "../src/data/batch.js";
 import { DataLoader, type LoaderOptions } from "../src/data/loader.js";
 import { MediaError } from "../src/media/errors.js";
 import { generateDataset } from "../src/synth/generate.js";
+import { SLOW } from "./helpers/tier.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-data-"));
 const pngRoot = join(dir, "faces-png");
@@ -108,7 +109,7 @@ test("colour jitter with neutral factors changes nothing; hflip twice is the ide
   assert.deepEqual(data, copy);
 });
 
-test("the mp4 layout loads the same videos and frames, close to the PNG frames", async () => {
+test("the mp4 layout loads the same videos and frames, close to the PNG frames", SLOW, async () => {
   const options = { size: 32, numRefs: 2, seed: 4, batchSize: 2, workers: 1, augment: NO_AUGMENT };
   const png = await collect(pngRoot, options);
   const mp4 = await collect(mp4Root, options);

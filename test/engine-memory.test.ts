@@ -7,6 +7,7 @@ import { runInNewContext } from "node:vm";
 import * as nn from "../src/nn/index.js";
 import { Adam } from "../src/optim/index.js";
 import * as torch from "../src/torch/index.js";
+import { SLOW } from "./helpers/tier.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -20,7 +21,7 @@ function residentMb(): number {
   return process.memoryUsage().rss / 2 ** 20;
 }
 
-test(`${STEPS} forward+backward+Adam steps keep resident memory within ${BUDGET_MB} MB`, () => {
+test(`${STEPS} forward+backward+Adam steps keep resident memory within ${BUDGET_MB} MB`, SLOW, () => {
   torch.manualSeed(0);
   const model = new nn.Sequential(new nn.Conv2d(2, 4, 3, { padding: 1 }), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.Conv2d(4, 1, 1));
   const optimizer = new Adam(model.parameters(), { lr: 1e-3 });

@@ -14,6 +14,7 @@ import { writeRandomLpips } from "../src/bench/metric-weights.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { runDime } from "./helpers/train-fixtures.js";
 import { configFor, faceFrames, writeCheckpoint, writeFrames } from "./infer-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 interface Report {
   task: string;
@@ -38,7 +39,7 @@ async function runHere(args: string[]): Promise<{ code: number; stderr: string }
   }
 }
 
-describe("dime eval", () => {
+describe("dime eval", SLOW, () => {
   let dir: string;
   let data: string;
   let checkpoints: string[];

@@ -4,7 +4,7 @@
 // coordinate), descriptors within Euclidean 0.1, the detector finding each face around its
 // landmarks and nothing in flat images. Each test prints the figures it measured.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 
@@ -12,10 +12,11 @@ import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
 import { readImage } from "../src/media/image-read.js";
 import { decodeGrid, iou, loadFaceApi, nonMaxSuppression } from "../src/faceapi/index.js";
+import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
 
 torch.setNumThreads(1);
-const data = join(new URL("..", import.meta.url).pathname, "..", "shared", "data", "testdata", "face-api");
-const skip = existsSync(data) ? false : `no face-api test data at ${data}`;
+const data = join(DATA_DIR, "testdata", "face-api");
+const skip = fixtureSkip(data, "the face-api test data", "DIME_DATA");
 
 const api = loadFaceApi();
 after(() => api.dispose());

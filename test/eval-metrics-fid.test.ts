@@ -12,12 +12,13 @@ import { writeSafetensors } from "../src/io/safetensors.js";
 import { INCEPTION_FEATURES, InceptionV3Features, featureStats, fid, frechetDistance, inceptionTensorShapes } from "../src/eval/metrics/index.js";
 import { METRIC_REL, REFERENCE, assertRefuses, hashWeights, referenceImages, weightsDir } from "./helpers/metric-fixtures.js";
 import { assertClose } from "./helpers/assert.js";
+import { SLOW } from "./helpers/tier.js";
 
 torch.setNumThreads(1);
 
 const dir = weightsDir("dime-fid-");
 
-describe("InceptionV3Features", () => {
+describe("InceptionV3Features", SLOW, () => {
   const weights = join(dir, "inception-hash.safetensors");
   torch.tidy(() => {
     const tensors = hashWeights(inceptionTensorShapes());

@@ -3,7 +3,6 @@
 // with plain tensor ops from the same weights, against the numpy reference of
 // test/fixtures/make_eval_metrics_reference.py (float64), and the refusal of files that do not fit.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 
@@ -13,6 +12,7 @@ import { writeSafetensors } from "../src/io/safetensors.js";
 import { LPIPS_BACKBONES, Lpips, backboneTensorShapes, lpipsHeadShapes, type LpipsNet } from "../src/eval/metrics/index.js";
 import { METRIC_REL, REFERENCE, assertRefuses, hashWeights, referenceImages, weightsDir } from "./helpers/metric-fixtures.js";
 import { assertClose } from "./helpers/assert.js";
+import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
 
 torch.setNumThreads(1);
 
@@ -164,8 +164,8 @@ describe("LPIPS weight files", () => {
     }
   });
 
-  const shared = "/work/shared/data/weights/lpips";
-  test("LPIPS's own v0.1 heads (converted to safetensors) load", { skip: existsSync(shared) ? false : `no ${shared} on this machine` }, () => {
+  const shared = join(DATA_DIR, "weights", "lpips");
+  test("LPIPS's own v0.1 heads (converted to safetensors) load", { skip: fixtureSkip(shared, "LPIPS's v0.1 heads", "DIME_DATA") }, () => {
     for (const net of ["alex", "vgg"] as const) {
       const lpips = Lpips.fromFiles(net, { backbone: files[net].backbone, heads: join(shared, `lpips_v0.1_${net}.safetensors`) });
       const live = torch.memory().numTensors;

@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import { defaultOracleDir, loadOracles, loadSynthSet, measureIdentity, measureLandmarks, OracleWeightsError, type Oracles, type SynthSet } from "../src/eval/oracles/index.js";
 import { generateDataset } from "../src/synth/generate.js";
+import { SLOW } from "./helpers/tier.js";
 
 /**
  * The held-out set of each kind: seed 4242 (the oracles trained on 1000 and 2000), 24 videos of
@@ -32,7 +33,7 @@ before(() => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 for (const [kind, reported] of Object.entries(REPORTED)) {
-  describe(`${kind} oracles`, () => {
+  describe(`${kind} oracles`, SLOW, () => {
     let oracles: Oracles;
     let set: SynthSet;
     before(async () => {

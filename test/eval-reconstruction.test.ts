@@ -17,6 +17,7 @@ import { readAllFrames } from "../src/media/video-read.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { configFor, faceFrames, writeCheckpoint, writeFrames } from "./infer-fixtures.js";
 import { runDime } from "./helpers/train-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 describe("reference frames", () => {
   test("seeded, distinct, in 1..T-1, sorted; another seed or video draws others", () => {
@@ -37,7 +38,7 @@ describe("reference frames", () => {
   });
 });
 
-describe("reconstruction", () => {
+describe("reconstruction", SLOW, () => {
   let dir: string;
   let checkpoint: string;
   before(async () => {

@@ -27,6 +27,7 @@ import { readAllFrames } from "../src/media/video-read.js";
 import { generateDataset } from "../src/synth/generate.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { configFor } from "./infer-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 const SIZE = { width: 64, height: 64 };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -40,7 +41,7 @@ function distance(real: Tensor[], generated: Tensor[]): number {
   });
 }
 
-describe("synthetic data", () => {
+describe("synthetic data", SLOW, () => {
   let dir: string;
   let model: DiME;
   let videos: VideoEntry[];

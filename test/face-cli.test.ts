@@ -14,9 +14,11 @@ import { probeMedia } from "../src/media/probe.js";
 import { readAllFrames, readFrames } from "../src/media/video-read.js";
 import { readImage } from "../src/media/image-read.js";
 import { runDime } from "./helpers/train-fixtures.js";
+import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
-const data = join(new URL("..", import.meta.url).pathname, "..", "shared", "data");
-const skip = existsSync(data) ? false : `no shared data at ${data}`;
+const data = DATA_DIR;
+const skip = fixtureSkip(data, "the shared data", "DIME_DATA");
 const dir = mkdtempSync(join(tmpdir(), "dime-face-cli-"));
 const image = (name: string) => join(data, "image", name);
 let api: FaceApi;
@@ -39,7 +41,7 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("dime animate on a real portrait: face crop, paste-back at the source's size, four-panel view", { skip }, async () => {
+test("dime animate on a real portrait: face crop, paste-back at the source's size, four-panel view", { skip: skip || SLOW.skip }, async () => {
   const out = join(dir, "portrait.mp4");
   const run = runDime(["animate", "--checkpoint", "models/demo", "--source", image("liveportrait_s0.jpg"), "--driving", join(dir, "a.mp4"), "-o", out, "--visualize", "--smooth", "--track", "follow"]);
   assert.equal(run.status, 0, run.stderr);
@@ -49,7 +51,7 @@ test("dime animate on a real portrait: face crop, paste-back at the source's siz
   assert.deepEqual([view.width, view.height], [4 * 256, 256]);
 });
 
-test("--crop face on a synthetic shapes frame: one line 'no face found in ...', exit 1, nothing written", { skip }, async () => {
+test("--crop face on a synthetic shapes frame: one line 'no face found in ...', exit 1, nothing written", { skip: skip || SLOW.skip }, async () => {
   const synth = join(dir, "shapes");
   assert.equal(runDime(["synth", "--kind", "shapes", "--videos", "1", "--frames", "1", "--size", "128", "--test-fraction", "0", "--out", synth]).status, 0);
   const frame = join(synth, "train", readdirSync(join(synth, "train"))[0], "000000.png");
@@ -85,13 +87,13 @@ test("--crop face on a synthetic shapes frame: one line 'no face found in ...', 
   assert.ok(outside > 0 && changed > 0);
 });
 
-test("--face-index past the faces found is one line naming the picture", { skip }, () => {
+test("--face-index past the faces found is one line naming the picture", { skip: skip || SLOW.skip }, () => {
   const run = runDime(["animate", "--checkpoint", "models/demo", "--source", image("paddlegan_fom_source_image_multi_person.jpg"), "--driving", join(dir, "a.mp4"), "-o", join(dir, "x.mp4"), "--face-index", "9"]);
   assert.equal(run.status, 1);
   assert.match(run.stderr, /^dime animate: .*multi_person\.jpg: --face-index 9 asks for face 10, but \d+ (was|were) found/);
 });
 
-test("dime probe --faces lists the faces of the two-person picture, largest first; none in a taichi frame: exit 1", { skip }, () => {
+test("dime probe --faces lists the faces of the two-person picture, largest first; none in a taichi frame: exit 1", { skip: skip || SLOW.skip }, () => {
   const run = runDime(["probe", "--faces", "--json", image("paddlegan_fom_source_image_multi_person.jpg")]);
   assert.equal(run.status, 0, run.stderr);
   const { faces } = JSON.parse(run.stdout);
@@ -100,7 +102,7 @@ test("dime probe --faces lists the faces of the two-person picture, largest firs
   assert.equal(runDime(["probe", "--faces", image("lia_taichi_subject1.png")]).status, 1);
 });
 
-test("dime crop on two clips: every frame of every clip holds the face; split by file; a bad file is one line, the rest written", { skip }, async () => {
+test("dime crop on two clips: every frame of every clip holds the face; split by file; a bad file is one line, the rest written", { skip: skip || SLOW.skip }, async () => {
   const junk = join(dir, "junk.mp4");
   execFileSync("sh", ["-c", `echo junk > ${junk}`]);
   const out = join(dir, "set");

@@ -2,7 +2,6 @@
 // found largest first, the landmark-centred crop, its behaviour under a shift, paste-back's
 // exactness outside its mask and its size. Skipped without the shared folder.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
@@ -11,9 +10,10 @@ import { loadFaceApi, type FaceApi } from "../src/faceapi/index.js";
 import { boxEdges, cropForModel, detectFaces, faceCropBox, featherProfile, isFramed, pasteBackImage, resampleMatrix, type CropBox } from "../src/face/index.js";
 import { readImage } from "../src/media/image-read.js";
 import type { RgbImage } from "../src/media/image.js";
+import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
 
-const data = join(new URL("..", import.meta.url).pathname, "..", "shared", "data");
-const skip = existsSync(data) ? false : `no shared data at ${data}`;
+const data = DATA_DIR;
+const skip = fixtureSkip(data, "the shared data", "DIME_DATA");
 const image = (name: string) => readImage(join(data, "image", name));
 let api: FaceApi;
 before(() => {

@@ -16,6 +16,7 @@ import { readAllFrames } from "../src/media/video-read.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { runDime, withReadOnlyFolder } from "./helpers/train-fixtures.js";
 import { configFor, faceFrames, SIZE, writeCheckpoint, writeFrames } from "./infer-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-animate-"));
 const config = configFor(tinyDimeParams({ num_refs: 1 }));
@@ -34,7 +35,7 @@ function animateArgs(out: string, extra: string[] = []): string[] {
   return ["animate", "--checkpoint", checkpoint, "--source", source, "--driving", drivingClip, "-o", out, ...extra];
 }
 
-describe("outputs", () => {
+describe("outputs", SLOW, () => {
   for (const refs of [0, 1, 3]) {
     test(`${refs} references: the driving clip's frame count and fps`, async () => {
       await ready;
@@ -79,7 +80,7 @@ describe("outputs", () => {
   });
 });
 
-describe("bad input: one line, a non-zero exit, no output file", () => {
+describe("bad input: one line, a non-zero exit, no output file", SLOW, () => {
   /** Runs animate with `args` over the good ones; the one stderr line names `file` and matches `why`. */
   async function refuses(what: string, args: string[], file: string, why: RegExp, outFolder?: string) {
     await ready;

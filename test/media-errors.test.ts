@@ -1,7 +1,7 @@
 // Bad media: each case is one MediaError naming the file in the library, and one line on stderr
 // with a non-zero exit (no stack trace) from `dime probe`.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,9 +11,10 @@ import { MediaError, type MediaErrorReason } from "../src/media/errors.js";
 import { probeMedia } from "../src/media/probe.js";
 import { readAllFrames } from "../src/media/video-read.js";
 import { writeClip } from "./media-fixtures.js";
+import { runDime } from "./helpers/cli.js";
+import { SLOW } from "./helpers/tier.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-bad-"));
-const repo = new URL("..", import.meta.url).pathname;
 
 async function badFiles(): Promise<Array<[string, string, MediaErrorReason]>> {
   const good = join(dir, "good.mp4");
@@ -88,10 +89,10 @@ test("a folder whose frame is damaged is refused naming the frame", async () => 
   await assert.rejects(readAllFrames(folder), (e) => assertOneLineError(e, frame, "corrupt"));
 });
 
-test("`dime probe` prints one line per bad file, no stack trace, and exits non-zero", async () => {
+test("`dime probe` prints one line per bad file, no stack trace, and exits non-zero", SLOW, async () => {
   const files = (await cases).map(([, file]) => file);
   const good = join(dir, "good.mp4");
-  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))", "probe", good, ...files], { cwd: repo, encoding: "utf8", timeout: 60_000 });
+  const run = runDime(["probe", good, ...files], 60_000);
   assert.equal(run.status, 1, run.stderr);
   assert.match(run.stdout, /good\.mp4: video h264 64x64, 25 fps, 30 frames/);
   const lines = run.stderr.trim().split("\n");

@@ -1,16 +1,17 @@
 // Real-world files (the shared folder beside the repository, never copied into it): every image
 // and video there probes and decodes. Skipped when the folder is absent.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 
 import { readImage } from "../src/media/image-read.js";
 import { probeMedia } from "../src/media/probe.js";
 import { readAllFrames } from "../src/media/video-read.js";
+import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
 
-const data = join(new URL("..", import.meta.url).pathname, "..", "shared", "data");
-const skip = existsSync(data) ? false : `no shared data at ${data}`;
+const data = DATA_DIR;
+const skip = fixtureSkip(data, "the shared data", "DIME_DATA");
 
 test("every shared image loads as RGB float at its probed size", { skip }, async () => {
   const dir = join(data, "image");

@@ -129,7 +129,10 @@ describe("ode: calls of f", () => {
       test(`${method} from ${t0} to ${t1} in ${steps} steps: steps x evalsPerStep calls at the stage times`, () => {
         const times: number[] = [];
         torch.tidy(() =>
-          ode.odeint((t, y) => (times.push(t), y.mul(-1)), torch.tensor([1], F64), { t0, t1, method, steps }),
+          ode.odeint((t, y) => {
+            times.push(t);
+            return y.mul(-1);
+          }, torch.tensor([1], F64), { t0, t1, method, steps }),
         );
         const h = (t1 - t0) / steps;
         const want = Array.from({ length: steps }, (_, i) => STAGE_OFFSETS[method].map((c) => t0 + (i + c) * h)).flat();

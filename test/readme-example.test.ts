@@ -11,6 +11,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { probeMedia } from "../src/media/probe.js";
+import { SLOW } from "./helpers/tier.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -24,7 +25,7 @@ function readmeBlock(heading: string): string {
   return match[1];
 }
 
-test("the README's library example runs and does what its comments say", async () => {
+test("the README's library example runs and does what its comments say", SLOW, async () => {
   const dir = mkdtempSync(join(tmpdir(), "dime-readme-"));
   try {
     for (const name of ["models", "assets"]) symlinkSync(join(ROOT, name), join(dir, name));

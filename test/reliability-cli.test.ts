@@ -27,6 +27,7 @@ import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { runDime } from "./helpers/train-fixtures.js";
 import { configFor, faceFrames, writeCheckpoint, writeFrames } from "./infer-fixtures.js";
 import { frameTimes, makeVfrClip } from "./helpers/vfr-clip.js";
+import { SLOW } from "./helpers/tier.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-reliability-cli-"));
 const config = configFor(tinyDimeParams({ num_refs: 1 }));
@@ -62,9 +63,9 @@ function oneLine(result: ReturnType<typeof runDime>, why: RegExp, what: string):
   assert.match(lines[0], why, what);
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
-describe("an output that is an input", () => {
+describe("an output that is an input", SLOW, () => {
   test("animate: -o equal to, a symlink to or a hard link of each input is refused, the input untouched", async () => {
     await ready;
     const linked = join(dir, "linked.mp4");
@@ -87,14 +88,14 @@ describe("an output that is an input", () => {
     for (const [flag, out, input] of cases) {
       const before = readFileSync(input);
       const extra = flag === "--config" ? ["--config", configFile] : [];
-      await refused(args(out, extra), new RegExp(`^-o ${escape(out)}.* is the same file as ${escape(flag)} .*: writing it would destroy that input; choose another output$`));
+      await refused(args(out, extra), new RegExp(`^-o ${escapeRegExp(out)}.* is the same file as ${escapeRegExp(flag)} .*: writing it would destroy that input; choose another output$`));
       assert.deepEqual(readFileSync(input), before, `${input} untouched`);
     }
     // A run folder's latest checkpoint is an input too.
     await refused(args(checkpoint, [], join(dir, "run")), /^-o .*step-000000\.safetensors is the same file as --checkpoint \(weights\)/);
     await refused(args(join(dir, "o.mp4"), ["--visualize-out", join(dir, "o.mp4")]), /^--visualize-out .*o\.mp4 is the same file as -o .*two outputs cannot share a file/);
     // From the command line: exit 1 and that one line.
-    oneLine(animate(driving), new RegExp(`^dime animate: -o ${escape(driving)} is the same file as --driving ${escape(driving)}: writing it would destroy that input; choose another output$`), "cli");
+    oneLine(animate(driving), new RegExp(`^dime animate: -o ${escapeRegExp(driving)} is the same file as --driving ${escapeRegExp(driving)}: writing it would destroy that input; choose another output$`), "cli");
   });
 
   test("train, reconstruct, recalibrate and eval refuse an output that is an input", async () => {
@@ -113,7 +114,7 @@ describe("an output that is an input", () => {
   });
 });
 
-test("a variable-frame-rate driving clip with audio: each frame at its time, the sound beside it", async () => {
+test("a variable-frame-rate driving clip with audio: each frame at its time, the sound beside it", SLOW, async () => {
   await ready;
   const clip = join(dir, "phone.mp4");
   makeVfrClip(clip);
@@ -134,7 +135,7 @@ test("a variable-frame-rate driving clip with audio: each frame at its time, the
   assert.ok(Math.abs(audio - output.duration) < 0.05, `sound ${audio} s, picture ${output.duration} s`);
 });
 
-describe("a full disk", () => {
+describe("a full disk", SLOW, () => {
   const disk = mountTinyDisk();
   after(() => typeof disk !== "string" && disk.unmount());
   test("animate: one line naming OUT, the previous OUT kept, no temporary file", { skip: typeof disk === "string" ? disk : false }, async () => {
@@ -146,13 +147,13 @@ describe("a full disk", () => {
     writeFileSync(out, "the user's earlier video");
     disk.fill(0);
     const result = runDime(["animate", "--checkpoint", checkpoint, "--source", source, "--driving", long, "-o", out]);
-    oneLine(result, new RegExp(`^dime animate: cannot write ${escape(out)}: the disk is full \\([\\d.]+ MB free\\): free some space or write elsewhere$`), "full disk");
+    oneLine(result, new RegExp(`^dime animate: cannot write ${escapeRegExp(out)}: the disk is full \\([\\d.]+ MB free\\): free some space or write elsewhere$`), "full disk");
     assert.equal(readFileSync(out, "utf8"), "the user's earlier video");
     assert.deepEqual(readdirSync(disk.dir).sort(), [".filler", "out.webm"]);
   });
 });
 
-describe("checksums", () => {
+describe("checksums", SLOW, () => {
   test("a flipped byte in the tensor data is caught; a checkpoint without a checksum loads silently", async () => {
     await ready;
     const folder = join(dir, "sum");
@@ -171,26 +172,27 @@ describe("checksums", () => {
     const at = 8 + info.headerLength + Math.floor((info.fileSize - 8 - info.headerLength) / 2);
     bytes[at] ^= 0x01;
     writeFileSync(weights, bytes);
-    assert.throws(() => loadCheckpoint(weights), new RegExp(`^CheckpointError: ${escape(weights)} is corrupted: its checksum does not match; use an earlier checkpoint$`));
-    oneLine(animate(join(dir, "bad-sum.mp4"), [], weights), new RegExp(`^dime animate: ${escape(weights)} is corrupted: its checksum does not match; use an earlier checkpoint$`), "flipped byte");
+    assert.throws(() => loadCheckpoint(weights), new RegExp(`^CheckpointError: ${escapeRegExp(weights)} is corrupted: its checksum does not match; use an earlier checkpoint$`));
+    oneLine(animate(join(dir, "bad-sum.mp4"), [], weights), new RegExp(`^dime animate: ${escapeRegExp(weights)} is corrupted: its checksum does not match; use an earlier checkpoint$`), "flipped byte");
   });
 });
 
-test("the shipped demo model's sidecar records its checksum, and it loads checked", () => {
+test("the shipped demo model's sidecar records its checksum, and it loads checked", SLOW, () => {
   const demo = new URL("../models/demo", import.meta.url).pathname;
   const loaded = loadCheckpoint(demo);
   loaded.model.dispose();
   assert.equal(loaded.sidecar.files.weights.sha256, sha256OfFile(loaded.path));
 });
 
-test("dime bench checksum: load with and without the check, and hashing alone, for both files", () => {
+test("dime bench checksum: load with and without the check, and hashing alone, for both files", SLOW, () => {
   const result = benchChecksum({ demo: new URL("../models/demo/step-004000.safetensors", import.meta.url).pathname, megabytes: 4, runs: 1 });
   assert.deepEqual(result.cases.map((c) => c.name), ["demo model", "4 MB checkpoint"]);
   for (const c of result.cases) assert.ok(c.load.medianMs > 0 && c.loadChecked.medianMs > 0 && c.hashMBps > 0 && Math.abs(c.megabytes - (c.name.startsWith("4") ? 4.2 : 4.3)) < 0.2, JSON.stringify(c));
   assert.match(formatChecksumBench(result), /4 MB checkpoint +4\.2 /);
 });
 
-describe("messages", () => {
+describe("messages", SLOW, () => {
+  // biome-ignore lint/suspicious/noExplicitAny: a sidecar edited freely, to make it wrong in each way
   function variant(name: string, edit: (sidecar: Record<string, any>) => void, bytes?: (b: Buffer) => void): string {
     const weights = join(dir, `${name}.safetensors`);
     copyFileSync(checkpoint, weights);

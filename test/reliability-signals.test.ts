@@ -16,6 +16,7 @@ import { writeImage } from "../src/media/image-write.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { runDime, startDime, tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
 import { configFor, faceFrames, writeCheckpoint, writeFrames } from "./infer-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-signals-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,7 +58,7 @@ function startDimeGroup(args: string[]): ChildProcessWithoutNullStreams {
 const hidden = (folder: string) => readdirSync(folder).filter((name) => name.startsWith("."));
 
 for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
-  test(`${signal} during animate: exit ${code}, the temporary file removed, one line saying what was kept`, async () => {
+  test(`${signal} during animate: exit ${code}, the temporary file removed, one line saying what was kept`, SLOW, async () => {
     const folder = join(dir, `animate-${signal}`);
     mkdirSync(folder);
     const out = join(folder, "out.mp4");
@@ -75,7 +76,7 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   });
 }
 
-test("the temporary file of a SIGKILLed animate is removed by the next run in its folder", async () => {
+test("the temporary file of a SIGKILLed animate is removed by the next run in its folder", SLOW, async () => {
   const folder = join(dir, "animate-SIGKILL");
   mkdirSync(folder);
   const child = startDime(["animate", "--checkpoint", checkpoint, "--source", source, "--driving", long, "-o", join(folder, "out.mp4"), "--batch", "1"]);
@@ -88,7 +89,7 @@ test("the temporary file of a SIGKILLed animate is removed by the next run in it
   assert.deepEqual(readdirSync(folder), ["other.mp4"]);
 });
 
-test("SIGTERM during train writes a checkpoint of the last step, with its checksum, and exits 143", async () => {
+test("SIGTERM during train writes a checkpoint of the last step, with its checksum, and exits 143", SLOW, async () => {
   const data = join(dir, "data");
   await tinyDataset(data);
   const config = join(dir, "tiny.yaml");

@@ -3,7 +3,7 @@
 // and the golden files written by the Python side load with independently checked values.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,13 +21,14 @@ import { WriteError } from "../src/io/write-errors.js";
 import * as nn from "../src/nn/index.js";
 import * as torch from "../src/torch/index.js";
 import type { DType, Tensor } from "../src/torch/index.js";
+import { GOLDEN_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-safetensors-"));
 // The golden files are shared material beside the repository (../shared/golden), not part of it
 // (4.6 MB); DIME_GOLDEN points elsewhere. Where neither exists the golden tests are skipped with a
 // message saying so.
-const GOLDEN = process.env.DIME_GOLDEN ?? fileURLToPath(new URL("../../shared/golden", import.meta.url));
-const NO_GOLDEN = existsSync(GOLDEN) ? false : `golden files not found at ${GOLDEN} (set DIME_GOLDEN)`;
+const GOLDEN = GOLDEN_DIR;
+const NO_GOLDEN = fixtureSkip(GOLDEN, "the golden files", "DIME_GOLDEN");
 const utf8 = new TextEncoder();
 
 // --- building files by hand, straight from the format description
@@ -252,7 +253,7 @@ test("serializing matches the reference writer's byte-exact outputs", () => {
     const f32 = le("f32", [0, 1, 2, 3, 4, 5]);
     const header1 = '{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}';
     assert.deepEqual(serializeSafetensors({ "attn.0": values }), concat(u64le(64), utf8.encode(header1), f32));
-    const header2 = '{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}' + " ".repeat(7);
+    const header2 = `{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}${" ".repeat(7)}`;
     assert.deepEqual(serializeSafetensors(new Map([["attn0", values.reshape(1, 1, 2, 3)]])), concat(u64le(72), utf8.encode(header2), f32));
     assert.deepEqual(serializeSafetensors({}), concat(u64le(8), utf8.encode("{}      ")));
     const header3 = '{"__metadata__":{"framework":"pt"}}     ';

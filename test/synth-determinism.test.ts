@@ -1,17 +1,18 @@
 // `dime synth` is a pure function of its options: the same seed writes byte-identical files.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { test } from "node:test";
 
-const repo = new URL("..", import.meta.url).pathname;
+import { runDime } from "./helpers/cli.js";
+import { SLOW } from "./helpers/tier.js";
+
 const dir = mkdtempSync(join(tmpdir(), "dime-synth-"));
 
 function dime(...args: string[]) {
-  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))", ...args], { cwd: repo, encoding: "utf8", timeout: 120_000 });
+  const run = runDime(args);
   assert.equal(run.status, 0, run.stderr);
   return run;
 }
@@ -31,7 +32,7 @@ function digest(root: string): Map<string, string> {
 }
 
 for (const kind of ["faces", "bodies", "shapes"]) {
-  test(`dime synth --kind ${kind}: same seed, identical bytes; another seed, other bytes`, () => {
+  test(`dime synth --kind ${kind}: same seed, identical bytes; another seed, other bytes`, SLOW, () => {
     const args = ["synth", "--kind", kind, "--videos", "3", "--frames", "4", "--size", "32", "--test-fraction", "0.5"];
     dime(...args, "--seed", "7", "--out", join(dir, `${kind}-a`), "--preview", join(dir, `${kind}-a.png`));
     dime(...args, "--seed", "7", "--out", join(dir, `${kind}-b`), "--preview", join(dir, `${kind}-b.png`));
@@ -48,13 +49,13 @@ for (const kind of ["faces", "bodies", "shapes"]) {
   });
 }
 
-test("a synthetic video folder probes as a frame folder with the fps from its meta.json", async () => {
+test("a synthetic video folder probes as a frame folder with the fps from its meta.json", SLOW, async () => {
   const { probeMedia } = await import("../src/media/probe.js");
   const info = await probeMedia(join(dir, "faces-a", "train", "id0000#01"));
   assert.deepEqual([info.kind, info.width, info.height, info.frameCount, info.fps], ["frames", 32, 32, 4, 25]);
 });
 
-test("meta.json holds per-frame landmarks in [-1, 1], visibility, identity and pose", () => {
+test("meta.json holds per-frame landmarks in [-1, 1], visibility, identity and pose", SLOW, () => {
   const meta = JSON.parse(readFileSync(join(dir, "faces-a", "train", "id0000#01", "meta.json"), "utf8"));
   assert.equal(meta.identity, 0);
   assert.equal(meta.frames, 4);
@@ -66,8 +67,8 @@ test("meta.json holds per-frame landmarks in [-1, 1], visibility, identity and p
   assert.ok(Array.isArray(meta.identityParams.skin));
 });
 
-test("dime synth refuses bad options with one line", () => {
-  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))", "synth", "--kind", "cats", "--out", join(dir, "x")], { cwd: repo, encoding: "utf8" });
+test("dime synth refuses bad options with one line", SLOW, () => {
+  const run = runDime(["synth", "--kind", "cats", "--out", join(dir, "x")]);
   assert.equal(run.status, 1);
   assert.match(run.stderr.trim(), /^dime synth: --kind must be one of faces, bodies, shapes, got 'cats'$/);
 });

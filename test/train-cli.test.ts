@@ -11,6 +11,7 @@ import { configToYaml, loadConfig } from "../src/dime/config/file.js";
 import { readLog } from "../src/train/index.js";
 import { latestCheckpoint, loadCheckpoint } from "../src/checkpoint/index.js";
 import { runDime, startDime, tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-train-cli-"));
 const data = join(dir, "data");
@@ -21,7 +22,7 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("Ctrl-C writes a checkpoint of the last step, which loads, and exits with 130", async () => {
+test("Ctrl-C writes a checkpoint of the last step, which loads, and exits with 130", SLOW, async () => {
   const out = join(dir, "interrupted");
   const child = startDime(["train", "--config", config, "--data", data, "--out", out, "--steps", "100000", "--checkpoint-every", "100000", "--threads", "1"]);
   let stderr = "";
@@ -52,7 +53,7 @@ test("Ctrl-C writes a checkpoint of the last step, which loads, and exits with 1
   assert.deepEqual(records.at(-1), { ...records.at(-1), event: "stop", step: latest.step, reason: "interrupted" });
 });
 
-test("a run writes its config, a JSONL log of every loss term, sample pictures and the last checkpoints", () => {
+test("a run writes its config, a JSONL log of every loss term, sample pictures and the last checkpoints", SLOW, () => {
   const out = join(dir, "run");
   const run = runDime(["train", "--config", config, "--data", data, "--out", out, "--steps", "4", "--sample-every", "2", "--keep", "1", "--threads", "1"]);
   assert.equal(run.status, 0, run.stderr);
@@ -74,7 +75,7 @@ test("a run writes its config, a JSONL log of every loss term, sample pictures a
   assert.deepEqual(readdirSync(join(out, "checkpoints")).sort(), ["step-000004.json", "step-000004.optimizer.safetensors", "step-000004.safetensors"]);
 });
 
-test("bad inputs give one line naming the path and exit 1", () => {
+test("bad inputs give one line naming the path and exit 1", SLOW, () => {
   const emptySplit = join(dir, "empty");
   mkdirSync(join(emptySplit, "train"), { recursive: true });
   const notAFolder = join(config, "run");

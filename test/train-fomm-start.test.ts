@@ -43,7 +43,7 @@ describe("DiME from a FOMM start", { skip: NO_GOLDEN }, () => {
   const data = join(dir, "data");
   before(async () => {
     importToRun(join(GOLDEN_DIR, "checkpoints", "fomm-tiny-legacy.pth.tar"), fommConfig(), imported);
-    await generateDataset({ kind: "faces", out: data, videos: 4, frames: 5, size: 64, seed: 16, testFraction: 0.25, samples: 0 });
+    await generateDataset({ kind: "faces", out: data, videos: 4, frames: 5, size: 64, seed: 16, testFraction: 0.25, samples: 1 });
   });
 
   test("the DiME parts start as no-ops: with the source alone the model is the imported FOMM", () => {

@@ -19,6 +19,7 @@ import { readSafetensors } from "../src/io/safetensors.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { runDime, tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
 import { assertTensorClose } from "./helpers/golden.js";
+import { SLOW } from "./helpers/tier.js";
 
 function batch(seed: number): TrainingBatch {
   torch.manualSeed(seed);
@@ -85,7 +86,7 @@ describe("recalibrateBatchNorm", () => {
   });
 });
 
-describe("dime recalibrate", () => {
+describe("dime recalibrate", SLOW, () => {
   const dir = mkdtempSync(join(tmpdir(), "dime-recalibrate-"));
   const data = join(dir, "data");
   const run = join(dir, "run");

@@ -15,7 +15,6 @@ import { detectFaces, trackFaces, cropForModel, faceCropBox, pasteBackImage, typ
 import { animate } from "../infer/animate.js";
 import { animateFootage } from "../infer/footage.js";
 import { writeImage } from "../media/image-write.js";
-import { readImage } from "../media/image-read.js";
 import type { RgbImage } from "../media/image.js";
 import { readAllFrames } from "../media/video-read.js";
 import { ffmpegPath } from "../media/tools.js";

@@ -149,7 +149,10 @@ export function benchIo(options: IoBenchOptions, log: (message: string) => void 
     }
     files.push(result);
   }
-  const fuzz = options.fuzzCases > 0 ? options.fuzzFiles.map((file) => (log(`fuzzing ${basename(file)}: ${options.fuzzCases} cases`), fuzzTorchCheckpoint(file, { seed: 16, cases: options.fuzzCases, seconds: 3600 }))) : [];
+  const fuzz = options.fuzzCases > 0 ? options.fuzzFiles.map((file) => {
+          log(`fuzzing ${basename(file)}: ${options.fuzzCases} cases`);
+          return fuzzTorchCheckpoint(file, { seed: 16, cases: options.fuzzCases, seconds: 3600 });
+        }) : [];
   return { files, fuzz };
 }
 

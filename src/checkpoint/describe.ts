@@ -46,7 +46,7 @@ export function describeCheckpointFile(path: string): CheckpointFileInfo {
 }
 
 function describeSafetensors(path: string): CheckpointFileInfo {
-  let info;
+  let info: ReturnType<typeof inspectSafetensors>;
   try {
     info = inspectSafetensors(path);
   } catch (error) {

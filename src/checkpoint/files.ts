@@ -167,7 +167,7 @@ export function sha256OfFile(path: string): string {
   const fd = openSync(path, "r");
   try {
     const chunk = Buffer.allocUnsafe(1 << 22);
-    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, n));
+    for (let n = readSync(fd, chunk, 0, chunk.length, null); n > 0; n = readSync(fd, chunk, 0, chunk.length, null)) hash.update(chunk.subarray(0, n));
   } finally {
     closeSync(fd);
   }

@@ -56,5 +56,5 @@ export function colourJitter(data: Float32Array, width: number, height: number, 
 }
 
 function clamp(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
+  return Math.min(1, Math.max(0, v));
 }

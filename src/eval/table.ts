@@ -48,7 +48,7 @@ export function textTable(rows: readonly TableRow[], columns: readonly MetricKey
 /** The table as markdown, best values bold, the notes as a list under it. */
 export function markdownTable(rows: readonly TableRow[], columns: readonly MetricKey[]): string {
   const best = new Map(columns.map((key) => [key, bestRows(rows, key)]));
-  const escape = (s: string) => s.replace(/\|/g, "\\|");
+  const escapeCell = (s: string) => s.replace(/\|/g, "\\|");
   const lines = [
     `| model | ${columns.map(columnHeading).join(" | ")} |`,
     `|---|${columns.map(() => "---:").join("|")}|`,
@@ -57,9 +57,9 @@ export function markdownTable(rows: readonly TableRow[], columns: readonly Metri
         const cell = formatMetric(key, r.metrics[key]);
         return best.get(key)!.has(i) ? `**${cell}**` : cell;
       });
-      return `| ${escape(r.name)} | ${cells.join(" | ")} |`;
+      return `| ${escapeCell(r.name)} | ${cells.join(" | ")} |`;
     }),
   ];
   const notes = unavailableNotes(rows, columns);
-  return [...lines, ...(notes.length > 0 ? ["", ...notes.map((n) => `- ${escape(n)}`)] : [])].join("\n");
+  return [...lines, ...(notes.length > 0 ? ["", ...notes.map((n) => `- ${escapeCell(n)}`)] : [])].join("\n");
 }

@@ -40,7 +40,7 @@ export function datasetKind(videos: readonly VideoEntry[], metas: readonly (Eval
   const withMeta = metas.filter((m): m is EvalMeta => m !== undefined);
   if (withMeta.length === 0) return undefined;
   if (withMeta.length < metas.length) {
-    const missing = videos[metas.findIndex((m) => m === undefined)];
+    const missing = videos[metas.indexOf(undefined)];
     throw new MediaError(missing.path, "unsupported", `has no meta.json while ${withMeta.length} other videos of the split have one: a split is either all synthetic or all real`);
   }
   const kinds = [...new Set(withMeta.map((m) => m.kind))];

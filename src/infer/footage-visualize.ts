@@ -68,7 +68,10 @@ const sourcePanels = new WeakMap<RgbImage, RgbImage>();
 export function footagePanels(frame: FootageFrame): Picture {
   const side = panelSide(Math.max(frame.image.width, frame.image.height));
   let source = sourcePanels.get(frame.sourcePicture);
-  if (!source || source.width !== side) sourcePanels.set(frame.sourcePicture, (source = withBox(frame.sourcePicture, frame.sourceCrop.box, side)));
+  if (!source || source.width !== side) {
+    source = withBox(frame.sourcePicture, frame.sourceCrop.box, side);
+    sourcePanels.set(frame.sourcePicture, source);
+  }
   const driving = frame.drivingPicture ? withBox(frame.drivingPicture, frame.drivingBox, side) : fitPanel(frame.driving, side).image;
   const crop = fitPanel(frame.image, side).image;
   const result = fitPanel(frame.output, side).image;

@@ -128,7 +128,11 @@ export async function* animateFootage(job: FootageJob): AsyncGenerator<FootageFr
   const choice = options.crop ?? "auto";
   const faceIndex = options.faceIndex ?? 0;
   let owned: FaceApi | undefined;
-  const api = () => options.faceApi ?? (owned ??= loadFaceApi());
+  const api = () => {
+    if (options.faceApi) return options.faceApi;
+    owned ??= loadFaceApi();
+    return owned;
+  };
   try {
     const sourcePicture = await readImage(job.source);
     const sourceCrop = stillBox(api, sourcePicture, job.source, choice, faceIndex, job.size, options.onNote);

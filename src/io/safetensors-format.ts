@@ -53,7 +53,7 @@ export const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = "__metadata__";
 
 export function isFormatDType(name: string): name is FormatDType {
-  return Object.prototype.hasOwnProperty.call(FORMAT, name);
+  return Object.hasOwn(FORMAT, name);
 }
 export function dtypeOfFormat(name: FormatDType): DType {
   return FORMAT[name].dtype;

@@ -31,7 +31,7 @@ export function untrackTemp(path: string): void {
 /** Removes every temporary output this process is writing (for a signal handler); never throws. Returns their paths. */
 export function removeTrackedTemps(): string[] {
   const paths = [...live.keys()];
-  for (const [path, cleanup] of live) {
+  for (const cleanup of live.values()) {
     try {
       cleanup();
     } catch {

@@ -83,10 +83,25 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks)
   const need = (n: number) => {
     if (n < 0 || pos + n > bytes.length) throw new PickleError(`the pickle ends before its STOP opcode (at byte ${bytes.length})`, true);
   };
-  const u8 = () => (need(1), bytes[pos++]);
-  const u16 = () => (need(2), (pos += 2), view.getUint16(pos - 2, true));
-  const u32 = () => (need(4), (pos += 4), view.getUint32(pos - 4, true));
-  const i32 = () => (need(4), (pos += 4), view.getInt32(pos - 4, true));
+  const u8 = () => {
+    need(1);
+    return bytes[pos++];
+  };
+  const u16 = () => {
+    need(2);
+    pos += 2;
+    return view.getUint16(pos - 2, true);
+  };
+  const u32 = () => {
+    need(4);
+    pos += 4;
+    return view.getUint32(pos - 4, true);
+  };
+  const i32 = () => {
+    need(4);
+    pos += 4;
+    return view.getInt32(pos - 4, true);
+  };
   const u64 = () => {
     need(8);
     const v = view.getBigUint64(pos, true);

@@ -111,7 +111,7 @@ async function probeVideo(path: string): Promise<MediaInfo> {
   const video = streams.find((s) => s.codec_type === "video");
   // ffmpeg renders any text as "tty" video (ANSI art); that is never what a user meant.
   if (parsed.format?.format_name === "tty") throw new MediaError(path, "unsupported", "is a text file, not a video or image");
-  if (!video || !video.width || !video.height) throw new MediaError(path, "empty", "has no video stream");
+  if (!video?.width || !video.height) throw new MediaError(path, "empty", "has no video stream");
   const frameCount = Number(video.nb_read_packets ?? video.nb_frames ?? 0);
   if (frameCount === 0) throw new MediaError(path, "empty", "video has no frames");
   if (stderr.trim()) throw new MediaError(path, "corrupt", `is damaged (${toolReason(stderr)}): re-encode or re-download it`);

@@ -22,7 +22,7 @@ export class Blob implements Primitive {
     readonly cy: number,
     readonly z: number,
     private readonly outline: Outline,
-    private readonly maxRadius: number,
+    maxRadius: number,
     private readonly spin: number,
     private readonly squash: number,
     private readonly dome: number,

@@ -35,7 +35,7 @@ export class Capsule implements Primitive {
   private axisParam(x: number, y: number): number {
     if (this.len2 === 0) return 0;
     const t = ((x - this.a[0]) * this.dx + (y - this.a[1]) * this.dy) / this.len2;
-    return t < 0 ? 0 : t > 1 ? 1 : t;
+    return Math.min(1, Math.max(0, t));
   }
 
   depth(x: number, y: number): number {

@@ -53,7 +53,8 @@ export class Tensor implements Owned {
 
   // --- metadata
   get shape(): readonly number[] {
-    return (this.#shape ??= Object.freeze(native.shape(this.handle("shape"))));
+    this.#shape ??= Object.freeze(native.shape(this.handle("shape")));
+    return this.#shape;
   }
   get ndim(): number {
     return this.shape.length;

@@ -1,18 +1,17 @@
 // The FOMM golden fixtures (../shared/golden beside the repository, or DIME_GOLDEN): loading them
 // and comparing tensors one by one, reporting the largest difference and the first mismatches.
-import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 
 import * as torch from "../../src/torch/index.js";
 import type { Tensor } from "../../src/torch/index.js";
 import { readSafetensors } from "../../src/io/safetensors.js";
 import { assertClose } from "./assert.js";
+import { GOLDEN_DIR, fixtureSkip } from "./shared-fixtures.js";
 
-export const GOLDEN_DIR = process.env.DIME_GOLDEN ?? fileURLToPath(new URL("../../../shared/golden", import.meta.url));
+export { GOLDEN_DIR };
 
-/** false when the fixtures exist, else the reason to skip (for node:test's `skip`). */
-export const NO_GOLDEN: false | string = existsSync(GOLDEN_DIR) ? false : `golden files not found at ${GOLDEN_DIR} (set DIME_GOLDEN)`;
+/** false when the fixtures exist, else the reason to skip (for node:test's `skip`; throws under DIME_REQUIRE_FIXTURES=1). */
+export const NO_GOLDEN: false | string = fixtureSkip(GOLDEN_DIR, "the golden files", "DIME_GOLDEN");
 
 /** Every tensor of a golden file (kept out of tidy scopes; they live for the test file). */
 export function loadGolden(file: string): Map<string, Tensor> {

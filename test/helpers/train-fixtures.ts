@@ -1,6 +1,5 @@
 // Training fixtures: a tiny DiME config at 32 px (every branch on, one reference) and a tiny
 // synthetic face dataset, so that a training step takes a few tens of milliseconds.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams, type SpawnSyncReturns } from "node:child_process";
 import { chmodSync } from "node:fs";
 
 import { DEFAULT_CONFIG, type DimeConfig } from "../../src/dime/config/schema.js";
@@ -37,18 +36,7 @@ export async function tinyDataset(out: string): Promise<void> {
   await generateDataset({ kind: "faces", out, videos: 6, frames: 6, size: 32, seed: 3, testFraction: 0.3, samples: 1 });
 }
 
-const repo = new URL("../..", import.meta.url).pathname;
-const CLI = ["--import", "tsx", "-e", "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))"];
-
-/** Runs `dime ARGS` from the sources and waits for it. */
-export function runDime(args: string[], timeout = 120_000): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [...CLI, ...args], { cwd: repo, encoding: "utf8", timeout });
-}
-
-/** Starts `dime ARGS` from the sources without waiting. */
-export function startDime(args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [...CLI, ...args], { cwd: repo });
-}
+export { runDime, startDime } from "./cli.js";
 
 /**
  * Runs `fn` while `folder` cannot be written: mode 555, and as root (who writes anywhere) with the

@@ -53,7 +53,7 @@ export const cropCommand: Command = {
     const api = loadFaceApi();
     const started = performance.now();
     const tty = process.stderr.isTTY;
-    let reports;
+    let reports: Awaited<ReturnType<typeof cropFiles>>;
     try {
       reports = await cropFiles({
         inputs: positional,

@@ -6,7 +6,6 @@ import { dirname, resolve } from "node:path";
 import * as torch from "../../torch/index.js";
 import { writeTextAtomic } from "../../io/atomic-file.js";
 import { METRICS, type MetricKey } from "../../eval/columns.js";
-import type { LpipsNet } from "../../eval/metrics/index.js";
 import { jsonReport, type EvalReport } from "../../eval/report.js";
 import { runEvaluation, type EvalCheckpoint } from "../../eval/run.js";
 import { markdownTable, textTable } from "../../eval/table.js";

@@ -61,7 +61,10 @@ export function applyOverrides(config: DimeConfig, overrides: Readonly<Record<st
     const schema = keys.reduce<unknown>((node, key) => (isMapping(node) && Object.hasOwn(node, key) ? node[key] : undefined), DEFAULT_CONFIG);
     const value = typeof raw === "string" && typeof schema !== "string" ? readScalar(raw) : raw;
     let node = nested;
-    for (const key of keys.slice(0, -1)) node = isMapping(node[key]) ? (node[key] as Record<string, unknown>) : (node[key] = Object.create(null));
+    for (const key of keys.slice(0, -1)) {
+      if (!isMapping(node[key])) node[key] = Object.create(null);
+      node = node[key] as Record<string, unknown>;
+    }
     node[keys[keys.length - 1]] = value;
   }
   return checkOver(config, nested, source);

@@ -5,7 +5,7 @@ import * as torch from "../../torch/index.js";
 import type { Tensor } from "../../torch/index.js";
 import { Module } from "../../nn/index.js";
 import { ImagePyramid, scaleName, type LossTerms } from "./pyramid.js";
-import { VGG19_LAYER_NAMES, Vgg19, vgg19MinSize } from "./vgg19.js";
+import { VGG19_LAYER_NAMES, type Vgg19, vgg19MinSize } from "./vgg19.js";
 
 export interface PerceptualOptions {
   /** Pyramid scales (train_params.scales), e.g. [1, 0.5, 0.25, 0.125]. */

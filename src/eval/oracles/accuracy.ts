@@ -77,7 +77,10 @@ export function measureLandmarks(landmarks: LandmarkFn, set: SynthSet): Landmark
   const hiddenErrors = result.error.filter((_, i) => result.truth[i] !== 1);
   const mean = (xs: Iterable<number>) => {
     let sum = 0, count = 0;
-    for (const x of xs) (sum += x), count++;
+    for (const x of xs) {
+      sum += x;
+      count++;
+    }
     return sum / count;
   };
   return {
