@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // dime serve in a real browser: Debian's chromium (apt) driven by playwright-core, with a fake
 // webcam fed from the demo clip. Upload -> progress -> result -> download, a cancel that leaves
 // no file, a bad upload's one-line error, and live mode drawing animated frames. With

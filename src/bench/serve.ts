@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import * as torch from "../torch/index.js";
-import { animateFiles } from "../cli/animate-files.js";
 import { readAllFrames } from "../media/video-read.js";
 import { DEMO_ASSETS, DEMO_MODEL, ROOT } from "../serve/assets.js";
 import { createServer } from "../serve/index.js";
@@ -25,6 +24,22 @@ export interface ServeBenchOptions {
   cameraFps: number;
   /** Timed file jobs each way, after one untimed (default 3). */
   runs: number;
+  /** `dime animate` as the CLI runs it, passed in by the CLI (bench sits below cli in the layers). */
+  animateFiles: (job: AnimateJob) => Promise<unknown>;
+}
+
+/** The `dime animate` job the file benchmark compares the server against. */
+export interface AnimateJob {
+  checkpoint: string;
+  source: string;
+  references: string[];
+  driving: string;
+  out: string;
+  visualizeOut: string;
+  mode: "relative";
+  batch: number;
+  device: "cpu";
+  crop: "center";
 }
 
 export interface ServeBenchResult {
@@ -178,7 +193,7 @@ export async function benchServe(options: ServeBenchOptions, progress: (line: st
     for (let run = 0; run <= options.runs; run++) {
       let began = performance.now();
       let cpuBegan = cpu();
-      await animateFiles({
+      await options.animateFiles({
         checkpoint: DEMO_MODEL, source: path("demo-source"), references: [path("demo-reference")], driving: path("demo-driving"),
         out: join(temp, "out.mp4"), visualizeOut: join(temp, "out-visualize.mp4"), mode: "relative", batch: 8, device: "cpu",
         // The server animates the whole picture (no face crop yet): compare like with like.

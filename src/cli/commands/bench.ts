@@ -6,6 +6,7 @@ import { benchEngine, formatEngineBench } from "../../bench/engine.js";
 import { benchEval, formatEvalBench } from "../../bench/eval.js";
 import { benchIo, formatIoBench } from "../../bench/io.js";
 import { benchServe, formatServeBench } from "../../bench/serve.js";
+import { animateFiles } from "../animate-files.js";
 import { benchModel, defaultModelBenchOptions, formatModelBench } from "../../bench/model.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
@@ -150,7 +151,7 @@ export const bench: Command = {
       const runs = flags.runs ?? 3;
       const seconds = flags.seconds ?? 10;
       if (runs < 1 || seconds < 1) throw new UsageError("--runs and --seconds: expected 1 or more");
-      const result = await benchServe({ threads: threadList(flags.threads ?? "2")[0], seconds, cameraFps: 30, runs }, progress);
+      const result = await benchServe({ threads: threadList(flags.threads ?? "2")[0], seconds, cameraFps: 30, runs, animateFiles }, progress);
       console.log(formatServeBench(result));
       if (flags.json !== undefined) writeJson(flags.json, result);
     } else {
