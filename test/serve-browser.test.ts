@@ -15,8 +15,10 @@ import { probeMedia } from "../src/media/probe.js";
 import { createServer, type DimeServer } from "../src/serve/index.js";
 import { browserMissing, fakeCameraFile, launchChromium, type LaunchedBrowser } from "./helpers/browser.js";
 import { buildPage, DEMO_DRIVING, DEMO_SOURCE, ROOT } from "./helpers/serve.js";
+import { SLOW } from "./helpers/tier.js";
 
-const missing = browserMissing();
+// Skipped when chromium is missing (setup.sh installs it) and in the quick tier (a browser start is slow).
+const missing = browserMissing() || SLOW.skip;
 const shots = process.env.DIME_SCREENSHOTS;
 
 let server: DimeServer;

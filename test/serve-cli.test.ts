@@ -9,10 +9,11 @@ import { test } from "node:test";
 
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { buildPage, call } from "./helpers/serve.js";
+import { SLOW } from "./helpers/tier.js";
 import { runDime, startDime } from "./helpers/train-fixtures.js";
 import { configFor, writeCheckpoint } from "./infer-fixtures.js";
 
-test("dime serve: address, models, a warning off loopback, a busy port, a clean SIGTERM", async () => {
+test("dime serve: address, models, a warning off loopback, a busy port, a clean SIGTERM", SLOW, async () => {
   buildPage();
   const dir = mkdtempSync(join(tmpdir(), "dime-serve-cli-"));
   const checkpoints = join(dir, "models/faces-run/checkpoints");
