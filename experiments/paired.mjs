@@ -6,17 +6,27 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const LOWER = new Set(["l1", "lpips", "akd"]);
 const [base, ...specs] = process.argv.slice(2);
-const lines = [], out = [];
+const lines = [],
+  out = [];
 for (const spec of specs) {
   const [file, a, b, title] = spec.split(":");
   const json = JSON.parse(readFileSync(file, "utf8"));
-  const row = (name) => json.rows.find((r) => r.name === name) ?? (() => { throw new Error(`${file}: no row '${name}'`); })();
+  const row = (name) =>
+    json.rows.find((r) => r.name === name) ??
+    (() => {
+      throw new Error(`${file}: no row '${name}'`);
+    })();
   const [ra, rb] = [row(a), row(b)];
-  lines.push(`### ${title ?? `${a} vs ${b}`} (${json.task}, ${file.split("/").at(-1)})`, "",
-    "| metric | A better on | mean A − B per video | standard error |", "|---|---:|---:|---:|");
+  lines.push(
+    `### ${title ?? `${a} vs ${b}`} (${json.task}, ${file.split("/").at(-1)})`,
+    "",
+    "| metric | A better on | mean A − B per video | standard error |",
+    "|---|---:|---:|---:|",
+  );
   for (const metric of Object.keys(ra.parts[0].metrics)) {
     const diffs = ra.parts.map((p, i) => p.metrics[metric] - rb.parts[i].metrics[metric]).filter(Number.isFinite);
-    const n = diffs.length, mean = diffs.reduce((s, d) => s + d, 0) / n;
+    const n = diffs.length,
+      mean = diffs.reduce((s, d) => s + d, 0) / n;
     const se = Math.sqrt(diffs.reduce((s, d) => s + (d - mean) ** 2, 0) / (n - 1) / n);
     const wins = diffs.filter((d) => (LOWER.has(metric) ? d < 0 : d > 0)).length;
     out.push({ file, a, b, metric, n, wins, mean, se });

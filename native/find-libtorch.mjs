@@ -43,7 +43,8 @@ function linkFlags(found) {
 function fromEnv(root) {
   if (!root) return null;
   const found = layout(join(root, "include"), join(root, "lib"), `LIBTORCH=${root}`);
-  if (!found) throw new Error(`dime: LIBTORCH=${root} is not a libtorch folder (expected ${root}/include/ATen/ATen.h and ${root}/lib/libtorch.so)`);
+  if (!found)
+    throw new Error(`dime: LIBTORCH=${root} is not a libtorch folder (expected ${root}/include/ATen/ATen.h and ${root}/lib/libtorch.so)`);
   return found;
 }
 

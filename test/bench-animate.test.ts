@@ -36,7 +36,12 @@ test("animateClip writes one output frame per frame of the test clip and frees i
 test("bench animate: figures finite, and peak memory of a 40-frame clip within 40 MiB of a 4-frame one's", SLOW, async () => {
   const threads = torch.getNumThreads();
   const config = configFor(tinyDimeParams({ num_refs: 1 }));
-  const result: AnimateBenchResult = await benchAnimate({ threads: [1], runs: 1, cases: [{ name: "tiny", config, frames: 8 }], memoryFrames: [4, 40] });
+  const result: AnimateBenchResult = await benchAnimate({
+    threads: [1],
+    runs: 1,
+    cases: [{ name: "tiny", config, frames: 8 }],
+    memoryFrames: [4, 40],
+  });
   assert.equal(torch.getNumThreads(), threads, "the thread count is restored");
 
   const json = JSON.parse(JSON.stringify(result)) as AnimateBenchResult;
@@ -47,7 +52,10 @@ test("bench animate: figures finite, and peak memory of a 40-frame clip within 4
   assert.ok(Number.isFinite(figure.framesPerSecond) && figure.framesPerSecond > 0, `${figure.framesPerSecond}`);
   assert.ok(Number.isFinite(figure.setupMs) && figure.setupMs > 0, `${figure.setupMs}`);
 
-  assert.deepEqual(json.memory.map((m) => m.frames), [4, 40]);
+  assert.deepEqual(
+    json.memory.map((m) => m.frames),
+    [4, 40],
+  );
   const [short, long] = json.memory.map((m) => m.peakRssMiB);
   assert.ok(short > 50 && short < 4000, `peak RSS ${short} MiB`);
   assert.ok(long - short < 40, `peak RSS grew from ${short.toFixed(0)} to ${long.toFixed(0)} MiB with the clip's length`);

@@ -30,11 +30,19 @@ test("bench eval: every reconstruction metric is computed and timed, and the sta
     assert.ok(metric && typeof metric.value === "number" && Number.isFinite(metric.value), `${key}: ${JSON.stringify(metric)}`);
   }
   const stages = new Set(figure.stages.map((s) => s.stage));
-  for (const stage of ["protocol", "l1", "psnr", "ssim", "msSsim", "lpips", "akd"]) assert.ok(stages.has(stage), `no "${stage}" stage in ${[...stages].join(", ")}`);
-  assert.ok([...stages].some((s) => /^fid/i.test(s)), `no FID stage in ${[...stages].join(", ")}`);
+  for (const stage of ["protocol", "l1", "psnr", "ssim", "msSsim", "lpips", "akd"])
+    assert.ok(stages.has(stage), `no "${stage}" stage in ${[...stages].join(", ")}`);
+  assert.ok(
+    [...stages].some((s) => /^fid/i.test(s)),
+    `no FID stage in ${[...stages].join(", ")}`,
+  );
 
   const total = figure.stages.reduce((sum, s) => sum + s.ms, 0);
-  assert.ok(Math.abs(total / 1000 - figure.seconds) < 1e-6 * Math.max(1, figure.seconds), `stages sum to ${total} ms, the run took ${figure.seconds} s`);
-  for (const s of figure.stages) assert.ok(s.ms >= 0 && Math.abs(s.msPerFrame * figure.frames - s.ms) < 1e-6, `${s.stage}: ${s.ms} ms, ${s.msPerFrame} ms/frame`);
+  assert.ok(
+    Math.abs(total / 1000 - figure.seconds) < 1e-6 * Math.max(1, figure.seconds),
+    `stages sum to ${total} ms, the run took ${figure.seconds} s`,
+  );
+  for (const s of figure.stages)
+    assert.ok(s.ms >= 0 && Math.abs(s.msPerFrame * figure.frames - s.ms) < 1e-6, `${s.stage}: ${s.ms} ms, ${s.msPerFrame} ms/frame`);
   assert.match(formatEvalBench(result), /frames\/s with every metric/);
 });

@@ -21,7 +21,11 @@ test("bench model: every figure, positive and finite, with steady live tensors",
   const before = torch.memory().numTensors;
   const threads = torch.getNumThreads();
   const forward = { name: "tiny", config: tinyConfig(), runs: 1, warmup: 1 };
-  const result: ModelBenchResult = benchModel({ threads: [1], forward: [forward], train: { ...forward, batch: 2, losses: ["pixel", "vgg"] } });
+  const result: ModelBenchResult = benchModel({
+    threads: [1],
+    forward: [forward],
+    train: { ...forward, batch: 2, losses: ["pixel", "vgg"] },
+  });
 
   const json = JSON.parse(JSON.stringify(result)) as ModelBenchResult;
   assert.equal(json.suite, "model");
@@ -48,10 +52,22 @@ test("bench model: every figure, positive and finite, with steady live tensors",
     assert.equal(f.liveTensors.grew, false, `${what}: live tensors grew ${JSON.stringify(f.liveTensors)}`);
   }
   const setting = (name: string) => json.figures.find((f) => f.kind === "frame" && f.setting === name)!;
-  assert.deepEqual([setting("baseline").switches.refine, setting("baseline").switches.identity_flow, setting("baseline").references], [false, false, 0]);
-  assert.deepEqual([setting("+3 refs").switches.refine, setting("+3 refs").switches.identity_flow, setting("+3 refs").references], [true, true, 3]);
+  assert.deepEqual(
+    [setting("baseline").switches.refine, setting("baseline").switches.identity_flow, setting("baseline").references],
+    [false, false, 0],
+  );
+  assert.deepEqual(
+    [setting("+3 refs").switches.refine, setting("+3 refs").switches.identity_flow, setting("+3 refs").references],
+    [true, true, 3],
+  );
   const train = json.figures.filter((f) => f.kind === "train");
-  assert.deepEqual(train.map((f) => [f.batch, f.references]), [[2, 1], [2, 1]]);
+  assert.deepEqual(
+    train.map((f) => [f.batch, f.references]),
+    [
+      [2, 1],
+      [2, 1],
+    ],
+  );
 
   assert.equal(result.liveTensorsAtEnd, result.liveTensorsAtStart);
   assert.equal(torch.memory().numTensors, before);

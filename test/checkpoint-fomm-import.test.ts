@@ -75,14 +75,29 @@ describe("importing FOMM's checkpoints", { skip: NO_GOLDEN }, () => {
     const path = join(DIR, FILES[0]);
     const cases: [(c: DimeConfig) => void, RegExp][] = [
       [(c) => (c.model_params.common_params.num_kp = 15), /kp_detector\.kp\.weight is \(4, 11, 7, 7\): num_kp is 4, the config says 15$/],
-      [(c) => (c.model_params.switches.jacobians = false), /kp_detector\.jacobian\.weight is \(16, 11, 7, 7\): switches\.jacobians is true, the config says false$/],
+      [
+        (c) => (c.model_params.switches.jacobians = false),
+        /kp_detector\.jacobian\.weight is \(16, 11, 7, 7\): switches\.jacobians is true, the config says false$/,
+      ],
       [(c) => (c.model_params.kp_detector_params.single_jacobian_map = true), /single_jacobian_map is false, the config says true$/],
-      [(c) => (c.model_params.generator_params.block_expansion = 16), /generator\.first\.conv\.weight is \(8, 3, 7, 7\): generator_params\.block_expansion is 8, the config says 16$/],
-      [(c) => (c.model_params.generator_params.num_bottleneck_blocks = 6), /generator_params\.num_bottleneck_blocks is 2, the config says 6$/],
+      [
+        (c) => (c.model_params.generator_params.block_expansion = 16),
+        /generator\.first\.conv\.weight is \(8, 3, 7, 7\): generator_params\.block_expansion is 8, the config says 16$/,
+      ],
+      [
+        (c) => (c.model_params.generator_params.num_bottleneck_blocks = 6),
+        /generator_params\.num_bottleneck_blocks is 2, the config says 6$/,
+      ],
       [(c) => (c.model_params.kp_detector_params.num_blocks = 5), /kp_detector_params\.num_blocks is 3, the config says 5$/],
-      [(c) => (c.model_params.generator_params.dense_motion_params.max_features = 32), /dense_motion_params\.max_features is at least 64, the config says 32$/],
+      [
+        (c) => (c.model_params.generator_params.dense_motion_params.max_features = 32),
+        /dense_motion_params\.max_features is at least 64, the config says 32$/,
+      ],
       [(c) => (c.model_params.generator_params.estimate_occlusion_map = false), /estimate_occlusion_map is true, the config says false$/],
-      [(c) => (c.model_params.kp_detector_params.scale_factor = 0.5), /kp_detector_params\.scale_factor is a downscale with a 13x13 kernel, the config says 0\.5 \(a 5x5 kernel\)$/],
+      [
+        (c) => (c.model_params.kp_detector_params.scale_factor = 0.5),
+        /kp_detector_params\.scale_factor is a downscale with a 13x13 kernel, the config says 0\.5 \(a 5x5 kernel\)$/,
+      ],
       [(c) => (c.model_params.switches.refine = true), /switches on refine, which FOMM's model lacks: import with the FOMM config/],
     ];
     for (const [edit, expected] of cases) {
@@ -97,15 +112,30 @@ describe("checkpoints of other models", () => {
   const storages: StorageSpec[] = [{ key: "0", type: "FloatStorage", numel: 4, bytes: float32Bytes([1, 2, 3, 4]) }];
   const tensor = (name: string) => ({ name, storage: "0", offset: 0, shape: [4], stride: [1] });
   const kinds: [string, Record<string, ReturnType<typeof tensor>[]>, RegExp][] = [
-    ["tpsmm.pth.tar", { kp_detector: [tensor("fg_encoder.conv1.weight")], dense_motion_network: [tensor("hourglass.x")], inpainting_network: [tensor("first.conv.weight")] }, /a TPSMM checkpoint .*: its architecture is not supported yet/],
-    ["mraa.pth", { generator: [tensor("first.conv.weight")], region_predictor: [tensor("regions.weight")] }, /an MRAA checkpoint .*: its architecture is not supported yet/],
+    [
+      "tpsmm.pth.tar",
+      {
+        kp_detector: [tensor("fg_encoder.conv1.weight")],
+        dense_motion_network: [tensor("hourglass.x")],
+        inpainting_network: [tensor("first.conv.weight")],
+      },
+      /a TPSMM checkpoint .*: its architecture is not supported yet/,
+    ],
+    [
+      "mraa.pth",
+      { generator: [tensor("first.conv.weight")], region_predictor: [tensor("regions.weight")] },
+      /an MRAA checkpoint .*: its architecture is not supported yet/,
+    ],
     ["other.pth", { encoder: [tensor("w")] }, /not a FOMM checkpoint .*entries are: encoder/],
   ];
   for (const [name, groups, expected] of kinds) {
     test(`${name} is recognised and refused in one line`, () => {
       const path = join(tmp, name);
       writeFileSync(path, zipCheckpoint([], storages, undefined, groupedPickle(groups, storages, false)));
-      assert.match(refusal(() => importFommCheckpoint(path, tinyConfig())), expected);
+      assert.match(
+        refusal(() => importFommCheckpoint(path, tinyConfig())),
+        expected,
+      );
     });
   }
 });

@@ -8,13 +8,19 @@ import { defineFlags, parseFlags } from "../src/cli/flags.js";
 const FLAGS = defineFlags({ out: "string", steps: "int", lr: "number", resume: "bool", ref: "list" });
 
 test("parses each kind, --name=value and positionals; list flags collect their values", () => {
-  const { positional, flags } = parseFlags(["a", "--out", "o", "--steps=3", "--lr", "1e-3", "--resume", "--ref", "x", "--ref=y", "b"], FLAGS);
+  const { positional, flags } = parseFlags(
+    ["a", "--out", "o", "--steps=3", "--lr", "1e-3", "--resume", "--ref", "x", "--ref=y", "b"],
+    FLAGS,
+  );
   assert.deepEqual(positional, ["a", "b"]);
   // The types come from the declaration: these lines would not compile against a mis-typed flag.
   const out: string | undefined = flags.out;
   const steps: number | undefined = flags.steps;
   const refs: string[] | undefined = flags.ref;
-  assert.deepEqual({ out, steps, lr: flags.lr, resume: flags.resume, refs }, { out: "o", steps: 3, lr: 1e-3, resume: true, refs: ["x", "y"] });
+  assert.deepEqual(
+    { out, steps, lr: flags.lr, resume: flags.resume, refs },
+    { out: "o", steps: 3, lr: 1e-3, resume: true, refs: ["x", "y"] },
+  );
   assert.deepEqual(parseFlags([], FLAGS).flags, {});
 });
 
@@ -29,6 +35,10 @@ test("unknown flags, missing values and bad numbers are UsageErrors naming the f
     [["--resume=yes"], /--resume takes no value/],
   ];
   for (const [argv, message] of cases) {
-    assert.throws(() => parseFlags(argv, FLAGS), (error: unknown) => error instanceof UsageError && message.test(error.message), argv.join(" "));
+    assert.throws(
+      () => parseFlags(argv, FLAGS),
+      (error: unknown) => error instanceof UsageError && message.test(error.message),
+      argv.join(" "),
+    );
   }
 });

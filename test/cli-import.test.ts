@@ -46,7 +46,13 @@ describe("dime import and dime info --checkpoint", { skip: NO_GOLDEN || SLOW.ski
     const run = runDime(["import", join(DIR, "fomm-tiny-zip.pth.tar"), "--config", config, "-o", out]);
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /imported .*\(zip format, epoch 49\).*discriminator's 26 tensors/);
-    for (const file of ["config.yaml", "checkpoints/step-000000.safetensors", "checkpoints/step-000000.json", "checkpoints/step-000000.discriminator.safetensors"]) assert.ok(existsSync(join(out, file)), file);
+    for (const file of [
+      "config.yaml",
+      "checkpoints/step-000000.safetensors",
+      "checkpoints/step-000000.json",
+      "checkpoints/step-000000.discriminator.safetensors",
+    ])
+      assert.ok(existsSync(join(out, file)), file);
     const sidecar = JSON.parse(readFileSync(join(out, "checkpoints/step-000000.json"), "utf8"));
     assert.deepEqual(sidecar.imported, { checkpoint: join(DIR, "fomm-tiny-zip.pth.tar"), model: "fomm", format: "zip", epoch: 49 });
     const weights = loadGolden("fomm-tiny-weights.safetensors");
@@ -80,7 +86,10 @@ describe("dime import and dime info --checkpoint", { skip: NO_GOLDEN || SLOW.ski
     const wrong = writeConfig("wrong-kp.yaml", (c) => (c.model_params.common_params.num_kp = 15));
     const out = join(tmp, "never");
     const run = runDime(["import", join(DIR, "fomm-tiny-legacy.pth.tar"), "--config", wrong, "-o", out]);
-    assertOneLineFailure(run, /^dime import: .*fomm-tiny-legacy\.pth\.tar: kp_detector\.kp\.weight is \(4, 11, 7, 7\): num_kp is 4, .*wrong-kp\.yaml says 15$/);
+    assertOneLineFailure(
+      run,
+      /^dime import: .*fomm-tiny-legacy\.pth\.tar: kp_detector\.kp\.weight is \(4, 11, 7, 7\): num_kp is 4, .*wrong-kp\.yaml says 15$/,
+    );
     assert.equal(existsSync(out), false);
   });
 
@@ -91,9 +100,15 @@ describe("dime import and dime info --checkpoint", { skip: NO_GOLDEN || SLOW.ski
     // format through each command, as a process.
     const zip = join(DIR, "hostile", "reduce-os-system.pth");
     const legacy = join(DIR, "hostile", "reduce-eval-legacy.pth.tar");
-    assertOneLineFailure(runDime(["info", "--checkpoint", zip]), /^dime info: .*reduce-os-system\.pth: refused to load the global posix\.system/);
+    assertOneLineFailure(
+      runDime(["info", "--checkpoint", zip]),
+      /^dime info: .*reduce-os-system\.pth: refused to load the global posix\.system/,
+    );
     const out = join(tmp, "hostile-import");
-    assertOneLineFailure(runDime(["import", legacy, "--config", config, "-o", out]), /^dime import: .*reduce-eval-legacy\.pth\.tar: refused to load the global __builtin__\.eval/);
+    assertOneLineFailure(
+      runDime(["import", legacy, "--config", config, "-o", out]),
+      /^dime import: .*reduce-eval-legacy\.pth\.tar: refused to load the global __builtin__\.eval/,
+    );
     assert.equal(existsSync(out), false);
     assert.equal(existsSync(index.marker), false, "a payload ran");
   });

@@ -20,7 +20,12 @@ const fixture = JSON.parse(readFileSync(join(import.meta.dirname, "fixtures", "f
 };
 
 test("one config per released FOMM model, each with FOMM's switches", () => {
-  assert.deepEqual(readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort(), RELEASED.map((n) => `${n}.yaml`).sort());
+  assert.deepEqual(
+    readdirSync(DIR)
+      .filter((f) => f.endsWith(".yaml"))
+      .sort(),
+    RELEASED.map((n) => `${n}.yaml`).sort(),
+  );
   for (const name of RELEASED) {
     const config = loadConfig(join(DIR, `${name}.yaml`));
     assert.deepEqual(config.dataset_params.frame_shape, [256, 256, 3], name);
@@ -42,7 +47,11 @@ test("FOMM's own state-dict shapes fit the model each config builds (and not the
       const kind = fixture.released[name];
       assert.equal(fommShapeProblem(model, new Map(Object.entries(fixture[kind]))), undefined, name);
       const other = kind === "shapes" ? fixture.single_jacobian_map : fixture.shapes;
-      assert.match(fommShapeProblem(model, new Map(Object.entries(other)))!, /kp_detector\.jacobian\.weight is \((4|40), 35, 7, 7\): kp_detector_params\.single_jacobian_map is (true|false), the config says (false|true)$/, name);
+      assert.match(
+        fommShapeProblem(model, new Map(Object.entries(other)))!,
+        /kp_detector\.jacobian\.weight is \((4|40), 35, 7, 7\): kp_detector_params\.single_jacobian_map is (true|false), the config says (false|true)$/,
+        name,
+      );
     }
     assert.equal(models.size, 2, "the released models share one architecture but for mgif's Jacobian map");
   } finally {

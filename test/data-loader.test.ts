@@ -53,9 +53,15 @@ test("the same seed gives the same batches, with or without worker threads", asy
     assert.deepEqual(b.refs, threaded[i].refs);
   });
   const otherSeed = await collect(pngRoot, { ...options, seed: 12, workers: 0 });
-  assert.notDeepEqual(otherSeed.map((b) => b.frames), inline.map((b) => b.frames));
+  assert.notDeepEqual(
+    otherSeed.map((b) => b.frames),
+    inline.map((b) => b.frames),
+  );
   const nextEpoch = await collect(pngRoot, { ...options, workers: 0 }, 1);
-  assert.notDeepEqual(nextEpoch.map((b) => b.frames), inline.map((b) => b.frames));
+  assert.notDeepEqual(
+    nextEpoch.map((b) => b.frames),
+    inline.map((b) => b.frames),
+  );
 });
 
 test("frames within an item are distinct frames of one video", async () => {
@@ -92,14 +98,20 @@ test("augmentation: flips mirror the unaugmented frame; jitter is seeded", async
     if (plan.hflip) hflip(expected, 32, 32);
     assert.deepEqual(flipped.driving.subarray(k * frame, (k + 1) * frame), expected);
   });
-  const jittered = await collect(pngRoot, { ...options, augment: { hflip: false, timeFlip: false, jitter: { brightness: 0.3, contrast: 0.3, saturation: 0.3, hue: 0.1 } } });
-  const again = await collect(pngRoot, { ...options, augment: { hflip: false, timeFlip: false, jitter: { brightness: 0.3, contrast: 0.3, saturation: 0.3, hue: 0.1 } } });
+  const jittered = await collect(pngRoot, {
+    ...options,
+    augment: { hflip: false, timeFlip: false, jitter: { brightness: 0.3, contrast: 0.3, saturation: 0.3, hue: 0.1 } },
+  });
+  const again = await collect(pngRoot, {
+    ...options,
+    augment: { hflip: false, timeFlip: false, jitter: { brightness: 0.3, contrast: 0.3, saturation: 0.3, hue: 0.1 } },
+  });
   assert.deepEqual(jittered[0].driving, again[0].driving);
   assert.notDeepEqual(jittered[0].driving, plain.driving);
 });
 
 test("colour jitter with neutral factors changes nothing; hflip twice is the identity", () => {
-  const data = Float32Array.from({ length: 3 * 4 * 5 }, (_, i) => (i * 37 % 100) / 100);
+  const data = Float32Array.from({ length: 3 * 4 * 5 }, (_, i) => ((i * 37) % 100) / 100);
   const copy = data.slice();
   colourJitter(data, 5, 4, { brightness: 1, contrast: 1, saturation: 1, hue: 0 });
   assert.deepEqual(data, copy);
@@ -113,8 +125,14 @@ test("the mp4 layout loads the same videos and frames, close to the PNG frames",
   const options = { size: 32, numRefs: 2, seed: 4, batchSize: 2, workers: 1, augment: NO_AUGMENT };
   const png = await collect(pngRoot, options);
   const mp4 = await collect(mp4Root, options);
-  assert.deepEqual(mp4.map((b) => b.frames), png.map((b) => b.frames));
-  assert.deepEqual(mp4.map((b) => b.videos), png.map((b) => b.videos));
+  assert.deepEqual(
+    mp4.map((b) => b.frames),
+    png.map((b) => b.frames),
+  );
+  assert.deepEqual(
+    mp4.map((b) => b.videos),
+    png.map((b) => b.videos),
+  );
   let sum = 0;
   for (let i = 0; i < png[0].driving.length; i++) sum += Math.abs(png[0].driving[i] - mp4[0].driving[i]);
   assert.ok(sum / png[0].driving.length < 0.06, `mean abs difference PNG vs mp4 ${(sum / png[0].driving.length).toFixed(3)}`);
@@ -123,7 +141,10 @@ test("the mp4 layout loads the same videos and frames, close to the PNG frames",
 test("clear errors: missing split, too few frames for an item", async () => {
   const empty = join(dir, "no-splits");
   mkdirSync(empty);
-  await assert.rejects(DataLoader.open(empty, { size: 32 }), (e: unknown) => e instanceof MediaError && e.reason === "missing" && e.message.includes("train"));
+  await assert.rejects(
+    DataLoader.open(empty, { size: 32 }),
+    (e: unknown) => e instanceof MediaError && e.reason === "missing" && e.message.includes("train"),
+  );
   const loader = await DataLoader.open(pngRoot, { size: 32, numRefs: 7, workers: 0 });
   try {
     assert.throws(() => loader.plans(0), /has 8 frames; an item needs 9 distinct frames/);
@@ -145,9 +166,12 @@ test("a damaged frame fails the epoch with a MediaError naming it (also across w
   for (const workers of [0, 1]) {
     const loader = await DataLoader.open(root, { size: 32, numRefs: 1, batchSize: 6, workers });
     try {
-      await assert.rejects(async () => {
-        for await (const _ of loader.epoch(0)) void _;
-      }, (e: unknown) => e instanceof MediaError && e.reason === "corrupt" && e.message.startsWith(frames));
+      await assert.rejects(
+        async () => {
+          for await (const _ of loader.epoch(0)) void _;
+        },
+        (e: unknown) => e instanceof MediaError && e.reason === "corrupt" && e.message.startsWith(frames),
+      );
     } finally {
       await loader.close();
     }

@@ -23,7 +23,11 @@ describe("dtypes and data", () => {
     for (const [dtype, data] of cases) {
       const t = torch.fromArray(data, [3], { dtype });
       assert.equal(t.dtype, dtype);
-      assert.deepEqual(Array.from(t.data() as ArrayLike<number | bigint>), Array.from(data as unknown as ArrayLike<number | bigint>), dtype);
+      assert.deepEqual(
+        Array.from(t.data() as ArrayLike<number | bigint>),
+        Array.from(data as unknown as ArrayLike<number | bigint>),
+        dtype,
+      );
     }
     assert.deepEqual(torch.fromArray(new Uint16Array([0x3c00, 0xc000, 0x7bff]), [3], { dtype: "float16" }).toArray(), [1, -2, 65504]);
     assert.deepEqual(torch.fromArray(new Uint16Array([0x3f80, 0xc000, 0x4049]), [3], { dtype: "bfloat16" }).toArray(), [1, -2, 3.140625]);
@@ -40,7 +44,13 @@ describe("dtypes and data", () => {
     assert.equal(i.mul(0.5).dtype, "float32");
   });
   test("nested arrays give the shape; ragged arrays are refused", () => {
-    assert.deepEqual(tensor([[1, 2, 3], [4, 5, 6]]).shape, [2, 3]);
+    assert.deepEqual(
+      tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]).shape,
+      [2, 3],
+    );
     assert.equal(tensor([true, false]).dtype, "bool");
     assert.throws(() => tensor([[1, 2], [3]]), /ragged/);
   });
@@ -85,8 +95,19 @@ describe("factories", () => {
   test("randint, randperm, bernoulli stay in range", () => {
     const r = torch.randint(3, 7, [200], { generator: new torch.Generator(1) }).toArray();
     assert.ok(r.every((v) => v >= 3 && v < 7));
-    assert.deepEqual(torch.randperm(6, { generator: new torch.Generator(2) }).toArray().sort(), [0, 1, 2, 3, 4, 5]);
-    assert.ok(torch.bernoulli(torch.full([50], 0.5), new torch.Generator(3)).toArray().every((v) => v === 0 || v === 1));
+    assert.deepEqual(
+      torch
+        .randperm(6, { generator: new torch.Generator(2) })
+        .toArray()
+        .sort(),
+      [0, 1, 2, 3, 4, 5],
+    );
+    assert.ok(
+      torch
+        .bernoulli(torch.full([50], 0.5), new torch.Generator(3))
+        .toArray()
+        .every((v) => v === 0 || v === 1),
+    );
   });
 });
 
@@ -94,7 +115,10 @@ describe("errors at the native boundary", () => {
   test("a libtorch error becomes a JS Error with libtorch's message, and the process goes on", () => {
     const x = torch.zeros([1, 3, 8, 8]);
     const w = torch.zeros([4, 2, 3, 3]);
-    assert.throws(() => torch.F.conv2d(x, w), (e: Error) => e instanceof Error && /conv2d: .*expected input\[1, 3, 8, 8\] to have 2 channels/.test(e.message));
+    assert.throws(
+      () => torch.F.conv2d(x, w),
+      (e: Error) => e instanceof Error && /conv2d: .*expected input\[1, 3, 8, 8\] to have 2 channels/.test(e.message),
+    );
     assert.throws(() => torch.matmul(torch.zeros([2, 3]), torch.zeros([2, 3])), /matmul: .*cannot be multiplied/);
     assert.throws(() => torch.zeros([2, 3]).view(4), /view: shape '\[4\]' is invalid/);
     assert.throws(() => torch.zeros([2]).item(), /item\(\) needs a tensor with one element/);
@@ -119,7 +143,10 @@ describe("errors at the native boundary", () => {
   test("a disposed tensor names the op that used it", () => {
     const x = torch.ones([2]);
     x.dispose();
-    assert.throws(() => x.exp(), (e: Error) => e instanceof torch.UseAfterDisposeError && e.message.startsWith("exp: tensor was used after dispose()"));
+    assert.throws(
+      () => x.exp(),
+      (e: Error) => e instanceof torch.UseAfterDisposeError && e.message.startsWith("exp: tensor was used after dispose()"),
+    );
     assert.throws(() => torch.ones([2]).add(x), /add: tensor was used after dispose/);
   });
 });
@@ -145,13 +172,22 @@ describe("autograd", () => {
     const x = tensor([1, 2]).requiresGrad_();
     assert.equal(x.mul(2).requiresGrad, true);
     assert.equal(x.detach().mul(2).requiresGrad, false);
-    assert.equal(torch.noGrad(() => x.mul(2).requiresGrad), false);
+    assert.equal(
+      torch.noGrad(() => x.mul(2).requiresGrad),
+      false,
+    );
     assert.equal(torch.isGradEnabled(), true);
-    assert.equal(torch.inferenceMode(() => x.mul(2).requiresGrad), false);
+    assert.equal(
+      torch.inferenceMode(() => x.mul(2).requiresGrad),
+      false,
+    );
     {
       using _ = new torch.GradMode(false);
       assert.equal(x.mul(2).requiresGrad, false);
-      assert.equal(torch.enableGrad(() => x.mul(2).requiresGrad), true);
+      assert.equal(
+        torch.enableGrad(() => x.mul(2).requiresGrad),
+        true,
+      );
     }
     assert.equal(torch.isGradEnabled(), true);
   });

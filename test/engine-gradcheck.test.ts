@@ -137,45 +137,76 @@ describe("gradcheck: linear algebra", () => {
 
 describe("gradcheck: convolution, normalisation, pooling", () => {
   test("conv2d stride 2 padding 1", () =>
-    gradcheck("conv2d", (x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1 }), [input([1, 2, 5, 5], 20), input([3, 2, 3, 3], 21), input([3], 22)]));
+    gradcheck("conv2d", (x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1 }), [
+      input([1, 2, 5, 5], 20),
+      input([3, 2, 3, 3], 21),
+      input([3], 22),
+    ]));
   test("conv2d dilation and groups", () =>
-    gradcheck("conv2d", (x, w) => F.conv2d(x, w, undefined, { dilation: 2, groups: 2, padding: [2, 1] }), [input([1, 2, 5, 4], 23), input([4, 1, 3, 3], 24)]));
+    gradcheck("conv2d", (x, w) => F.conv2d(x, w, undefined, { dilation: 2, groups: 2, padding: [2, 1] }), [
+      input([1, 2, 5, 4], 23),
+      input([4, 1, 3, 3], 24),
+    ]));
   test("convTranspose2d stride 2 padding 1 outputPadding 1", () =>
-    gradcheck(
-      "convTranspose2d",
-      (x, w, b) => F.convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }),
-      [input([1, 2, 3, 3], 25), input([2, 3, 3, 3], 26), input([3], 27)],
-    ));
+    gradcheck("convTranspose2d", (x, w, b) => F.convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }), [
+      input([1, 2, 3, 3], 25),
+      input([2, 3, 3, 3], 26),
+      input([3], 27),
+    ]));
   test("batchNorm training", () =>
-    gradcheck("batchNorm", (x, w, b) => F.batchNorm(x, { weight: w, bias: b, training: true }), [input([3, 2, 2, 2], 28), input([2], 29, 0.5, 1.5), input([2], 30)]));
+    gradcheck("batchNorm", (x, w, b) => F.batchNorm(x, { weight: w, bias: b, training: true }), [
+      input([3, 2, 2, 2], 28),
+      input([2], 29, 0.5, 1.5),
+      input([2], 30),
+    ]));
   test("batchNorm eval", () =>
     gradcheck(
       "batchNorm",
       (x, w, b) =>
-        F.batchNorm(x, { weight: w, bias: b, training: false, runningMean: torch.tensor([0.1, -0.2], { dtype: "float64" }), runningVar: torch.tensor([0.5, 2], { dtype: "float64" }) }),
+        F.batchNorm(x, {
+          weight: w,
+          bias: b,
+          training: false,
+          runningMean: torch.tensor([0.1, -0.2], { dtype: "float64" }),
+          runningVar: torch.tensor([0.5, 2], { dtype: "float64" }),
+        }),
       [input([2, 2, 2, 2], 31), input([2], 32), input([2], 33)],
     ));
-  test("instanceNorm", () => gradcheck("instanceNorm", (x, w, b) => F.instanceNorm(x, { weight: w, bias: b }), [input([2, 2, 3, 3], 34), input([2], 35), input([2], 36)]));
-  test("layerNorm", () => gradcheck("layerNorm", (x, w, b) => F.layerNorm(x, [3], w, b), [input([2, 3], 37), input([3], 38), input([3], 39)]));
+  test("instanceNorm", () =>
+    gradcheck("instanceNorm", (x, w, b) => F.instanceNorm(x, { weight: w, bias: b }), [
+      input([2, 2, 3, 3], 34),
+      input([2], 35),
+      input([2], 36),
+    ]));
+  test("layerNorm", () =>
+    gradcheck("layerNorm", (x, w, b) => F.layerNorm(x, [3], w, b), [input([2, 3], 37), input([3], 38), input([3], 39)]));
   test("groupNorm", () => gradcheck("groupNorm", (x) => F.groupNorm(x, 2), [input([2, 4, 2, 2], 40)]));
   test("avgPool2d", () => gradcheck("avgPool2d", (x) => F.avgPool2d(x, 2), [input([1, 2, 4, 4], 41)]));
-  test("avgPool2d padded, stride 1", () => gradcheck("avgPool2d", (x) => F.avgPool2d(x, 3, { stride: 1, padding: 1, countIncludePad: false }), [input([1, 1, 4, 4], 42)]));
+  test("avgPool2d padded, stride 1", () =>
+    gradcheck("avgPool2d", (x) => F.avgPool2d(x, 3, { stride: 1, padding: 1, countIncludePad: false }), [input([1, 1, 4, 4], 42)]));
   test("maxPool2d", () => gradcheck("maxPool2d", (x) => F.maxPool2d(x, 2), [input([1, 2, 4, 4], 43)]));
   test("adaptiveAvgPool2d", () => gradcheck("adaptiveAvgPool2d", (x) => F.adaptiveAvgPool2d(x, [2, 3]), [input([1, 1, 5, 5], 44)]));
   test("dropout with a fixed seed", () =>
-    gradcheck("dropout", (x) => {
-      torch.manualSeed(3);
-      return F.dropout(x, 0.4, true);
-    }, [input([2, 5], 45)]));
+    gradcheck(
+      "dropout",
+      (x) => {
+        torch.manualSeed(3);
+        return F.dropout(x, 0.4, true);
+      },
+      [input([2, 5], 45)],
+    ));
 });
 
 describe("gradcheck: resampling", () => {
   const img = input([1, 2, 4, 5], 50);
   test("interpolate nearest", () => gradcheck("nearest", (x) => F.interpolate(x, { size: [7, 3] }), [img]));
   test("interpolate bilinear", () => gradcheck("bilinear", (x) => F.interpolate(x, { size: [6, 7], mode: "bilinear" }), [img]));
-  test("interpolate bilinear alignCorners", () => gradcheck("bilinear", (x) => F.interpolate(x, { size: [3, 8], mode: "bilinear", alignCorners: true }), [img]));
-  test("interpolate bilinear scaleFactor 0.5", () => gradcheck("bilinear", (x) => F.interpolate(x, { scaleFactor: 0.5, mode: "bilinear" }), [img]));
-  test("interpolate bicubic", () => gradcheck("bicubic", (x) => F.interpolate(x, { size: [5, 6], mode: "bicubic", alignCorners: true }), [img]));
+  test("interpolate bilinear alignCorners", () =>
+    gradcheck("bilinear", (x) => F.interpolate(x, { size: [3, 8], mode: "bilinear", alignCorners: true }), [img]));
+  test("interpolate bilinear scaleFactor 0.5", () =>
+    gradcheck("bilinear", (x) => F.interpolate(x, { scaleFactor: 0.5, mode: "bilinear" }), [img]));
+  test("interpolate bicubic", () =>
+    gradcheck("bicubic", (x) => F.interpolate(x, { size: [5, 6], mode: "bicubic", alignCorners: true }), [img]));
 
   // Grid points away from pixel centres and cell edges, so that bilinear weights are smooth there.
   const grid = input([1, 3, 2, 2], 51, -1.15, 1.15);
@@ -185,8 +216,10 @@ describe("gradcheck: resampling", () => {
         gradcheck("gridSample", (x, g) => F.gridSample(x, g, { paddingMode, alignCorners }), [img, grid], { atol: 1e-5, rtol: 1e-4 }));
     }
   }
-  test("gridSample nearest (input)", () => gradcheck("gridSample", (x, g) => F.gridSample(x, g, { mode: "nearest" }), [img, grid], { wrt: [0] }));
-  test("gridSample bicubic (input and grid)", () => gradcheck("gridSample", (x, g) => F.gridSample(x, g, { mode: "bicubic", paddingMode: "border" }), [img, grid]));
+  test("gridSample nearest (input)", () =>
+    gradcheck("gridSample", (x, g) => F.gridSample(x, g, { mode: "nearest" }), [img, grid], { wrt: [0] }));
+  test("gridSample bicubic (input and grid)", () =>
+    gradcheck("gridSample", (x, g) => F.gridSample(x, g, { mode: "bicubic", paddingMode: "border" }), [img, grid]));
 });
 
 describe("gradcheck: losses", () => {
@@ -194,6 +227,7 @@ describe("gradcheck: losses", () => {
   const b = input([2, 3], 61);
   test("l1Loss", () => gradcheck("l1Loss", (x, y) => F.l1Loss(x, y), [a, b]));
   test("mseLoss", () => gradcheck("mseLoss", (x, y) => F.mseLoss(x, y, "sum"), [a, b]));
-  test("binaryCrossEntropyWithLogits", () => gradcheck("bce", (x, y) => F.binaryCrossEntropyWithLogits(x, y), [a, input([2, 3], 62, 0, 1)]));
+  test("binaryCrossEntropyWithLogits", () =>
+    gradcheck("bce", (x, y) => F.binaryCrossEntropyWithLogits(x, y), [a, input([2, 3], 62, 0, 1)]));
   test("crossEntropy", () => gradcheck("crossEntropy", (x) => F.crossEntropy(x, torch.tensor([2, 0], { dtype: "int64" })), [a]));
 });

@@ -50,5 +50,7 @@ test(`${STEPS} forward+backward+Adam steps keep resident memory within ${BUDGET_
   assert.equal(tensorsAfter.nativeTensors, tensorsBefore.nativeTensors, "native tensor handles changed over the loop");
   assert.ok(after - before < BUDGET_MB, `resident memory grew by ${(after - before).toFixed(1)} MB (from ${before.toFixed(1)} MB)`);
   assert.ok(lastLoss < firstLoss, `the loop should still be training (loss ${firstLoss} -> ${lastLoss})`);
-  console.log(`# resident memory ${before.toFixed(1)} MB -> ${after.toFixed(1)} MB over ${STEPS} steps; loss ${firstLoss.toFixed(4)} -> ${lastLoss.toFixed(4)}`);
+  console.log(
+    `# resident memory ${before.toFixed(1)} MB -> ${after.toFixed(1)} MB over ${STEPS} steps; loss ${firstLoss.toFixed(4)} -> ${lastLoss.toFixed(4)}`,
+  );
 });

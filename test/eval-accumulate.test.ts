@@ -75,7 +75,10 @@ describe("per-frame means", () => {
 
 test("streamed feature moments equal featureStats of the whole set", () => {
   torch.tidy(() => {
-    const features = torch.randn([37, 6], { generator: new torch.Generator(2) }).mul(0.3).add(50); // a large mean against the spread
+    const features = torch
+      .randn([37, 6], { generator: new torch.Generator(2) })
+      .mul(0.3)
+      .add(50); // a large mean against the spread
     const moments = new FeatureMoments();
     for (const part of features.split(10, 0)) moments.add(part);
     const streamed = moments.stats();
@@ -92,7 +95,10 @@ describe("reconstruction scores", () => {
   let model: DiME;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "dime-eval-scores-"));
-    for (const [name, count, seed] of [["clip-a", 5, 40], ["clip-b", 3, 41]] as const) {
+    for (const [name, count, seed] of [
+      ["clip-a", 5, 40],
+      ["clip-b", 3, 41],
+    ] as const) {
       mkdirSync(join(dir, "data", "test"), { recursive: true });
       await writeFrames(join(dir, "data", "test", name), faceFrames(count, seed), 25);
     }
@@ -111,7 +117,14 @@ describe("reconstruction scores", () => {
     const videos = await listVideos(join(dir, "data"), "test");
     const size = { width: 64, height: 64 };
     try {
-      const result = await evaluateReconstruction(model, videos, [undefined, undefined], size, { networks, judges }, { refs: 1, seed: 3, batch: 2 });
+      const result = await evaluateReconstruction(
+        model,
+        videos,
+        [undefined, undefined],
+        size,
+        { networks, judges },
+        { refs: 1, seed: 3, batch: 2 },
+      );
       // By hand: the same protocol's frames, each metric written out with plain tensor ops.
       const perVideo: { l1: number[]; psnr: number[]; lpips: number[] }[] = [];
       for (const video of videos) {
@@ -120,7 +133,13 @@ describe("reconstruction scores", () => {
           torch.tidy(() => {
             const diff = part.prediction.sub(part.driving);
             values.l1.push(...diff.abs().mean([1, 2, 3]).toArray());
-            values.psnr.push(...diff.square().mean([1, 2, 3]).toArray().map((mse) => -10 * Math.log10(mse)));
+            values.psnr.push(
+              ...diff
+                .square()
+                .mean([1, 2, 3])
+                .toArray()
+                .map((mse) => -10 * Math.log10(mse)),
+            );
             values.lpips.push(...networks.lpips!.forward(part.prediction, part.driving).toArray());
           });
         }
@@ -133,9 +152,19 @@ describe("reconstruction scores", () => {
       for (const key of ["l1", "psnr", "lpips"] as const) {
         const got = result.metrics[key]!.value!;
         assert.ok(Math.abs(got - pooled(key)) <= 1e-5 * Math.abs(pooled(key)), `${key}: ${got} vs ${pooled(key)} by hand`);
-        for (const [v, part] of result.parts.entries()) assert.ok(Math.abs(part.metrics[key]! - mean(perVideo[v][key])) <= 1e-5 * Math.abs(mean(perVideo[v][key])), `${key} of ${part.name}`);
+        for (const [v, part] of result.parts.entries())
+          assert.ok(
+            Math.abs(part.metrics[key]! - mean(perVideo[v][key])) <= 1e-5 * Math.abs(mean(perVideo[v][key])),
+            `${key} of ${part.name}`,
+          );
       }
-      assert.deepEqual(result.parts.map((p) => [p.name, p.frames]), [["clip-a", 5], ["clip-b", 3]]);
+      assert.deepEqual(
+        result.parts.map((p) => [p.name, p.frames]),
+        [
+          ["clip-a", 5],
+          ["clip-b", 3],
+        ],
+      );
       assert.ok(result.metrics.ssim!.value! > 0 && result.metrics.ssim!.value! < 1);
       assert.deepEqual(Object.keys(result.metrics), ["l1", "lpips", "psnr", "ssim", "msSsim", "akd", "fid"]); // no FD-synth on real data
       assert.equal(result.metrics.akd!.value, null);

@@ -19,7 +19,12 @@ import { SLOW } from "./helpers/tier.js";
 interface Report {
   task: string;
   columns: { key: string; heading: string }[];
-  rows: { name: string; refs: number; frames: number; metrics: Record<string, { value: number | null; unavailable?: string; frames?: number }> }[];
+  rows: {
+    name: string;
+    refs: number;
+    frames: number;
+    metrics: Record<string, { value: number | null; unavailable?: string; frames?: number }>;
+  }[];
   animation?: { pairs: { source: string; driving: string }[] };
   dataset: { kind: string | null; videos: number; identities: number };
 }
@@ -57,13 +62,43 @@ describe("dime eval", SLOW, () => {
   test("reconstruction, two checkpoints: JSON and markdown with a row each and the paper's columns", () => {
     const [json, md] = [join(dir, "rec.json"), join(dir, "rec.md")];
     const run = runDime([
-      "eval", "--checkpoint", checkpoints[0], "--checkpoint", checkpoints[1], "--name", "A", "--name", "B", "--data", data,
-      "--task", "reconstruction", "--lpips-backbone", lpips, "--json", json, "--markdown", md, "--threads", "1", "--refs", "1,0",
+      "eval",
+      "--checkpoint",
+      checkpoints[0],
+      "--checkpoint",
+      checkpoints[1],
+      "--name",
+      "A",
+      "--name",
+      "B",
+      "--data",
+      data,
+      "--task",
+      "reconstruction",
+      "--lpips-backbone",
+      lpips,
+      "--json",
+      json,
+      "--markdown",
+      md,
+      "--threads",
+      "1",
+      "--refs",
+      "1,0",
     ]);
     assert.equal(run.status, 0, run.stderr);
     const report = JSON.parse(readFileSync(json, "utf8")) as Report;
-    assert.deepEqual(report.columns.map((c) => c.heading), ["L1 ↓", "LPIPS ↓", "PSNR ↑", "SSIM ↑", "MS-SSIM ↑", "AKD ↓", "FID ↓", "FD-synth ↓"]);
-    assert.deepEqual(report.rows.map((r) => [r.name, r.refs, r.frames]), [["A", 1, 16], ["B", 0, 16]]);
+    assert.deepEqual(
+      report.columns.map((c) => c.heading),
+      ["L1 ↓", "LPIPS ↓", "PSNR ↑", "SSIM ↑", "MS-SSIM ↑", "AKD ↓", "FID ↓", "FD-synth ↓"],
+    );
+    assert.deepEqual(
+      report.rows.map((r) => [r.name, r.refs, r.frames]),
+      [
+        ["A", 1, 16],
+        ["B", 0, 16],
+      ],
+    );
     assert.deepEqual([report.dataset.kind, report.dataset.videos, report.dataset.identities], ["faces", 4, 2]);
     for (const row of report.rows) {
       for (const key of ["l1", "lpips", "psnr", "ssim", "msSsim", "akd", "fdSynth"]) {
@@ -80,7 +115,10 @@ describe("dime eval", SLOW, () => {
     const header = lines.findIndex((l) => l.startsWith("| model |"));
     assert.equal(lines[header], "| model | L1 ↓ | LPIPS ↓ | PSNR ↑ | SSIM ↑ | MS-SSIM ↑ | AKD ↓ | FID ↓ | FD-synth ↓ |");
     const rows = lines.slice(header + 2, header + 4);
-    assert.deepEqual(rows.map((r) => r.split("|")[1].trim()), ["A", "B"]);
+    assert.deepEqual(
+      rows.map((r) => r.split("|")[1].trim()),
+      ["A", "B"],
+    );
     for (const [c, key] of ["l1", "lpips", "psnr", "ssim", "msSsim", "akd"].entries()) {
       const cells = rows.map((r) => r.split("|")[c + 2].trim());
       assert.equal(cells.filter((cell) => cell.startsWith("**")).length, 1, `one best ${key}: ${cells}`);
@@ -93,13 +131,35 @@ describe("dime eval", SLOW, () => {
 
   test("animation: pairs of different identities, FID, CSIM and FD-synth columns", () => {
     const json = join(dir, "anim.json");
-    const run = runDime(["eval", "--checkpoint", checkpoints[0], "--data", data, "--task", "animation", "--pairs", "3", "--driving-frames", "2", "--json", json, "--threads", "1"]);
+    const run = runDime([
+      "eval",
+      "--checkpoint",
+      checkpoints[0],
+      "--data",
+      data,
+      "--task",
+      "animation",
+      "--pairs",
+      "3",
+      "--driving-frames",
+      "2",
+      "--json",
+      json,
+      "--threads",
+      "1",
+    ]);
     assert.equal(run.status, 0, run.stderr);
     const report = JSON.parse(readFileSync(json, "utf8")) as Report;
-    assert.deepEqual(report.columns.map((c) => c.key), ["fid", "csim", "fdSynth"]);
+    assert.deepEqual(
+      report.columns.map((c) => c.key),
+      ["fid", "csim", "fdSynth"],
+    );
     assert.equal(report.animation!.pairs.length, 3);
     for (const p of report.animation!.pairs) assert.notEqual(p.source.split("#")[0], p.driving.split("#")[0]);
-    assert.deepEqual(report.rows.map((r) => [r.name, r.frames]), [["first", 6]]);
+    assert.deepEqual(
+      report.rows.map((r) => [r.name, r.frames]),
+      [["first", 6]],
+    );
     const { csim } = report.rows[0].metrics;
     assert.ok(csim.value! > -1 && csim.value! <= 1 && csim.frames === 6, JSON.stringify(csim));
   });
@@ -112,16 +172,38 @@ describe("dime eval", SLOW, () => {
     const base = ["eval", "--data", data, "--json", json];
     const cases: [string[], RegExp][] = [
       [["eval", "--data", data, "--task", "reconstruction"], /--checkpoint CKPT is required/],
-      [[...base, "--checkpoint", join(dir, "missing.safetensors"), "--task", "reconstruction"], /missing\.safetensors: no such file or folder/],
+      [
+        [...base, "--checkpoint", join(dir, "missing.safetensors"), "--task", "reconstruction"],
+        /missing\.safetensors: no such file or folder/,
+      ],
       [[...base, "--checkpoint", checkpoints[0], "--task", "recon"], /--task must be reconstruction or animation, got 'recon'/],
       [[...base, "--checkpoint", checkpoints[0]], /--task reconstruction\|animation is required/],
-      [["eval", "--data", join(dir, "nowhere"), "--checkpoint", checkpoints[0], "--task", "reconstruction"], /nowhere\/test.*no 'test' folder/],
+      [
+        ["eval", "--data", join(dir, "nowhere"), "--checkpoint", checkpoints[0], "--task", "reconstruction"],
+        /nowhere\/test.*no 'test' folder/,
+      ],
       [[...base, "--checkpoint", checkpoints[0], "--task", "reconstruction", "--refs", "1,2"], /--refs gives 2 counts for 1 --checkpoint/],
       [[...base, "--checkpoint", checkpoints[0], "--task", "reconstruction", "--refs", "x"], /--refs must be an integer in 0\.\.64/],
       [[...base, "--checkpoint", checkpoints[0], "--task", "reconstruction", "--pairs", "5"], /--pairs applies to --task animation only/],
-      [[...base, "--checkpoint", checkpoints[0], "--task", "reconstruction", "--name", "a", "--name", "b"], /--name given 2 times for 1 --checkpoint/],
+      [
+        [...base, "--checkpoint", checkpoints[0], "--task", "reconstruction", "--name", "a", "--name", "b"],
+        /--name given 2 times for 1 --checkpoint/,
+      ],
       [[...base, "--checkpoint", checkpoints[0], "--task", "reconstruction", "--lpips-net", "squeeze"], /--lpips-net must be alex or vgg/],
-      [["eval", "--data", data, "--checkpoint", checkpoints[0], "--task", "reconstruction", "--json", join(dir, "no-such-folder", "r.json")], /no-such-folder.*does not exist/],
+      [
+        [
+          "eval",
+          "--data",
+          data,
+          "--checkpoint",
+          checkpoints[0],
+          "--task",
+          "reconstruction",
+          "--json",
+          join(dir, "no-such-folder", "r.json"),
+        ],
+        /no-such-folder.*does not exist/,
+      ],
       [["eval", "--data", oneId, "--checkpoint", checkpoints[0], "--task", "animation", "--json", json], /at least two identities/],
     ];
     for (const [args, pattern] of cases) {

@@ -67,7 +67,9 @@ for (const tiny of [false, true]) {
       landmarks.dispose();
       x.dispose();
       assert.equal(torch.memory().numTensors, before - 1, "only the output tensor was made");
-      t.diagnostic(`${net} ${image}: max |dx|,|dy| ${error.coordinate.toFixed(3)} px, max distance ${error.distance.toFixed(3)} px (tolerance ${tolerance} px)`);
+      t.diagnostic(
+        `${net} ${image}: max |dx|,|dy| ${error.coordinate.toFixed(3)} px, max distance ${error.distance.toFixed(3)} px (tolerance ${tolerance} px)`,
+      );
       assert.ok(error.coordinate < tolerance, `${image}: ${error.coordinate} px`);
     }
   });
@@ -98,7 +100,8 @@ test("FaceRecognitionNet: face-api.js's expected descriptors within Euclidean 0.
   // face1 and face2 are different people: face-api's own descriptors of them are 0.893 apart,
   // over its same-person threshold of 0.6; ours must say so too, far beyond either's error.
   const between = euclidean(descriptors[0], descriptors[1]);
-  const cosine = descriptors[0].reduce((s, v, i) => s + v * descriptors[1][i], 0) / (Math.hypot(...descriptors[0]) * Math.hypot(...descriptors[1]));
+  const cosine =
+    descriptors[0].reduce((s, v, i) => s + v * descriptors[1][i], 0) / (Math.hypot(...descriptors[0]) * Math.hypot(...descriptors[1]));
   t.diagnostic(`descriptor face1 vs face2: distance ${between.toFixed(4)}, cosine similarity ${cosine.toFixed(4)}`);
   assert.ok(between > 0.6, `face1 vs face2: ${between}`);
 });
@@ -121,7 +124,9 @@ test("TinyFaceDetector: each test face, set in a grey frame, is found around its
     const xs = landmarks.map((p) => p.x);
     const ys = landmarks.map((p) => p.y);
     const [left, right, top, bottom] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-    t.diagnostic(`detector ${image}: score ${face.score.toFixed(3)}, box (${face.x.toFixed(1)}, ${face.y.toFixed(1)}) ${face.width.toFixed(1)}x${face.height.toFixed(1)}, landmarks span (${left.toFixed(1)}, ${top.toFixed(1)})-(${right.toFixed(1)}, ${bottom.toFixed(1)})`);
+    t.diagnostic(
+      `detector ${image}: score ${face.score.toFixed(3)}, box (${face.x.toFixed(1)}, ${face.y.toFixed(1)}) ${face.width.toFixed(1)}x${face.height.toFixed(1)}, landmarks span (${left.toFixed(1)}, ${top.toFixed(1)})-(${right.toFixed(1)}, ${bottom.toFixed(1)})`,
+    );
     assert.ok(face.score > 0.9, `${image}: score ${face.score}`);
     assert.ok(left >= face.x - slack && right <= face.x + face.width + slack, `${image}: landmarks x ${left}..${right} outside the box`);
     assert.ok(top >= face.y - slack && bottom <= face.y + face.height + slack, `${image}: landmarks y ${top}..${bottom} outside the box`);
@@ -138,7 +143,10 @@ test("TinyFaceDetector: nothing in flat grey, black or white images; bad options
       const flat = torch.full([2, 3, 200, 300], value);
       assert.deepEqual(api.detect(flat), [[], []], `flat ${value}`);
     }
-    assert.throws(() => api.detect(torch.zeros([1, 3, 64, 64]), { inputSize: 100 }), /inputSize must be a positive multiple of 32, got 100/);
+    assert.throws(
+      () => api.detect(torch.zeros([1, 3, 64, 64]), { inputSize: 100 }),
+      /inputSize must be a positive multiple of 32, got 100/,
+    );
     assert.throws(() => api.detect(torch.zeros([1, 3, 64, 64]), { scoreThreshold: 1 }), /scoreThreshold must be in \(0, 1\), got 1/);
   });
 });
@@ -156,7 +164,10 @@ test("YOLO grid decoding and non-maximum suppression, by hand", () => {
   // centre (0.25, 0.75), size (1, 0.5) of the square, times 64 px.
   assert.equal(square.length, 1);
   const close = (a: number, b: number) => Math.abs(a - b) < 1e-4;
-  assert.ok(close(square[0].x, -16) && close(square[0].y, 32) && close(square[0].width, 64) && close(square[0].height, 32), JSON.stringify(square));
+  assert.ok(
+    close(square[0].x, -16) && close(square[0].y, 32) && close(square[0].width, 64) && close(square[0].height, 32),
+    JSON.stringify(square),
+  );
   assert.ok(close(square[0].score, 1 / (1 + Math.exp(-10))));
   // A 128x64 image was padded bottom to a 128 square: the square's [0, 1] is 128 px on both axes.
   const [wide] = decodeGrid(grid, cells, { anchors: [[1, 1]], scoreThreshold: 0.5, inputSize: 64, width: 128, height: 64 });

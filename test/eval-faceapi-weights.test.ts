@@ -23,7 +23,11 @@ function writeManifest(name: string, groups: unknown): string {
 }
 
 /** Half-float bits of a few exactly representable values. */
-const HALF = new Map([[1, 0x3c00], [-2, 0xc000], [0.5, 0x3800]]);
+const HALF = new Map([
+  [1, 0x3c00],
+  [-2, 0xc000],
+  [0.5, 0x3800],
+]);
 
 test("a hand-built manifest round-trips: uint8/uint16 codes, float16, float32 and int32, over two shards", () => {
   const bytes = new Uint8Array(6 + 4 + 6 + 8 + 8);
@@ -54,7 +58,10 @@ test("a hand-built manifest round-trips: uint8/uint16 codes, float16, float32 an
     const t = readTfjsWeights(manifest);
     assert.deepEqual([...t.keys()], ["a/q8", "a/q16", "a/h", "b/f", "b/i"]);
     assert.deepEqual(t.get("a/q8")!.shape, [2, 3]);
-    assert.deepEqual(t.get("a/q8")!.toArray(), codes8.map((c) => c * 0.5 - 1));
+    assert.deepEqual(
+      t.get("a/q8")!.toArray(),
+      codes8.map((c) => c * 0.5 - 1),
+    );
     assert.deepEqual(t.get("a/q16")!.toArray(), [2, 65535 * 0.25 + 2]);
     assert.deepEqual(t.get("a/h")!.toArray(), [1, -2, 0.5]);
     assert.deepEqual(t.get("b/f")!.toArray(), [1.5, -3.25]);
@@ -70,23 +77,52 @@ test("bad weight files fail with one line naming the file", () => {
   const cases: [string, RegExp][] = [
     [join(dir, "absent.json"), /absent\.json: weights manifest is missing$/],
     [writeManifest("nojson.json", "x"), /not a TF.js weights manifest/],
-    [writeManifest("noshard.json", [{ paths: ["gone.bin"], weights: [entry] }]), /gone\.bin: weight shard is missing \(listed in noshard\.json\)$/],
-    [writeManifest("short.json", [{ paths: ["three.bin"], weights: [entry] }]), /three\.bin: 3 bytes, but the manifest describes 4 bytes for its 1 tensors$/],
-    [writeManifest("long.json", [{ paths: ["four.bin"], weights: [{ ...entry, shape: [3] }] }]), /four\.bin: 4 bytes, but the manifest describes 3 bytes/],
-    [writeManifest("q4.json", [{ paths: ["four.bin"], weights: [{ ...entry, quantization: { dtype: "int4" } }] }]), /four\.bin: tensor 'w' has unsupported quantization dtype 'int4'/],
-    [writeManifest("str.json", [{ paths: ["four.bin"], weights: [{ name: "w", shape: [1], dtype: "string" }] }]), /four\.bin: tensor 'w' has unsupported dtype 'string'/],
+    [
+      writeManifest("noshard.json", [{ paths: ["gone.bin"], weights: [entry] }]),
+      /gone\.bin: weight shard is missing \(listed in noshard\.json\)$/,
+    ],
+    [
+      writeManifest("short.json", [{ paths: ["three.bin"], weights: [entry] }]),
+      /three\.bin: 3 bytes, but the manifest describes 4 bytes for its 1 tensors$/,
+    ],
+    [
+      writeManifest("long.json", [{ paths: ["four.bin"], weights: [{ ...entry, shape: [3] }] }]),
+      /four\.bin: 4 bytes, but the manifest describes 3 bytes/,
+    ],
+    [
+      writeManifest("q4.json", [{ paths: ["four.bin"], weights: [{ ...entry, quantization: { dtype: "int4" } }] }]),
+      /four\.bin: tensor 'w' has unsupported quantization dtype 'int4'/,
+    ],
+    [
+      writeManifest("str.json", [{ paths: ["four.bin"], weights: [{ name: "w", shape: [1], dtype: "string" }] }]),
+      /four\.bin: tensor 'w' has unsupported dtype 'string'/,
+    ],
     // The first entry is fine: nothing of it may be left behind when the second fails.
-    [writeManifest("noscale.json", [{ paths: ["four.bin"], weights: [{ ...entry, shape: [2] }, { ...entry, name: "v", shape: [2], quantization: { dtype: "uint8" } }] }]), /tensor 'v' is uint8-quantised but its manifest entry lacks scale and min/],
+    [
+      writeManifest("noscale.json", [
+        {
+          paths: ["four.bin"],
+          weights: [
+            { ...entry, shape: [2] },
+            { ...entry, name: "v", shape: [2], quantization: { dtype: "uint8" } },
+          ],
+        },
+      ]),
+      /tensor 'v' is uint8-quantised but its manifest entry lacks scale and min/,
+    ],
   ];
   writeFileSync(join(dir, "bad.json"), "{not json");
   cases.push([join(dir, "bad.json"), /bad\.json: not valid JSON/]);
   const before = torch.memory().numTensors;
   for (const [path, pattern] of cases) {
-    assert.throws(() => readTfjsWeights(path), (error: Error) => {
-      assert.match(error.message, pattern);
-      assert.ok(!error.message.includes("\n"), `one line: ${error.message}`);
-      return true;
-    });
+    assert.throws(
+      () => readTfjsWeights(path),
+      (error: Error) => {
+        assert.match(error.message, pattern);
+        assert.ok(!error.message.includes("\n"), `one line: ${error.message}`);
+        return true;
+      },
+    );
   }
   assert.equal(torch.memory().numTensors, before, "no tensor left behind by a failed read");
 });
@@ -108,7 +144,8 @@ test("the shipped weights: the manifests' entry counts and byte sizes, a dequant
 
 test("a weights folder without one of the files: one line naming it, nothing leaked", () => {
   const partial = mkdtempSync(join(tmpdir(), "dime-faceapi-partial-"));
-  for (const name of ["face_landmark_68_model-weights_manifest.json", "face_landmark_68_model.bin"]) copyFileSync(join(defaultFaceApiDir(), name), join(partial, name));
+  for (const name of ["face_landmark_68_model-weights_manifest.json", "face_landmark_68_model.bin"])
+    copyFileSync(join(defaultFaceApiDir(), name), join(partial, name));
   const before = torch.memory().numTensors;
   assert.throws(() => loadFaceApi(partial), /face_landmark_68_tiny_model-weights_manifest\.json: weights manifest is missing$/);
   assert.equal(torch.memory().numTensors, before);
@@ -123,7 +160,10 @@ test("weights of another net: one line naming the manifest and what does not fit
   assert.throws(
     () => loadFaceApi(swapped),
     (error: Error) => {
-      assert.match(error.message, /face_landmark_68_model-weights_manifest\.json: does not fit FaceLandmarkNet \(21 tensors missing: dense0\.conv3\.depthwise\.weight, .*1 mis-shaped: fc\.weight \[136,128\] for \[136,256\]\); is it this net.s manifest\?$/);
+      assert.match(
+        error.message,
+        /face_landmark_68_model-weights_manifest\.json: does not fit FaceLandmarkNet \(21 tensors missing: dense0\.conv3\.depthwise\.weight, .*1 mis-shaped: fc\.weight \[136,128\] for \[136,256\]\); is it this net.s manifest\?$/,
+      );
       assert.ok(!error.message.includes("\n"), error.message);
       return true;
     },
@@ -145,7 +185,10 @@ test("TF layouts become PyTorch's: HWIO filters -> OIHW, depthwise HWC1 -> C1HW,
     assert.equal(torchName("d/conv1/bias", torch.zeros([8]), new Set(["d.conv1"]))[0], "d.conv1.pointwise.bias");
     assert.equal(torchName("d/conv0/bias", torch.zeros([8]), new Set(["d.conv1"]))[0], "d.conv0.bias");
     assert.deepEqual(torchName("fc/weights", torch.zeros([256, 136]), new Set())[1].shape, [136, 256]);
-    assert.deepEqual(torchName("fc", torch.zeros([256, 128]), new Set()).map((v) => (typeof v === "string" ? v : v.shape)), ["fc.weight", [128, 256]]);
+    assert.deepEqual(
+      torchName("fc", torch.zeros([256, 128]), new Set()).map((v) => (typeof v === "string" ? v : v.shape)),
+      ["fc.weight", [128, 256]],
+    );
     assert.deepEqual(torchName("c/scale/weights", torch.zeros([32]), new Set())[1].shape, [32]);
     assert.throws(() => torchName("c/moving_mean", torch.zeros([2]), new Set()), /unknown kind 'moving_mean'/);
   });
@@ -168,7 +211,10 @@ test("pad to square and TF's legacy bilinear resize, by hand", () => {
   // 2 pixels padded by 1 in front to 3, then 3 -> 2: positions 0 (padding) and 1.5 (pixels 0 and 1).
   assert.deepEqual([...resizeMatrix(2, 1, 3, 2)], [0, 0, 0.5, 0.5]);
   // face-api's padToSquare puts round(diff / 2) after the image, the rest before.
-  assert.deepEqual([56, 57, 1, 0].map((d) => padBefore(d, true)), [28, 28, 0, 0]);
+  assert.deepEqual(
+    [56, 57, 1, 0].map((d) => padBefore(d, true)),
+    [28, 28, 0, 0],
+  );
   assert.equal(padBefore(57, false), 0);
   torch.tidy(() => {
     // A 2x3 image (H=2, W=3) of values v/255 -> centred square 3x3 (one black row after it,
@@ -176,7 +222,14 @@ test("pad to square and TF's legacy bilinear resize, by hand", () => {
     const image = torch.tensor([1, 2, 3, 4, 5, 6]).div(255).view(1, 1, 2, 3).expand(1, 3, 2, 3);
     const { input, geometry } = toSquareInput(image, 3, true);
     assert.deepEqual(geometry, { side: 3, padLeft: 0, padTop: 0 });
-    assert.deepEqual(input.select(1, 0).flatten().toArray().map((v) => Math.round(v * 1e4) / 1e4), [1, 2, 3, 4, 5, 6, 0, 0, 0]);
+    assert.deepEqual(
+      input
+        .select(1, 0)
+        .flatten()
+        .toArray()
+        .map((v) => Math.round(v * 1e4) / 1e4),
+      [1, 2, 3, 4, 5, 6, 0, 0, 0],
+    );
     assert.throws(() => toSquareInput(torch.zeros([3, 4, 4]), 3, true), /expected images \(B, 3, H, W\), got \[3,4,4\]/);
   });
 });

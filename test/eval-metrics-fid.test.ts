@@ -9,7 +9,14 @@ import { describe, test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
 import { writeSafetensors } from "../src/io/safetensors.js";
-import { INCEPTION_FEATURES, InceptionV3Features, featureStats, fid, frechetDistance, inceptionTensorShapes } from "../src/eval/metrics/index.js";
+import {
+  INCEPTION_FEATURES,
+  InceptionV3Features,
+  featureStats,
+  fid,
+  frechetDistance,
+  inceptionTensorShapes,
+} from "../src/eval/metrics/index.js";
 import { METRIC_REL, REFERENCE, assertRefuses, hashWeights, referenceImages, weightsDir } from "./helpers/metric-fixtures.js";
 import { assertClose } from "./helpers/assert.js";
 import { SLOW } from "./helpers/tier.js";
@@ -58,7 +65,12 @@ describe("InceptionV3Features", SLOW, () => {
     // pytorch-fid's InceptionV3 wrapper names its layers blocks.0.0 ...: not the FID weights' names.
     const wrapper = join(dir, "wrapper-names.safetensors");
     torch.tidy(() => writeSafetensors(wrapper, { "blocks.0.0.conv.weight": torch.zeros([32, 3, 3, 3]) }));
-    refuses(wrapper, new RegExp(`^FID Inception-v3 weights ${wrapper}: no tensor 'Conv2d_1a_3x3\\.conv\\.weight' \\[32, 3, 3, 3\\] and ${expected - 1} more of its ${expected} tensors\\. See docs/metrics\\.md`));
+    refuses(
+      wrapper,
+      new RegExp(
+        `^FID Inception-v3 weights ${wrapper}: no tensor 'Conv2d_1a_3x3\\.conv\\.weight' \\[32, 3, 3, 3\\] and ${expected - 1} more of its ${expected} tensors\\. See docs/metrics\\.md`,
+      ),
+    );
     const misShaped = join(dir, "mis-shaped.safetensors");
     torch.tidy(() => {
       const tensors = new Map([...inceptionTensorShapes()].map(([name, shape]) => [name, torch.zeros(shape)]));
@@ -83,7 +95,10 @@ describe("InceptionV3Features", SLOW, () => {
     try {
       torch.tidy(() => {
         assert.throws(() => net.forward(torch.rand([1, 1, 32, 32])), /inception: needs images \(B, 3, H, W\), got \[1, 1, 32, 32\]/);
-        assert.throws(() => net.forward(torch.rand([1, 3, 32, 32], { dtype: "float64" })), /inception: the images are float64 on cpu, the network is float32 on cpu/);
+        assert.throws(
+          () => net.forward(torch.rand([1, 3, 32, 32], { dtype: "float64" })),
+          /inception: the images are float64 on cpu, the network is float32 on cpu/,
+        );
         assert.throws(() => net.forward(torch.rand([1, 3, 32, 32]).mul(255)), /inception: images must be in \[0, 1\]/);
       });
     } finally {
@@ -97,7 +112,12 @@ function fidFeatures(n: number, d: number, phase: number): Tensor {
   return torch.tidy(() => {
     const i = torch.arange(0, n, 1, { dtype: "float64" }).view(n, 1);
     const k = torch.arange(0, d, 1, { dtype: "float64" }).view(1, d);
-    return i.mul(0.9).add(k.mul(1.7)).add(phase).sin().add(k.mul(0.3).mul(i.mul(0.4).mul(k.add(1)).add(phase).cos()));
+    return i
+      .mul(0.9)
+      .add(k.mul(1.7))
+      .add(phase)
+      .sin()
+      .add(k.mul(0.3).mul(i.mul(0.4).mul(k.add(1)).add(phase).cos()));
   });
 }
 
@@ -164,9 +184,15 @@ describe("Frechet distance", () => {
   test("bad inputs: shapes, fewer than two samples", () => {
     torch.tidy(() => {
       const { mu, sigma } = featureStats(fidFeatures(7, 4, 0));
-      assert.throws(() => frechetDistance(mu, sigma, mu.narrow(0, 0, 3), sigma), /frechetDistance: needs mu1 \(D\), sigma1 \(D, D\), mu2 \(D\), sigma2 \(D, D\), got \[4\], \[4, 4\], \[3\], \[4, 4\]/);
+      assert.throws(
+        () => frechetDistance(mu, sigma, mu.narrow(0, 0, 3), sigma),
+        /frechetDistance: needs mu1 \(D\), sigma1 \(D, D\), mu2 \(D\), sigma2 \(D, D\), got \[4\], \[4, 4\], \[3\], \[4, 4\]/,
+      );
       assert.throws(() => featureStats(fidFeatures(1, 4, 0)), /featureStats: needs at least 2 feature vectors/);
-      assert.throws(() => fid(fidFeatures(5, 4, 0), fidFeatures(5, 3, 0)), /fid: needs two feature sets \(N, D\) of one D, got \[5, 4\] and \[5, 3\]/);
+      assert.throws(
+        () => fid(fidFeatures(5, 4, 0), fidFeatures(5, 3, 0)),
+        /fid: needs two feature sets \(N, D\) of one D, got \[5, 4\] and \[5, 3\]/,
+      );
     });
   });
 });

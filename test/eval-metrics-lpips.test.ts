@@ -41,11 +41,17 @@ const files = { alex: writeHashFiles("alex"), vgg: writeHashFiles("vgg") };
 function plainLpips(net: LpipsNet, a: Tensor, b: Tensor): Tensor {
   const spec = LPIPS_BACKBONES[net];
   const weights = hashWeights(new Map([...backboneTensorShapes(spec), ...lpipsHeadShapes(spec)]));
-  const scaling = (x: Tensor) => x.mul(2).sub(1).sub(torch.tensor([-0.03, -0.088, -0.188]).view(1, 3, 1, 1)).div(torch.tensor([0.458, 0.448, 0.45]).view(1, 3, 1, 1));
+  const scaling = (x: Tensor) =>
+    x
+      .mul(2)
+      .sub(1)
+      .sub(torch.tensor([-0.03, -0.088, -0.188]).view(1, 3, 1, 1))
+      .div(torch.tensor([0.458, 0.448, 0.45]).view(1, 3, 1, 1));
   const features = (x: Tensor) => {
     const outs: Tensor[] = [];
     if (net === "alex") {
-      const c = (h: Tensor, i: number, stride: number, padding: number) => torch.F.conv2d(h, weights.get(`features.${i}.weight`)!, weights.get(`features.${i}.bias`), { stride, padding }).relu();
+      const c = (h: Tensor, i: number, stride: number, padding: number) =>
+        torch.F.conv2d(h, weights.get(`features.${i}.weight`)!, weights.get(`features.${i}.bias`), { stride, padding }).relu();
       let h = c(x, 0, 4, 2); // slice1: features[0:2]
       outs.push(h);
       h = c(torch.F.maxPool2d(h, 3, { stride: 2 }), 3, 1, 2); // slice2: [2:5]
@@ -56,8 +62,15 @@ function plainLpips(net: LpipsNet, a: Tensor, b: Tensor): Tensor {
       outs.push(h);
       outs.push(c(h, 10, 1, 1)); // slice5: [10:12]
     } else {
-      const c = (h: Tensor, i: number) => torch.F.conv2d(h, weights.get(`features.${i}.weight`)!, weights.get(`features.${i}.bias`), { padding: 1 }).relu();
-      const slices = [[0, 2], [5, 7], [10, 12, 14], [17, 19, 21], [24, 26, 28]];
+      const c = (h: Tensor, i: number) =>
+        torch.F.conv2d(h, weights.get(`features.${i}.weight`)!, weights.get(`features.${i}.bias`), { padding: 1 }).relu();
+      const slices = [
+        [0, 2],
+        [5, 7],
+        [10, 12, 14],
+        [17, 19, 21],
+        [24, 26, 28],
+      ];
       let h = x;
       slices.forEach((convs, s) => {
         if (s > 0) h = torch.F.maxPool2d(h, 2);
@@ -87,7 +100,10 @@ for (const net of ["alex", "vgg"] as const) {
         const [x, y] = referenceImages(2, 3, 64, 64).map((t) => t.float());
         assert.deepEqual(lpips.forward(x, x).toArray(), [0, 0]);
         const d = lpips.forward(x, y).toArray();
-        assert.ok(d.every((v) => v > 1e-3), `distinct images: ${d}`);
+        assert.ok(
+          d.every((v) => v > 1e-3),
+          `distinct images: ${d}`,
+        );
       });
     });
 
@@ -105,7 +121,13 @@ for (const net of ["alex", "vgg"] as const) {
         const lpips64 = Lpips.fromFiles(net, files[net]).to("float64");
         try {
           // The reference used float32-rounded images: the same rounding here.
-          assertClose(lpips64.forward(x.float().double(), y.float().double()).toArray(), REFERENCE.lpips_64[net], 0, METRIC_REL.lpips64, `${net} float64`);
+          assertClose(
+            lpips64.forward(x.float().double(), y.float().double()).toArray(),
+            REFERENCE.lpips_64[net],
+            0,
+            METRIC_REL.lpips64,
+            `${net} float64`,
+          );
         } finally {
           lpips64.dispose();
         }
@@ -118,7 +140,10 @@ for (const net of ["alex", "vgg"] as const) {
         const [x, y] = referenceImages(1, 3, min, min).map((t) => t.float());
         assert.equal(lpips.forward(x, y).shape.join(), "1");
         const [sx, sy] = [x.narrow(2, 0, min - 1), y.narrow(2, 0, min - 1)];
-        assert.throws(() => lpips.forward(sx, sy), new RegExp(`lpips: a ${min - 1}x${min} image is too small for LPIPS ${net} \\(.* needs at least ${min} px\\)`));
+        assert.throws(
+          () => lpips.forward(sx, sy),
+          new RegExp(`lpips: a ${min - 1}x${min} image is too small for LPIPS ${net} \\(.* needs at least ${min} px\\)`),
+        );
       });
     });
   });
@@ -129,23 +154,44 @@ describe("LPIPS weight files", () => {
     const path = join(dir, "lpips-package-names.safetensors");
     torch.tidy(() => {
       // The lpips package's own state dict calls the convs net.slice1.0.weight, ...
-      const renamed = new Map([...hashWeights(backboneTensorShapes(LPIPS_BACKBONES.alex))].map(([name, t]) => [name.replace(/^features\.(\d+)/, (_, i) => `net.slice${Number(i) < 2 ? 1 : 2}.${i}`), t]));
+      const renamed = new Map(
+        [...hashWeights(backboneTensorShapes(LPIPS_BACKBONES.alex))].map(([name, t]) => [
+          name.replace(/^features\.(\d+)/, (_, i) => `net.slice${Number(i) < 2 ? 1 : 2}.${i}`),
+          t,
+        ]),
+      );
       writeSafetensors(path, renamed);
     });
     assertRefuses(
       () => Lpips.fromFiles("alex", { backbone: path, heads: files.alex.heads }),
-      new RegExp(`^LPIPS alex backbone \\(torchvision alexnet\\) weights ${path}: no tensor 'features\\.0\\.weight' \\[64, 3, 11, 11\\] and 9 more of its 10 tensors\\. See docs/metrics\\.md`),
+      new RegExp(
+        `^LPIPS alex backbone \\(torchvision alexnet\\) weights ${path}: no tensor 'features\\.0\\.weight' \\[64, 3, 11, 11\\] and 9 more of its 10 tensors\\. See docs/metrics\\.md`,
+      ),
     );
   });
 
   test("a prefixed name gets a hint; a mis-shaped tensor and a missing file are named", () => {
     const prefixed = join(dir, "prefixed.safetensors");
-    torch.tidy(() => writeSafetensors(prefixed, new Map([...hashWeights(backboneTensorShapes(LPIPS_BACKBONES.alex))].map(([name, t]) => [`net.${name}`, t]))));
-    assertRefuses(() => Lpips.fromFiles("alex", { backbone: prefixed, heads: files.alex.heads }), /no tensor 'features\.0\.weight' .*\(the file has 'net\.features\.0\.weight': write the names without 'net\.'\)/);
+    torch.tidy(() =>
+      writeSafetensors(
+        prefixed,
+        new Map([...hashWeights(backboneTensorShapes(LPIPS_BACKBONES.alex))].map(([name, t]) => [`net.${name}`, t])),
+      ),
+    );
+    assertRefuses(
+      () => Lpips.fromFiles("alex", { backbone: prefixed, heads: files.alex.heads }),
+      /no tensor 'features\.0\.weight' .*\(the file has 'net\.features\.0\.weight': write the names without 'net\.'\)/,
+    );
     // The alex heads given to vgg: lin1 is [1, 192, 1, 1] there, [1, 128, 1, 1] here.
-    assertRefuses(() => Lpips.fromFiles("vgg", { backbone: files.vgg.backbone, heads: files.alex.heads }), /^LPIPS vgg v0\.1 heads weights .*: tensor 'lin1\.model\.1\.weight' is \[1, 192, 1, 1\], expected \[1, 128, 1, 1\]/);
+    assertRefuses(
+      () => Lpips.fromFiles("vgg", { backbone: files.vgg.backbone, heads: files.alex.heads }),
+      /^LPIPS vgg v0\.1 heads weights .*: tensor 'lin1\.model\.1\.weight' is \[1, 192, 1, 1\], expected \[1, 128, 1, 1\]/,
+    );
     const missing = join(dir, "nowhere.safetensors");
-    assertRefuses(() => Lpips.fromFiles("alex", { backbone: missing, heads: files.alex.heads }), new RegExp(`^LPIPS alex backbone \\(torchvision alexnet\\) weights ${missing}: cannot open`));
+    assertRefuses(
+      () => Lpips.fromFiles("alex", { backbone: missing, heads: files.alex.heads }),
+      new RegExp(`^LPIPS alex backbone \\(torchvision alexnet\\) weights ${missing}: cannot open`),
+    );
   });
 
   test("bad inputs: other dtype or device than the network, shape mismatch, 0..255 images", () => {
@@ -153,7 +199,10 @@ describe("LPIPS weight files", () => {
     try {
       torch.tidy(() => {
         const [x, y] = referenceImages(1, 3, 32, 32);
-        assert.throws(() => lpips.forward(x, y), /lpips: the images are float64 on cpu, the network is float32 on cpu: move one with \.to\(\)/);
+        assert.throws(
+          () => lpips.forward(x, y),
+          /lpips: the images are float64 on cpu, the network is float32 on cpu: move one with \.to\(\)/,
+        );
         const [xf, yf] = [x.float(), y.float()];
         assert.throws(() => lpips.forward(xf, yf.narrow(3, 0, 31)), /lpips: needs two image batches/);
         assert.throws(() => lpips.forward(xf.narrow(1, 0, 1), yf.narrow(1, 0, 1)), /lpips: needs 3-channel images/);

@@ -75,9 +75,15 @@ describe("SSIM", () => {
   test("bad inputs: shape mismatch, too small, outside [0, 1]", () => {
     torch.tidy(() => {
       const [x, y] = referenceImages(1, 3, 16, 16);
-      assert.throws(() => ssim(x, y.narrow(3, 0, 15)), /ssim: needs two image batches \(B, C, H, W\) of the same shape, got \[1, 3, 16, 16\] and \[1, 3, 16, 15\]/);
+      assert.throws(
+        () => ssim(x, y.narrow(3, 0, 15)),
+        /ssim: needs two image batches \(B, C, H, W\) of the same shape, got \[1, 3, 16, 16\] and \[1, 3, 16, 15\]/,
+      );
       assert.throws(() => ssim(x.narrow(2, 0, 10), y.narrow(2, 0, 10)), /ssim: a 10x16 image is smaller than the 11x11 window/);
-      assert.throws(() => ssim(x.mul(255), y.mul(255)), /ssim: images must be in \[0, 1\], got values in \[.*\] \(0\.\.255 images\? divide by 255\)/);
+      assert.throws(
+        () => ssim(x.mul(255), y.mul(255)),
+        /ssim: images must be in \[0, 1\], got values in \[.*\] \(0\.\.255 images\? divide by 255\)/,
+      );
       assert.throws(() => ssim(x, y.float()), /same shape|one dtype/);
     });
   });
@@ -85,11 +91,27 @@ describe("SSIM", () => {
 
 describe("MS-SSIM", () => {
   test("scale sizes and windows: pytorch-msssim's pooling, the window shrinks only where it must", () => {
-    assert.deepEqual(msSsimScaleSizes(64, 64), [[64, 64], [32, 32], [16, 16], [8, 8], [4, 4]]);
-    assert.deepEqual(msSsimScaleSizes(161, 167), [[161, 167], [81, 84], [41, 42], [21, 21], [11, 11]]);
+    assert.deepEqual(msSsimScaleSizes(64, 64), [
+      [64, 64],
+      [32, 32],
+      [16, 16],
+      [8, 8],
+      [4, 4],
+    ]);
+    assert.deepEqual(msSsimScaleSizes(161, 167), [
+      [161, 167],
+      [81, 84],
+      [41, 42],
+      [21, 21],
+      [11, 11],
+    ]);
     for (const [key, { windows }] of Object.entries(REFERENCE.ms_ssim)) {
       const [h, w] = key.split("x").map(Number);
-      assert.deepEqual(msSsimScaleSizes(h, w).map(([sh, sw]) => msSsimWindow(sh, sw)), windows, key);
+      assert.deepEqual(
+        msSsimScaleSizes(h, w).map(([sh, sw]) => msSsimWindow(sh, sw)),
+        windows,
+        key,
+      );
     }
   });
 
@@ -117,7 +139,10 @@ describe("MS-SSIM", () => {
   test("bad inputs: too small for five scales, shape mismatch", () => {
     torch.tidy(() => {
       const [x, y] = referenceImages(1, 3, 32, 32);
-      assert.throws(() => msSsim(x, y), /msSsim: a 32x32 image is too small for 5 scales: the coarsest would be 2x2 px, under the 3-px minimum window \(sides of at least 33 px/);
+      assert.throws(
+        () => msSsim(x, y),
+        /msSsim: a 32x32 image is too small for 5 scales: the coarsest would be 2x2 px, under the 3-px minimum window \(sides of at least 33 px/,
+      );
       assert.equal(msSsim(...referenceImages(1, 3, 33, 33)).shape.join(), "1"); // the smallest accepted
       assert.throws(() => msSsim(x, y.narrow(1, 0, 2)), /msSsim: needs two image batches/);
     });

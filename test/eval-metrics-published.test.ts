@@ -24,7 +24,9 @@ import { NumpyLegacyRandom } from "./helpers/numpy-legacy-random.js";
 torch.setNumThreads(1);
 
 const cameraPath = join(import.meta.dirname, "fixtures", "external", "skimage-camera.png");
-const skip = existsSync(cameraPath) ? false : `${cameraPath} is missing: run ./setup.sh --test-data (or test/fixtures/fetch-published-images.sh)`;
+const skip = existsSync(cameraPath)
+  ? false
+  : `${cameraPath} is missing: run ./setup.sh --test-data (or test/fixtures/fetch-published-images.sh)`;
 
 /** IPOL imdiff's values for camera.png against the noisy copy (scikit-image PR 4913). */
 const IPOL = { mssim: 0.357959091663361, psnr: 22.409353363576034 };
@@ -58,7 +60,12 @@ test("SSIM and PSNR of camera.png against its noisy copy match IPOL imdiff's pub
   for (let i = 0; i < plane; i++) noisy[i] = Math.min(255, Math.max(0, clean[i] + 20 * noise[i])); // astype(uint8) truncates
 
   torch.tidy(() => {
-    const toTensor = (pixels: Uint8Array) => torch.fromArray(Float64Array.from(pixels, (v) => v / 255), [1, 1, 512, 512], { dtype: "float64" });
+    const toTensor = (pixels: Uint8Array) =>
+      torch.fromArray(
+        Float64Array.from(pixels, (v) => v / 255),
+        [1, 1, 512, 512],
+        { dtype: "float64" },
+      );
     const [a, b] = [toTensor(clean), toTensor(noisy)];
     assertNear(ssim(a, b).item(), IPOL.mssim, ALLOWED.mssim, "SSIM (Gaussian window, population covariances)");
     assertNear(psnr(a, b).item(), IPOL.psnr, ALLOWED.psnr, "PSNR");

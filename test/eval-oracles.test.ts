@@ -8,7 +8,16 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
-import { defaultOracleDir, loadOracles, loadSynthSet, measureIdentity, measureLandmarks, OracleWeightsError, type Oracles, type SynthSet } from "../src/eval/oracles/index.js";
+import {
+  defaultOracleDir,
+  loadOracles,
+  loadSynthSet,
+  measureIdentity,
+  measureLandmarks,
+  OracleWeightsError,
+  type Oracles,
+  type SynthSet,
+} from "../src/eval/oracles/index.js";
 import { generateDataset } from "../src/synth/generate.js";
 import { SLOW } from "./helpers/tier.js";
 
@@ -50,8 +59,14 @@ for (const [kind, reported] of Object.entries(REPORTED)) {
     test("landmark error on visible landmarks and visibility accuracy reach the reported figures", () => {
       const accuracy = measureLandmarks(oracles.landmarks, set);
       console.log(kind, "landmarks", JSON.stringify(accuracy));
-      assert.ok(accuracy.meanPx <= reported.meanPx + MARGIN.px, `mean error ${accuracy.meanPx.toFixed(3)} px > reported ${reported.meanPx} px`);
-      assert.ok(accuracy.visibilityAccuracy >= reported.visibility - MARGIN.fraction, `visibility accuracy ${accuracy.visibilityAccuracy.toFixed(4)} < reported ${reported.visibility}`);
+      assert.ok(
+        accuracy.meanPx <= reported.meanPx + MARGIN.px,
+        `mean error ${accuracy.meanPx.toFixed(3)} px > reported ${reported.meanPx} px`,
+      );
+      assert.ok(
+        accuracy.visibilityAccuracy >= reported.visibility - MARGIN.fraction,
+        `visibility accuracy ${accuracy.visibilityAccuracy.toFixed(4)} < reported ${reported.visibility}`,
+      );
     });
 
     test("identity top-1 (same scenes and backdrops swapped) and same/other-person cosines reach the reported figures", () => {
@@ -59,9 +74,18 @@ for (const [kind, reported] of Object.entries(REPORTED)) {
       console.log(kind, "identity", JSON.stringify(accuracy));
       assert.equal(accuracy.identities, HELD_OUT.videos / 2);
       assert.ok(accuracy.top1 >= reported.top1 - MARGIN.fraction, `top-1 ${accuracy.top1.toFixed(4)} < reported ${reported.top1}`);
-      assert.ok(accuracy.top1SwappedBackground >= reported.top1Swapped - MARGIN.fraction, `top-1 with swapped backdrops ${accuracy.top1SwappedBackground.toFixed(4)} < reported ${reported.top1Swapped}`);
-      assert.ok(accuracy.sameCosine >= reported.sameCosine - MARGIN.cosine, `same-person cosine ${accuracy.sameCosine.toFixed(3)} < reported ${reported.sameCosine}`);
-      assert.ok(accuracy.otherCosine <= reported.otherCosine + MARGIN.cosine, `other-person cosine ${accuracy.otherCosine.toFixed(3)} > reported ${reported.otherCosine}`);
+      assert.ok(
+        accuracy.top1SwappedBackground >= reported.top1Swapped - MARGIN.fraction,
+        `top-1 with swapped backdrops ${accuracy.top1SwappedBackground.toFixed(4)} < reported ${reported.top1Swapped}`,
+      );
+      assert.ok(
+        accuracy.sameCosine >= reported.sameCosine - MARGIN.cosine,
+        `same-person cosine ${accuracy.sameCosine.toFixed(3)} < reported ${reported.sameCosine}`,
+      );
+      assert.ok(
+        accuracy.otherCosine <= reported.otherCosine + MARGIN.cosine,
+        `other-person cosine ${accuracy.otherCosine.toFixed(3)} > reported ${reported.otherCosine}`,
+      );
     });
 
     test("outputs: points (B, K, 2) in [-1, 1], visible (B, K) bool, unit embeddings (B, D), features (B, F)", () => {
@@ -87,12 +111,18 @@ for (const [kind, reported] of Object.entries(REPORTED)) {
 }
 
 test("a kind without weights is refused in one line naming the file and the training command", () => {
-  assert.throws(() => loadOracles("shapes", join(tmpdir(), "no-such-oracles")), (error: Error) => {
-    assert.ok(error instanceof OracleWeightsError);
-    assert.match(error.message, /^no landmarks oracle for 'shapes': .*no-such-oracles\/landmarks\.safetensors is missing; train the oracles with `node --import tsx experiments\/train-oracles\.ts --kind shapes`/);
-    assert.ok(!error.message.includes("\n"));
-    return true;
-  });
+  assert.throws(
+    () => loadOracles("shapes", join(tmpdir(), "no-such-oracles")),
+    (error: Error) => {
+      assert.ok(error instanceof OracleWeightsError);
+      assert.match(
+        error.message,
+        /^no landmarks oracle for 'shapes': .*no-such-oracles\/landmarks\.safetensors is missing; train the oracles with `node --import tsx experiments\/train-oracles\.ts --kind shapes`/,
+      );
+      assert.ok(!error.message.includes("\n"));
+      return true;
+    },
+  );
 });
 
 test("a weights file under the other net's name, or another kind's folder, is refused", () => {
@@ -100,6 +130,12 @@ test("a weights file under the other net's name, or another kind's folder, is re
   const shipped = defaultOracleDir("faces");
   copyFileSync(join(shipped, "identity.safetensors"), join(dir, "landmarks.safetensors"));
   copyFileSync(join(shipped, "landmarks.json"), join(dir, "landmarks.json"));
-  assert.throws(() => loadOracles("faces", dir), /landmarks\.safetensors holds the identity oracle of 'faces', not the landmarks oracle of 'faces': was a file renamed\?/);
-  assert.throws(() => loadOracles("bodies", shipped), /landmarks\.json describes the landmarks oracle of 'faces', not the landmarks oracle of 'bodies'/);
+  assert.throws(
+    () => loadOracles("faces", dir),
+    /landmarks\.safetensors holds the identity oracle of 'faces', not the landmarks oracle of 'faces': was a file renamed\?/,
+  );
+  assert.throws(
+    () => loadOracles("bodies", shipped),
+    /landmarks\.json describes the landmarks oracle of 'faces', not the landmarks oracle of 'bodies'/,
+  );
 });

@@ -25,14 +25,25 @@ describe("animation pairs", () => {
     const a = animationPairs(IDS, 5, 0);
     assert.deepEqual(animationPairs(IDS, 5, 0), a);
     // Pinned so that a change to the draw (and so to every published animation figure) is seen.
-    assert.deepEqual(a.map((p) => [p.source, p.driving]), PINNED);
+    assert.deepEqual(
+      a.map((p) => [p.source, p.driving]),
+      PINNED,
+    );
     assert.notDeepEqual(animationPairs(IDS, 5, 1), a);
   });
 
   test("fewer valid pairs than asked: all of them, sorted; many asked of few: a seeded subset", () => {
     const ids = ["x", "x", "y"];
     assert.equal(countValidPairs(ids), 4);
-    assert.deepEqual(animationPairs(ids, 200, 0).map((p) => [p.source, p.driving]), [[0, 2], [1, 2], [2, 0], [2, 1]]);
+    assert.deepEqual(
+      animationPairs(ids, 200, 0).map((p) => [p.source, p.driving]),
+      [
+        [0, 2],
+        [1, 2],
+        [2, 0],
+        [2, 1],
+      ],
+    );
     assert.equal(countValidPairs(IDS), 144 - 6 * 4);
     const most = animationPairs(IDS, 100, 7); // more than half of the 120: listed and shuffled
     assert.equal(new Set(most.map((p) => `${p.source},${p.driving}`)).size, 100);
@@ -55,9 +66,22 @@ describe("animation pairs", () => {
 });
 
 test("row names: run folder, checkpoint file, run/step for RUN/checkpoints/, repeats numbered", () => {
-  assert.deepEqual(checkpointNames(["runs/full", "runs/full/", "a/b/model.safetensors", "runs/x/checkpoints/step-000100.safetensors", "runs/x/checkpoints/step-000100.json"]), [
-    "full", "full #2", "model", "x/step-000100", "x/step-000100 #2",
-  ]);
+  assert.deepEqual(
+    checkpointNames([
+      "runs/full",
+      "runs/full/",
+      "a/b/model.safetensors",
+      "runs/x/checkpoints/step-000100.safetensors",
+      "runs/x/checkpoints/step-000100.json",
+    ]),
+    ["full", "full #2", "model", "x/step-000100", "x/step-000100 #2"],
+  );
 });
 
-const PINNED: [number, number][] = [[11, 3], [3, 9], [8, 10], [6, 5], [11, 5]];
+const PINNED: [number, number][] = [
+  [11, 3],
+  [3, 9],
+  [8, 10],
+  [6, 5],
+  [11, 5],
+];

@@ -24,8 +24,14 @@ describe("reference frames", () => {
     const a = referenceFrames("id0001#00", 32, 3, 0);
     assert.deepEqual(referenceFrames("id0001#00", 32, 3, 0), a);
     assert.equal(new Set(a).size, 3);
-    assert.ok(a.every((i) => i >= 1 && i < 32), `${a}`);
-    assert.deepEqual([...a].sort((x, y) => x - y), a);
+    assert.ok(
+      a.every((i) => i >= 1 && i < 32),
+      `${a}`,
+    );
+    assert.deepEqual(
+      [...a].sort((x, y) => x - y),
+      a,
+    );
     const draws = new Set([0, 1, 2, 3, 4].map((seed) => referenceFrames("id0001#00", 32, 3, seed).join(",")));
     assert.ok(draws.size >= 4, `5 seeds gave only ${draws.size} different draws`);
     assert.notDeepEqual(referenceFrames("id0002#00", 32, 3, 0), a);
@@ -44,7 +50,10 @@ describe("reconstruction", SLOW, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "dime-reconstruct-"));
     checkpoint = writeCheckpoint(dir, "model", configFor(tinyDimeParams({ num_refs: 2 })));
-    for (const [split, videos] of [["train", ["a"]], ["test", ["id0007#00", "id0009#01"]]] as const) {
+    for (const [split, videos] of [
+      ["train", ["a"]],
+      ["test", ["id0007#00", "id0009#01"]],
+    ] as const) {
       mkdirSync(join(dir, "data", split), { recursive: true });
       for (const [i, name] of videos.entries()) await writeFrames(join(dir, "data", split, name), faceFrames(11 - 2 * i, 40 + i), 25);
     }
@@ -61,9 +70,19 @@ describe("reconstruction", SLOW, () => {
     for await (const part of reconstructVideo(loaded.model, video, loaded.size, { refs: 2, seed: 5, batch: 4 })) {
       torch.tidy(() => {
         const count = part.driving.size(0);
-        const driving = torch.cat(Array.from({ length: count }, (_, b) => image(part.start + b)), 0);
+        const driving = torch.cat(
+          Array.from({ length: count }, (_, b) => image(part.start + b)),
+          0,
+        );
         assert.ok(part.driving.sub(driving).abs().amax().item() < 1e-6, "driving frames are the video's");
-        const expected = torch.noGrad(() => loaded.model.forward(image(0).expand(count, 3, 64, 64), driving, refs.map((r) => image(r).expand(count, 3, 64, 64))).prediction);
+        const expected = torch.noGrad(
+          () =>
+            loaded.model.forward(
+              image(0).expand(count, 3, 64, 64),
+              driving,
+              refs.map((r) => image(r).expand(count, 3, 64, 64)),
+            ).prediction,
+        );
         const worst = part.prediction.sub(expected).abs().amax().item();
         assert.ok(worst < 1e-4, `batch at ${part.start}: off by ${worst}`);
         seen += count;
@@ -78,8 +97,14 @@ describe("reconstruction", SLOW, () => {
     const run = runDime(["reconstruct", "--checkpoint", checkpoint, "--data", join(dir, "data"), "--out", out, "--refs", "1"]);
     assert.equal(run.status, 0, run.stderr);
     const report = JSON.parse(readFileSync(join(out, "reconstruction.json"), "utf8"));
-    assert.deepEqual(report.videos.map((v: { name: string }) => v.name), ["id0007#00", "id0009#01"]);
-    assert.deepEqual(report.videos.map((v: { frames: number }) => v.frames), [11, 9]);
+    assert.deepEqual(
+      report.videos.map((v: { name: string }) => v.name),
+      ["id0007#00", "id0009#01"],
+    );
+    assert.deepEqual(
+      report.videos.map((v: { frames: number }) => v.frames),
+      [11, 9],
+    );
     assert.equal(report.refs, 1);
     for (const v of report.videos) {
       assert.ok(v.l1 > 0 && v.l1 < 1 && v.l1Source > 0 && v.l1Source < 1, JSON.stringify(v));

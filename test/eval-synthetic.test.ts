@@ -31,7 +31,8 @@ import { SLOW } from "./helpers/tier.js";
 
 const SIZE = { width: 64, height: 64 };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b} by hand`);
+const close = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b} by hand`);
 
 /** The Frechet distance of two lists of feature batches, from featureStats of the whole sets. */
 function distance(real: Tensor[], generated: Tensor[]): number {
@@ -50,7 +51,16 @@ describe("synthetic data", SLOW, () => {
   let networks: MetricNetworks;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "dime-eval-synth-"));
-    await generateDataset({ kind: "faces", out: join(dir, "data"), videos: 8, frames: 6, size: 64, seed: 11, testFraction: 0.5, samples: 1 });
+    await generateDataset({
+      kind: "faces",
+      out: join(dir, "data"),
+      videos: 8,
+      frames: 6,
+      size: 64,
+      seed: 11,
+      testFraction: 0.5,
+      samples: 1,
+    });
     videos = await listVideos(join(dir, "data"), "test");
     metas = videos.map(readEvalMeta);
     torch.manualSeed(5);
@@ -113,12 +123,24 @@ describe("synthetic data", SLOW, () => {
     const refs = referenceFrames(source.name, source.frameCount, 1, 0);
     const expected: number[][] = [];
     const drivingFrames = (await readAllFrames(driving.path)).slice(0, 3);
-    for await (const frame of animate({ model, size: SIZE, source: await videoFrame(source, 0, SIZE), references: [await videoFrame(source, refs[0], SIZE)], driving: drivingFrames })) expected.push([...frame.image.data]);
+    for await (const frame of animate({
+      model,
+      size: SIZE,
+      source: await videoFrame(source, 0, SIZE),
+      references: [await videoFrame(source, refs[0], SIZE)],
+      driving: drivingFrames,
+    }))
+      expected.push([...frame.image.data]);
     let index = 0;
     for await (const part of animatePair(model, source, driving, SIZE, { refs: 1, frames: 3, batch: 2 })) {
       torch.tidy(() => {
         for (const frame of part.prediction.unbind(0)) {
-          const worst = Math.max(...frame.flatten().toArray().map((x, i) => Math.abs(x - expected[index][i])));
+          const worst = Math.max(
+            ...frame
+              .flatten()
+              .toArray()
+              .map((x, i) => Math.abs(x - expected[index][i])),
+          );
           assert.ok(worst < 1e-5, `frame ${index}: off by ${worst}`);
           index++;
         }
@@ -126,7 +148,14 @@ describe("synthetic data", SLOW, () => {
     }
     assert.equal(index, 3);
 
-    const result = await evaluateAnimation(model, videos, pairs, SIZE, { networks, judges, kind: "faces" }, { refs: 1, frames: 3, batch: 2 });
+    const result = await evaluateAnimation(
+      model,
+      videos,
+      pairs,
+      SIZE,
+      { networks, judges, kind: "faces" },
+      { refs: 1, frames: 3, batch: 2 },
+    );
     assert.deepEqual(Object.keys(result.metrics), ["fid", "csim", "fdSynth"]);
     assert.equal(result.frames, 6);
     const csims: number[] = [];
@@ -141,11 +170,16 @@ describe("synthetic data", SLOW, () => {
         });
       }
       const sourceFrames = (await readAllFrames(s.path)).slice(0, 3);
-      torch.tidy(() => real.push(torch.keep(judges.fdSynth!.embed(torch.stack(sourceFrames.map((f) => torch.fromArray(f.data, [3, 64, 64])))))));
+      torch.tidy(() =>
+        real.push(torch.keep(judges.fdSynth!.embed(torch.stack(sourceFrames.map((f) => torch.fromArray(f.data, [3, 64, 64])))))),
+      );
     }
     close(result.metrics.csim!.value!, mean(csims), "CSIM");
     close(result.metrics.fdSynth!.value!, distance(real, generated), "FD-synth");
-    assert.deepEqual(result.parts.map((p) => p.name), pairs.map((p) => `${videos[p.source].name} <- ${videos[p.driving].name}`));
+    assert.deepEqual(
+      result.parts.map((p) => p.name),
+      pairs.map((p) => `${videos[p.source].name} <- ${videos[p.driving].name}`),
+    );
     torch.dispose([real, generated]);
   });
 

@@ -26,7 +26,20 @@ let api: FaceApi;
 /** The first `frames` frames of a shared clip at 160 px, set in a grey 480x270 frame at (x, y): a small face in a wide shot. */
 function wideClip(name: string, out: string, frames: number, x: number, y: number): string {
   const path = join(dir, out);
-  execFileSync("ffmpeg", ["-v", "error", "-y", "-i", join(data, "video", name), "-frames:v", String(frames), "-vf", `scale=160:160,pad=480:270:${x}:${y}:color=gray`, "-pix_fmt", "yuv420p", path]);
+  execFileSync("ffmpeg", [
+    "-v",
+    "error",
+    "-y",
+    "-i",
+    join(data, "video", name),
+    "-frames:v",
+    String(frames),
+    "-vf",
+    `scale=160:160,pad=480:270:${x}:${y}:color=gray`,
+    "-pix_fmt",
+    "yuv420p",
+    path,
+  ]);
   return path;
 }
 
@@ -41,9 +54,25 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("dime animate on a real portrait: face crop, paste-back at the source's size, four-panel view", { skip: skip || SLOW.skip }, async () => {
+test("dime animate on a real portrait: face crop, paste-back at the source's size, four-panel view", {
+  skip: skip || SLOW.skip,
+}, async () => {
   const out = join(dir, "portrait.mp4");
-  const run = runDime(["animate", "--checkpoint", "models/demo", "--source", image("liveportrait_s0.jpg"), "--driving", join(dir, "a.mp4"), "-o", out, "--visualize", "--smooth", "--track", "follow"]);
+  const run = runDime([
+    "animate",
+    "--checkpoint",
+    "models/demo",
+    "--source",
+    image("liveportrait_s0.jpg"),
+    "--driving",
+    join(dir, "a.mp4"),
+    "-o",
+    out,
+    "--visualize",
+    "--smooth",
+    "--track",
+    "follow",
+  ]);
   assert.equal(run.status, 0, run.stderr);
   const info = await probeMedia(out);
   assert.deepEqual([info.width, info.height, info.frameCount], [600, 704, 18]); // the source's size, one frame per driving frame
@@ -51,12 +80,30 @@ test("dime animate on a real portrait: face crop, paste-back at the source's siz
   assert.deepEqual([view.width, view.height], [4 * 256, 256]);
 });
 
-test("--crop face on a synthetic shapes frame: one line 'no face found in ...', exit 1, nothing written", { skip: skip || SLOW.skip }, async () => {
+test("--crop face on a synthetic shapes frame: one line 'no face found in ...', exit 1, nothing written", {
+  skip: skip || SLOW.skip,
+}, async () => {
   const synth = join(dir, "shapes");
-  assert.equal(runDime(["synth", "--kind", "shapes", "--videos", "1", "--frames", "1", "--size", "128", "--test-fraction", "0", "--out", synth]).status, 0);
+  assert.equal(
+    runDime(["synth", "--kind", "shapes", "--videos", "1", "--frames", "1", "--size", "128", "--test-fraction", "0", "--out", synth])
+      .status,
+    0,
+  );
   const frame = join(synth, "train", readdirSync(join(synth, "train"))[0], "000000.png");
   const out = join(dir, "shapes-out");
-  const run = runDime(["animate", "--checkpoint", "models/demo", "--source", frame, "--driving", join(dir, "a.mp4"), "-o", `${out}.mp4`, "--crop", "face"]);
+  const run = runDime([
+    "animate",
+    "--checkpoint",
+    "models/demo",
+    "--source",
+    frame,
+    "--driving",
+    join(dir, "a.mp4"),
+    "-o",
+    `${out}.mp4`,
+    "--crop",
+    "face",
+  ]);
   assert.equal(run.status, 1);
   assert.match(run.stderr, /^dime animate: no face found in .*000000\.png: [^\n]*\n$/);
   assert.ok(!existsSync(`${out}.mp4`));
@@ -67,7 +114,19 @@ test("--crop face on a synthetic shapes frame: one line 'no face found in ...', 
   // --crop X,Y,W,H (any object): the box is animated and pasted back; in PNG frames every pixel
   // outside the box is the source's, bit for bit, and the frames have the source's size.
   const frames = join(dir, "box-frames/");
-  const boxed = runDime(["animate", "--checkpoint", "models/demo", "--source", frame, "--driving", frame, "-o", frames, "--crop", "40,30,48,48"]);
+  const boxed = runDime([
+    "animate",
+    "--checkpoint",
+    "models/demo",
+    "--source",
+    frame,
+    "--driving",
+    frame,
+    "-o",
+    frames,
+    "--crop",
+    "40,30,48,48",
+  ]);
   assert.equal(boxed.status, 0, boxed.stderr);
   const [source, written] = [await readImage(frame), (await readAllFrames(frames))[0]];
   assert.deepEqual([written.width, written.height], [128, 128]);
@@ -88,12 +147,26 @@ test("--crop face on a synthetic shapes frame: one line 'no face found in ...', 
 });
 
 test("--face-index past the faces found is one line naming the picture", { skip: skip || SLOW.skip }, () => {
-  const run = runDime(["animate", "--checkpoint", "models/demo", "--source", image("paddlegan_fom_source_image_multi_person.jpg"), "--driving", join(dir, "a.mp4"), "-o", join(dir, "x.mp4"), "--face-index", "9"]);
+  const run = runDime([
+    "animate",
+    "--checkpoint",
+    "models/demo",
+    "--source",
+    image("paddlegan_fom_source_image_multi_person.jpg"),
+    "--driving",
+    join(dir, "a.mp4"),
+    "-o",
+    join(dir, "x.mp4"),
+    "--face-index",
+    "9",
+  ]);
   assert.equal(run.status, 1);
   assert.match(run.stderr, /^dime animate: .*multi_person\.jpg: --face-index 9 asks for face 10, but \d+ (was|were) found/);
 });
 
-test("dime probe --faces lists the faces of the two-person picture, largest first; none in a taichi frame: exit 1", { skip: skip || SLOW.skip }, () => {
+test("dime probe --faces lists the faces of the two-person picture, largest first; none in a taichi frame: exit 1", {
+  skip: skip || SLOW.skip,
+}, () => {
   const run = runDime(["probe", "--faces", "--json", image("paddlegan_fom_source_image_multi_person.jpg")]);
   assert.equal(run.status, 0, run.stderr);
   const { faces } = JSON.parse(run.stdout);
@@ -102,11 +175,28 @@ test("dime probe --faces lists the faces of the two-person picture, largest firs
   assert.equal(runDime(["probe", "--faces", image("lia_taichi_subject1.png")]).status, 1);
 });
 
-test("dime crop on two clips: every frame of every clip holds the face; split by file; a bad file is one line, the rest written", { skip: skip || SLOW.skip }, async () => {
+test("dime crop on two clips: every frame of every clip holds the face; split by file; a bad file is one line, the rest written", {
+  skip: skip || SLOW.skip,
+}, async () => {
   const junk = join(dir, "junk.mp4");
   execFileSync("sh", ["-c", `echo junk > ${junk}`]);
   const out = join(dir, "set");
-  const run = runDime(["crop", join(dir, "a.mp4"), join(dir, "b.mp4"), junk, "-o", out, "--size", "128", "--min-frames", "8", "--test-fraction", "0.5", "--seed", "1"]);
+  const run = runDime([
+    "crop",
+    join(dir, "a.mp4"),
+    join(dir, "b.mp4"),
+    junk,
+    "-o",
+    out,
+    "--size",
+    "128",
+    "--min-frames",
+    "8",
+    "--test-fraction",
+    "0.5",
+    "--seed",
+    "1",
+  ]);
   assert.equal(run.status, 1);
   assert.match(run.stderr, /^dime crop: .*junk\.mp4: [^\n]*\n$/);
   assert.match(run.stdout, /a\.mp4 .* 1 /);
@@ -120,7 +210,10 @@ test("dime crop on two clips: every frame of every clip holds the face; split by
       // In the source's pixels: each frame's face (its landmark crop's centre, +- a face scale) lies inside the clip's box.
       for (const face of meta.faces) {
         const scale = face.side / 4.5;
-        assert.ok(Math.abs(face.cx - meta.box.cx) + scale < meta.box.side / 2 && Math.abs(face.cy - meta.box.cy) + scale < meta.box.side / 2, `${name} frame ${face.frame}`);
+        assert.ok(
+          Math.abs(face.cx - meta.box.cx) + scale < meta.box.side / 2 && Math.abs(face.cy - meta.box.cy) + scale < meta.box.side / 2,
+          `${name} frame ${face.frame}`,
+        );
       }
       let frames = 0;
       for await (const frame of readFrames(join(out, split, name))) {

@@ -7,7 +7,17 @@ import { after, before, test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
 import { loadFaceApi, type FaceApi } from "../src/faceapi/index.js";
-import { boxEdges, cropForModel, detectFaces, faceCropBox, featherProfile, isFramed, pasteBackImage, resampleMatrix, type CropBox } from "../src/face/index.js";
+import {
+  boxEdges,
+  cropForModel,
+  detectFaces,
+  faceCropBox,
+  featherProfile,
+  isFramed,
+  pasteBackImage,
+  resampleMatrix,
+  type CropBox,
+} from "../src/face/index.js";
 import { readImage } from "../src/media/image-read.js";
 import type { RgbImage } from "../src/media/image.js";
 import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
@@ -24,7 +34,12 @@ after(() => api?.dispose());
 /** Columns [from, from + width) of a picture (a horizontal shift of its content by -from). */
 function columns(p: RgbImage, from: number, width: number): RgbImage {
   const data = new Float32Array(3 * width * p.height);
-  for (let c = 0; c < 3; c++) for (let y = 0; y < p.height; y++) data.set(p.data.subarray((c * p.height + y) * p.width + from, (c * p.height + y) * p.width + from + width), (c * p.height + y) * width);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < p.height; y++)
+      data.set(
+        p.data.subarray((c * p.height + y) * p.width + from, (c * p.height + y) * p.width + from + width),
+        (c * p.height + y) * width,
+      );
   return { data, width, height: p.height };
 }
 
@@ -43,20 +58,31 @@ test("resampling rows sum to 1 and a crop past the border repeats the edge (padd
 test("faces come largest first; --face-index 1 is another face of the two-person picture", { skip }, async () => {
   const faces = detectFaces(api, await image("paddlegan_fom_source_image_multi_person.jpg"));
   assert.ok(faces.length >= 2, `${faces.length} faces`);
-  for (let i = 1; i < faces.length; i++) assert.ok(faces[i - 1].box.width * faces[i - 1].box.height >= faces[i].box.width * faces[i].box.height);
+  for (let i = 1; i < faces.length; i++)
+    assert.ok(faces[i - 1].box.width * faces[i - 1].box.height >= faces[i].box.width * faces[i].box.height);
   const [a, b] = [faceCropBox(faces[0].landmarks), faceCropBox(faces[1].landmarks)];
   assert.ok(Math.hypot(a.cx - b.cx, a.cy - b.cy) > a.side / 2, "face 1's crop is elsewhere");
 });
 
 test("every one of the 68 landmarks lies inside the source crop, 10% of its side from each edge", { skip }, async () => {
-  for (const name of ["liveportrait_s0.jpg", "liveportrait_s5.jpg", "liveportrait_s9.jpg", "sadtalker_full_body_2.jpg", "tpsmm_source.png", "paddlegan_fom_source_image_multi_person.jpg"]) {
+  for (const name of [
+    "liveportrait_s0.jpg",
+    "liveportrait_s5.jpg",
+    "liveportrait_s9.jpg",
+    "sadtalker_full_body_2.jpg",
+    "tpsmm_source.png",
+    "paddlegan_fom_source_image_multi_person.jpg",
+  ]) {
     const face = detectFaces(api, await image(name))[0];
     const box = faceCropBox(face.landmarks);
     const [l, t, r, b] = boxEdges(box);
     const margin = 0.1 * box.side;
     for (let i = 0; i < 68; i++) {
       const [x, y] = [face.landmarks[2 * i], face.landmarks[2 * i + 1]];
-      assert.ok(x > l + margin && x < r - margin && y > t + margin && y < b - margin, `${name}: landmark ${i} (${x.toFixed(1)}, ${y.toFixed(1)}) vs box [${[l, t, r, b].map((v) => v.toFixed(1))}]`);
+      assert.ok(
+        x > l + margin && x < r - margin && y > t + margin && y < b - margin,
+        `${name}: landmark ${i} (${x.toFixed(1)}, ${y.toFixed(1)}) vs box [${[l, t, r, b].map((v) => v.toFixed(1))}]`,
+      );
     }
   }
 });
@@ -68,14 +94,21 @@ test("the crop of a picture shifted by 10 px moves by 10 px", { skip }, async ()
     const a = faceCropBox(detectFaces(api, columns(picture, 0, width))[0].landmarks);
     const b = faceCropBox(detectFaces(api, columns(picture, 10, width))[0].landmarks); // content 10 px to the left
     const moved = a.cx - b.cx;
-    console.log(`${name}: crop moved ${moved.toFixed(2)} px (x), ${(a.cy - b.cy).toFixed(2)} px (y), side ${a.side.toFixed(1)} vs ${b.side.toFixed(1)}`);
+    console.log(
+      `${name}: crop moved ${moved.toFixed(2)} px (x), ${(a.cy - b.cy).toFixed(2)} px (y), side ${a.side.toFixed(1)} vs ${b.side.toFixed(1)}`,
+    );
     assert.ok(Math.abs(moved - 10) < 1, `${name}: moved ${moved}`);
     assert.ok(Math.abs(a.cy - b.cy) < 1 && Math.abs(a.side - b.side) < 0.01 * a.side);
   }
 });
 
 test("a VoxCeleb-framed picture counts as already framed; a half-length portrait does not", { skip }, async () => {
-  for (const [name, framed] of [["lia_vox_mona_lisa.png", true], ["paddlegan_fom_source_image.png", true], ["liveportrait_s9.jpg", false], ["sadtalker_full_body_2.jpg", false]] as const) {
+  for (const [name, framed] of [
+    ["lia_vox_mona_lisa.png", true],
+    ["paddlegan_fom_source_image.png", true],
+    ["liveportrait_s9.jpg", false],
+    ["sadtalker_full_body_2.jpg", false],
+  ] as const) {
     const picture = await image(name);
     const box = faceCropBox(detectFaces(api, picture)[0].landmarks);
     assert.equal(isFramed(box, picture.width, picture.height), framed, name);
@@ -117,7 +150,11 @@ test("cropping a picture and pasting the crop back at a higher size gives the pi
   const box = faceCropBox(detectFaces(api, picture)[0].landmarks);
   // At the crop's own resolution the round trip is near-lossless (bilinear both ways).
   const side = Math.round(box.side);
-  const crop = torch.tidy(() => ({ data: cropForModel(picture, box, { width: side, height: side }).contiguous().data<"float32">().slice(), width: side, height: side }));
+  const crop = torch.tidy(() => ({
+    data: cropForModel(picture, box, { width: side, height: side }).contiguous().data<"float32">().slice(),
+    width: side,
+    height: side,
+  }));
   const out = pasteBackImage(picture, crop, box);
   let worst = 0;
   for (let i = 0; i < out.data.length; i++) worst = Math.max(worst, Math.abs(out.data[i] - picture.data[i]));
@@ -135,11 +172,31 @@ test("animateFootage: a face crop pasted back at the source's size, one frame pe
   const { animateFootage } = await import("../src/infer/footage.js");
   const dir = mkdtempSync(join(tmpdir(), "dime-footage-"));
   const clip = join(dir, "wide.mp4");
-  execFileSync("ffmpeg", ["-v", "error", "-y", "-i", join(data, "video", "liveportrait_d0.mp4"), "-frames:v", "4", "-vf", "scale=160:160,pad=480:270:250:40:color=gray", "-pix_fmt", "yuv420p", clip]);
+  execFileSync("ffmpeg", [
+    "-v",
+    "error",
+    "-y",
+    "-i",
+    join(data, "video", "liveportrait_d0.mp4"),
+    "-frames:v",
+    "4",
+    "-vf",
+    "scale=160:160,pad=480:270:250:40:color=gray",
+    "-pix_fmt",
+    "yuv420p",
+    clip,
+  ]);
   const { model, size } = loadModel(join(new URL("..", import.meta.url).pathname, "models", "demo"));
   const before = torch.memory().numTensors;
   const frames = [];
-  for await (const frame of animateFootage({ model, size, source: join(data, "image", "liveportrait_s0.jpg"), driving: clip, options: { faceApi: api, detectEvery: 2, track: "follow", smooth: 1 } })) frames.push(frame);
+  for await (const frame of animateFootage({
+    model,
+    size,
+    source: join(data, "image", "liveportrait_s0.jpg"),
+    driving: clip,
+    options: { faceApi: api, detectEvery: 2, track: "follow", smooth: 1 },
+  }))
+    frames.push(frame);
   assert.equal(torch.memory().numTensors, before, "no tensor left alive");
   model.dispose();
   rmSync(dir, { recursive: true, force: true });

@@ -41,13 +41,17 @@ function gaussian(next: () => number): () => number {
 /** `count` copies of `picture` with uniform noise of +-amplitude, clamped to [0, 1]. */
 function noisyStill(picture: RgbImage, count: number, amplitude: number, seed: number): RgbImage[] {
   const next = uniform(seed);
-  return Array.from({ length: count }, () => ({ ...picture, data: picture.data.map((v) => Math.min(1, Math.max(0, v + (2 * next() - 1) * amplitude))) }));
+  return Array.from({ length: count }, () => ({
+    ...picture,
+    data: picture.data.map((v) => Math.min(1, Math.max(0, v + (2 * next() - 1) * amplitude))),
+  }));
 }
 
 /** Mean absolute frame-to-frame change of a sequence of vectors. */
 function jitter(seq: readonly ArrayLike<number>[]): number {
   let [sum, n] = [0, 0];
-  for (let t = 1; t < seq.length; t++) for (let i = 0; i < seq[t].length; i++) [sum, n] = [sum + Math.abs(seq[t][i] - seq[t - 1][i]), n + 1];
+  for (let t = 1; t < seq.length; t++)
+    for (let i = 0; i < seq[t].length; i++) [sum, n] = [sum + Math.abs(seq[t][i] - seq[t - 1][i]), n + 1];
   return sum / n;
 }
 
@@ -63,7 +67,9 @@ test("a still frame with noise: the fixed box does not move, the followed box mo
     const [a, b] = [follow.boxes[t - 1], follow.boxes[t]];
     worst = Math.max(worst, Math.abs(a.cx - b.cx), Math.abs(a.cy - b.cy), Math.abs(a.side - b.side));
   }
-  console.log(`followed box: largest change between frames ${worst.toFixed(3)} px (raw detections: ${jitter(follow.detected.map((b) => [b!.cx, b!.cy, b!.side])).toFixed(3)} px mean)`);
+  console.log(
+    `followed box: largest change between frames ${worst.toFixed(3)} px (raw detections: ${jitter(follow.detected.map((b) => [b!.cx, b!.cy, b!.side])).toFixed(3)} px mean)`,
+  );
   assert.ok(worst < 1, `${worst} px`);
   // Every 3rd frame (and the last): 0, 3, 6, 7; the others interpolated.
   const sparse = await trackFaces(api, frames, { mode: "follow", every: 3, smoothing: false });
@@ -74,12 +80,22 @@ test("a still frame with noise: the fixed box does not move, the followed box mo
 test("boxes between detections are interpolated; before the first one and after the last one held", () => {
   const a = { cx: 0, cy: 0, side: 10 };
   const b = { cx: 6, cy: 3, side: 16 };
-  assert.deepEqual(fillBoxes([undefined, a, undefined, undefined, b, undefined]), [a, a, { cx: 2, cy: 1, side: 12 }, { cx: 4, cy: 2, side: 14 }, b, b]);
+  assert.deepEqual(fillBoxes([undefined, a, undefined, undefined, b, undefined]), [
+    a,
+    a,
+    { cx: 2, cy: 1, side: 12 },
+    { cx: 4, cy: 2, side: 14 },
+    b,
+    b,
+  ]);
 });
 
 test("a clip without a face is one error naming it", { skip }, async () => {
   const grey: RgbImage = { data: new Float32Array(3 * 96 * 96).fill(0.5), width: 96, height: 96 };
-  await assert.rejects(trackFaces(api, [grey, grey], { name: "grey.mp4" }), (e: unknown) => e instanceof NoFaceError && /^no face found in grey\.mp4: /.test((e as Error).message));
+  await assert.rejects(
+    trackFaces(api, [grey, grey], { name: "grey.mp4" }),
+    (e: unknown) => e instanceof NoFaceError && /^no face found in grey\.mp4: /.test((e as Error).message),
+  );
 });
 
 test("one-euro smoothing: keypoint jitter of a still lowered by >= 5x; a step reaches 90% within 3 frames", () => {
@@ -113,7 +129,9 @@ test("animate --smooth: driving keypoints of a still clip with noise jitter >= 5
   const [raw, smooth] = [await run(), await run({ rate: 25 })];
   assert.equal(torch.memory().numTensors, before);
   const ratio = jitter(raw) / jitter(smooth);
-  console.log(`through animate: keypoint jitter ${jitter(raw).toExponential(2)} -> ${jitter(smooth).toExponential(2)} (${ratio.toFixed(1)}x)`);
+  console.log(
+    `through animate: keypoint jitter ${jitter(raw).toExponential(2)} -> ${jitter(smooth).toExponential(2)} (${ratio.toFixed(1)}x)`,
+  );
   assert.ok(ratio >= 5, `only ${ratio.toFixed(2)}x`);
   model.dispose();
 });
@@ -139,7 +157,14 @@ test("dime crop's tracks: linked by overlap, split by a gap longer than maxGap, 
     perFrame.push(t % 2 === 0 ? faces : undefined); // detection on every 2nd frame
   }
   const tracks = linkTracks(perFrame, { maxGap: 5, minFrames: 10 });
-  assert.deepEqual(tracks.map((t) => [t.start, t.end, t.dropped ?? "kept"]), [[0, 4, "short"], [0, 28, "kept"], [12, 28, "kept"]]);
+  assert.deepEqual(
+    tracks.map((t) => [t.start, t.end, t.dropped ?? "kept"]),
+    [
+      [0, 4, "short"],
+      [0, 28, "kept"],
+      [12, 28, "kept"],
+    ],
+  );
   const drifting = tracks[1];
   assert.ok(drifting.detected.every((b, i) => (i % 2 === 0) === (b !== undefined)));
   // The fixed box holds every frame's face: centres spread over 28 px, all inside with room.

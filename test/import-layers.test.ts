@@ -12,9 +12,15 @@ import { SRC_LAYERS, layerViolations } from "./helpers/import-layers.js";
 const SRC = fileURLToPath(new URL("../src", import.meta.url));
 
 test("every folder of src/ has a layer", () => {
-  const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const folders = readdirSync(SRC, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
   const missing = folders.filter((f) => !SRC_LAYERS.has(f));
-  assert.deepEqual(missing, [], `src/ folders without a layer in test/helpers/import-layers.ts (and docs/layers.md): ${missing.join(", ")}`);
+  assert.deepEqual(
+    missing,
+    [],
+    `src/ folders without a layer in test/helpers/import-layers.ts (and docs/layers.md): ${missing.join(", ")}`,
+  );
 });
 
 test("imports flow down the layers: no folder of src/ imports a higher or sibling layer", () => {
@@ -31,7 +37,9 @@ test("the check sees upward imports (torch -> dime, nn -> media) and sideways on
   ]);
   const found = layerViolations(SRC, (file) => files.get(file) ?? "", [...files.keys()]);
   const rel = (p: string) => relative(dirname(SRC), p).split(sep).join("/");
-  assert.deepEqual(found, [`${rel(join(SRC, "torch", "planted.ts"))}: torch (layer 1) imports dime (layer 5)`, `${rel(join(SRC, "infer", "planted.ts"))}: infer (layer 7) imports train (layer 7)`,
+  assert.deepEqual(found, [
+    `${rel(join(SRC, "torch", "planted.ts"))}: torch (layer 1) imports dime (layer 5)`,
+    `${rel(join(SRC, "infer", "planted.ts"))}: infer (layer 7) imports train (layer 7)`,
     `${rel(join(SRC, "nn", "planted.ts"))}: nn (layer 2) imports media (layer 3)`,
     `${rel(join(SRC, "nn", "planted.ts"))}: nn (layer 2) imports optim (layer 2)`,
   ]);

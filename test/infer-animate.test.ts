@@ -40,7 +40,10 @@ describe("frames out", () => {
     test(`${refs} references: one frame per driving frame, in order, and no tensor left behind`, async () => {
       const before = torch.memory().numTensors;
       const frames = await run({ model: dime, source, references: references.slice(0, refs), driving, options: { batch: 2 } });
-      assert.deepEqual(frames.map((f) => f.index), [0, 1, 2, 3, 4]);
+      assert.deepEqual(
+        frames.map((f) => f.index),
+        [0, 1, 2, 3, 4],
+      );
       for (const f of frames) {
         assert.equal(f.image.width, SIZE);
         assert.equal(f.image.data.length, 3 * SIZE * SIZE);
@@ -94,7 +97,12 @@ describe("motion options", () => {
   });
   test("find-best-frame: the frame that is the source (moved) starts the motion, and keeps kp_S", async () => {
     const withSource = [driving[0], driving[1], source, driving[3]];
-    for (const input of [withSource, (async function* () { yield* withSource; })()]) {
+    for (const input of [
+      withSource,
+      (async function* () {
+        yield* withSource;
+      })(),
+    ]) {
       const frames = await run({ model: dime, source, driving: input, options: { findBestFrame: true, batch: 3 } });
       assert.equal(frames.length, 4);
       assert.equal(frames[0].plan.initialFrame, 2);
@@ -106,7 +114,8 @@ describe("motion options", () => {
     // count), so give it weights for the step count to matter.
     const ode = model();
     torch.noGrad(() => {
-      for (const [name, p] of ode.namedParameters()) if (name.startsWith("generator.motion_ode.") && name.includes("final")) torch.normal_(p, 0, 0.05, new torch.Generator(5));
+      for (const [name, p] of ode.namedParameters())
+        if (name.startsWith("generator.motion_ode.") && name.includes("final")) torch.normal_(p, 0, 0.05, new torch.Generator(5));
     });
     const clip = driving.slice(0, 2);
     const two = await run({ model: ode, source, driving: clip, options: { ode: { steps: 2, method: "midpoint" } } });

@@ -57,7 +57,11 @@ describe("outputs", SLOW, () => {
     await ready;
     const still = join(dir, "still");
     const picture = (await readAllFrames(source))[0];
-    await writeFrames(still, Array.from({ length: 5 }, () => picture), 10);
+    await writeFrames(
+      still,
+      Array.from({ length: 5 }, () => picture),
+      10,
+    );
     const out = join(dir, "still-out/");
     const run = runDime(animateArgs(out, ["--driving", still, "--batch", "2", "--find-best-frame", "--adapt-scale"]));
     assert.equal(run.status, 0, run.stderr);
@@ -70,7 +74,22 @@ describe("outputs", SLOW, () => {
   test("--audio copies the driving clip's audio track; --ode-steps and --absolute run", async () => {
     await ready;
     const withAudio = join(dir, "with-audio.mp4");
-    execFileSync("ffmpeg", ["-v", "error", "-i", drivingClip, "-f", "lavfi", "-i", "sine=frequency=440:duration=0.5", "-c:v", "copy", "-c:a", "aac", "-shortest", withAudio]);
+    execFileSync("ffmpeg", [
+      "-v",
+      "error",
+      "-i",
+      drivingClip,
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=frequency=440:duration=0.5",
+      "-c:v",
+      "copy",
+      "-c:a",
+      "aac",
+      "-shortest",
+      withAudio,
+    ]);
     const out = join(dir, "audio-out.mp4");
     const run = runDime(animateArgs(out, ["--driving", withAudio, "--audio", "--ode-steps", "1", "--absolute"]));
     assert.equal(run.status, 0, run.stderr);
@@ -108,7 +127,12 @@ describe("bad input: one line, a non-zero exit, no output file", SLOW, () => {
     const params = tinyDimeParams({ num_refs: 1 });
     params.common_params.num_kp = 5;
     writeFileSync(other, configToYaml(configFor(params)));
-    await refuses("another config", ["--config", other], checkpoint, /checkpoint was trained with model_params\.common_params\.num_kp=4 but .*other\.yaml says 5/);
+    await refuses(
+      "another config",
+      ["--config", other],
+      checkpoint,
+      /checkpoint was trained with model_params\.common_params\.num_kp=4 but .*other\.yaml says 5/,
+    );
   });
 
   test("a checkpoint whose weights do not fit its own sidecar's config", async () => {
@@ -117,14 +141,24 @@ describe("bad input: one line, a non-zero exit, no output file", SLOW, () => {
     const mixed = writeCheckpoint(dir, "mixed", configFor(params));
     const sidecar = join(dir, "mixed.json");
     writeFileSync(sidecar, JSON.stringify({ ...JSON.parse(readFileSync(sidecar, "utf8")), config }));
-    await refuses("weights from another run", ["--checkpoint", mixed], mixed, /the weights do not fit the model of the config saved with them \(mis-shaped keys: kp_detector\.kp\.weight/);
+    await refuses(
+      "weights from another run",
+      ["--checkpoint", mixed],
+      mixed,
+      /the weights do not fit the model of the config saved with them \(mis-shaped keys: kp_detector\.kp\.weight/,
+    );
   });
 
   test("a damaged sidecar", async () => {
     const damaged = writeCheckpoint(dir, "damaged", config);
     const sidecar = join(dir, "damaged.json");
     writeFileSync(sidecar, readFileSync(sidecar, "utf8").slice(0, 100));
-    await refuses("damaged sidecar", ["--checkpoint", damaged], sidecar, /the sidecar is not valid JSON \(damaged or cut short\); use an earlier checkpoint/);
+    await refuses(
+      "damaged sidecar",
+      ["--checkpoint", damaged],
+      sidecar,
+      /the sidecar is not valid JSON \(damaged or cut short\); use an earlier checkpoint/,
+    );
   });
 
   test("a source that is not an image", async () => {
@@ -142,6 +176,8 @@ describe("bad input: one line, a non-zero exit, no output file", SLOW, () => {
   test("an output folder that cannot be written", async () => {
     const locked = join(dir, "locked");
     mkdirSync(locked);
-    await withReadOnlyFolder(locked, dir, () => refuses("unwritable output folder", [], join(locked, "out.mp4"), /cannot write in folder .*locked \(EACCES\)/, locked));
+    await withReadOnlyFolder(locked, dir, () =>
+      refuses("unwritable output folder", [], join(locked, "out.mp4"), /cannot write in folder .*locked \(EACCES\)/, locked),
+    );
   });
 });

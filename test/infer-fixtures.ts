@@ -33,7 +33,10 @@ export function writeCheckpoint(dir: string, name: string, config: DimeConfig, s
   const weights = join(dir, `${name}.safetensors`);
   torch.tidy(() => writeSafetensors(weights, model.stateDict()));
   model.dispose();
-  const files = { weights: { name: basename(weights), bytes: statSync(weights).size }, optimizer: { name: `${name}.optimizer.safetensors`, bytes: 0 } };
+  const files = {
+    weights: { name: basename(weights), bytes: statSync(weights).size },
+    optimizer: { name: `${name}.optimizer.safetensors`, bytes: 0 },
+  };
   writeFileSync(join(dir, `${name}.json`), JSON.stringify({ format: "dime-checkpoint", version: 1, step: 0, files, config }));
   return weights;
 }

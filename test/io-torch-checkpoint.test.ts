@@ -31,7 +31,8 @@ function assertRefused(fn: () => unknown, file: string, reason: RegExp): void {
 
 function get(value: unknown, ...path: (string | number)[]): unknown {
   let v = value;
-  for (const key of path) v = v instanceof Map ? v.get(key) : Array.isArray(v) ? v[key as number] : (v as { tuple: unknown[] }).tuple[key as number];
+  for (const key of path)
+    v = v instanceof Map ? v.get(key) : Array.isArray(v) ? v[key as number] : (v as { tuple: unknown[] }).tuple[key as number];
   return v;
 }
 
@@ -68,7 +69,11 @@ describe("FOMM's checkpoints (torch.save from FOMM's modules)", { skip: NO_GOLDE
       try {
         const value = checkpoint.value;
         assert.equal(get(value, "epoch"), 49);
-        for (const [name, module] of [["optimizer_generator", "generator"], ["optimizer_kp_detector", "kp_detector"], ["optimizer_discriminator", "discriminator"]] as const) {
+        for (const [name, module] of [
+          ["optimizer_generator", "generator"],
+          ["optimizer_kp_detector", "kp_detector"],
+          ["optimizer_discriminator", "discriminator"],
+        ] as const) {
           const group = get(value, name, "param_groups", 0) as Map<string, unknown>;
           assert.equal(group.get("lr"), 2e-4);
           assert.deepEqual(group.get("betas"), { tuple: [0.5, 0.999] });
@@ -76,8 +81,13 @@ describe("FOMM's checkpoints (torch.save from FOMM's modules)", { skip: NO_GOLDE
           assert.equal(group.get("amsgrad"), false);
           assert.equal(group.get("foreach"), null);
           const params = group.get("params") as number[];
-          const parameters = [...checkpoint.tensors.keys()].filter((k) => k.startsWith(`${module}.`) && !/running_|num_batches|down\.weight|weight_u|weight_v/.test(k));
-          assert.deepEqual(params, params.map((_, i) => i));
+          const parameters = [...checkpoint.tensors.keys()].filter(
+            (k) => k.startsWith(`${module}.`) && !/running_|num_batches|down\.weight|weight_u|weight_v/.test(k),
+          );
+          assert.deepEqual(
+            params,
+            params.map((_, i) => i),
+          );
           const state = get(value, name, "state") as Map<number, Map<string, Tensor>>;
           assert.equal(state.size, params.length);
           assert.equal(params.length, parameters.length, `${name}: one state per parameter`);
@@ -121,7 +131,9 @@ describe("FOMM's checkpoints (torch.save from FOMM's modules)", { skip: NO_GOLDE
 });
 
 describe("hostile and damaged files are refused in one line, and run nothing", { skip: NO_GOLDEN }, () => {
-  const index = NO_GOLDEN ? { marker: "", files: {} } : (JSON.parse(readFileSync(join(DIR, "hostile", "index.json"), "utf8")) as { marker: string; files: Record<string, string> });
+  const index = NO_GOLDEN
+    ? { marker: "", files: {} }
+    : (JSON.parse(readFileSync(join(DIR, "hostile", "index.json"), "utf8")) as { marker: string; files: Record<string, string> });
   const reasons: Record<string, RegExp> = {
     "reduce-os-system.pth": /global posix\.system/,
     "reduce-eval-legacy.pth.tar": /global __builtin__\.eval/,
@@ -172,9 +184,21 @@ describe("views, byte order and storage bounds (files built byte by byte)", () =
     { name: "row", storage: "0", offset: 4, shape: [4], stride: [1] },
   ];
   const expected = {
-    whole: [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]],
-    transposed: [[0, 4, 8], [1, 5, 9], [2, 6, 10], [3, 7, 11]],
-    slice: [[4, 5], [8, 9]],
+    whole: [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9, 10, 11],
+    ],
+    transposed: [
+      [0, 4, 8],
+      [1, 5, 9],
+      [2, 6, 10],
+      [3, 7, 11],
+    ],
+    slice: [
+      [4, 5],
+      [8, 9],
+    ],
     scalar: 11,
     row: [4, 5, 6, 7],
   };
@@ -228,7 +252,10 @@ describe("views, byte order and storage bounds (files built byte by byte)", () =
 
   test("a storage shorter than a tensor that views it is an error, not a read past its end", () => {
     const long: TensorSpec[] = [{ name: "w", storage: "0", offset: 8, shape: [2, 4], stride: [4, 1] }];
-    for (const [name, bytes] of [["short-legacy.pth", legacyCheckpoint(long, storages)], ["short-zip.pth", zipCheckpoint(long, storages)]] as const) {
+    for (const [name, bytes] of [
+      ["short-legacy.pth", legacyCheckpoint(long, storages)],
+      ["short-zip.pth", zipCheckpoint(long, storages)],
+    ] as const) {
       const path = write(name, bytes);
       assertRefused(() => readTorchCheckpoint(path), path, /tensor w \[2, 4\] needs 16 elements of storage 0, which holds 12/);
     }

@@ -40,7 +40,16 @@ function randomTransform64(b: number, seed: number, sigmaTps = 0.05): Transform 
 
 /** The identity: theta = eye(2, 3), no TPS weight. */
 function identityTransform(b: number, options: { dtype?: torch.DType } = {}): Transform {
-  const theta = torch.tensor([[1, 0, 0], [0, 1, 0]], options).view(1, 2, 3).repeat(b, 1, 1);
+  const theta = torch
+    .tensor(
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+      ],
+      options,
+    )
+    .view(1, 2, 3)
+    .repeat(b, 1, 1);
   return new Transform(theta, makeCoordinateGrid(5, 5, options), torch.zeros([b, 1, 25], options));
 }
 
@@ -75,7 +84,9 @@ for (const file of ["fomm-tiny-train-64px.safetensors", "fomm-tiny-train.safeten
     test("jacobian(transformed_kp) == transform.jacobian_at_kp", () =>
       torch.tidy(() => {
         const actual = transform().jacobian(get("transformed_kp.value"));
-        console.log(`  ${file} jacobian_at_kp: largest difference ${largestDifference(actual, get("transform.jacobian_at_kp")).toExponential(2)}`);
+        console.log(
+          `  ${file} jacobian_at_kp: largest difference ${largestDifference(actual, get("transform.jacobian_at_kp")).toExponential(2)}`,
+        );
         assertTensorClose(actual, get("transform.jacobian_at_kp"), "jacobian_at_kp", GOLDEN_ATOL);
       }));
 
@@ -100,7 +111,9 @@ for (const file of ["fomm-tiny-train-64px.safetensors", "fomm-tiny-train.safeten
           const expected = get("transformed_frame");
           const actual64 = t.transformFrame(get("input.driving"));
           const actual32 = t.transformFrame(get("input.driving").float());
-          console.log(`  transformed_frame: largest difference ${largestDifference(actual64, expected).toExponential(2)} (float64), ${largestDifference(actual32, expected).toExponential(2)} (float32)`);
+          console.log(
+            `  transformed_frame: largest difference ${largestDifference(actual64, expected).toExponential(2)} (float64), ${largestDifference(actual32, expected).toExponential(2)} (float32)`,
+          );
           assertTensorClose(actual64, expected, "transformed_frame", GOLDEN_FRAME_ATOL);
           assertTensorClose(actual32, expected, "transformed_frame (float32)", FRAME_F32_ATOL);
         }));
@@ -134,7 +147,10 @@ describe("jacobian", () => {
       const analytic = transform.jacobian(c);
       const columns = [0, 1].map((j) => {
         const step = torch.tensor([[[j === 0 ? FD_EPS : 0, j === 1 ? FD_EPS : 0]]], F64); // (1, 1, 2)
-        return transform.warpCoordinates(c.add(step)).sub(transform.warpCoordinates(c.sub(step))).div(2 * FD_EPS); // (B, N, 2) = column j
+        return transform
+          .warpCoordinates(c.add(step))
+          .sub(transform.warpCoordinates(c.sub(step)))
+          .div(2 * FD_EPS); // (B, N, 2) = column j
       });
       assertTensorClose(analytic, torch.stack(columns, -1), "jacobian vs finite differences", FD_ATOL);
     }));
@@ -202,8 +218,14 @@ describe("equivariance losses", () => {
       const value = torch.fromArray(Float64Array.from(values(B * K * 2, 51)), [B, K, 2]);
       const jacobian = torch.eye(2, F64).expand(B, K, 2, 2);
       const t = transform();
-      assert.deepEqual([...equivarianceLosses({ value, jacobian }, { value, jacobian }, t, { equivariance_value: 0, equivariance_jacobian: 10 }).keys()], ["equivariance_jacobian"]);
-      assert.deepEqual([...equivarianceLosses({ value, jacobian }, { value, jacobian }, t, { equivariance_value: 10, equivariance_jacobian: 0 }).keys()], ["equivariance_value"]);
+      assert.deepEqual(
+        [...equivarianceLosses({ value, jacobian }, { value, jacobian }, t, { equivariance_value: 0, equivariance_jacobian: 10 }).keys()],
+        ["equivariance_jacobian"],
+      );
+      assert.deepEqual(
+        [...equivarianceLosses({ value, jacobian }, { value, jacobian }, t, { equivariance_value: 10, equivariance_jacobian: 0 }).keys()],
+        ["equivariance_value"],
+      );
       assert.deepEqual([...equivarianceLosses({ value }, { value }, t, WEIGHTS).keys()], ["equivariance_value"]);
       assert.throws(() => equivarianceLosses({ value, jacobian }, { value }, t, WEIGHTS), /only one of kpDriving and kpTransformed/);
       const weighted = equivarianceLosses({ value }, { value: value.flip(1) }, t, WEIGHTS).get("equivariance_value")!;
@@ -212,7 +234,10 @@ describe("equivariance losses", () => {
 
   test("frees every intermediate tensor", () => {
     const t = randomTransform64(B, 9);
-    const kp = { value: torch.fromArray(Float64Array.from(values(B * K * 2, 61)), [B, K, 2]), jacobian: torch.eye(2, F64).repeat(B, K, 1, 1) };
+    const kp = {
+      value: torch.fromArray(Float64Array.from(values(B * K * 2, 61)), [B, K, 2]),
+      jacobian: torch.eye(2, F64).repeat(B, K, 1, 1),
+    };
     const frame = torch.rand([B, 3, 8, 8], F64);
     const run = () => torch.dispose([equivarianceLosses(kp, kp, t, WEIGHTS), t.transformFrame(frame), t.jacobian(kp.value)]);
     run();
@@ -235,7 +260,13 @@ describe("Transform.random", () => {
       // torch.manual_seed(0); torch.randn(2, 3) in PyTorch prints these (4 decimals).
       const published = [1.541, -0.2934, -2.1788, 0.5684, -1.0845, -1.3986];
       const eye = [1, 0, 0, 0, 1, 0];
-      assertClose(t.theta.toArray(), published.map((v, i) => eye[i] + 0.05 * v), 0.05 * 1e-4, 0, "theta");
+      assertClose(
+        t.theta.toArray(),
+        published.map((v, i) => eye[i] + 0.05 * v),
+        0.05 * 1e-4,
+        0,
+        "theta",
+      );
       const g = new torch.Generator(0);
       torch.randn([1, 2, 3], { generator: g });
       assertTensorClose(t.controlParams, torch.randn([1, 1, 25], { generator: g }).mul(torch.full([1, 1, 25], 0.005)), "control params", 0);

@@ -68,9 +68,15 @@ describe("VGG-19 hash weights", { skip: NO_GOLDEN }, () => {
         torch.tidy(() => {
           assert.deepEqual(w.flatten().slice(0, 0, 16).toArray(), check.get(`${name}.first16`)!.toArray(), `${name} first16`);
           assert.equal(hashScale(kind, conv.inChannels), check.get(`${name}.scale`)!.item(), `${name} scale`);
-          for (const [stat, value] of [["sum_f64", w.double().sum()], ["abs_sum_f64", w.double().abs().sum()]] as const) {
+          for (const [stat, value] of [
+            ["sum_f64", w.double().sum()],
+            ["abs_sum_f64", w.double().abs().sum()],
+          ] as const) {
             const expected = check.get(`${name}.${stat}`)!.item();
-            assert.ok(Math.abs(value.item() - expected) <= REL.hashSum * Math.abs(expected), `${name} ${stat}: ${value.item()} vs ${expected}`);
+            assert.ok(
+              Math.abs(value.item() - expected) <= REL.hashSum * Math.abs(expected),
+              `${name} ${stat}: ${value.item()} vs ${expected}`,
+            );
           }
         });
       }
@@ -82,7 +88,10 @@ describe("Vgg19", () => {
   test("state dict is exactly torchvision's 26 features tensors; no parameter requires grad", () => {
     const vgg = new Vgg19();
     const sd = vgg.stateDict();
-    assert.deepEqual([...sd].map(([k, v]) => [k, [...v.shape]]), [...vgg19TensorShapes()]);
+    assert.deepEqual(
+      [...sd].map(([k, v]) => [k, [...v.shape]]),
+      [...vgg19TensorShapes()],
+    );
     assert.ok(vgg.parameters().every((p) => !p.requiresGrad));
     torch.dispose(sd);
     vgg.dispose();
@@ -101,7 +110,9 @@ describe("Vgg19", () => {
         assertTensorClose(out, expected, `relu${i + 1}_1`, REL.vggForward * scale, REL.vggForward);
         const rel = relativeL2(out, expected);
         assert.ok(rel < REL.vggForward, `relu${i + 1}_1 relative L2 ${rel}`);
-        t.diagnostic(`relu${i + 1}_1: relative L2 ${rel.toExponential(2)}, max |diff| ${out.sub(expected).abs().amax().item().toExponential(2)} (max |ref| ${scale.toFixed(3)})`);
+        t.diagnostic(
+          `relu${i + 1}_1: relative L2 ${rel.toExponential(2)}, max |diff| ${out.sub(expected).abs().amax().item().toExponential(2)} (max |ref| ${scale.toFixed(3)})`,
+        );
       });
     });
     assert.equal(live(), before);
@@ -110,7 +121,14 @@ describe("Vgg19", () => {
   test("a depth below 5 stops early; too small an image is an error naming the size needed", () => {
     const vgg = new Vgg19();
     torch.tidy(() => {
-      assert.deepEqual(vgg.forward(torch.rand([1, 3, 4, 4]), 3).map((o) => [...o.shape]), [[1, 64, 4, 4], [1, 128, 2, 2], [1, 256, 1, 1]]);
+      assert.deepEqual(
+        vgg.forward(torch.rand([1, 3, 4, 4]), 3).map((o) => [...o.shape]),
+        [
+          [1, 64, 4, 4],
+          [1, 128, 2, 2],
+          [1, 256, 1, 1],
+        ],
+      );
       assert.throws(() => vgg.forward(torch.rand([1, 3, 8, 8])), /8x8 image is too small: relu5_1 needs at least 16x16/);
     });
     vgg.dispose();
@@ -139,7 +157,9 @@ describe("Vgg19 weight files", () => {
 
   test("wrong names: one error naming the file, the missing tensors, their shapes and the docs", () => {
     const path = file("prefixed.safetensors");
-    torch.tidy(() => writeSafetensors(path, { "vgg.features.0.weight": torch.zeros([64, 3, 3, 3]), "vgg.features.0.bias": torch.zeros([64]) }));
+    torch.tidy(() =>
+      writeSafetensors(path, { "vgg.features.0.weight": torch.zeros([64, 3, 3, 3]), "vgg.features.0.bias": torch.zeros([64]) }),
+    );
     const before = live();
     const m = messageOf(() => Vgg19.fromFile(path));
     assert.match(m, new RegExp(`VGG-19 weights ${path} do not fit`));
@@ -169,7 +189,10 @@ describe("reconstructionLoss", () => {
   const params = (overrides: Partial<TrainParams>): TrainParams => ({ ...DEFAULT_CONFIG.train_params, ...overrides });
 
   test("perceptual: vgg without weights is an error, never a silent switch to pixel", () => {
-    assert.throws(() => reconstructionLoss(params({ perceptual: "vgg", vgg_weights: "" })), /no VGG-19 weights were given: set train_params\.vgg_weights .* or set `perceptual: pixel`/);
+    assert.throws(
+      () => reconstructionLoss(params({ perceptual: "vgg", vgg_weights: "" })),
+      /no VGG-19 weights were given: set train_params\.vgg_weights .* or set `perceptual: pixel`/,
+    );
   });
 
   test("vgg with a file (config or option) builds the perceptual loss; pixel needs no file", () => {
@@ -192,15 +215,25 @@ describe("reconstructionLoss", () => {
 describe("ImagePyramid", () => {
   test("one anti-aliased level per scale, kernels as buffers named after FOMM's", () => {
     const pyramid = new ImagePyramid([1, 0.5, 0.25], 3);
-    assert.deepEqual([...pyramid.namedBuffers()].map(([n, b]) => [n, [...b.shape]]), [
-      ["down_1.weight", [3, 1, 1, 1]],
-      ["down_0-5.weight", [3, 1, 5, 5]],
-      ["down_0-25.weight", [3, 1, 13, 13]],
-    ]);
+    assert.deepEqual(
+      [...pyramid.namedBuffers()].map(([n, b]) => [n, [...b.shape]]),
+      [
+        ["down_1.weight", [3, 1, 1, 1]],
+        ["down_0-5.weight", [3, 1, 5, 5]],
+        ["down_0-25.weight", [3, 1, 13, 13]],
+      ],
+    );
     torch.tidy(() => {
       const x = torch.rand([2, 3, 20, 20]);
       const levels = pyramid.forward(x);
-      assert.deepEqual(levels.map((l) => [l.scale, ...l.image.shape]), [[1, 2, 3, 20, 20], [0.5, 2, 3, 10, 10], [0.25, 2, 3, 5, 5]]);
+      assert.deepEqual(
+        levels.map((l) => [l.scale, ...l.image.shape]),
+        [
+          [1, 2, 3, 20, 20],
+          [0.5, 2, 3, 10, 10],
+          [0.25, 2, 3, 5, 5],
+        ],
+      );
       assert.equal(levels[0].image, x);
     });
     pyramid.dispose();
@@ -271,7 +304,12 @@ describe("SSIM", () => {
 
   test("constant a vs constant b: (2ab + C1) / (a^2 + b^2 + C1), variances being 0", () => {
     torch.tidy(() => {
-      for (const [a, b] of [[0.3, 0.7], [0.9, 0.1], [0.5, 0.5], [0, 1]]) {
+      for (const [a, b] of [
+        [0.3, 0.7],
+        [0.9, 0.1],
+        [0.5, 0.5],
+        [0, 1],
+      ]) {
         const got = ssim(constant(a), constant(b)).toArray();
         const expected = (2 * a * b + C1) / (a * a + b * b + C1);
         for (const v of got) assert.ok(Math.abs(v - expected) <= TOL.exact.float64!, `a ${a}, b ${b}: ${v} vs ${expected}`);
@@ -287,7 +325,10 @@ describe("SSIM", () => {
       const xy = ssim(x, y).toArray();
       const yx = ssim(y, x).toArray();
       xy.forEach((v, i) => assert.ok(Math.abs(v - yx[i]) <= TOL.exact.float32!, `symmetry ${v} vs ${yx[i]}`));
-      assert.ok(xy.every((v) => v < 0.2), `unrelated noise has low SSIM: ${xy}`);
+      assert.ok(
+        xy.every((v) => v < 0.2),
+        `unrelated noise has low SSIM: ${xy}`,
+      );
       assert.deepEqual([...ssimMap(x, y).shape], [2, 3, 6, 11]);
     });
   });
@@ -314,11 +355,13 @@ describe("SSIM", () => {
       const [h, w] = [16, 21];
       const x = new Float64Array(3 * h * w);
       const y = new Float64Array(3 * h * w);
-      for (let c = 0; c < 3; c++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) {
-        const k = (c * h + i) * w + j;
-        x[k] = 0.5 + 0.45 * Math.sin(0.37 * i * (b + 1) + 0.23 * j + 1.1 * c) * Math.cos(0.11 * i * j + 0.5 * b);
-        y[k] = Math.min(1, Math.max(0, x[k] + 0.2 * Math.sin(1.7 * i - 0.9 * j + c + b)));
-      }
+      for (let c = 0; c < 3; c++)
+        for (let i = 0; i < h; i++)
+          for (let j = 0; j < w; j++) {
+            const k = (c * h + i) * w + j;
+            x[k] = 0.5 + 0.45 * Math.sin(0.37 * i * (b + 1) + 0.23 * j + 1.1 * c) * Math.cos(0.11 * i * j + 0.5 * b);
+            y[k] = Math.min(1, Math.max(0, x[k] + 0.2 * Math.sin(1.7 * i - 0.9 * j + c + b)));
+          }
       return [x, y].map((d) => torch.fromArray(d, [1, 3, h, w]));
     };
     torch.tidy(() => {
@@ -350,7 +393,10 @@ describe("pixel loss", () => {
       const x = torch.rand([2, 3, 32, 32], { generator: new torch.Generator(5) });
       const { total, terms } = loss.forward(x, x.clone());
       // 32 px: levels 32, 16 and 8; the 8x8 level is smaller than the SSIM window.
-      assert.deepEqual([...terms.keys()], ["scale_1.l1", "scale_1.one_minus_ssim", "scale_0.5.l1", "scale_0.5.one_minus_ssim", "scale_0.25.l1"]);
+      assert.deepEqual(
+        [...terms.keys()],
+        ["scale_1.l1", "scale_1.one_minus_ssim", "scale_0.5.l1", "scale_0.5.one_minus_ssim", "scale_0.25.l1"],
+      );
       assert.equal(total.item(), 0);
       for (const [name, term] of terms) assert.equal(term.item(), 0, name);
     });
@@ -362,7 +408,10 @@ describe("pixel loss", () => {
     const before = live();
     torch.tidy(() => {
       const target = torch.rand([2, 3, 32, 32], { generator: new torch.Generator(6) });
-      const prediction = target.add(torch.randn([2, 3, 32, 32], { generator: new torch.Generator(7) }).mul(0.1)).clamp(0, 1).requiresGrad_();
+      const prediction = target
+        .add(torch.randn([2, 3, 32, 32], { generator: new torch.Generator(7) }).mul(0.1))
+        .clamp(0, 1)
+        .requiresGrad_();
       const { total, terms } = loss.forward(prediction, target);
       let sum = 0;
       for (const [name, term] of terms) {

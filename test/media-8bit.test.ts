@@ -15,7 +15,9 @@ test("every 8-bit value v of a PNG reads as v / 255", async () => {
     const pixels = Buffer.alloc(256 * 3);
     for (let v = 0; v < 256; v++) pixels.fill(v, 3 * v, 3 * v + 3);
     const path = join(dir, "ramp.png");
-    await sharp(pixels, { raw: { width: 256, height: 1, channels: 3 } }).png().toFile(path);
+    await sharp(pixels, { raw: { width: 256, height: 1, channels: 3 } })
+      .png()
+      .toFile(path);
     const image = await readImage(path);
     for (let c = 0; c < 3; c++) {
       for (let v = 0; v < 256; v++) assert.equal(image.data[c * 256 + v], Math.fround(v / 255), `channel ${c}, value ${v}`);

@@ -33,7 +33,14 @@ export function psnr(a: RgbImage, b: RgbImage): number {
 }
 
 /** Writes `count` pattern frames to `path` and returns them. */
-export async function writeClip(path: string, width: number, height: number, count: number, fps: number | string, audioFrom?: string): Promise<RgbImage[]> {
+export async function writeClip(
+  path: string,
+  width: number,
+  height: number,
+  count: number,
+  fps: number | string,
+  audioFrom?: string,
+): Promise<RgbImage[]> {
   const writer = new VideoWriter(path, { fps, width, height, audioFrom });
   const frames: RgbImage[] = [];
   for (let t = 0; t < count; t++) {

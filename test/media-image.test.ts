@@ -24,11 +24,21 @@ function pixel(image: RgbImage, x: number, y: number): number[] {
 function assertPixel(image: RgbImage, x: number, y: number, expected: number[], tolerance = BYTE): void {
   const got = pixel(image, x, y);
   for (let c = 0; c < 3; c++) {
-    assert.ok(Math.abs(got[c] - expected[c]) <= tolerance, `pixel (${x},${y}) is [${got.map((v) => v.toFixed(4))}], expected [${expected}]`);
+    assert.ok(
+      Math.abs(got[c] - expected[c]) <= tolerance,
+      `pixel (${x},${y}) is [${got.map((v) => v.toFixed(4))}], expected [${expected}]`,
+    );
   }
 }
 
-async function writePng(name: string, pixels: Uint8Array | Uint16Array, width: number, height: number, channels: 1 | 2 | 3 | 4, colourspace?: string) {
+async function writePng(
+  name: string,
+  pixels: Uint8Array | Uint16Array,
+  width: number,
+  height: number,
+  channels: 1 | 2 | 3 | 4,
+  colourspace?: string,
+) {
   const path = join(dir, name);
   let image = sharp(pixels, { raw: { width, height, channels } });
   if (colourspace) image = image.toColourspace(colourspace);
@@ -75,7 +85,13 @@ test("CMYK converts to RGB", async () => {
   // so the round trip is close but not exact (red comes back near 232/255).
   const rgb = new Uint8Array([255, 0, 0, 255, 255, 255, 0, 0, 0]);
   const path = join(dir, "cmyk.jpg");
-  writeFileSync(path, await sharp(rgb, { raw: { width: 3, height: 1, channels: 3 } }).toColourspace("cmyk").jpeg({ quality: 100, chromaSubsampling: "4:4:4" }).toBuffer());
+  writeFileSync(
+    path,
+    await sharp(rgb, { raw: { width: 3, height: 1, channels: 3 } })
+      .toColourspace("cmyk")
+      .jpeg({ quality: 100, chromaSubsampling: "4:4:4" })
+      .toBuffer(),
+  );
   const meta = await sharp(path).metadata();
   assert.deepEqual([meta.space, meta.channels], ["cmyk", 4]);
   const image = await readImage(path);
@@ -92,7 +108,13 @@ test("EXIF orientation turns the picture upright", async () => {
   const raw = new Uint8Array(16 * 8 * 3);
   for (let i = 0; i < 128; i++) raw.set(i % 16 < 8 ? [255, 0, 0] : [0, 0, 255], i * 3);
   const path = join(dir, "rotated.jpg");
-  writeFileSync(path, await sharp(raw, { raw: { width: 16, height: 8, channels: 3 } }).withMetadata({ orientation: 6 }).jpeg({ quality: 100 }).toBuffer());
+  writeFileSync(
+    path,
+    await sharp(raw, { raw: { width: 16, height: 8, channels: 3 } })
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 100 })
+      .toBuffer(),
+  );
   const image = await readImage(path);
   assert.deepEqual([image.width, image.height], [8, 16]);
   assertPixel(image, 4, 3, [1, 0, 0], 0.1);
@@ -115,13 +137,36 @@ test("WebP, TIFF and GIF (first frame) load", async () => {
 
 test("BMP (24-bit bottom-up and 8-bit palette) loads through dime's own decoder", async () => {
   const path = join(dir, "two.bmp");
-  writeFileSync(path, bmp24([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]], 2, 2));
+  writeFileSync(
+    path,
+    bmp24(
+      [
+        [255, 0, 0],
+        [0, 255, 0],
+        [0, 0, 255],
+        [255, 255, 255],
+      ],
+      2,
+      2,
+    ),
+  );
   const image = await readImage(path);
   assertPixel(image, 0, 0, [1, 0, 0]);
   assertPixel(image, 1, 0, [0, 1, 0]);
   assertPixel(image, 0, 1, [0, 0, 1]);
   const palettePath = join(dir, "palette.bmp");
-  writeFileSync(palettePath, bmp8([[9, 99, 199], [250, 5, 5]], [1, 0, 0], 3, 1));
+  writeFileSync(
+    palettePath,
+    bmp8(
+      [
+        [9, 99, 199],
+        [250, 5, 5],
+      ],
+      [1, 0, 0],
+      3,
+      1,
+    ),
+  );
   const pal = await readImage(palettePath);
   assertPixel(pal, 0, 0, [250 / 255, 5 / 255, 5 / 255]);
   assertPixel(pal, 1, 0, [9 / 255, 99 / 255, 199 / 255]);
@@ -151,9 +196,16 @@ test("bad inputs throw one MediaError naming the file", async () => {
   const text = join(dir, "notes.png");
   writeFileSync(text, "this is not a picture\n");
   const truncated = join(dir, "cut.png");
-  const full = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#808080" } }).png().toBuffer();
+  const full = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#808080" } })
+    .png()
+    .toBuffer();
   writeFileSync(truncated, full.subarray(0, full.length >> 1));
-  for (const [path, reason] of [[join(dir, "missing.png"), "missing"], [text, "unsupported"], [truncated, "corrupt"], [dir, "unsupported"]] as const) {
+  for (const [path, reason] of [
+    [join(dir, "missing.png"), "missing"],
+    [text, "unsupported"],
+    [truncated, "corrupt"],
+    [dir, "unsupported"],
+  ] as const) {
     await assert.rejects(readImage(path), (error: unknown) => {
       assert.ok(error instanceof MediaError, `expected MediaError, got ${error}`);
       assert.equal(error.reason, reason, error.message);

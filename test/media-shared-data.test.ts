@@ -21,7 +21,10 @@ test("every shared image loads as RGB float at its probed size", { skip }, async
     assert.equal(info.kind, "image", name);
     const image = await readImage(path, { fit: { width: 64, height: 64 } });
     assert.equal(image.data.length, 3 * 64 * 64);
-    assert.ok(image.data.every((v) => v >= 0 && v <= 1), name);
+    assert.ok(
+      image.data.every((v) => v >= 0 && v <= 1),
+      name,
+    );
   }
 });
 

@@ -24,7 +24,10 @@ test("mp4 round trip: same frame count, fps and size, PSNR >= 35 dB", async () =
     assert.ok(db >= 35, `frame ${t}: PSNR ${db.toFixed(2)} dB < 35`);
   }
   // No temporary file is left beside the output.
-  assert.deepEqual(readdirSync(dir).filter((n) => n.includes("partial")), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.includes("partial")),
+    [],
+  );
 });
 
 test("frame range and stride pick the right frames", async () => {
@@ -32,7 +35,10 @@ test("frame range and stride pick the right frames", async () => {
   const all = await readAllFrames(path);
   const picked = [];
   for await (const frame of readFrames(path, { start: 2, end: 11, stride: 3 })) picked.push(frame);
-  assert.deepEqual(picked.map((f) => f.index), [2, 5, 8]);
+  assert.deepEqual(
+    picked.map((f) => f.index),
+    [2, 5, 8],
+  );
   for (const f of picked) assert.ok(psnr(f.image, all[f.index]) > 60, `frame ${f.index} differs from the full read`);
 });
 
@@ -62,7 +68,8 @@ test("odd-sized input gives an even-sized mp4 whose edge repeats the picture", a
   const read = await readAllFrames(path, { info });
   // Compare the original 33x21 area.
   const crop = { width: 33, height: 21, data: new Float32Array(3 * 33 * 21) };
-  for (let c = 0; c < 3; c++) for (let y = 0; y < 21; y++) for (let x = 0; x < 33; x++) crop.data[(c * 21 + y) * 33 + x] = read[1].data[(c * 22 + y) * 34 + x];
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < 21; y++) for (let x = 0; x < 33; x++) crop.data[(c * 21 + y) * 33 + x] = read[1].data[(c * 22 + y) * 34 + x];
   assert.ok(psnr(written[1], crop) >= 30, "odd-size content survives");
 });
 
@@ -81,7 +88,26 @@ test("webm and PNG-folder writers keep count, fps and size", async () => {
 
 test("audio of the driving video is copied when asked", async () => {
   const driving = join(dir, "with-audio.mp4");
-  execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=32x32:rate=10", "-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", driving]);
+  execFileSync("ffmpeg", [
+    "-v",
+    "error",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc=size=32x32:rate=10",
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=440",
+    "-t",
+    "1",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "aac",
+    "-shortest",
+    driving,
+  ]);
   assert.equal((await probeMedia(driving)).audio, "aac");
   const out = join(dir, "dubbed.mp4");
   await writeClip(out, 32, 32, 10, 10, driving);
@@ -95,7 +121,21 @@ test("audio of the driving video is copied when asked", async () => {
 
 test("reading a long video keeps memory flat (frames are streamed)", async () => {
   const long = join(dir, "long.mp4");
-  execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "24", "-pix_fmt", "yuv420p", "-preset", "ultrafast", long]);
+  execFileSync("ffmpeg", [
+    "-v",
+    "error",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc=size=320x240:rate=25",
+    "-t",
+    "24",
+    "-pix_fmt",
+    "yuv420p",
+    "-preset",
+    "ultrafast",
+    long,
+  ]);
   // 600 frames of 320x240 float RGB would be 553 MB if held; the reader holds one at a time.
   global.gc?.();
   const before = process.memoryUsage().rss;
@@ -135,13 +175,22 @@ test("a video with rotation metadata (phone portrait) comes out upright", async 
 test("writer errors name the output; abort leaves nothing behind", async () => {
   const { VideoWriter } = await import("../src/media/video-write.js");
   const { MediaError } = await import("../src/media/errors.js");
-  assert.throws(() => new VideoWriter(join(dir, "no-such-folder", "out.mp4"), { fps: 25, width: 8, height: 8 }), (e: unknown) => e instanceof MediaError && e.reason === "write" && /does not exist/.test(e.message));
-  assert.throws(() => new VideoWriter(join(dir, "out.avi"), { fps: 25, width: 8, height: 8 }), (e: unknown) => e instanceof MediaError && e.reason === "unsupported");
+  assert.throws(
+    () => new VideoWriter(join(dir, "no-such-folder", "out.mp4"), { fps: 25, width: 8, height: 8 }),
+    (e: unknown) => e instanceof MediaError && e.reason === "write" && /does not exist/.test(e.message),
+  );
+  assert.throws(
+    () => new VideoWriter(join(dir, "out.avi"), { fps: 25, width: 8, height: 8 }),
+    (e: unknown) => e instanceof MediaError && e.reason === "unsupported",
+  );
   const writer = new VideoWriter(join(dir, "aborted.mp4"), { fps: 25, width: 16, height: 16 });
   await writer.writeRgb24(new Uint8Array(16 * 16 * 3));
   writer.abort();
   await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.deepEqual(readdirSync(dir).filter((n) => n.includes("aborted")), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.includes("aborted")),
+    [],
+  );
 });
 
 test("transparent GIF animation frames are composited on the chosen background", async () => {
@@ -150,7 +199,9 @@ test("transparent GIF animation frames are composited on the chosen background",
   const raw = new Uint8Array(8 * 16 * 4);
   for (let i = 0; i < 8 * 16; i++) if (i % 8 < 4) raw.set(i < 64 ? [255, 0, 0, 255] : [0, 0, 255, 255], i * 4);
   const path = join(dir, "transparent.gif");
-  await sharp(raw, { raw: { width: 8, height: 16, channels: 4, pageHeight: 8 } } as never).gif({ delay: [40, 40], loop: 0 }).toFile(path);
+  await sharp(raw, { raw: { width: 8, height: 16, channels: 4, pageHeight: 8 } } as never)
+    .gif({ delay: [40, 40], loop: 0 })
+    .toFile(path);
   const info = await probeMedia(path);
   assert.deepEqual([info.kind, info.frameCount, info.width, info.height], ["video", 2, 8, 8]);
   const frames = await readAllFrames(path, { info, background: [0, 1, 0] });

@@ -94,7 +94,11 @@ describe("flows resized from the motion's grid to the features'", () => {
       // Output column j samples input column j/4 - 3/8 (clamped to [0, 15]); the identity there is
       // -1 + 2(j/4 - 3/8)/15 against -1 + 2j/63, worst at j = 2 and 61: 0.05 - 6/1890.
       const resized = resizeFlow(identityGrid(1, 16, 16, images(1, 0)), SIZE, SIZE, false);
-      const worst = resized.sub(identityGrid(1, SIZE, SIZE, resized)).abs().amax().item();
+      const worst = resized
+        .sub(identityGrid(1, SIZE, SIZE, resized))
+        .abs()
+        .amax()
+        .item();
       assert.ok(Math.abs(worst - (0.05 - 6 / 1890)) < 1e-5, `largest deviation ${worst}`);
     });
   });
@@ -192,6 +196,9 @@ describe("switches", () => {
     const added = [...full.stateDict().keys()].filter((k) => !base.has(k));
     const roots = new Set(added.map((k) => k.split(".").slice(0, 2).join(".")));
     assert.deepEqual([...roots].sort(), ["generator.fuse", "generator.motion_ode", "generator.self_flow"]);
-    assert.ok(added.some((k) => k.startsWith("generator.motion_ode.f_ref.")), "f_ref for a model trained with references");
+    assert.ok(
+      added.some((k) => k.startsWith("generator.motion_ode.f_ref.")),
+      "f_ref for a model trained with references",
+    );
   });
 });

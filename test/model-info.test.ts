@@ -28,13 +28,27 @@ test("countMacs: conv, transposed conv and linear by hand", () => {
 });
 
 test("describeModel: module parameters add up to the total; every switch costs something", () => {
-  const config = (switches: Parameters<typeof tinyDimeParams>[0]) => ({ ...DEFAULT_CONFIG, dataset_params: { ...DEFAULT_CONFIG.dataset_params, frame_shape: [64, 64, 3] as [number, number, number] }, model_params: tinyDimeParams(switches) });
+  const config = (switches: Parameters<typeof tinyDimeParams>[0]) => ({
+    ...DEFAULT_CONFIG,
+    dataset_params: { ...DEFAULT_CONFIG.dataset_params, frame_shape: [64, 64, 3] as [number, number, number] },
+    model_params: tinyDimeParams(switches),
+  });
   const full = describeModel(config({ num_refs: 2 }));
   const baseline = describeModel(config({ refine: false, identity_flow: false, num_refs: 0, jacobians: false }));
-  for (const info of [full, baseline]) assert.equal(info.modules.reduce((n, m) => n + m.parameters, 0), info.parameters);
-  assert.deepEqual(baseline.modules.map((m) => m.part.split(" ")[0]), ["KeypointDetector", "CoarseMotion", "Encoder", "Generator"]);
+  for (const info of [full, baseline])
+    assert.equal(
+      info.modules.reduce((n, m) => n + m.parameters, 0),
+      info.parameters,
+    );
+  assert.deepEqual(
+    baseline.modules.map((m) => m.part.split(" ")[0]),
+    ["KeypointDetector", "CoarseMotion", "Encoder", "Generator"],
+  );
   assert.equal(full.modules.length, 6);
   assert.ok(full.macsPerFrame > baseline.macsPerFrame && full.macsSetup > baseline.macsSetup);
   assert.equal(full.references, 2);
-  assert.match(formatModelInfo(full, "x.yaml"), /^x\.yaml: 64x64, 2 reference view\(s\)[\s\S]*total[\s\S]*multiply-adds per frame: \d+\.\d{3} G/);
+  assert.match(
+    formatModelInfo(full, "x.yaml"),
+    /^x\.yaml: 64x64, 2 reference view\(s\)[\s\S]*total[\s\S]*multiply-adds per frame: \d+\.\d{3} G/,
+  );
 });

@@ -8,7 +8,17 @@ import { KeypointDetector } from "../src/dime/keypoint_detector.js";
 
 test("a single Jacobian map equals K copies of it, and starts at the identity", () => {
   torch.manualSeed(16);
-  const options = { num_kp: 5, num_channels: 3, block_expansion: 8, max_features: 32, num_blocks: 3, temperature: 0.1, scale_factor: 0.5, pad: 0, estimate_jacobian: true };
+  const options = {
+    num_kp: 5,
+    num_channels: 3,
+    block_expansion: 8,
+    max_features: 32,
+    num_blocks: 3,
+    temperature: 0.1,
+    scale_factor: 0.5,
+    pad: 0,
+    estimate_jacobian: true,
+  };
   const single = new KeypointDetector({ ...options, single_jacobian_map: true }).eval();
   const perKeypoint = new KeypointDetector({ ...options, single_jacobian_map: false }).eval();
   try {
@@ -18,7 +28,13 @@ test("a single Jacobian map equals K copies of it, and starts at the identity", 
       const images = torch.rand([2, 3, 64, 64]);
       // Untrained: zero weights and bias (1, 0, 0, 1): every Jacobian is the identity.
       const identity = torch.inferenceMode(() => single.forward(images)).jacobian!;
-      assert.ok(identity.sub(torch.eye(2).expand(2, 5, 2, 2)).abs().amax().item() < 1e-6);
+      assert.ok(
+        identity
+          .sub(torch.eye(2).expand(2, 5, 2, 2))
+          .abs()
+          .amax()
+          .item() < 1e-6,
+      );
       torch.noGrad(() => {
         torch.normal_(single.jacobian!.weight, 0, 0.05);
         torch.normal_(single.jacobian!.bias!, 0, 0.5);
@@ -30,7 +46,14 @@ test("a single Jacobian map equals K copies of it, and starts at the identity", 
       const b = torch.inferenceMode(() => perKeypoint.forward(images));
       assert.ok(a.value.sub(b.value).abs().amax().item() === 0);
       assert.ok(a.jacobian!.sub(b.jacobian!).abs().amax().item() < 1e-6);
-      assert.ok(a.jacobian!.sub(torch.eye(2).expand(2, 5, 2, 2)).abs().amax().item() > 1e-3, "the maps moved the Jacobians off the identity");
+      assert.ok(
+        a
+          .jacobian!.sub(torch.eye(2).expand(2, 5, 2, 2))
+          .abs()
+          .amax()
+          .item() > 1e-3,
+        "the maps moved the Jacobians off the identity",
+      );
     });
   } finally {
     single.dispose();

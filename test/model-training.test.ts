@@ -35,7 +35,11 @@ describe("every parameter receives a gradient from the training loss", () => {
     // values, as after a few optimizer steps, so that the whole network is reached.
     torch.noGrad(() =>
       torch.tidy(() => {
-        for (const final of [model.generator.motion_ode!.f0.final, model.generator.motion_ode!.f_ref!.final, model.generator.self_flow!.final]) {
+        for (const final of [
+          model.generator.motion_ode!.f0.final,
+          model.generator.motion_ode!.f_ref!.final,
+          model.generator.self_flow!.final,
+        ]) {
           torch.normal_(final.weight, 0, 0.01);
         }
       }),
@@ -82,13 +86,21 @@ describe("overfitting one tiny video (configs/synth-faces-64.yaml)", SLOW, () =>
     const objective = new TrainingObjective(model, config.train_params, reconstructionLoss(config.train_params));
     const optimizer = new Adam(model.parameters(), { lr: LR, betas: config.train_params.betas });
     const generator = new torch.Generator(1);
-    const pick = (rows: number[]) => torch.stack(rows.map((r) => video.select(0, r)), 0);
+    const pick = (rows: number[]) =>
+      torch.stack(
+        rows.map((r) => video.select(0, r)),
+        0,
+      );
 
     const before = torch.memory().numTensors;
     for (let step = 0; step < STEPS; step++) {
       torch.tidy(() => {
         const orders = Array.from({ length: BATCH }, () => torch.randperm(4, { generator }).toArray());
-        const batch: TrainingBatch = { source: pick(orders.map((o) => o[0])), driving: pick(orders.map((o) => o[1])), references: [pick(orders.map((o) => o[2]))] };
+        const batch: TrainingBatch = {
+          source: pick(orders.map((o) => o[0])),
+          driving: pick(orders.map((o) => o[1])),
+          references: [pick(orders.map((o) => o[2]))],
+        };
         const { total } = objective.compute(batch, generator);
         optimizer.zeroGrad();
         total.backward();
@@ -108,7 +120,13 @@ describe("overfitting one tiny video (configs/synth-faces-64.yaml)", SLOW, () =>
         return out.prediction.sub(video).abs().mean().item();
       }),
     );
-    const trivial = torch.tidy(() => video.sub(video.narrow(0, 0, 1)).abs().mean().item());
+    const trivial = torch.tidy(() =>
+      video
+        .sub(video.narrow(0, 0, 1))
+        .abs()
+        .mean()
+        .item(),
+    );
     console.log(`# overfit: reconstruction L1 ${l1.toFixed(4)} after ${STEPS} steps; output = source frame gives ${trivial.toFixed(4)}`);
     assert.ok(l1 < 0.0225, `reconstruction L1 ${l1} after ${STEPS} steps`);
     assert.ok(l1 < trivial / 2, `L1 ${l1} vs the source-frame baseline ${trivial}`);

@@ -32,7 +32,10 @@ describe("layers", () => {
   test("ConvTranspose2d doubles the size with kernel 4, stride 2, padding 1", () => {
     const up = new nn.ConvTranspose2d(8, 4, 4, { stride: 2, padding: 1 });
     assert.deepEqual(up.weight.shape, [8, 4, 4, 4]);
-    assert.deepEqual(torch.tidy(() => up.forward(torch.randn([1, 8, 5, 7])).shape), [1, 4, 10, 14]);
+    assert.deepEqual(
+      torch.tidy(() => up.forward(torch.randn([1, 8, 5, 7])).shape),
+      [1, 4, 10, 14],
+    );
     up.dispose();
   });
   test("Linear works on any leading dimensions", () => {
@@ -65,7 +68,10 @@ describe("containers and parameter-free layers", () => {
     list.push(new nn.Linear(1, 1));
     list.push(new nn.Linear(1, 2, { bias: false }));
     assert.deepEqual([...list.stateDict().keys()], ["0.weight", "0.bias", "1.weight"]);
-    assert.deepEqual([...list].map((l) => l.outFeatures), [1, 2]);
+    assert.deepEqual(
+      [...list].map((l) => l.outFeatures),
+      [1, 2],
+    );
     list.dispose();
   });
   test("ReLU, LeakyReLU, Identity", () => {

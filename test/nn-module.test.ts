@@ -10,22 +10,65 @@ import { NestedNet } from "./helpers/nn-fixtures.js";
 // From the Python twin of NestedNet (test/helpers/nn-fixtures.ts) with torch 1.13:
 //   [[k, list(v.shape)] for k, v in Net().state_dict().items()]
 const PYTORCH_STATE_DICT: [string, number[]][] = [
-  ["down_blocks.0.conv.weight", [4, 3, 3, 3]], ["down_blocks.0.conv.bias", [4]],
-  ["down_blocks.0.norm.weight", [4]], ["down_blocks.0.norm.bias", [4]],
-  ["down_blocks.0.norm.running_mean", [4]], ["down_blocks.0.norm.running_var", [4]], ["down_blocks.0.norm.num_batches_tracked", []],
-  ["down_blocks.1.conv.weight", [8, 4, 3, 3]], ["down_blocks.1.conv.bias", [8]],
-  ["down_blocks.1.norm.weight", [8]], ["down_blocks.1.norm.bias", [8]],
-  ["down_blocks.1.norm.running_mean", [8]], ["down_blocks.1.norm.running_var", [8]], ["down_blocks.1.norm.num_batches_tracked", []],
-  ["head.0.weight", [8, 4, 4, 4]], ["head.0.bias", [4]], ["head.2.weight", [2, 4, 1, 1]],
-  ["inorm.weight", [2]], ["inorm.bias", [2]], ["inorm.running_mean", [2]], ["inorm.running_var", [2]], ["inorm.num_batches_tracked", []],
-  ["fc.weight", [3, 2]], ["fc.bias", [3]],
+  ["down_blocks.0.conv.weight", [4, 3, 3, 3]],
+  ["down_blocks.0.conv.bias", [4]],
+  ["down_blocks.0.norm.weight", [4]],
+  ["down_blocks.0.norm.bias", [4]],
+  ["down_blocks.0.norm.running_mean", [4]],
+  ["down_blocks.0.norm.running_var", [4]],
+  ["down_blocks.0.norm.num_batches_tracked", []],
+  ["down_blocks.1.conv.weight", [8, 4, 3, 3]],
+  ["down_blocks.1.conv.bias", [8]],
+  ["down_blocks.1.norm.weight", [8]],
+  ["down_blocks.1.norm.bias", [8]],
+  ["down_blocks.1.norm.running_mean", [8]],
+  ["down_blocks.1.norm.running_var", [8]],
+  ["down_blocks.1.norm.num_batches_tracked", []],
+  ["head.0.weight", [8, 4, 4, 4]],
+  ["head.0.bias", [4]],
+  ["head.2.weight", [2, 4, 1, 1]],
+  ["inorm.weight", [2]],
+  ["inorm.bias", [2]],
+  ["inorm.running_mean", [2]],
+  ["inorm.running_var", [2]],
+  ["inorm.num_batches_tracked", []],
+  ["fc.weight", [3, 2]],
+  ["fc.bias", [3]],
 ];
 // [n for n, _ in net.named_modules()] and [n for n, _ in net.named_parameters()]
-const PYTORCH_MODULES = ["", "down_blocks", "down_blocks.0", "down_blocks.0.conv", "down_blocks.0.norm", "down_blocks.1",
-  "down_blocks.1.conv", "down_blocks.1.norm", "head", "head.0", "head.1", "head.2", "inorm", "fc"];
-const PYTORCH_PARAMETERS = ["down_blocks.0.conv.weight", "down_blocks.0.conv.bias", "down_blocks.0.norm.weight",
-  "down_blocks.0.norm.bias", "down_blocks.1.conv.weight", "down_blocks.1.conv.bias", "down_blocks.1.norm.weight",
-  "down_blocks.1.norm.bias", "head.0.weight", "head.0.bias", "head.2.weight", "inorm.weight", "inorm.bias", "fc.weight", "fc.bias"];
+const PYTORCH_MODULES = [
+  "",
+  "down_blocks",
+  "down_blocks.0",
+  "down_blocks.0.conv",
+  "down_blocks.0.norm",
+  "down_blocks.1",
+  "down_blocks.1.conv",
+  "down_blocks.1.norm",
+  "head",
+  "head.0",
+  "head.1",
+  "head.2",
+  "inorm",
+  "fc",
+];
+const PYTORCH_PARAMETERS = [
+  "down_blocks.0.conv.weight",
+  "down_blocks.0.conv.bias",
+  "down_blocks.0.norm.weight",
+  "down_blocks.0.norm.bias",
+  "down_blocks.1.conv.weight",
+  "down_blocks.1.conv.bias",
+  "down_blocks.1.norm.weight",
+  "down_blocks.1.norm.bias",
+  "head.0.weight",
+  "head.0.bias",
+  "head.2.weight",
+  "inorm.weight",
+  "inorm.bias",
+  "fc.weight",
+  "fc.bias",
+];
 
 const live = () => torch.memory().numTensors;
 
@@ -33,20 +76,35 @@ describe("names", () => {
   test("state dict keys, order and shapes match PyTorch's", () => {
     const net = new NestedNet();
     const sd = net.stateDict();
-    assert.deepEqual([...sd].map(([k, v]) => [k, [...v.shape]]), PYTORCH_STATE_DICT);
+    assert.deepEqual(
+      [...sd].map(([k, v]) => [k, [...v.shape]]),
+      PYTORCH_STATE_DICT,
+    );
     assert.equal(sd.get("down_blocks.0.norm.num_batches_tracked")!.dtype, "int64");
     torch.dispose(sd);
     net.dispose();
   });
   test("namedModules, namedParameters, namedBuffers and children", () => {
     const net = new NestedNet();
-    assert.deepEqual([...net.namedModules()].map(([n]) => n), PYTORCH_MODULES);
-    assert.deepEqual([...net.namedParameters()].map(([n]) => n), PYTORCH_PARAMETERS);
+    assert.deepEqual(
+      [...net.namedModules()].map(([n]) => n),
+      PYTORCH_MODULES,
+    );
+    assert.deepEqual(
+      [...net.namedParameters()].map(([n]) => n),
+      PYTORCH_PARAMETERS,
+    );
     assert.equal(net.parameters().length, PYTORCH_PARAMETERS.length);
     const bufferNames = PYTORCH_STATE_DICT.map(([k]) => k).filter((k) => !PYTORCH_PARAMETERS.includes(k));
-    assert.deepEqual([...net.namedBuffers()].map(([n]) => n), bufferNames);
+    assert.deepEqual(
+      [...net.namedBuffers()].map(([n]) => n),
+      bufferNames,
+    );
     assert.equal(net.buffers().length, bufferNames.length);
-    assert.deepEqual([...net.namedChildren()].map(([n]) => n), ["down_blocks", "head", "inorm", "fc"]);
+    assert.deepEqual(
+      [...net.namedChildren()].map(([n]) => n),
+      ["down_blocks", "head", "inorm", "fc"],
+    );
     assert.equal([...net.children()][3], net.fc);
     net.dispose();
   });
@@ -72,8 +130,14 @@ describe("names", () => {
     // Python: T with self.a = nn.Linear(2, 2); self.b = self.a gives
     //   state_dict keys ['a.weight', 'a.bias', 'b.weight', 'b.bias'], named_parameters ['a.weight', 'a.bias'],
     //   named_modules ['', 'a']
-    assert.deepEqual([...m.namedParameters()].map(([n]) => n), ["a.weight", "a.bias"]);
-    assert.deepEqual([...m.namedModules()].map(([n]) => n), ["", "a"]);
+    assert.deepEqual(
+      [...m.namedParameters()].map(([n]) => n),
+      ["a.weight", "a.bias"],
+    );
+    assert.deepEqual(
+      [...m.namedModules()].map(([n]) => n),
+      ["", "a"],
+    );
     const sd = m.stateDict();
     assert.deepEqual([...sd.keys()], ["a.weight", "a.bias", "b.weight", "b.bias"]);
     m.loadStateDict(sd);
@@ -105,7 +169,12 @@ describe("modes and lifetime", () => {
   });
   test("zeroGrad sets every gradient to undefined", () => {
     const net = new NestedNet();
-    torch.tidy(() => net.forward(torch.randn([2, 3, 8, 8])).sum().backward());
+    torch.tidy(() =>
+      net
+        .forward(torch.randn([2, 3, 8, 8]))
+        .sum()
+        .backward(),
+    );
     assert.ok(net.parameters().every((p) => torch.tidy(() => p.grad !== undefined)));
     net.zeroGrad();
     assert.ok(net.parameters().every((p) => p.grad === undefined));
@@ -162,12 +231,15 @@ describe("loadStateDict", () => {
     const m = new nn.Linear(2, 2);
     const before = m.weight.toArray();
     const sd = new Map([["weight", torch.zeros([2, 2])]]);
-    assert.throws(() => m.loadStateDict(sd), (e: Error) => {
-      assert.match(e.message, /missing keys.*\n\s+bias/);
-      assert.match(e.message, /nothing was loaded/);
-      assert.match(e.message, /strict: false/);
-      return true;
-    });
+    assert.throws(
+      () => m.loadStateDict(sd),
+      (e: Error) => {
+        assert.match(e.message, /missing keys.*\n\s+bias/);
+        assert.match(e.message, /nothing was loaded/);
+        assert.match(e.message, /strict: false/);
+        return true;
+      },
+    );
     assert.deepEqual(m.weight.toArray(), before);
     const result = m.loadStateDict(sd, { strict: false });
     assert.deepEqual(result, { missingKeys: ["bias"], unexpectedKeys: [] });
@@ -203,12 +275,15 @@ describe("loadStateDict", () => {
     sd.set("fc.scale", torch.ones([3]));
     sd.get("head.2.weight")!.dispose();
     sd.set("head.2.weight", torch.zeros([3, 4, 1, 1]));
-    assert.throws(() => net.loadStateDict(sd), (e: Error) => {
-      assert.match(e.message, /missing keys[\s\S]*fc\.bias/);
-      assert.match(e.message, /unexpected keys[\s\S]*fc\.scale/);
-      assert.match(e.message, /head\.2\.weight: model has \[2, 4, 1, 1\], state dict has \[3, 4, 1, 1\]/);
-      return true;
-    });
+    assert.throws(
+      () => net.loadStateDict(sd),
+      (e: Error) => {
+        assert.match(e.message, /missing keys[\s\S]*fc\.bias/);
+        assert.match(e.message, /unexpected keys[\s\S]*fc\.scale/);
+        assert.match(e.message, /head\.2\.weight: model has \[2, 4, 1, 1\], state dict has \[3, 4, 1, 1\]/);
+        return true;
+      },
+    );
     torch.dispose(sd);
     net.dispose();
   });
@@ -237,7 +312,10 @@ test("to() converts parameters in place: layers and an optimizer made before sti
   assert.equal(weight.requiresGrad, true);
   const before = weight.toArray();
   torch.tidy(() => {
-    layer.forward(torch.ones([1, 2], { dtype: "float64" })).sum().backward();
+    layer
+      .forward(torch.ones([1, 2], { dtype: "float64" }))
+      .sum()
+      .backward();
     optimizer.step();
   });
   assert.notDeepEqual(weight.toArray(), before);

@@ -13,7 +13,10 @@ const EPS = 1e-5;
 
 // (N=2, C=2, H=1, W=2). Channel 0 holds 1, 2 | 3, 4: mean 2.5, biased variance 1.25, unbiased 5/3.
 // Channel 1 holds 0, 0 | 2, -2: mean 0, biased variance 2, unbiased 8/3.
-const X = [[[[1, 2]], [[0, 0]]], [[[3, 4]], [[2, -2]]]];
+const X = [
+  [[[1, 2]], [[0, 0]]],
+  [[[3, 4]], [[2, -2]]],
+];
 const input = () => torch.tensor(X);
 const values = (t: torch.Tensor) => torch.tidy(() => t.flatten().toArray());
 
@@ -28,8 +31,10 @@ describe("BatchNorm2d", () => {
     const s0 = Math.sqrt(1.25 + EPS);
     const s1 = Math.sqrt(2 + EPS);
     const expected = [
-      ...[1, 2].map((v) => 2 * ((v - 2.5) / s0) + 1), ...[0, 0].map((v) => 0.5 * (v / s1) - 1),
-      ...[3, 4].map((v) => 2 * ((v - 2.5) / s0) + 1), ...[2, -2].map((v) => 0.5 * (v / s1) - 1),
+      ...[1, 2].map((v) => 2 * ((v - 2.5) / s0) + 1),
+      ...[0, 0].map((v) => 0.5 * (v / s1) - 1),
+      ...[3, 4].map((v) => 2 * ((v - 2.5) / s0) + 1),
+      ...[2, -2].map((v) => 0.5 * (v / s1) - 1),
     ];
     assertClose(y, expected, F32, 0, "output");
     // running = 0.9 * running + 0.1 * batch (unbiased variance)
@@ -47,8 +52,10 @@ describe("BatchNorm2d", () => {
     bn.eval();
     const y = torch.tidy(() => values(bn.forward(input())));
     const expected = [
-      ...[1, 2].map((v) => (v - 1) / Math.sqrt(4 + EPS)), ...[0, 0].map((v) => (v + 1) / Math.sqrt(0.25 + EPS)),
-      ...[3, 4].map((v) => (v - 1) / Math.sqrt(4 + EPS)), ...[2, -2].map((v) => (v + 1) / Math.sqrt(0.25 + EPS)),
+      ...[1, 2].map((v) => (v - 1) / Math.sqrt(4 + EPS)),
+      ...[0, 0].map((v) => (v + 1) / Math.sqrt(0.25 + EPS)),
+      ...[3, 4].map((v) => (v - 1) / Math.sqrt(4 + EPS)),
+      ...[2, -2].map((v) => (v + 1) / Math.sqrt(0.25 + EPS)),
     ];
     assertClose(y, expected, F32, 0, "output");
     assertClose(values(bn.runningMean!), [1, -1], 0, 0, "running_mean unchanged");
@@ -72,13 +79,31 @@ describe("BatchNorm2d", () => {
     assert.equal(sd.size, 0);
     bn.eval();
     const y = torch.tidy(() => values(bn.forward(input())));
-    assertClose(y.slice(0, 2), [1, 2].map((v) => (v - 2.5) / Math.sqrt(1.25 + EPS)), F32, 0, "output");
+    assertClose(
+      y.slice(0, 2),
+      [1, 2].map((v) => (v - 2.5) / Math.sqrt(1.25 + EPS)),
+      F32,
+      0,
+      "output",
+    );
     bn.dispose();
   });
   test("gradients reach weight and bias; wrong channel count is a clear error", () => {
     const bn = new nn.BatchNorm2d(2);
-    torch.tidy(() => bn.forward(input()).mul(torch.tensor([1, 2]).reshape(1, 2, 1, 1)).sum().backward());
-    assertClose(torch.tidy(() => values(bn.bias!.grad!)), [4, 8], F32, 0, "bias grad");
+    torch.tidy(() =>
+      bn
+        .forward(input())
+        .mul(torch.tensor([1, 2]).reshape(1, 2, 1, 1))
+        .sum()
+        .backward(),
+    );
+    assertClose(
+      torch.tidy(() => values(bn.bias!.grad!)),
+      [4, 8],
+      F32,
+      0,
+      "bias grad",
+    );
     assert.throws(() => torch.tidy(() => bn.forward(torch.zeros([1, 3, 2, 2]))), /expected 2 channels/);
     bn.dispose();
   });
@@ -104,7 +129,13 @@ describe("InstanceNorm2d", () => {
     assert.equal(norm.numBatchesTracked!.item(), 0, "PyTorch does not count batches for instance norm");
     norm.eval();
     const y = torch.tidy(() => values(norm.forward(input())));
-    assertClose(y.slice(0, 2), [1, 2].map((v) => (v - 0.25) / Math.sqrt(0.95 + EPS)), F32, 0, "eval output");
+    assertClose(
+      y.slice(0, 2),
+      [1, 2].map((v) => (v - 0.25) / Math.sqrt(0.95 + EPS)),
+      F32,
+      0,
+      "eval output",
+    );
     norm.dispose();
   });
 });

@@ -129,10 +129,14 @@ describe("ode: calls of f", () => {
       test(`${method} from ${t0} to ${t1} in ${steps} steps: steps x evalsPerStep calls at the stage times`, () => {
         const times: number[] = [];
         torch.tidy(() =>
-          ode.odeint((t, y) => {
-            times.push(t);
-            return y.mul(-1);
-          }, torch.tensor([1], F64), { t0, t1, method, steps }),
+          ode.odeint(
+            (t, y) => {
+              times.push(t);
+              return y.mul(-1);
+            },
+            torch.tensor([1], F64),
+            { t0, t1, method, steps },
+          ),
         );
         const h = (t1 - t0) / steps;
         const want = Array.from({ length: steps }, (_, i) => STAGE_OFFSETS[method].map((c) => t0 + (i + c) * h)).flat();
@@ -157,7 +161,13 @@ describe("ode: states of any shape, time in either direction", () => {
       });
       const { R } = AMPLIFICATION[method];
       const h = 1.2 / steps;
-      assertClose(y, start.map((v, i) => v * R(rates[i] * h) ** steps), EXACT, EXACT, `${method} elementwise`);
+      assertClose(
+        y,
+        start.map((v, i) => v * R(rates[i] * h) ** steps),
+        EXACT,
+        EXACT,
+        `${method} elementwise`,
+      );
     });
 
     test(`${method}: t0 > t1 integrates backwards (y' = -2y from t = 1 to 0)`, () => {

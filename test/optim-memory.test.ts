@@ -16,7 +16,8 @@ describe("training-loop lifetime", () => {
       torch.manualSeed(0);
       const base = torch.memory().numTensors;
       const model = new TinyConvNet();
-      const opt = kind === "Adam" ? new optim.Adam(model.parameters(), { lr: 1e-3 }) : new optim.SGD(model.parameters(), { lr: 1e-2, momentum: 0.9 });
+      const opt =
+        kind === "Adam" ? new optim.Adam(model.parameters(), { lr: 1e-3 }) : new optim.SGD(model.parameters(), { lr: 1e-2, momentum: 0.9 });
       const schedule = new optim.StepLR(opt, { stepSize: 10, gamma: 0.5 });
       const input = torch.randn([2, 3, 16, 16]);
       const target = torch.rand([2, 3, 16, 16]);

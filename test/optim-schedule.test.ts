@@ -16,9 +16,15 @@ import * as optim from "../src/optim/index.js";
  */
 const STEP_LR = [0.5, 0.5, 0.5, 0.05, 0.05, 0.05, 0.005000000000000001, 0.005000000000000001, 0.005000000000000001, 0.0005000000000000001];
 const MULTI_STEP_LR = [
-  [0.0002, 0.2], [0.0002, 0.2], [2e-05, 0.020000000000000004], [2e-05, 0.020000000000000004], [2e-05, 0.020000000000000004],
-  [2e-05, 0.020000000000000004], [2.0000000000000004e-07, 0.0002000000000000001], [2.0000000000000004e-07, 0.0002000000000000001],
-  [2.0000000000000004e-07, 0.0002000000000000001],
+  [0.0002, 0.2],
+  [0.0002, 0.2],
+  [2e-5, 0.020000000000000004],
+  [2e-5, 0.020000000000000004],
+  [2e-5, 0.020000000000000004],
+  [2e-5, 0.020000000000000004],
+  [2.0000000000000004e-7, 0.0002000000000000001],
+  [2.0000000000000004e-7, 0.0002000000000000001],
+  [2.0000000000000004e-7, 0.0002000000000000001],
 ];
 
 function parameter(): torch.Tensor {
@@ -57,7 +63,14 @@ describe("learning-rate schedules", () => {
     const scheduleA = new optim.MultiStepLR(a, { milestones: [3, 5], gamma: 0.5 });
     for (let i = 0; i < 4; i++) scheduleA.step();
     const saved = JSON.parse(JSON.stringify({ optimizer: a.stateDict().meta, schedule: scheduleA.stateDict() }));
-    assert.deepEqual(saved.schedule, { scheduler: "MultiStepLR", lastEpoch: 4, baseLrs: [2e-4], lastLr: [1e-4], milestones: [3, 5], gamma: 0.5 });
+    assert.deepEqual(saved.schedule, {
+      scheduler: "MultiStepLR",
+      lastEpoch: 4,
+      baseLrs: [2e-4],
+      lastLr: [1e-4],
+      milestones: [3, 5],
+      gamma: 0.5,
+    });
 
     const b = makeOpt();
     const scheduleB = new optim.MultiStepLR(b, { milestones: [1], gamma: 0.9 });

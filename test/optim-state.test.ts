@@ -11,7 +11,6 @@ import { leastSquares, trainSteps } from "./helpers/nn-fixtures.js";
 
 type Make = (params: Tensor[]) => optim.Optimizer<optim.BaseHyper>;
 
-
 /** Runs 3 steps, checkpoints (tensors cloned, meta through JSON), resumes in a new optimizer for 3 more. */
 function resumed(make: Make, makeOther: Make): { straight: number[]; resumed: number[]; params: [number[], number[]] } {
   const a = leastSquares();
@@ -85,11 +84,14 @@ describe("optimizer state dicts", () => {
 
     const other = new optim.Adam([p.b, p.w], { lr: 0.7 });
     const same = new optim.Adam([p.w, p.b], { lr: 0.7 });
-    assert.throws(() => other.loadStateDict(dict), (e: Error) => {
-      assert.match(e.message, /state tensor '0\.exp_avg' has shape \[2, 3\], parameter 0 has \[2\]/);
-      assert.match(e.message, /nothing was loaded/);
-      return true;
-    });
+    assert.throws(
+      () => other.loadStateDict(dict),
+      (e: Error) => {
+        assert.match(e.message, /state tensor '0\.exp_avg' has shape \[2, 3\], parameter 0 has \[2\]/);
+        assert.match(e.message, /nothing was loaded/);
+        return true;
+      },
+    );
     assert.equal(other.paramGroups[0].lr, 0.7);
     const badLr = { tensors: dict.tensors, meta: { ...dict.meta, paramGroups: dict.meta.paramGroups.map((g) => ({ ...g, lr: -1 })) } };
     assert.throws(() => same.loadStateDict(badLr), /group 0: Adam: invalid learning rate -1/);

@@ -77,18 +77,38 @@ function check(name: string, ours: Trajectory, reference: Trajectory): void {
 
 describe("trajectories equal PyTorch's", () => {
   test("Adam with betas, eps and L2 weight decay", () => {
-    check("adam", run((p) => new optim.Adam(p, { lr: 0.1, betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0.01 })), PYTORCH.adam);
+    check(
+      "adam",
+      run((p) => new optim.Adam(p, { lr: 0.1, betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0.01 })),
+      PYTORCH.adam,
+    );
   });
   test("Adam with PyTorch's defaults", () => {
-    check("adamDefault", run((p) => new optim.Adam(p)), PYTORCH.adamDefault);
+    check(
+      "adamDefault",
+      run((p) => new optim.Adam(p)),
+      PYTORCH.adamDefault,
+    );
   });
   test("SGD with momentum, dampening and weight decay", () => {
-    check("sgdMomentum", run((p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 })), PYTORCH.sgdMomentum);
+    check(
+      "sgdMomentum",
+      run((p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 })),
+      PYTORCH.sgdMomentum,
+    );
   });
   test("SGD with Nesterov momentum", () => {
-    check("sgdNesterov", run((p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true })), PYTORCH.sgdNesterov);
+    check(
+      "sgdNesterov",
+      run((p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true })),
+      PYTORCH.sgdNesterov,
+    );
   });
   test("plain SGD", () => {
-    check("sgdPlain", run((p) => new optim.SGD(p, { lr: 0.05 })), PYTORCH.sgdPlain);
+    check(
+      "sgdPlain",
+      run((p) => new optim.SGD(p, { lr: 0.05 })),
+      PYTORCH.sgdPlain,
+    );
   });
 });

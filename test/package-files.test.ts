@@ -28,13 +28,26 @@ test("the pack holds what `dime demo` needs: the CLI, the addon's build, the dem
   const native = filesUnder("native");
   // One compiled module per source module: the CLI imports them all, directly or not.
   const compiled = filesUnder("src", (n) => n.endsWith(".ts")).map((p) => p.replace(/^src\//, "dist/").replace(/\.ts$/, ".js"));
-  const needed = ["package.json", "README.md", "bin/dime.js", "binding.gyp", "dist/index.d.ts", "configs/synth-faces-64.yaml", ...demo, ...model, ...native, ...compiled];
+  const needed = [
+    "package.json",
+    "README.md",
+    "bin/dime.js",
+    "binding.gyp",
+    "dist/index.d.ts",
+    "configs/synth-faces-64.yaml",
+    ...demo,
+    ...model,
+    ...native,
+    ...compiled,
+  ];
   assert.ok(model.length >= 2 && native.length >= 2, "found the demo model's and the addon's files");
   const missing = needed.filter((p) => !shipped.has(p));
   assert.deepEqual(missing, [], `npm pack leaves out: ${missing.join(", ")}`);
 });
 
 test("the pack holds nothing of the tests, experiments, CI, sources or build outputs", () => {
-  const stray = [...shipped].filter((p) => /^(test|experiments|\.ci|src|build|node_modules|docs)\//.test(p) || p.endsWith(".map") || p.endsWith(".tsbuildinfo"));
+  const stray = [...shipped].filter(
+    (p) => /^(test|experiments|\.ci|src|build|node_modules|docs)\//.test(p) || p.endsWith(".map") || p.endsWith(".tsbuildinfo"),
+  );
   assert.deepEqual(stray, [], `npm pack ships: ${stray.slice(0, 10).join(", ")}`);
 });

@@ -31,7 +31,11 @@ test("the README's library example runs and does what its comments say", SLOW, a
     for (const name of ["models", "assets"]) symlinkSync(join(ROOT, name), join(dir, name));
     const code = readmeBlock("### From TypeScript").replace(/from "dime"/g, `from ${JSON.stringify(join(ROOT, "src/index.ts"))}`);
     writeFileSync(join(dir, "example.mts"), code);
-    const run = spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), "example.mts"], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+    const run = spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), "example.mts"], {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /out\/library\.mp4: 96 frames/);
     assert.match(run.stdout, /\[ 1, 10, 2 \] \[ 1, 2, 16, 16, 2 \] \[ 1, 2, 64, 64 \]/);

@@ -83,19 +83,49 @@ describe("an output that is an input", SLOW, () => {
       ["--source", hard, source],
     ];
     // In process, for speed: the refusal comes before any work.
-    const refused = (args: string[], why: RegExp) => assert.rejects(() => animateCommand.run(args), (e: Error) => e instanceof UsageError && why.test(e.message));
-    const args = (out: string, extra: string[] = [], ckpt = checkpoint) => ["--checkpoint", ckpt, "--source", source, "--ref", reference, "--driving", driving, "-o", out, ...extra];
+    const refused = (args: string[], why: RegExp) =>
+      assert.rejects(
+        () => animateCommand.run(args),
+        (e: Error) => e instanceof UsageError && why.test(e.message),
+      );
+    const args = (out: string, extra: string[] = [], ckpt = checkpoint) => [
+      "--checkpoint",
+      ckpt,
+      "--source",
+      source,
+      "--ref",
+      reference,
+      "--driving",
+      driving,
+      "-o",
+      out,
+      ...extra,
+    ];
     for (const [flag, out, input] of cases) {
       const before = readFileSync(input);
       const extra = flag === "--config" ? ["--config", configFile] : [];
-      await refused(args(out, extra), new RegExp(`^-o ${escapeRegExp(out)}.* is the same file as ${escapeRegExp(flag)} .*: writing it would destroy that input; choose another output$`));
+      await refused(
+        args(out, extra),
+        new RegExp(
+          `^-o ${escapeRegExp(out)}.* is the same file as ${escapeRegExp(flag)} .*: writing it would destroy that input; choose another output$`,
+        ),
+      );
       assert.deepEqual(readFileSync(input), before, `${input} untouched`);
     }
     // A run folder's latest checkpoint is an input too.
     await refused(args(checkpoint, [], join(dir, "run")), /^-o .*step-000000\.safetensors is the same file as --checkpoint \(weights\)/);
-    await refused(args(join(dir, "o.mp4"), ["--visualize-out", join(dir, "o.mp4")]), /^--visualize-out .*o\.mp4 is the same file as -o .*two outputs cannot share a file/);
+    await refused(
+      args(join(dir, "o.mp4"), ["--visualize-out", join(dir, "o.mp4")]),
+      /^--visualize-out .*o\.mp4 is the same file as -o .*two outputs cannot share a file/,
+    );
     // From the command line: exit 1 and that one line.
-    oneLine(animate(driving), new RegExp(`^dime animate: -o ${escapeRegExp(driving)} is the same file as --driving ${escapeRegExp(driving)}: writing it would destroy that input; choose another output$`), "cli");
+    oneLine(
+      animate(driving),
+      new RegExp(
+        `^dime animate: -o ${escapeRegExp(driving)} is the same file as --driving ${escapeRegExp(driving)}: writing it would destroy that input; choose another output$`,
+      ),
+      "cli",
+    );
   });
 
   test("train, reconstruct, recalibrate and eval refuse an output that is an input", async () => {
@@ -103,13 +133,29 @@ describe("an output that is an input", SLOW, () => {
     const data = join(dir, "data");
     mkdirSync(join(data, "test"), { recursive: true });
     mkdirSync(join(data, "train"), { recursive: true });
-    const refused = (command: Command, args: string[], why: RegExp) => assert.rejects(() => command.run(args), (e: Error) => e instanceof UsageError && why.test(e.message));
+    const refused = (command: Command, args: string[], why: RegExp) =>
+      assert.rejects(
+        () => command.run(args),
+        (e: Error) => e instanceof UsageError && why.test(e.message),
+      );
     await refused(trainCommand, ["--config", configFile, "--data", data, "--out", data], /^--out .*data is the same file as --data/);
-    await refused(trainCommand, ["--config", configFile, "--data", data, "--out", join(dir, "run"), "--init", join(dir, "run")], /^--out .*run is the same file as --init /);
-    await refused(reconstructCommand, ["--checkpoint", checkpoint, "--data", data, "--out", join(data, "test")], /^--out .*test is the same file as --data \(test\/\)/);
+    await refused(
+      trainCommand,
+      ["--config", configFile, "--data", data, "--out", join(dir, "run"), "--init", join(dir, "run")],
+      /^--out .*run is the same file as --init /,
+    );
+    await refused(
+      reconstructCommand,
+      ["--checkpoint", checkpoint, "--data", data, "--out", join(data, "test")],
+      /^--out .*test is the same file as --data \(test\/\)/,
+    );
     await refused(recalibrateCommand, ["--checkpoint", checkpoint, "--data", data, "--out", data], /^--out .* is the same file as --data/);
     const before = readFileSync(sidecar);
-    await refused(evalCommand, ["--checkpoint", checkpoint, "--data", data, "--task", "reconstruction", "--json", sidecar], /^--json .*step-000000\.json is the same file as --checkpoint \(sidecar\)/);
+    await refused(
+      evalCommand,
+      ["--checkpoint", checkpoint, "--data", data, "--task", "reconstruction", "--json", sidecar],
+      /^--json .*step-000000\.json is the same file as --checkpoint \(sidecar\)/,
+    );
     assert.deepEqual(readFileSync(sidecar), before);
   });
 });
@@ -123,22 +169,35 @@ test("a variable-frame-rate driving clip with audio: each frame at its time, the
   const out = join(dir, "vfr-out.mp4");
   const result = runDime(["animate", "--checkpoint", checkpoint, "--source", source, "--driving", clip, "--audio", "-o", out]);
   assert.equal(result.status, 0, result.stderr);
-  assert.match(result.stdout, /60 frames .*the driving clip has a variable frame rate: \d+ frames at a constant 30 fps keep each frame at its time/);
+  assert.match(
+    result.stdout,
+    /60 frames .*the driving clip has a variable frame rate: \d+ frames at a constant 30 fps keep each frame at its time/,
+  );
   const input = (await probeMedia(clip)).variableRate!;
   const output = await probeMedia(out);
   const times = frameTimes(out);
   // Every input frame's time is the start of an output frame, to half a frame at 30 fps.
-  for (const t of input.timestamps) assert.ok(times.some((time) => Math.abs(time - t) <= 1 / 60 + 1e-6), `no output frame starts near ${t.toFixed(3)} s`);
+  for (const t of input.timestamps)
+    assert.ok(
+      times.some((time) => Math.abs(time - t) <= 1 / 60 + 1e-6),
+      `no output frame starts near ${t.toFixed(3)} s`,
+    );
   assert.ok(Math.abs(output.duration - input.end) <= 1 / 30 + 1e-6, `picture ${output.duration} s, input ${input.end} s`);
   assert.equal(output.audio, "aac");
-  const audio = Number(execFileSync("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=duration", "-of", "csv=p=0", out], { encoding: "utf8" }));
+  const audio = Number(
+    execFileSync("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=duration", "-of", "csv=p=0", out], {
+      encoding: "utf8",
+    }),
+  );
   assert.ok(Math.abs(audio - output.duration) < 0.05, `sound ${audio} s, picture ${output.duration} s`);
 });
 
 describe("a full disk", SLOW, () => {
   const disk = mountTinyDisk();
   after(() => typeof disk !== "string" && disk.unmount());
-  test("animate: one line naming OUT, the previous OUT kept, no temporary file", { skip: typeof disk === "string" ? disk : false }, async () => {
+  test("animate: one line naming OUT, the previous OUT kept, no temporary file", {
+    skip: typeof disk === "string" ? disk : false,
+  }, async () => {
     if (typeof disk === "string") return;
     await ready;
     const long = join(dir, "long.mp4");
@@ -147,7 +206,13 @@ describe("a full disk", SLOW, () => {
     writeFileSync(out, "the user's earlier video");
     disk.fill(0);
     const result = runDime(["animate", "--checkpoint", checkpoint, "--source", source, "--driving", long, "-o", out]);
-    oneLine(result, new RegExp(`^dime animate: cannot write ${escapeRegExp(out)}: the disk is full \\([\\d.]+ MB free\\): free some space or write elsewhere$`), "full disk");
+    oneLine(
+      result,
+      new RegExp(
+        `^dime animate: cannot write ${escapeRegExp(out)}: the disk is full \\([\\d.]+ MB free\\): free some space or write elsewhere$`,
+      ),
+      "full disk",
+    );
     assert.equal(readFileSync(out, "utf8"), "the user's earlier video");
     assert.deepEqual(readdirSync(disk.dir).sort(), [".filler", "out.webm"]);
   });
@@ -172,8 +237,15 @@ describe("checksums", SLOW, () => {
     const at = 8 + info.headerLength + Math.floor((info.fileSize - 8 - info.headerLength) / 2);
     bytes[at] ^= 0x01;
     writeFileSync(weights, bytes);
-    assert.throws(() => loadCheckpoint(weights), new RegExp(`^CheckpointError: ${escapeRegExp(weights)} is corrupted: its checksum does not match; use an earlier checkpoint$`));
-    oneLine(animate(join(dir, "bad-sum.mp4"), [], weights), new RegExp(`^dime animate: ${escapeRegExp(weights)} is corrupted: its checksum does not match; use an earlier checkpoint$`), "flipped byte");
+    assert.throws(
+      () => loadCheckpoint(weights),
+      new RegExp(`^CheckpointError: ${escapeRegExp(weights)} is corrupted: its checksum does not match; use an earlier checkpoint$`),
+    );
+    oneLine(
+      animate(join(dir, "bad-sum.mp4"), [], weights),
+      new RegExp(`^dime animate: ${escapeRegExp(weights)} is corrupted: its checksum does not match; use an earlier checkpoint$`),
+      "flipped byte",
+    );
   });
 });
 
@@ -185,9 +257,23 @@ test("the shipped demo model's sidecar records its checksum, and it loads checke
 });
 
 test("dime bench checksum: load with and without the check, and hashing alone, for both files", SLOW, () => {
-  const result = benchChecksum({ demo: new URL("../models/demo/step-004000.safetensors", import.meta.url).pathname, megabytes: 4, runs: 1 });
-  assert.deepEqual(result.cases.map((c) => c.name), ["demo model", "4 MB checkpoint"]);
-  for (const c of result.cases) assert.ok(c.load.medianMs > 0 && c.loadChecked.medianMs > 0 && c.hashMBps > 0 && Math.abs(c.megabytes - (c.name.startsWith("4") ? 4.2 : 4.3)) < 0.2, JSON.stringify(c));
+  const result = benchChecksum({
+    demo: new URL("../models/demo/step-004000.safetensors", import.meta.url).pathname,
+    megabytes: 4,
+    runs: 1,
+  });
+  assert.deepEqual(
+    result.cases.map((c) => c.name),
+    ["demo model", "4 MB checkpoint"],
+  );
+  for (const c of result.cases)
+    assert.ok(
+      c.load.medianMs > 0 &&
+        c.loadChecked.medianMs > 0 &&
+        c.hashMBps > 0 &&
+        Math.abs(c.megabytes - (c.name.startsWith("4") ? 4.2 : 4.3)) < 0.2,
+      JSON.stringify(c),
+    );
   assert.match(formatChecksumBench(result), /4 MB checkpoint +4\.2 /);
 });
 
@@ -211,10 +297,22 @@ describe("messages", SLOW, () => {
   test("a sidecar without a config, an oversized frame_shape, a damaged safetensors header: the file named once", async () => {
     await ready;
     const noConfig = variant("no-config", (s) => delete s.config);
-    oneLine(animate(join(dir, "m1.mp4"), [], noConfig), /^dime animate: .*no-config\.json: the sidecar holds no config, so the model it describes is unknown/, "no config");
+    oneLine(
+      animate(join(dir, "m1.mp4"), [], noConfig),
+      /^dime animate: .*no-config\.json: the sidecar holds no config, so the model it describes is unknown/,
+      "no config",
+    );
     const huge = variant("huge", (s) => (s.config.dataset_params.frame_shape = [100000, 100000, 3]));
-    oneLine(animate(join(dir, "m2.mp4"), [], huge), /^dime animate: .*huge\.json: dataset_params\.frame_shape \[100000, 100000\] cannot be animated at/, "frame_shape");
-    const header = variant("header", () => undefined, (b) => (b[3] = 0x7f));
+    oneLine(
+      animate(join(dir, "m2.mp4"), [], huge),
+      /^dime animate: .*huge\.json: dataset_params\.frame_shape \[100000, 100000\] cannot be animated at/,
+      "frame_shape",
+    );
+    const header = variant(
+      "header",
+      () => undefined,
+      (b) => (b[3] = 0x7f),
+    );
     const result = animate(join(dir, "m3.mp4"), [], header);
     oneLine(result, /^dime animate: .*header\.safetensors: header length \d+ is larger than the file/, "header");
     assert.equal(result.stderr.split(header).length, 2, `the path once: ${result.stderr}`);

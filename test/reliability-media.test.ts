@@ -49,7 +49,10 @@ describe("variable frame rate", () => {
     const info = await probeMedia(clip);
     assert.ok(info.variableRate, "variable");
     assert.equal(info.frameCount, 60);
-    assert.ok(info.variableRate.minFps > 9.9 && info.variableRate.minFps < 15.1 && Math.abs(info.variableRate.maxFps - 30) < 0.1, `${info.variableRate.minFps}..${info.variableRate.maxFps}`);
+    assert.ok(
+      info.variableRate.minFps > 9.9 && info.variableRate.minFps < 15.1 && Math.abs(info.variableRate.maxFps - 30) < 0.1,
+      `${info.variableRate.minFps}..${info.variableRate.maxFps}`,
+    );
     assert.match(describeMedia(info), /variable frame rate \([\d.]+ to 30 fps, [\d.]+ on average\)/);
     const cfr = join(dir, "cfr.mp4");
     const writer = new VideoWriter(cfr, { fps: 30, width: 64, height: 64 });
@@ -66,7 +69,10 @@ describe("variable frame rate", () => {
     for (let i = 0; i < 60; i++) await writer.writeRgb24(grey(40 + 3 * i));
     await writer.close();
     const slots = slotCounts(timing, 30);
-    assert.equal(writer.encodedFrames, slots.reduce((a, b) => a + b, 0));
+    assert.equal(
+      writer.encodedFrames,
+      slots.reduce((a, b) => a + b, 0),
+    );
     const times = frameTimes(out);
     const frames = await readAllFrames(out);
     assert.equal(frames.length, times.length);
@@ -75,7 +81,10 @@ describe("variable frame rate", () => {
       const t = timing.timestamps[i];
       const shown = times.findLastIndex((time) => time <= t + 1 / 60);
       const level = Math.round(frames[shown].data[0] * 255);
-      assert.ok(Math.abs(level - (40 + 3 * i)) <= 1, `input frame ${i} at ${t.toFixed(3)} s: output shows level ${level}, expected ${40 + 3 * i}`);
+      assert.ok(
+        Math.abs(level - (40 + 3 * i)) <= 1,
+        `input frame ${i} at ${t.toFixed(3)} s: output shows level ${level}, expected ${40 + 3 * i}`,
+      );
     }
     // The picture lasts as long as the input, so the audio (3 s, cut to the picture) stays in step.
     const outInfo = await probeMedia(out);
@@ -89,16 +98,28 @@ describe("messages", () => {
     const empty = join(dir, "empty.png");
     writeFileSync(empty, "");
     for (const read of [() => readImage(empty), () => probeMedia(empty)]) {
-      await assert.rejects(read, (e: MediaError) => e.reason === "empty" && e.message === `${empty}: is empty (0 bytes): its copy or download was cut short; get the file again`);
+      await assert.rejects(
+        read,
+        (e: MediaError) =>
+          e.reason === "empty" && e.message === `${empty}: is empty (0 bytes): its copy or download was cut short; get the file again`,
+      );
     }
   });
 
   test("probe refuses a truncated PNG as reading does", async () => {
-    const whole = await sharp(Buffer.from(noise(64)), { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer();
+    const whole = await sharp(Buffer.from(noise(64)), { raw: { width: 64, height: 64, channels: 3 } })
+      .png()
+      .toBuffer();
     const cut = join(dir, "cut.png");
     writeFileSync(cut, whole.subarray(0, whole.length >> 1));
-    await assert.rejects(() => readImage(cut), (e: MediaError) => e.reason === "corrupt");
-    await assert.rejects(() => probeMedia(cut), (e: MediaError) => e.reason === "corrupt" && e.message.startsWith(`${cut}: cannot decode image`));
+    await assert.rejects(
+      () => readImage(cut),
+      (e: MediaError) => e.reason === "corrupt",
+    );
+    await assert.rejects(
+      () => probeMedia(cut),
+      (e: MediaError) => e.reason === "corrupt" && e.message.startsWith(`${cut}: cannot decode image`),
+    );
   });
 });
 
@@ -138,10 +159,16 @@ describe("a full disk", () => {
     const error = await (async () => {
       for (let i = 0; i < 40; i++) await writer.writeRgb24(noise(128));
       await writer.close();
-    })().then(() => undefined, (e: unknown) => e);
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     writer.abort();
     assert.ok(error instanceof MediaError, `${name}: the write must fail, got ${String(error)}`);
-    assert.match(error.message, new RegExp(`^cannot write ${out.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: the disk is full \\([\\d.]+ MB free\\)`));
+    assert.match(
+      error.message,
+      new RegExp(`^cannot write ${out.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: the disk is full \\([\\d.]+ MB free\\)`),
+    );
     assert.doesNotMatch(error.message, /partial/);
     const left = readdirSync(disk.dir).filter((n) => n !== ".filler");
     assert.deepEqual(left, previous ? [name] : [], "no temporary file left");
@@ -149,7 +176,8 @@ describe("a full disk", () => {
     execFileSync("rm", ["-rf", join(disk.dir, name), join(disk.dir, ".filler")]);
   }
 
-  for (const name of ["out.mp4", "out.webm", "out.gif", "frames"]) test(`${name}: refused in one line, the previous file kept`, { skip }, () => fillsUp(name));
+  for (const name of ["out.mp4", "out.webm", "out.gif", "frames"])
+    test(`${name}: refused in one line, the previous file kept`, { skip }, () => fillsUp(name));
 
   test("checkpoint tensors and reports: refused in one line, the previous file kept", { skip }, () => {
     if (typeof disk === "string") return;
@@ -159,8 +187,14 @@ describe("a full disk", () => {
     writeTextAtomic(report, "{}\n");
     const before = [readFileSync(weights), readFileSync(report)];
     disk.fill(16 * 1024);
-    assert.throws(() => torch.tidy(() => writeSafetensors(weights, { w: torch.zeros([1 << 20]) })), (e: Error) => e instanceof WriteError && /^cannot write .*step\.safetensors: the disk is full \([\d.]+ MB free\)/.test(e.message));
-    assert.throws(() => writeTextAtomic(report, "x".repeat(1 << 20)), (e: Error) => e instanceof WriteError && e.message.startsWith(`cannot write ${report}: the disk is full`));
+    assert.throws(
+      () => torch.tidy(() => writeSafetensors(weights, { w: torch.zeros([1 << 20]) })),
+      (e: Error) => e instanceof WriteError && /^cannot write .*step\.safetensors: the disk is full \([\d.]+ MB free\)/.test(e.message),
+    );
+    assert.throws(
+      () => writeTextAtomic(report, "x".repeat(1 << 20)),
+      (e: Error) => e instanceof WriteError && e.message.startsWith(`cannot write ${report}: the disk is full`),
+    );
     assert.deepEqual([readFileSync(weights), readFileSync(report)], before);
     assert.deepEqual(readdirSync(disk.dir).sort(), [".filler", "report.json", "step.safetensors"]);
   });

@@ -27,12 +27,21 @@ const short = join(dir, "short.mp4");
 before(async () => {
   await writeImage(source, faceFrames(1, 2)[0]);
   const frames = faceFrames(8, 1);
-  await writeFrames(long, Array.from({ length: 600 }, (_, i) => frames[i % 8]), 25);
+  await writeFrames(
+    long,
+    Array.from({ length: 600 }, (_, i) => frames[i % 8]),
+    25,
+  );
   await writeFrames(short, frames.slice(0, 3), 25);
 });
 
 /** Waits until `ready()` holds (polling), then returns the child's exit code, stderr and stdout after `signal`. */
-async function signalWhen(child: ChildProcessWithoutNullStreams, ready: (stderr: string) => boolean, signal: NodeJS.Signals, group = false) {
+async function signalWhen(
+  child: ChildProcessWithoutNullStreams,
+  ready: (stderr: string) => boolean,
+  signal: NodeJS.Signals,
+  group = false,
+) {
   let stderr = "";
   let stdout = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
@@ -52,12 +61,19 @@ async function signalWhen(child: ChildProcessWithoutNullStreams, ready: (stderr:
 /** `dime ARGS` as the leader of its own process group, as a shell runs a foreground job. */
 function startDimeGroup(args: string[]): ChildProcessWithoutNullStreams {
   const repo = new URL("..", import.meta.url).pathname;
-  return spawn(process.execPath, ["--import", "tsx", "-e", "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))", ...args], { cwd: repo, detached: true });
+  return spawn(
+    process.execPath,
+    ["--import", "tsx", "-e", "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))", ...args],
+    { cwd: repo, detached: true },
+  );
 }
 
 const hidden = (folder: string) => readdirSync(folder).filter((name) => name.startsWith("."));
 
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const) {
   test(`${signal} during animate: exit ${code}, the temporary file removed, one line saying what was kept`, SLOW, async () => {
     const folder = join(dir, `animate-${signal}`);
     mkdirSync(folder);
@@ -69,7 +85,10 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     const child = signal === "SIGINT" ? startDimeGroup(args) : startDime(args);
     const result = await signalWhen(child, () => hidden(folder).length > 0, signal, signal === "SIGINT");
     assert.equal(result.code, code, result.stderr);
-    assert.equal(result.stderr.trim(), `dime animate: stopped by ${signal}; ${earlier ? `${out} left as it was; nothing else written` : "nothing written"}`);
+    assert.equal(
+      result.stderr.trim(),
+      `dime animate: stopped by ${signal}; ${earlier ? `${out} left as it was; nothing else written` : "nothing written"}`,
+    );
     assert.equal(result.stdout, "");
     assert.deepEqual(readdirSync(folder), earlier ? ["out.mp4"] : []);
     if (earlier) assert.equal(readFileSync(out, "utf8"), "an earlier video");
@@ -79,7 +98,19 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
 test("the temporary file of a SIGKILLed animate is removed by the next run in its folder", SLOW, async () => {
   const folder = join(dir, "animate-SIGKILL");
   mkdirSync(folder);
-  const child = startDime(["animate", "--checkpoint", checkpoint, "--source", source, "--driving", long, "-o", join(folder, "out.mp4"), "--batch", "1"]);
+  const child = startDime([
+    "animate",
+    "--checkpoint",
+    checkpoint,
+    "--source",
+    source,
+    "--driving",
+    long,
+    "-o",
+    join(folder, "out.mp4"),
+    "--batch",
+    "1",
+  ]);
   await signalWhen(child, () => hidden(folder).length > 0, "SIGKILL");
   const left = hidden(folder);
   assert.equal(left.length, 1, "a killed process cannot clean up");
@@ -95,7 +126,21 @@ test("SIGTERM during train writes a checkpoint of the last step, with its checks
   const config = join(dir, "tiny.yaml");
   writeFileSync(config, configToYaml(tinyTrainConfig()));
   const out = join(dir, "run");
-  const child = startDime(["train", "--config", config, "--data", data, "--out", out, "--steps", "100000", "--checkpoint-every", "100000", "--threads", "1"]);
+  const child = startDime([
+    "train",
+    "--config",
+    config,
+    "--data",
+    data,
+    "--out",
+    out,
+    "--steps",
+    "100000",
+    "--checkpoint-every",
+    "100000",
+    "--threads",
+    "1",
+  ]);
   const result = await signalWhen(child, (stderr) => /step 1\/100000/.test(stderr), "SIGTERM");
   assert.equal(result.code, 143, result.stderr);
   assert.match(result.stderr, /dime train: SIGTERM: stopping after this step and writing a checkpoint/);

@@ -198,7 +198,10 @@ test("reading a subset by name, and a missing name is an error naming the file",
   torch.tidy(() => {
     const { tensors } = readSafetensors(path, { names: ["half", "steps"] });
     assert.deepEqual([...tensors.keys()].sort(), ["half", "steps"]);
-    assert.throws(() => readSafetensors(path, { names: ["nope"] }), (e: Error) => e instanceof SafetensorsError && e.message.includes(path) && /no tensor named 'nope'/.test(e.message));
+    assert.throws(
+      () => readSafetensors(path, { names: ["nope"] }),
+      (e: Error) => e instanceof SafetensorsError && e.message.includes(path) && /no tensor named 'nope'/.test(e.message),
+    );
   });
 });
 
@@ -326,7 +329,9 @@ test("non-contiguous and grad-requiring tensors are written as their row-major v
   });
 });
 
-test("CUDA tensors are written from the GPU and read onto it (skipped without CUDA)", { skip: !torch.cuda.isAvailable() && "no CUDA here" }, () => {
+test("CUDA tensors are written from the GPU and read onto it (skipped without CUDA)", {
+  skip: !torch.cuda.isAvailable() && "no CUDA here",
+}, () => {
   const path = join(dir, "cuda.safetensors");
   torch.tidy(() => {
     const onCpu = randomTensor("float32", [4, 4]);
@@ -348,13 +353,18 @@ test("writing is atomic: no temporary file is left, and a failed write leaves th
   const disposed = torch.zeros([3]);
   const alive = torch.ones([3]);
   disposed.dispose();
-  assert.throws(() => writeSafetensors(path, { alive, disposed }), (e: Error) => e instanceof SafetensorsError && e.message.includes(path));
+  assert.throws(
+    () => writeSafetensors(path, { alive, disposed }),
+    (e: Error) => e instanceof SafetensorsError && e.message.includes(path),
+  );
   alive.dispose();
   assert.deepEqual(new Uint8Array(readFileSync(path)), good);
   assert.deepEqual(readdirSync(sub), ["ckpt.safetensors"]);
   assert.throws(
     () => writeSafetensors(join(sub, "missing-folder", "x.safetensors"), {}),
-    (e: Error) => e instanceof WriteError && e.message === `cannot write ${join(sub, "missing-folder", "x.safetensors")}: its folder does not exist: create it first`,
+    (e: Error) =>
+      e instanceof WriteError &&
+      e.message === `cannot write ${join(sub, "missing-folder", "x.safetensors")}: its folder does not exist: create it first`,
   );
 });
 
@@ -382,33 +392,91 @@ test("reading and disposing leaves no tensors behind", () => {
 const I32_2x2 = '{"t":{"dtype":"I32","shape":[2,2],"data_offsets":[0,16]}}';
 const CORRUPT: { name: string; bytes: Uint8Array; problem: RegExp }[] = [
   { name: "too-short", bytes: new Uint8Array([1, 0, 0]), problem: /too short to hold the 8-byte header length/ },
-  { name: "header-longer-than-file", bytes: concat(u64le(1000), utf8.encode(I32_2x2), new Uint8Array(16)), problem: /header length 1000 is larger than the file/ },
-  { name: "huge-header-length", bytes: concat(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0xff]), new Uint8Array(8)), problem: /is larger than the file/ },
+  {
+    name: "header-longer-than-file",
+    bytes: concat(u64le(1000), utf8.encode(I32_2x2), new Uint8Array(16)),
+    problem: /header length 1000 is larger than the file/,
+  },
+  {
+    name: "huge-header-length",
+    bytes: concat(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0xff]), new Uint8Array(8)),
+    problem: /is larger than the file/,
+  },
   { name: "not-utf8", bytes: concat(u64le(2), new Uint8Array([0x7b, 0xff])), problem: /not valid UTF-8/ },
   { name: "invalid-json", bytes: fileBytes('{"t":{"dtype":"I32",', new Uint8Array(0)), problem: /not valid JSON/ },
   { name: "json-array", bytes: fileBytes("[1,2]", new Uint8Array(0)), problem: /header is an array, expected a JSON object/ },
-  { name: "unknown-dtype", bytes: fileBytes('{"t":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}}', new Uint8Array(4)), problem: /tensor 't': unknown or unsupported dtype 'F33'/ },
-  { name: "unsupported-dtype", bytes: fileBytes('{"t":{"dtype":"U16","shape":[1],"data_offsets":[0,2]}}', new Uint8Array(2)), problem: /unsupported dtype 'U16'/ },
-  { name: "missing-shape", bytes: fileBytes('{"t":{"dtype":"F32","data_offsets":[0,4]}}', new Uint8Array(4)), problem: /tensor 't': 'shape' is undefined/ },
-  { name: "negative-dim", bytes: fileBytes('{"t":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}', new Uint8Array(4)), problem: /'shape' is \[-1\]/ },
-  { name: "huge-dim", bytes: fileBytes('{"t":{"dtype":"I32","shape":[2,18446744073709551614],"data_offsets":[0,16]}}', new Uint8Array(16)), problem: /'shape' is .*non-negative integers/ },
-  { name: "offsets-reversed", bytes: fileBytes('{"t":{"dtype":"U8","shape":[0],"data_offsets":[4,0]}}', new Uint8Array(4)), problem: /data_offsets \[4, 0\] end before they begin/ },
-  { name: "size-mismatch", bytes: fileBytes('{"t":{"dtype":"I32","shape":[2,2],"data_offsets":[0,4]}}', new Uint8Array(4)), problem: /tensor 't': data_offsets \[0, 4\] hold 4 bytes but shape \[2, 2\] of I32 needs 16/ },
+  {
+    name: "unknown-dtype",
+    bytes: fileBytes('{"t":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}}', new Uint8Array(4)),
+    problem: /tensor 't': unknown or unsupported dtype 'F33'/,
+  },
+  {
+    name: "unsupported-dtype",
+    bytes: fileBytes('{"t":{"dtype":"U16","shape":[1],"data_offsets":[0,2]}}', new Uint8Array(2)),
+    problem: /unsupported dtype 'U16'/,
+  },
+  {
+    name: "missing-shape",
+    bytes: fileBytes('{"t":{"dtype":"F32","data_offsets":[0,4]}}', new Uint8Array(4)),
+    problem: /tensor 't': 'shape' is undefined/,
+  },
+  {
+    name: "negative-dim",
+    bytes: fileBytes('{"t":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}', new Uint8Array(4)),
+    problem: /'shape' is \[-1\]/,
+  },
+  {
+    name: "huge-dim",
+    bytes: fileBytes('{"t":{"dtype":"I32","shape":[2,18446744073709551614],"data_offsets":[0,16]}}', new Uint8Array(16)),
+    problem: /'shape' is .*non-negative integers/,
+  },
+  {
+    name: "offsets-reversed",
+    bytes: fileBytes('{"t":{"dtype":"U8","shape":[0],"data_offsets":[4,0]}}', new Uint8Array(4)),
+    problem: /data_offsets \[4, 0\] end before they begin/,
+  },
+  {
+    name: "size-mismatch",
+    bytes: fileBytes('{"t":{"dtype":"I32","shape":[2,2],"data_offsets":[0,4]}}', new Uint8Array(4)),
+    problem: /tensor 't': data_offsets \[0, 4\] hold 4 bytes but shape \[2, 2\] of I32 needs 16/,
+  },
   {
     name: "gap",
-    bytes: fileBytes('{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[4,6]}}', new Uint8Array(6)),
+    bytes: fileBytes(
+      '{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[4,6]}}',
+      new Uint8Array(6),
+    ),
     problem: /not contiguous: data bytes \[2, 4\) before tensor 'b' belong to no tensor/,
   },
-  { name: "not-from-zero", bytes: fileBytes('{"a":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}}', new Uint8Array(4)), problem: /not contiguous: data bytes \[0, 2\) before tensor 'a'/ },
+  {
+    name: "not-from-zero",
+    bytes: fileBytes('{"a":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}}', new Uint8Array(4)),
+    problem: /not contiguous: data bytes \[0, 2\) before tensor 'a'/,
+  },
   {
     name: "overlap",
-    bytes: fileBytes('{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}}', new Uint8Array(6)),
+    bytes: fileBytes(
+      '{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}}',
+      new Uint8Array(6),
+    ),
     problem: /tensor 'b' \(data bytes \[2, 6\)\) overlaps tensor 'a'/,
   },
-  { name: "truncated", bytes: fileBytes(I32_2x2, new Uint8Array(14)), problem: /tensor 't' \(data bytes \[0, 16\)\) is out of bounds: the file has only 14 data bytes/ },
+  {
+    name: "truncated",
+    bytes: fileBytes(I32_2x2, new Uint8Array(14)),
+    problem: /tensor 't' \(data bytes \[0, 16\)\) is out of bounds: the file has only 14 data bytes/,
+  },
   { name: "trailing", bytes: fileBytes(I32_2x2, new Uint8Array(20)), problem: /cover 16 data bytes but the file has 20: 4 trailing bytes/ },
-  { name: "metadata-number", bytes: fileBytes('{"__metadata__":{"epoch":3}}', new Uint8Array(0)), problem: /'__metadata__' value for 'epoch' is a number; the format allows only string values/ },
-  { name: "metadata-array", bytes: fileBytes('{"__metadata__":["a"]}', new Uint8Array(0)), problem: /'__metadata__' is an array, expected an object of strings/ },
+  {
+    name: "metadata-number",
+    bytes: fileBytes('{"__metadata__":{"epoch":3}}', new Uint8Array(0)),
+    problem: /'__metadata__' value for 'epoch' is a number; the format allows only string values/,
+  },
+  {
+    name: "metadata-array",
+    bytes: fileBytes('{"__metadata__":["a"]}', new Uint8Array(0)),
+    problem: /'__metadata__' is an array, expected an object of strings/,
+  },
 ];
 
 for (const { name, bytes, problem } of CORRUPT) {
@@ -430,7 +498,10 @@ for (const { name, bytes, problem } of CORRUPT) {
 
 test("a missing file is an error naming it", () => {
   const path = join(dir, "does-not-exist.safetensors");
-  assert.throws(() => readSafetensors(path), (e: Error) => e instanceof SafetensorsError && e.message.startsWith(path) && /cannot open/.test(e.message));
+  assert.throws(
+    () => readSafetensors(path),
+    (e: Error) => e instanceof SafetensorsError && e.message.startsWith(path) && /cannot open/.test(e.message),
+  );
 });
 
 // --- golden files written by the Python side (/work/shared/golden, see its README)
@@ -533,8 +604,14 @@ test("a file from the reference writer (safetensors save_file) loads with the va
     assert.deepEqual(rawBytes(get("f16.x")), rawBytes(x64.to("float16")));
     assert.deepEqual(rawBytes(get("bf16.x")), rawBytes(x64.to("bfloat16")));
     assert.deepEqual([...(get("i64.big").data() as BigInt64Array)], [2n ** 62n + 7n, -(2n ** 53n) - 1n, 0n]);
-    assert.deepEqual(get("i32.x").toArray(), [-3, -2, -1, 0, 1, 2].map((v) => v * 1000003));
-    assert.deepEqual(get("i16.x").toArray(), [-3, -2, -1, 0, 1, 2].map((v) => v * 10007));
+    assert.deepEqual(
+      get("i32.x").toArray(),
+      [-3, -2, -1, 0, 1, 2].map((v) => v * 1000003),
+    );
+    assert.deepEqual(
+      get("i16.x").toArray(),
+      [-3, -2, -1, 0, 1, 2].map((v) => v * 10007),
+    );
     assert.deepEqual(get("i8.x").toArray(), [-123, -82, -41, 0, 41, 82]);
     assert.deepEqual(get("u8.x").toArray(), [0, 51, 102, 153, 204, 255]);
     assert.equal(get("bool.x").dtype, "bool");

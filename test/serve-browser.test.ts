@@ -64,17 +64,26 @@ test("upload the demo pictures and clip, follow the progress to 100%, play and d
   assert.match((await text(page, "#source-name"))!, /^source\.png \(64x64\)$/);
   await snap(page, "idle");
   await page.click("#run");
-  await page.waitForFunction(() => / frames\/s, ETA /.test(document.getElementById("progress-text")!.textContent!), null, { timeout: 30_000 });
+  await page.waitForFunction(() => / frames\/s, ETA /.test(document.getElementById("progress-text")!.textContent!), null, {
+    timeout: 30_000,
+  });
   await snap(page, "running");
   await page.waitForFunction(() => document.getElementById("progress-text")!.textContent!.startsWith("done"), null, { timeout: 60_000 });
   assert.equal(await page.locator("#progress").evaluate((e: HTMLProgressElement) => e.value), 100);
-  const durations = await page.waitForFunction(() => {
-    const videos = ["result-video", "side-video"].map((id) => document.getElementById(id) as HTMLVideoElement);
-    return videos.every((v) => v.readyState >= 1) && videos.map((v) => v.duration);
-  }, null, { timeout: 10_000 });
+  const durations = await page.waitForFunction(
+    () => {
+      const videos = ["result-video", "side-video"].map((id) => document.getElementById(id) as HTMLVideoElement);
+      return videos.every((v) => v.readyState >= 1) && videos.map((v) => v.duration);
+    },
+    null,
+    { timeout: 10_000 },
+  );
   const [result, side] = (await durations.jsonValue()) as number[];
   const clip = await probeMedia(DEMO_DRIVING);
-  assert.ok(Math.abs(result - clip.duration) < 0.05 && Math.abs(side - clip.duration) < 0.05, `result ${result} s, side by side ${side} s, clip ${clip.duration} s`);
+  assert.ok(
+    Math.abs(result - clip.duration) < 0.05 && Math.abs(side - clip.duration) < 0.05,
+    `result ${result} s, side by side ${side} s, clip ${clip.duration} s`,
+  );
   await page.locator("#result-video").evaluate((v: HTMLVideoElement) => v.pause());
   await snap(page, "finished");
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
@@ -94,7 +103,9 @@ test("cancel a running job: the page says so and no file is left", { skip: missi
   await page.click("#driving-demo");
   await page.fill("#ode-steps", "20"); // slow enough to be caught running on a fast machine
   await page.click("#run");
-  await page.waitForFunction(() => / frames\/s, ETA /.test(document.getElementById("progress-text")!.textContent!), null, { timeout: 30_000 });
+  await page.waitForFunction(() => / frames\/s, ETA /.test(document.getElementById("progress-text")!.textContent!), null, {
+    timeout: 30_000,
+  });
   await page.click("#cancel");
   await page.waitForFunction(() => document.getElementById("progress-text")!.textContent === "cancelled", null, { timeout: 10_000 });
   assert.deepEqual(readdirSync(results), before);
@@ -108,7 +119,10 @@ test("a text file named .png gets one clear line in the page", { skip: missing }
   writeFileSync(fake, "shopping list: eggs, milk\n");
   await page.setInputFiles("#source-file", fake);
   await page.waitForSelector("#error:not([hidden])");
-  assert.match((await text(page, "#error"))!, /^notes\.png: is not a picture dime reads \(PNG, JPEG, WebP, TIFF, GIF, BMP\), whatever its name says$/);
+  assert.match(
+    (await text(page, "#error"))!,
+    /^notes\.png: is not a picture dime reads \(PNG, JPEG, WebP, TIFF, GIF, BMP\), whatever its name says$/,
+  );
   assert.equal(await text(page, "#source-name"), "none yet");
   await page.close();
 });

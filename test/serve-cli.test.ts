@@ -24,7 +24,10 @@ test("dime serve: address, models, a warning off loopback, a busy port, a clean 
   mkdirSync(imported);
   writeCheckpoint(imported, "step-000000", configFor(tinyDimeParams()));
   const sidecar = JSON.parse(readFileSync(join(imported, "step-000000.json"), "utf8"));
-  writeFileSync(join(imported, "step-000000.json"), JSON.stringify({ ...sidecar, imported: { checkpoint: "/downloads/vox-cpk.pth.tar", model: "fomm", format: "legacy" } }));
+  writeFileSync(
+    join(imported, "step-000000.json"),
+    JSON.stringify({ ...sidecar, imported: { checkpoint: "/downloads/vox-cpk.pth.tar", model: "fomm", format: "legacy" } }),
+  );
   const work = join(dir, "work");
   const child = startDime(["serve", "--port", "0", "--host", "0.0.0.0", "--models", join(dir, "models"), "--work", work]);
   let stdout = "";
@@ -39,21 +42,47 @@ test("dime serve: address, models, a warning off loopback, a busy port, a clean 
     }
     const url = /http:\/\/\S+\//.exec(stdout)![0];
     assert.match(stdout, /^dime serve: http:\/\/0\.0\.0\.0:\d+\/ {2}\(3 models; work files in .*\/work\/dime-serve-\w+; Ctrl-C stops\)\n$/);
-    assert.match(stderr, /warning: listening on 0\.0\.0\.0: anyone who can reach this machine on port \d+ can upload files and run jobs here/);
-    const models = (await call(url, "GET", "api/models")).body as unknown as { name: string; width: number; step: number; demo: boolean; trainedOn: string }[];
-    assert.deepEqual(models.map((m) => [m.name, m.width, m.step, m.demo]), [["demo", 64, 4000, true], ["faces-run", 64, 0, false], ["fomm-vox", 64, 0, false]]);
-    assert.deepEqual(models.map((m) => m.trainedOn), [
-      "synthetic cartoon faces (dime synth --kind faces, 64x64)",
-      "not recorded in the checkpoint",
-      "imported from FOMM's vox-cpk.pth.tar (the file names its data)",
-    ]);
+    assert.match(
+      stderr,
+      /warning: listening on 0\.0\.0\.0: anyone who can reach this machine on port \d+ can upload files and run jobs here/,
+    );
+    const models = (await call(url, "GET", "api/models")).body as unknown as {
+      name: string;
+      width: number;
+      step: number;
+      demo: boolean;
+      trainedOn: string;
+    }[];
+    assert.deepEqual(
+      models.map((m) => [m.name, m.width, m.step, m.demo]),
+      [
+        ["demo", 64, 4000, true],
+        ["faces-run", 64, 0, false],
+        ["fomm-vox", 64, 0, false],
+      ],
+    );
+    assert.deepEqual(
+      models.map((m) => m.trainedOn),
+      [
+        "synthetic cartoon faces (dime synth --kind faces, 64x64)",
+        "not recorded in the checkpoint",
+        "imported from FOMM's vox-cpk.pth.tar (the file names its data)",
+      ],
+    );
 
     const port = new URL(url).port;
     const busy = runDime(["serve", "--port", port, "--host", "0.0.0.0"]);
     assert.equal(busy.status, 1);
     assert.equal(busy.stderr.trim(), `dime serve: port ${port} on 0.0.0.0 is in use: pick another with --port`);
 
-    const job = (await call(url, "POST", "api/jobs", { model: (models as unknown as { id: string }[])[0].id, source: "demo-source", driving: "demo-driving", odeSteps: 20 })).body;
+    const job = (
+      await call(url, "POST", "api/jobs", {
+        model: (models as unknown as { id: string }[])[0].id,
+        source: "demo-source",
+        driving: "demo-driving",
+        odeSteps: 20,
+      })
+    ).body;
     while ((await call(url, "GET", `api/jobs/${job.id}`)).body.framesDone === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     child.kill("SIGTERM");
     assert.equal(await exited, 143, stderr);

@@ -54,36 +54,135 @@ async function resultFrames(id: string): Promise<Uint8Array[]> {
 
 describe("bad input: a 4xx with one line, nothing written outside the work folder, still serving", () => {
   const cases: [string, () => Promise<{ status: number; body: Record<string, unknown> }>, number, RegExp][] = [
-    ["a text file named .png", () => uploadBytes(base, "picture", Buffer.from("this is a text file, not a picture\n"), "notes.png"), 415, /^notes\.png: is not a picture dime reads/],
+    [
+      "a text file named .png",
+      () => uploadBytes(base, "picture", Buffer.from("this is a text file, not a picture\n"), "notes.png"),
+      415,
+      /^notes\.png: is not a picture dime reads/,
+    ],
     ["a zero-byte upload", () => uploadBytes(base, "picture", new Uint8Array(0), "empty.png"), 400, /^empty\.png: is empty/],
-    ["an upload over the limit", () => uploadBytes(base, "picture", Buffer.concat([Buffer.from("\x89PNG\r\n\x1a\n", "latin1"), Buffer.alloc(300_000)]), "big.png"), 413, /^big\.png: is over the 0\.2 MiB limit for a picture/],
-    ["a damaged PNG", () => uploadBytes(base, "picture", Buffer.concat([Buffer.from("\x89PNG\r\n\x1a\n", "latin1"), Buffer.alloc(100, 7)]), "broken.png"), 400, /^broken\.png: is a damaged or oversized PNG/],
-    ["a video with no frames (audio only)", async () => {
-      const path = join(dir, "audio-only.mp4");
-      execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "0.3", "-c:a", "aac", path]);
-      return uploadFile(base, "video", path);
-    }, 400, /^audio-only\.mp4: has no video stream/],
-    ["a video over the frame limit", async () => {
-      const path = join(dir, "long.mp4");
-      execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=32x32:rate=25", "-frames:v", "120", "-pix_fmt", "yuv420p", path]);
-      return uploadFile(base, "video", path);
-    }, 413, /^long\.mp4: has 120 frames, over the limit of 100$/],
-    ["a playlist that would make ffmpeg open other files", () => uploadBytes(base, "video", Buffer.from("#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:10.0,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n"), "clip.mp4"), 415, /^clip\.mp4: is not a video dime reads/],
-    ["an SVG picture", () => uploadBytes(base, "picture", Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>'), "face.png"), 415, /^face\.png: is not a picture/],
-    ["a source named by a path", () => call(base, "POST", "api/jobs", { model: "x", source: "../../etc/passwd", driving: "demo-driving" }), 404, /^unknown model id 'x'/],
-    ["a path as the source id", async () => call(base, "POST", "api/jobs", { model, source: "../../etc/passwd", driving: "demo-driving" }), 404, /^source: unknown upload id '\.\.\/\.\.\/etc\/passwd'/],
-    ["an unknown model id", () => call(base, "POST", "api/jobs", { model: "0123456789abcdef", source: "demo-source", driving: "demo-driving" }), 404, /^unknown model id '0123456789abcdef'/],
-    ["a picture as the driving video", () => call(base, "POST", "api/jobs", { model, source: "demo-source", driving: "demo-reference" }), 400, /^driving video: '.*' is a picture, not a video/],
+    [
+      "an upload over the limit",
+      () => uploadBytes(base, "picture", Buffer.concat([Buffer.from("\x89PNG\r\n\x1a\n", "latin1"), Buffer.alloc(300_000)]), "big.png"),
+      413,
+      /^big\.png: is over the 0\.2 MiB limit for a picture/,
+    ],
+    [
+      "a damaged PNG",
+      () => uploadBytes(base, "picture", Buffer.concat([Buffer.from("\x89PNG\r\n\x1a\n", "latin1"), Buffer.alloc(100, 7)]), "broken.png"),
+      400,
+      /^broken\.png: is a damaged or oversized PNG/,
+    ],
+    [
+      "a video with no frames (audio only)",
+      async () => {
+        const path = join(dir, "audio-only.mp4");
+        execFileSync("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "0.3", "-c:a", "aac", path]);
+        return uploadFile(base, "video", path);
+      },
+      400,
+      /^audio-only\.mp4: has no video stream/,
+    ],
+    [
+      "a video over the frame limit",
+      async () => {
+        const path = join(dir, "long.mp4");
+        execFileSync("ffmpeg", [
+          "-v",
+          "error",
+          "-y",
+          "-f",
+          "lavfi",
+          "-i",
+          "testsrc=size=32x32:rate=25",
+          "-frames:v",
+          "120",
+          "-pix_fmt",
+          "yuv420p",
+          path,
+        ]);
+        return uploadFile(base, "video", path);
+      },
+      413,
+      /^long\.mp4: has 120 frames, over the limit of 100$/,
+    ],
+    [
+      "a playlist that would make ffmpeg open other files",
+      () =>
+        uploadBytes(
+          base,
+          "video",
+          Buffer.from("#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:10.0,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n"),
+          "clip.mp4",
+        ),
+      415,
+      /^clip\.mp4: is not a video dime reads/,
+    ],
+    [
+      "an SVG picture",
+      () =>
+        uploadBytes(
+          base,
+          "picture",
+          Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>'),
+          "face.png",
+        ),
+      415,
+      /^face\.png: is not a picture/,
+    ],
+    [
+      "a source named by a path",
+      () => call(base, "POST", "api/jobs", { model: "x", source: "../../etc/passwd", driving: "demo-driving" }),
+      404,
+      /^unknown model id 'x'/,
+    ],
+    [
+      "a path as the source id",
+      async () => call(base, "POST", "api/jobs", { model, source: "../../etc/passwd", driving: "demo-driving" }),
+      404,
+      /^source: unknown upload id '\.\.\/\.\.\/etc\/passwd'/,
+    ],
+    [
+      "an unknown model id",
+      () => call(base, "POST", "api/jobs", { model: "0123456789abcdef", source: "demo-source", driving: "demo-driving" }),
+      404,
+      /^unknown model id '0123456789abcdef'/,
+    ],
+    [
+      "a picture as the driving video",
+      () => call(base, "POST", "api/jobs", { model, source: "demo-source", driving: "demo-reference" }),
+      400,
+      /^driving video: '.*' is a picture, not a video/,
+    ],
     ["malformed JSON", () => call(base, "POST", "api/jobs", undefined, '{"model": '), 400, /^malformed request/],
-    ["a job without a driving video", () => call(base, "POST", "api/jobs", { model, source: "demo-source" }), 400, /^malformed request: .*driving/],
-    ["absolute motion with adapt scale", () => call(base, "POST", "api/jobs", { model, source: "demo-source", driving: "demo-driving", mode: "absolute", adaptScale: true }), 400, /^adapt scale and find best frame shape relative motion/],
+    [
+      "a job without a driving video",
+      () => call(base, "POST", "api/jobs", { model, source: "demo-source" }),
+      400,
+      /^malformed request: .*driving/,
+    ],
+    [
+      "absolute motion with adapt scale",
+      () => call(base, "POST", "api/jobs", { model, source: "demo-source", driving: "demo-driving", mode: "absolute", adaptScale: true }),
+      400,
+      /^adapt scale and find best frame shape relative motion/,
+    ],
     ["an upload that is not multipart", () => call(base, "POST", "api/uploads/picture", { file: "x" }), 400, /^malformed upload/],
     ["an unknown upload kind", () => uploadFile(base, "script", DEMO_SOURCE), 404, /^upload a 'picture' or a 'video'/],
     ["an unknown job", () => call(base, "GET", "api/jobs/..%2F..%2Fetc%2Fpasswd"), 404, /^unknown job id/],
-    ["a job posted by another site", async () => {
-      const response = await fetch(`${base}api/jobs`, { method: "POST", headers: { "content-type": "application/json", origin: "http://example.com" }, body: JSON.stringify({ model, source: "demo-source", driving: "demo-driving" }) });
-      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-    }, 403, /^requests from another site \(http:\/\/example\.com\) are refused/],
+    [
+      "a job posted by another site",
+      async () => {
+        const response = await fetch(`${base}api/jobs`, {
+          method: "POST",
+          headers: { "content-type": "application/json", origin: "http://example.com" },
+          body: JSON.stringify({ model, source: "demo-source", driving: "demo-driving" }),
+        });
+        return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      },
+      403,
+      /^requests from another site \(http:\/\/example\.com\) are refused/,
+    ],
   ];
   for (const [what, send, status, message] of cases) {
     test(what, async () => {
@@ -93,7 +192,10 @@ describe("bad input: a 4xx with one line, nothing written outside the work folde
       assert.equal(answer.status, status, JSON.stringify(answer.body));
       assert.match(String(answer.body.error), message);
       assert.doesNotMatch(String(answer.body.error), /\n|\bat .*\.ts:\d+/);
-      assert.deepEqual(readdirSync(dir).filter((n) => !n.endsWith(".mp4")), outside);
+      assert.deepEqual(
+        readdirSync(dir).filter((n) => !n.endsWith(".mp4")),
+        outside,
+      );
       assert.deepEqual(listTree(work), inside, "nothing left in the work folder");
       assert.equal((await call(base, "GET", "api/status")).status, 200);
     });
@@ -106,8 +208,14 @@ describe("bad input: a 4xx with one line, nothing written outside the work folde
     assert.equal(answer.body.name, "passwd");
     assert.deepEqual([answer.body.width, answer.body.height, answer.body.format], [64, 64, "png"]);
     const uploads = readdirSync(join(server.work.root, "uploads"));
-    assert.ok(uploads.every((n) => /^[0-9a-f]{32}\.png$/.test(n)), uploads.join(", "));
-    assert.deepEqual(readdirSync(dir).filter((n) => !n.endsWith(".mp4")), ["work"]);
+    assert.ok(
+      uploads.every((n) => /^[0-9a-f]{32}\.png$/.test(n)),
+      uploads.join(", "),
+    );
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => !n.endsWith(".mp4")),
+      ["work"],
+    );
   });
 });
 
@@ -117,7 +225,13 @@ describe("jobs", () => {
     const clip = await uploadFile(base, "video", DEMO_DRIVING);
     assert.equal(clip.status, 201);
     assert.deepEqual([clip.body.frames, clip.body.width], [96, 64]);
-    const submitted = await call(base, "POST", "api/jobs", { model, source: picture.body.id, driving: clip.body.id, references: ["demo-reference"], odeSteps: 1 });
+    const submitted = await call(base, "POST", "api/jobs", {
+      model,
+      source: picture.body.id,
+      driving: clip.body.id,
+      references: ["demo-reference"],
+      odeSteps: 1,
+    });
     assert.equal(submitted.status, 202);
     const id = String(submitted.body.id);
     const statuses = await Promise.all(
@@ -137,7 +251,15 @@ describe("jobs", () => {
     const { VideoWriter } = await import("../src/media/video-write.js");
     const expectedPath = join(dir, "expected.mp4");
     const writer = new VideoWriter(expectedPath, { fps: "25/1", ...size });
-    for await (const frame of animate({ model: dime, size, source: DEMO_SOURCE, references: [join(ROOT, "assets/demo/reference.png")], driving: DEMO_DRIVING, options: { ode: { steps: 1 } } })) await writer.write(frame.image);
+    for await (const frame of animate({
+      model: dime,
+      size,
+      source: DEMO_SOURCE,
+      references: [join(ROOT, "assets/demo/reference.png")],
+      driving: DEMO_DRIVING,
+      options: { ode: { steps: 1 } },
+    }))
+      await writer.write(frame.image);
     await writer.close();
     dime.dispose();
     const expected = (await readAllFrames(expectedPath)).map(imageToRgb24);
@@ -229,7 +351,8 @@ describe("live mode over a WebSocket", () => {
     const driving = (await readAllFrames(DEMO_DRIVING, { fit: { width: 64, height: 64, crop: "center" } })).slice(0, 8);
     const { model: dime, size } = loadModel(DEMO_MODEL);
     const expected: Uint8Array[] = [];
-    for await (const frame of animate({ model: dime, size, source: DEMO_SOURCE, driving, options: { batch: 1 } })) expected.push(imageToRgb24(frame.image));
+    for await (const frame of animate({ model: dime, size, source: DEMO_SOURCE, driving, options: { batch: 1 } }))
+      expected.push(imageToRgb24(frame.image));
     dime.dispose();
 
     const { socket, texts, frames } = await open({ model, source: "demo-source" });
@@ -242,7 +365,8 @@ describe("live mode over a WebSocket", () => {
       assert.equal(reply.readUInt32LE(0), i + 1);
       const rgba = reply.subarray(4);
       let worst = 0;
-      for (let p = 0; p < 64 * 64; p++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(rgba[4 * p + c] - expected[i][3 * p + c]));
+      for (let p = 0; p < 64 * 64; p++)
+        for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(rgba[4 * p + c] - expected[i][3 * p + c]));
       assert.ok(worst <= 1, `frame ${i}: differs from the library's by ${worst}/255`);
     }
     // 30 frames at once: the model takes the first, the ones arriving while it works are dropped,
@@ -253,8 +377,17 @@ describe("live mode over a WebSocket", () => {
     const dropped = () => texts.filter((t) => t.type === "dropped").length - droppedBefore;
     await until(() => frames.length - sent + dropped() === 30);
     assert.ok(dropped() > 0 && frames.length - sent < 30, `${frames.length - sent} animated, ${dropped()} dropped`);
-    const answered = [...frames.slice(sent).map((f) => f.readUInt32LE(0)), ...texts.filter((t) => t.type === "dropped").slice(droppedBefore).map((t) => Number(t.sequence))];
-    assert.deepEqual(answered.sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => 100 + i));
+    const answered = [
+      ...frames.slice(sent).map((f) => f.readUInt32LE(0)),
+      ...texts
+        .filter((t) => t.type === "dropped")
+        .slice(droppedBefore)
+        .map((t) => Number(t.sequence)),
+    ];
+    assert.deepEqual(
+      answered.sort((a, b) => a - b),
+      Array.from({ length: 30 }, (_, i) => 100 + i),
+    );
     await until(() => texts.some((t) => t.type === "stats" && Number(t.dropped) > 0), 5000);
     // A frame of the wrong size is refused in one line and the session goes on.
     socket.send(Buffer.alloc(100));
@@ -273,7 +406,10 @@ describe("live mode over a WebSocket", () => {
   });
 
   test("a start naming an unknown model or a video as the source is refused in one line", async () => {
-    for (const [start, pattern] of [[{ model: "nope", source: "demo-source" }, /^unknown model id 'nope'/], [{ model, source: "demo-driving" }, /^source: '.*' is a video, not a picture/]] as const) {
+    for (const [start, pattern] of [
+      [{ model: "nope", source: "demo-source" }, /^unknown model id 'nope'/],
+      [{ model, source: "demo-driving" }, /^source: '.*' is a video, not a picture/],
+    ] as const) {
       const { texts, socket } = await open(start);
       await until(() => texts.length > 0);
       assert.equal(texts[0].type, "error");
@@ -287,7 +423,8 @@ test("closing the server cancels a running job and removes the work files", asyn
   const local = await createServer({ port: 0, workDir: join(dir, "work2") });
   const url = await local.listen();
   const models = (await call(url, "GET", "api/models")).body as unknown as { id: string }[];
-  const job = (await call(url, "POST", "api/jobs", { model: models[0].id, source: "demo-source", driving: "demo-driving", odeSteps: 20 })).body as unknown as JobStatus;
+  const job = (await call(url, "POST", "api/jobs", { model: models[0].id, source: "demo-source", driving: "demo-driving", odeSteps: 20 }))
+    .body as unknown as JobStatus;
   while ((await call(url, "GET", `api/jobs/${job.id}`)).body.framesDone === 0) await new Promise((resolve) => setTimeout(resolve, 20));
   await local.close();
   assert.equal(existsSync(local.work.root), false);

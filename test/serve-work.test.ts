@@ -52,7 +52,13 @@ test("uploads are recognised by their first bytes, not their names", () => {
   assert.equal(sniffPicture(Buffer.from("\xff\xd8\xff\xe0\0\x10JFIF\0\x01", "latin1")), "jpeg");
   assert.equal(sniffPicture(Buffer.from("RIFF\0\0\0\0WEBPVP8 ", "latin1")), "webp");
   assert.equal(sniffVideo(Buffer.from("\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81", "latin1")), "matroska");
-  for (const text of ["<svg xmlns='http://www.w3.org/2000/svg'>", "#EXTM3U\n#EXT-X-VERSION:3", "ffconcat version 1.0\nfile /etc/passwd", "%PDF-1.7\n%\xe2\xe3\xcf\xd3", "#!/bin/sh\nrm -rf /\n"]) {
+  for (const text of [
+    "<svg xmlns='http://www.w3.org/2000/svg'>",
+    "#EXTM3U\n#EXT-X-VERSION:3",
+    "ffconcat version 1.0\nfile /etc/passwd",
+    "%PDF-1.7\n%\xe2\xe3\xcf\xd3",
+    "#!/bin/sh\nrm -rf /\n",
+  ]) {
     assert.equal(sniffPicture(Buffer.from(text, "latin1")), undefined, text);
     assert.equal(sniffVideo(Buffer.from(text, "latin1")), undefined, text);
   }

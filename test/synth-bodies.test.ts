@@ -11,7 +11,9 @@ import { shapes } from "../src/synth/shape-scene.js";
 const SIZE = 96;
 
 function survey(kind: SynthKind<unknown>, videos: number, frames: number) {
-  let visible = 0, hidden = 0, occludedByOtherPart = 0;
+  let visible = 0,
+    hidden = 0,
+    occludedByOtherPart = 0;
   for (let v = 0; v < videos; v++) {
     const id = kind.identity(Rng.from(4, kind.name, "identity", v));
     const motion = kind.motion(Rng.from(4, kind.name, "video", v), frames);
@@ -27,7 +29,8 @@ function survey(kind: SynthKind<unknown>, videos: number, frames: number) {
           const cx = Math.round(worldToPixel(lm.x, SIZE));
           const cy = Math.round(worldToPixel(lm.y, SIZE));
           let found = false;
-          for (let y = cy - 1; y <= cy + 1; y++) for (let x = cx - 1; x <= cx + 1; x++) found ||= lm.parts.includes(frame.part[y * SIZE + x]);
+          for (let y = cy - 1; y <= cy + 1; y++)
+            for (let x = cx - 1; x <= cx + 1; x++) found ||= lm.parts.includes(frame.part[y * SIZE + x]);
           assert.ok(found, `${kind.name} ${lm.name} visible but its part is not drawn there`);
         } else {
           hidden += 1;

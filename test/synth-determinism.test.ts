@@ -61,7 +61,8 @@ test("meta.json holds per-frame landmarks in [-1, 1], visibility, identity and p
   assert.equal(meta.frames, 4);
   assert.equal(meta.landmarks.length, 4);
   assert.equal(meta.landmarks[0].length, meta.landmarkNames.length);
-  for (const frame of meta.landmarks) for (const [x, y] of frame) assert.ok(Math.abs(x) <= 1 && Math.abs(y) <= 1, `landmark (${x}, ${y}) outside [-1, 1]`);
+  for (const frame of meta.landmarks)
+    for (const [x, y] of frame) assert.ok(Math.abs(x) <= 1 && Math.abs(y) <= 1, `landmark (${x}, ${y}) outside [-1, 1]`);
   assert.ok(meta.visible.flat().every((v: number) => v === 0 || v === 1));
   assert.ok(typeof meta.pose[0].yaw === "number");
   assert.ok(Array.isArray(meta.identityParams.skin));

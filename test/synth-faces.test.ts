@@ -34,7 +34,11 @@ function sceneAt(identity: number, yaw: number): Scene {
 test("frontal: every landmark visible; turned 70+ degrees: the far eye and ear are hidden", () => {
   for (let identity = 0; identity < 6; identity++) {
     const front = sceneAt(identity, 0);
-    assert.deepEqual(landmarkVisibility(front), front.landmarks.map(() => true), `identity ${identity} frontal`);
+    assert.deepEqual(
+      landmarkVisibility(front),
+      front.landmarks.map(() => true),
+      `identity ${identity} frontal`,
+    );
     for (const yaw of [-1.3, 1.3]) {
       const scene = sceneAt(identity, yaw);
       const visible = Object.fromEntries(scene.landmarks.map((l, i) => [l.name, landmarkVisibility(scene)[i]]));
@@ -62,7 +66,10 @@ test("hidden landmarks have a nearer surface in front of them, in the depth test
         assert.ok(hit.z > lm.z + 1e-6, `${lm.name}: the first surface (z ${hit.z}) should be in front of the landmark (z ${lm.z})`);
         // The rendered pixel shows something else: another part, or this part's front side.
         const p = pixelOf(frame, lm);
-        assert.ok(!lm.parts.includes(frame.part[p]) || frame.depth[p] > lm.z + 0.02, `${lm.name} at yaw ${yaw} is hidden but its pixel shows part ${frame.part[p]} at z ${frame.depth[p]}`);
+        assert.ok(
+          !lm.parts.includes(frame.part[p]) || frame.depth[p] > lm.z + 0.02,
+          `${lm.name} at yaw ${yaw} is hidden but its pixel shows part ${frame.part[p]} at z ${frame.depth[p]}`,
+        );
         if (lm.name.startsWith("eye")) assert.notEqual(frame.feature[p], lm.feature, `${lm.name} hidden but an eye is drawn there`);
       });
     }
@@ -82,7 +89,10 @@ test("visible landmarks lie on the rendered feature they name", () => {
         if (!visible) return;
         const lm = scene.landmarks[i];
         checked += 1;
-        assert.ok(featuresAround(frame, lm).has(lm.feature), `${lm.name} (identity ${identity}, frame ${t}) is visible but feature ${lm.feature} is not drawn at its pixel`);
+        assert.ok(
+          featuresAround(frame, lm).has(lm.feature),
+          `${lm.name} (identity ${identity}, frame ${t}) is visible but feature ${lm.feature} is not drawn at its pixel`,
+        );
       });
     }
   }

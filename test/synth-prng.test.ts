@@ -5,10 +5,34 @@ import { test } from "node:test";
 import { Rng } from "../src/util/prng.js";
 
 test("the same seed and labels give the same numbers; other labels give others", () => {
-  const a = Array.from({ length: 5 }, ((r) => () => r.uint32())(Rng.from(42, "video", 3)));
-  const b = Array.from({ length: 5 }, ((r) => () => r.uint32())(Rng.from(42, "video", 3)));
-  const c = Array.from({ length: 5 }, ((r) => () => r.uint32())(Rng.from(42, "video", 4)));
-  const d = Array.from({ length: 5 }, ((r) => () => r.uint32())(Rng.from(43, "video", 3)));
+  const a = Array.from(
+    { length: 5 },
+    (
+      (r) => () =>
+        r.uint32()
+    )(Rng.from(42, "video", 3)),
+  );
+  const b = Array.from(
+    { length: 5 },
+    (
+      (r) => () =>
+        r.uint32()
+    )(Rng.from(42, "video", 3)),
+  );
+  const c = Array.from(
+    { length: 5 },
+    (
+      (r) => () =>
+        r.uint32()
+    )(Rng.from(42, "video", 4)),
+  );
+  const d = Array.from(
+    { length: 5 },
+    (
+      (r) => () =>
+        r.uint32()
+    )(Rng.from(43, "video", 3)),
+  );
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
   assert.notDeepEqual(a, d);
@@ -31,5 +55,8 @@ test("uniform floats have mean 1/2 and fill ten bins evenly", () => {
 
 test("permutation is a permutation", () => {
   const p = Rng.from(5).permutation(50);
-  assert.deepEqual([...p].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });

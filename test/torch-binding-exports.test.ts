@@ -24,6 +24,10 @@ test("the Native interface and the addon's exports match, name for name", () => 
   const exported = new Set(Object.keys(native));
   const undeclared = [...exported].filter((n) => !declared.has(n)).sort();
   const missing = [...declared].filter((n) => !exported.has(n)).sort();
-  assert.deepEqual({ undeclared, missing }, { undeclared: [], missing: [] }, "exported by the addon but not declared in binding.ts, or declared but not exported");
+  assert.deepEqual(
+    { undeclared, missing },
+    { undeclared: [], missing: [] },
+    "exported by the addon but not declared in binding.ts, or declared but not exported",
+  );
   assert.ok(declared.size > 100, `only ${declared.size} names declared: the interface was not read`);
 });

@@ -29,10 +29,23 @@ function options(out: string, extra: Partial<TrainOptions> = {}): TrainOptions {
 
 test("a run keeps its last keep_checkpoints checkpoints, each three files, and nothing else", () => {
   const folder = join(fullRun, "checkpoints");
-  assert.deepEqual(listCheckpoints(folder).map((e) => e.step), [6, 8]);
-  assert.deepEqual(readdirSync(folder).sort(), ["step-000006.json", "step-000006.optimizer.safetensors", "step-000006.safetensors", "step-000008.json", "step-000008.optimizer.safetensors", "step-000008.safetensors"]);
+  assert.deepEqual(
+    listCheckpoints(folder).map((e) => e.step),
+    [6, 8],
+  );
+  assert.deepEqual(readdirSync(folder).sort(), [
+    "step-000006.json",
+    "step-000006.optimizer.safetensors",
+    "step-000006.safetensors",
+    "step-000008.json",
+    "step-000008.optimizer.safetensors",
+    "step-000008.safetensors",
+  ]);
   const sidecar = latestCheckpoint(folder)!.sidecar;
-  assert.deepEqual([sidecar.step, sidecar.total_steps, sidecar.data, sidecar.run], [8, 8, { epoch: 4, position: 0, seed: 0, batch_size: 2 }, { seed: 0, threads: 1, device: "cpu" }]);
+  assert.deepEqual(
+    [sidecar.step, sidecar.total_steps, sidecar.data, sidecar.run],
+    [8, 8, { epoch: 4, position: 0, seed: 0, batch_size: 2 }, { seed: 0, threads: 1, device: "cpu" }],
+  );
   assert.deepEqual(sidecar.config, tinyTrainConfig());
 });
 
@@ -42,7 +55,11 @@ test("the weights file holds the model's state dict under its names: parameters 
     const saved = readSafetensors(join(fullRun, "checkpoints", "step-000008.safetensors")).tensors;
     const own = model.stateDict();
     assert.deepEqual([...saved.keys()].sort(), [...own.keys()].sort());
-    for (const buffer of ["running_mean", "running_var", "num_batches_tracked"]) assert.ok([...saved.keys()].some((k) => k.endsWith(`.${buffer}`)), buffer);
+    for (const buffer of ["running_mean", "running_var", "num_batches_tracked"])
+      assert.ok(
+        [...saved.keys()].some((k) => k.endsWith(`.${buffer}`)),
+        buffer,
+      );
     for (const [name, t] of own) assert.ok(t.equal(saved.get(name)!), name);
   });
   model.dispose();
@@ -50,20 +67,33 @@ test("the weights file holds the model's state dict under its names: parameters 
 
 test("loadCheckpoint takes a weights file, a sidecar, a checkpoints folder or a run folder", () => {
   const weights = join(fullRun, "checkpoints", "step-000006.safetensors");
-  for (const [path, step] of [[weights, 6], [weights.replace(".safetensors", ".json"), 6], [join(fullRun, "checkpoints"), 8], [fullRun, 8]] as const) {
+  for (const [path, step] of [
+    [weights, 6],
+    [weights.replace(".safetensors", ".json"), 6],
+    [join(fullRun, "checkpoints"), 8],
+    [fullRun, 8],
+  ] as const) {
     const loaded = loadCheckpoint(path);
     assert.equal(loaded.step, step, path);
     assert.equal(loaded.model.training, false, "eval mode");
     loaded.model.dispose();
   }
-  assert.throws(() => loadCheckpoint(join(dir, "nothing-here")), (e: Error) => e instanceof CheckpointError && /nothing-here: no such file or folder/.test(e.message));
+  assert.throws(
+    () => loadCheckpoint(join(dir, "nothing-here")),
+    (e: Error) => e instanceof CheckpointError && /nothing-here: no such file or folder/.test(e.message),
+  );
 });
 
 test("a checkpoint from another config is refused naming the key, with what to do", () => {
   const other = applyOverrides(tinyTrainConfig(), { "model_params.common_params.num_kp": 5 });
   assert.throws(
     () => loadCheckpoint(fullRun, { config: other, configSource: "other.yaml" }),
-    (e: Error) => e instanceof CheckpointError && /checkpoint was trained with model_params\.common_params\.num_kp=4 but other\.yaml says 5: pass the config saved beside it \(.*full\/config\.yaml\)$/.test(e.message) && !e.message.includes("\n"),
+    (e: Error) =>
+      e instanceof CheckpointError &&
+      /checkpoint was trained with model_params\.common_params\.num_kp=4 but other\.yaml says 5: pass the config saved beside it \(.*full\/config\.yaml\)$/.test(
+        e.message,
+      ) &&
+      !e.message.includes("\n"),
   );
   // The ODE steps and the reference count are inference knobs: a config may change them.
   const knobs = applyOverrides(tinyTrainConfig(), { "model_params.switches.ode.steps": 4, "model_params.switches.num_refs": 3 });
@@ -96,11 +126,19 @@ test("a checkpoint write that fails half way leaves the previous checkpoint load
   };
   await assert.rejects(
     train(options(out), { progress: SILENT_PROGRESS, checkpointIo: failing }),
-    (e: Error) => e instanceof TrainError && /writing the checkpoint of step 4 failed \(simulated crash\); the previous checkpoint .*step-000002\.safetensors is intact$/.test(e.message),
+    (e: Error) =>
+      e instanceof TrainError &&
+      /writing the checkpoint of step 4 failed \(simulated crash\); the previous checkpoint .*step-000002\.safetensors is intact$/.test(
+        e.message,
+      ),
   );
   const folder = join(out, "checkpoints");
   assert.ok(existsSync(join(folder, "step-000004.safetensors")), "the orphaned weights are there");
-  assert.deepEqual(listCheckpoints(folder).map((e) => e.step), [2], "but only step 2 counts");
+  assert.deepEqual(
+    listCheckpoints(folder).map((e) => e.step),
+    [2],
+    "but only step 2 counts",
+  );
   assert.throws(() => findCheckpoint(join(folder, "step-000004.safetensors")), /no sidecar step-000004\.json beside it/);
   const loaded = loadCheckpoint(out);
   assert.equal(loaded.step, 2);
@@ -108,7 +146,11 @@ test("a checkpoint write that fails half way leaves the previous checkpoint load
 
   const resumed = await train({ data, out, resume: true, workers: 0 }, { progress: SILENT_PROGRESS });
   assert.deepEqual([resumed.startStep, resumed.step], [2, 8]);
-  assert.deepEqual(readdirSync(folder).filter((n) => n.endsWith(".json")), ["step-000006.json", "step-000008.json"], "the leftovers were cleaned up");
+  assert.deepEqual(
+    readdirSync(folder).filter((n) => n.endsWith(".json")),
+    ["step-000006.json", "step-000008.json"],
+    "the leftovers were cleaned up",
+  );
   assert.ok(!readdirSync(folder).some((n) => n.endsWith(".tmp")));
 });
 
@@ -118,7 +160,10 @@ test("a checkpoint whose weights file was cut short does not count: the one befo
   const weights = join(folder, "step-000008.safetensors");
   truncateSync(weights, 1000);
   assert.equal(latestCheckpoint(folder)?.step, 6);
-  assert.throws(() => loadCheckpoint(weights), /step-000008\.safetensors: 1000 bytes, its sidecar recorded \d+: the file was cut short or replaced; use an earlier checkpoint/);
+  assert.throws(
+    () => loadCheckpoint(weights),
+    /step-000008\.safetensors: 1000 bytes, its sidecar recorded \d+: the file was cut short or replaced; use an earlier checkpoint/,
+  );
   rotateCheckpoints(folder, 1);
   assert.deepEqual(readdirSync(folder).sort(), ["step-000006.json", "step-000006.optimizer.safetensors", "step-000006.safetensors"]);
 });

@@ -24,7 +24,21 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("Ctrl-C writes a checkpoint of the last step, which loads, and exits with 130", SLOW, async () => {
   const out = join(dir, "interrupted");
-  const child = startDime(["train", "--config", config, "--data", data, "--out", out, "--steps", "100000", "--checkpoint-every", "100000", "--threads", "1"]);
+  const child = startDime([
+    "train",
+    "--config",
+    config,
+    "--data",
+    data,
+    "--out",
+    out,
+    "--steps",
+    "100000",
+    "--checkpoint-every",
+    "100000",
+    "--threads",
+    "1",
+  ]);
   let stderr = "";
   let stdout = "";
   child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -55,7 +69,23 @@ test("Ctrl-C writes a checkpoint of the last step, which loads, and exits with 1
 
 test("a run writes its config, a JSONL log of every loss term, sample pictures and the last checkpoints", SLOW, () => {
   const out = join(dir, "run");
-  const run = runDime(["train", "--config", config, "--data", data, "--out", out, "--steps", "4", "--sample-every", "2", "--keep", "1", "--threads", "1"]);
+  const run = runDime([
+    "train",
+    "--config",
+    config,
+    "--data",
+    data,
+    "--out",
+    out,
+    "--steps",
+    "4",
+    "--sample-every",
+    "2",
+    "--keep",
+    "1",
+    "--threads",
+    "1",
+  ]);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stderr, /^training .*run: 4 steps, batch 2, 2 batches per epoch, \d+ parameters, cpu, 1 threads, seed 0$/m);
   assert.match(run.stderr, /^reconstruction loss: pixel/m);
@@ -63,16 +93,26 @@ test("a run writes its config, a JSONL log of every loss term, sample pictures a
   const saved = loadConfig(join(out, "config.yaml"));
   assert.deepEqual(saved.train_params, { ...tinyTrainConfig().train_params, num_steps: 4, sample_freq: 2, keep_checkpoints: 1 });
   const steps = readLog(join(out, "log.jsonl")).filter((r) => r.event === "step");
-  assert.deepEqual(steps.map((r) => r.step), [1, 2, 3, 4]);
+  assert.deepEqual(
+    steps.map((r) => r.step),
+    [1, 2, 3, 4],
+  );
   for (const r of steps) {
     assert.deepEqual(Object.keys(r.loss), ["total", "pixel", "equivariance_value"]);
     assert.deepEqual(Object.keys(r.details), ["scale_1.l1", "scale_1.one_minus_ssim", "scale_0.5.l1", "scale_0.5.one_minus_ssim"]);
     assert.ok(r.seconds > 0 && r.step_seconds > 0);
   }
   // x0.1 at 60% of 4 steps (after step 2) and at 90% (after step 4, so unseen).
-  assert.deepEqual(steps.map((r) => Number(r.lr.toPrecision(6))), [1e-3, 1e-3, 1e-4, 1e-4]);
+  assert.deepEqual(
+    steps.map((r) => Number(r.lr.toPrecision(6))),
+    [1e-3, 1e-3, 1e-4, 1e-4],
+  );
   assert.deepEqual(readdirSync(join(out, "samples")), ["step-000002.png", "step-000004.png"]);
-  assert.deepEqual(readdirSync(join(out, "checkpoints")).sort(), ["step-000004.json", "step-000004.optimizer.safetensors", "step-000004.safetensors"]);
+  assert.deepEqual(readdirSync(join(out, "checkpoints")).sort(), [
+    "step-000004.json",
+    "step-000004.optimizer.safetensors",
+    "step-000004.safetensors",
+  ]);
 });
 
 test("bad inputs give one line naming the path and exit 1", SLOW, () => {
@@ -83,7 +123,11 @@ test("bad inputs give one line naming the path and exit 1", SLOW, () => {
     ["missing data folder", ["--config", config, "--data", join(dir, "nope")], /nope: no such folder: --data takes a dataset folder/],
     ["empty split", ["--config", config, "--data", emptySplit], /empty\/train: holds no videos/],
     ["missing config", ["--config", join(dir, "missing.yaml"), "--data", data], /missing\.yaml: cannot read the config \(no such file\)/],
-    ["unwritable --out", ["--config", config, "--data", data, "--out", notAFolder], /tiny\.yaml\/run: cannot create the folder \(ENOTDIR\): choose an --out you can write to/],
+    [
+      "unwritable --out",
+      ["--config", config, "--data", data, "--out", notAFolder],
+      /tiny\.yaml\/run: cannot create the folder \(ENOTDIR\): choose an --out you can write to/,
+    ],
     ["bad flag value", ["--config", config, "--data", data, "--steps", "two"], /--steps: expected an integer, got 'two'/],
   ];
   for (const [what, args, pattern] of cases) {

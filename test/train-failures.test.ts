@@ -41,12 +41,20 @@ test("a NaN loss term stops training at its step, naming the term; the last good
         if (step === 5) losses.set("equivariance_value", torch.full([], NaN));
       },
     }),
-    oneLine(NonFiniteLossError, /^step 5: loss term 'equivariance_value' is NaN \(not finite\); training stopped and the last good checkpoint is .*step-000004\.safetensors: /),
+    oneLine(
+      NonFiniteLossError,
+      /^step 5: loss term 'equivariance_value' is NaN \(not finite\); training stopped and the last good checkpoint is .*step-000004\.safetensors: /,
+    ),
   );
   const folder = join(out, "checkpoints");
   assert.equal(latestCheckpoint(folder)?.step, 4);
   assert.ok(!readdirSync(folder).some((name) => name.startsWith("step-000005")), "no checkpoint of the bad step");
-  assert.deepEqual(readLog(join(out, "log.jsonl")).filter((r) => r.event === "step").map((r) => r.step), [1, 2, 3, 4]);
+  assert.deepEqual(
+    readLog(join(out, "log.jsonl"))
+      .filter((r) => r.event === "step")
+      .map((r) => r.step),
+    [1, 2, 3, 4],
+  );
   const { model } = loadCheckpoint(out);
   torch.tidy(() => {
     for (const [name, p] of model.namedParameters()) assert.ok(p.isfinite().all().item(), name);
@@ -56,8 +64,14 @@ test("a NaN loss term stops training at its step, naming the term; the last good
 
 test("an Inf loss stops training even before the first checkpoint", async () => {
   await assert.rejects(
-    train(options(join(dir, "inf")), { progress: SILENT_PROGRESS, lossTerms: (_, losses) => losses.set("pixel", torch.full([], Infinity)) }),
-    oneLine(NonFiniteLossError, /^step 1: loss term 'pixel' is Infinity \(not finite\); training stopped and no checkpoint was written yet/),
+    train(options(join(dir, "inf")), {
+      progress: SILENT_PROGRESS,
+      lossTerms: (_, losses) => losses.set("pixel", torch.full([], Infinity)),
+    }),
+    oneLine(
+      NonFiniteLossError,
+      /^step 1: loss term 'pixel' is Infinity \(not finite\); training stopped and no checkpoint was written yet/,
+    ),
   );
 });
 
@@ -72,8 +86,16 @@ test("the count of live tensors is the same after every step, checkpoint and sam
     },
   });
   // Adam's moments appear at step 1; from then on nothing accumulates (steps 2, 4, 6 save checkpoints, 4 and 8 samples).
-  assert.deepEqual(counts, counts.map(() => counts[0]), `live tensors per step: ${counts.join(", ")}`);
-  assert.deepEqual(native, native.map(() => native[0]), `native tensors per step: ${native.join(", ")}`);
+  assert.deepEqual(
+    counts,
+    counts.map(() => counts[0]),
+    `live tensors per step: ${counts.join(", ")}`,
+  );
+  assert.deepEqual(
+    native,
+    native.map(() => native[0]),
+    `native tensors per step: ${native.join(", ")}`,
+  );
 });
 
 test("resuming with a config other than the run's names the first differing key", async () => {
@@ -92,11 +114,23 @@ test("resuming with a config other than the run's names the first differing key"
 });
 
 test("bad options and folders are refused with one line naming them", async () => {
-  await assert.rejects(train(options(join(dir, "x"), { steps: 2, epochs: 1 })), oneLine(TrainError, /^give --steps or --epochs, not both$/));
-  await assert.rejects(train(options(join(dir, "x"), { batchSize: 0 })), oneLine(TrainError, /^--batch-size must be an integer >= 1, got 0$/));
-  await assert.rejects(train(options(join(dir, "x"), { batchSize: 9 })), oneLine(TrainError, /data\/train: 4 videos make no whole batch of 9: lower --batch-size/));
+  await assert.rejects(
+    train(options(join(dir, "x"), { steps: 2, epochs: 1 })),
+    oneLine(TrainError, /^give --steps or --epochs, not both$/),
+  );
+  await assert.rejects(
+    train(options(join(dir, "x"), { batchSize: 0 })),
+    oneLine(TrainError, /^--batch-size must be an integer >= 1, got 0$/),
+  );
+  await assert.rejects(
+    train(options(join(dir, "x"), { batchSize: 9 })),
+    oneLine(TrainError, /data\/train: 4 videos make no whole batch of 9: lower --batch-size/),
+  );
   await assert.rejects(train(options(join(dir, "x"), { config: undefined })), oneLine(TrainError, /^no config: pass --config FILE/));
-  await assert.rejects(train(options(join(dir, "never-ran"), { resume: true })), oneLine(TrainError, /never-ran: no config\.yaml, so not a dime run folder to resume/));
+  await assert.rejects(
+    train(options(join(dir, "never-ran"), { resume: true })),
+    oneLine(TrainError, /never-ran: no config\.yaml, so not a dime run folder to resume/),
+  );
   assert.ok(!existsSync(join(dir, "x")), "nothing was created for refused runs");
 });
 
@@ -109,6 +143,9 @@ test("an --out the user cannot write to is refused naming it", async () => {
   const locked = join(dir, "locked");
   mkdirSync(locked);
   await withReadOnlyFolder(locked, dir, () =>
-    assert.rejects(train(options(join(locked, "run"))), oneLine(TrainError, /locked\/run: cannot create the folder \(EACCES\): choose an --out you can write to/)),
+    assert.rejects(
+      train(options(join(locked, "run"))),
+      oneLine(TrainError, /locked\/run: cannot create the folder \(EACCES\): choose an --out you can write to/),
+    ),
   );
 });

@@ -29,7 +29,11 @@ function fommConfig(dime = false): DimeConfig {
   const model = fommTinyParams();
   if (dime) Object.assign(model.switches, { refine: true, identity_flow: true, num_refs: 1 });
   return parseConfig(
-    { dataset_params: { frame_shape: [64, 64, 3] }, model_params: model, train_params: { ...DEFAULT_CONFIG.train_params, batch_size: 2, perceptual: "pixel", scales: [1, 0.5], lr: 1e-30 } },
+    {
+      dataset_params: { frame_shape: [64, 64, 3] },
+      model_params: model,
+      train_params: { ...DEFAULT_CONFIG.train_params, batch_size: 2, perceptual: "pixel", scales: [1, 0.5], lr: 1e-30 },
+    },
     dime ? "dime-on-fomm.yaml" : "fomm-tiny.yaml",
   );
 }
@@ -69,7 +73,8 @@ describe("DiME from a FOMM start", { skip: NO_GOLDEN }, () => {
         assert.deepEqual(withRef.prediction.shape, a.prediction.shape);
       });
       const g = dime.generator;
-      for (const conv of [g.motion_ode!.f0.final, g.motion_ode!.f_ref!.final, g.self_flow!.final]) assert.equal(maxDiff(conv.weight, torch.zerosLike(conv.weight)), 0);
+      for (const conv of [g.motion_ode!.f0.final, g.motion_ode!.f_ref!.final, g.self_flow!.final])
+        assert.equal(maxDiff(conv.weight, torch.zerosLike(conv.weight)), 0);
     } finally {
       fomm.dispose();
       dime.dispose();
@@ -79,7 +84,10 @@ describe("DiME from a FOMM start", { skip: NO_GOLDEN }, () => {
 
   test("dime train --init IMPORTED with refine, identity_flow and references on starts from the FOMM", async () => {
     const out = join(dir, "dime");
-    const run = await train({ config: fommConfig(true), configSource: "dime-on-fomm.yaml", data, out, init: imported, steps: 1, workers: 0, threads: 1 }, { progress: SILENT_PROGRESS });
+    const run = await train(
+      { config: fommConfig(true), configSource: "dime-on-fomm.yaml", data, out, init: imported, steps: 1, workers: 0, threads: 1 },
+      { progress: SILENT_PROGRESS },
+    );
     assert.equal(run.stopped, "finished");
     const trained = torch.keep(readSafetensors(latestCheckpoint(join(out, "checkpoints"))!.weightsPath).tensors);
     const weights = loadGolden("fomm-tiny-weights.safetensors");
@@ -95,6 +103,9 @@ describe("DiME from a FOMM start", { skip: NO_GOLDEN }, () => {
     }
     // A .pth.tar itself is not a run to start from: it is imported first.
     const pth = join(GOLDEN_DIR, "checkpoints", "fomm-tiny-legacy.pth.tar");
-    await assert.rejects(train({ config: fommConfig(true), data, out: join(dir, "never"), init: pth, steps: 1, workers: 0 }, { progress: SILENT_PROGRESS }), /--init .*fomm-tiny-legacy\.pth\.tar: a PyTorch checkpoint: import it first \(dime import/);
+    await assert.rejects(
+      train({ config: fommConfig(true), data, out: join(dir, "never"), init: pth, steps: 1, workers: 0 }, { progress: SILENT_PROGRESS }),
+      /--init .*fomm-tiny-legacy\.pth\.tar: a PyTorch checkpoint: import it first \(dime import/,
+    );
   });
 });

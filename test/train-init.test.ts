@@ -69,7 +69,10 @@ test("--init starts from the checkpoint's parameters, with a fresh step count an
 
 test("a resumed --init run keeps the record of its starting checkpoint", async () => {
   const out = join(dir, "init-resumed");
-  const stopped = await train(options(out, { init: first, steps: 2 }), { progress: SILENT_PROGRESS, onStep: (r) => (r.step === 1 ? "stop" : undefined) });
+  const stopped = await train(options(out, { init: first, steps: 2 }), {
+    progress: SILENT_PROGRESS,
+    onStep: (r) => (r.step === 1 ? "stop" : undefined),
+  });
   assert.equal(stopped.stopped, "interrupted");
   const resumed = await train({ data, out, resume: true, workers: 0 }, { progress: SILENT_PROGRESS });
   assert.deepEqual([resumed.startStep, resumed.step], [1, 2]);
@@ -81,7 +84,10 @@ test("a resumed --init run keeps the record of its starting checkpoint", async (
 test("--lr sets the run's learning rate: with --init at 1e-30 the parameters stay the checkpoint's, and a resume must keep it", async () => {
   const source = latestCheckpoint(join(first, "checkpoints"))!;
   const out = join(dir, "lr");
-  const stopped = await train(options(out, { init: first, lr: 1e-30 }), { progress: SILENT_PROGRESS, onStep: (r) => (r.step === 1 ? "stop" : undefined) });
+  const stopped = await train(options(out, { init: first, lr: 1e-30 }), {
+    progress: SILENT_PROGRESS,
+    onStep: (r) => (r.step === 1 ? "stop" : undefined),
+  });
   assert.equal(stopped.step, 1);
   const started = latestCheckpoint(join(out, "checkpoints"))!;
   assert.equal(started.sidecar.config.train_params.lr, 1e-30);
@@ -97,7 +103,10 @@ test("--lr sets the run's learning rate: with --init at 1e-30 the parameters sta
   const resumed = await train({ data, out, resume: true, workers: 0, lr: 1e-30 }, { progress: SILENT_PROGRESS });
   assert.deepEqual([resumed.startStep, resumed.step], [1, 2]);
   for (const lr of [0, -1e-4, Number.NaN]) {
-    await assert.rejects(train(options(join(dir, "lr-bad"), { lr }), { progress: SILENT_PROGRESS }), /^TrainError: --lr must be a number > 0/);
+    await assert.rejects(
+      train(options(join(dir, "lr-bad"), { lr }), { progress: SILENT_PROGRESS }),
+      /^TrainError: --lr must be a number > 0/,
+    );
   }
   assert.equal(existsSync(join(dir, "lr-bad")), false);
 });
@@ -126,9 +135,15 @@ test("a checkpoint written before a config key existed reads as having the key's
 test("--init refuses, in one line, a checkpoint of another model, a missing one, and --resume", async () => {
   const otherModel = applyOverrides(tinyTrainConfig(), { "model_params.common_params.num_kp": 3 }, "test");
   const cases: [Partial<TrainOptions>, RegExp][] = [
-    [{ config: otherModel, init: first }, /^--init .*step-000002\.safetensors: checkpoint was trained with model_params\.common_params\.num_kp=\d+ but the given config says 3/],
+    [
+      { config: otherModel, init: first },
+      /^--init .*step-000002\.safetensors: checkpoint was trained with model_params\.common_params\.num_kp=\d+ but the given config says 3/,
+    ],
     [{ init: join(dir, "nowhere") }, /^--init .*nowhere: no such file or folder/],
-    [{ config: applyOverrides(tinyTrainConfig(), { "model_params.switches.num_refs": 0 }, "test"), init: first }, /^--init .*step-000002\.safetensors: checkpoint was trained with switches\.num_refs=1 but the given config says 0/],
+    [
+      { config: applyOverrides(tinyTrainConfig(), { "model_params.switches.num_refs": 0 }, "test"), init: first },
+      /^--init .*step-000002\.safetensors: checkpoint was trained with switches\.num_refs=1 but the given config says 0/,
+    ],
     [{ init: first, resume: true }, /^give --init or --resume, not both/],
   ];
   for (const [extra, message] of cases) {

@@ -22,7 +22,12 @@ test("firstMismatch keeps the first bad key of loadStateDict's report", () => {
     "  To fix: ...",
   ].join("\n");
   assert.match(firstMismatch(report), /\(missing keys: generator\.fuse\.weight and others\)/);
-  const shaped = firstMismatch(report.split("\n").filter((_, i) => i === 0 || i >= 4).join("\n"));
+  const shaped = firstMismatch(
+    report
+      .split("\n")
+      .filter((_, i) => i === 0 || i >= 4)
+      .join("\n"),
+  );
   assert.match(shaped, /\(mis-shaped keys: kp_detector\.kp\.weight: model has \[10, 32, 7, 7\], state dict has \[5, 32, 7, 7\]\)/);
   assert.equal(firstMismatch("something else\nentirely"), "something else");
 });

@@ -58,7 +58,14 @@ describe("recalibrateBatchNorm", () => {
     const both = statistics(model);
     assert.ok(first.size > 10, `${first.size / 2} batch norms`);
     for (const [key, t] of both) torch.tidy(() => assertTensorClose(t, first.get(key)!.add(second.get(key)!).div(2), key, 1e-5));
-    const moved = torch.tidy(() => first.get("kp_detector.predictor.encoder.down_blocks.0.norm.mean")!.sub(second.get("kp_detector.predictor.encoder.down_blocks.0.norm.mean")!).abs().amax().item());
+    const moved = torch.tidy(() =>
+      first
+        .get("kp_detector.predictor.encoder.down_blocks.0.norm.mean")!
+        .sub(second.get("kp_detector.predictor.encoder.down_blocks.0.norm.mean")!)
+        .abs()
+        .amax()
+        .item(),
+    );
     assert.ok(moved > 1e-4, `the two batches' statistics differ (${moved})`);
     for (const t of [...first.values(), ...second.values(), ...both.values()]) t.dispose();
   });
@@ -95,8 +102,25 @@ describe("dime recalibrate", SLOW, () => {
     await tinyDataset(data);
     const config = join(dir, "tiny.yaml");
     writeFileSync(config, configToYaml(tinyTrainConfig()));
-    for (const [out, seed] of [[run, "0"], [other, "1"]]) {
-      const trained = runDime(["train", "--config", config, "--data", data, "--out", out, "--steps", "2", "--threads", "1", "--seed", seed]);
+    for (const [out, seed] of [
+      [run, "0"],
+      [other, "1"],
+    ]) {
+      const trained = runDime([
+        "train",
+        "--config",
+        config,
+        "--data",
+        data,
+        "--out",
+        out,
+        "--steps",
+        "2",
+        "--threads",
+        "1",
+        "--seed",
+        seed,
+      ]);
       assert.equal(trained.status, 0, trained.stderr);
     }
   });
@@ -128,9 +152,26 @@ describe("dime recalibrate", SLOW, () => {
 
   test("--average writes the mean of the checkpoints' weights, recalibrated, without optimizer state", () => {
     const out = join(dir, "averaged");
-    const result = runDime(["recalibrate", "--checkpoint", run, "--average", other, "--data", data, "--out", out, "--batches", "2", "--threads", "1"]);
+    const result = runDime([
+      "recalibrate",
+      "--checkpoint",
+      run,
+      "--average",
+      other,
+      "--data",
+      data,
+      "--out",
+      out,
+      "--batches",
+      "2",
+      "--threads",
+      "1",
+    ]);
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /step-000002\.safetensors: step 2, weights of 2 checkpoints averaged, batch norms recalibrated over 2 batches/);
+    assert.match(
+      result.stdout,
+      /step-000002\.safetensors: step 2, weights of 2 checkpoints averaged, batch norms recalibrated over 2 batches/,
+    );
     const [first, second] = [findCheckpoint(run), findCheckpoint(other)];
     const output = findCheckpoint(out);
     assert.deepEqual(output.sidecar.recalibrated?.averaged, [first.weightsPath, second.weightsPath]);
@@ -151,19 +192,52 @@ describe("dime recalibrate", SLOW, () => {
   test("--average refuses the checkpoint itself, one given twice and a checkpoint of another model, in one line", () => {
     const again = runDime(["recalibrate", "--checkpoint", run, "--average", run, "--data", data, "--out", join(dir, "o4")]);
     assert.equal(again.status, 1);
-    assert.match(again.stderr.trim(), /^dime recalibrate: .*step-000002\.safetensors: is the checkpoint itself; give each checkpoint to average once$/);
-    const twice = runDime(["recalibrate", "--checkpoint", run, "--average", other, "--average", other, "--data", data, "--out", join(dir, "o6")]);
+    assert.match(
+      again.stderr.trim(),
+      /^dime recalibrate: .*step-000002\.safetensors: is the checkpoint itself; give each checkpoint to average once$/,
+    );
+    const twice = runDime([
+      "recalibrate",
+      "--checkpoint",
+      run,
+      "--average",
+      other,
+      "--average",
+      other,
+      "--data",
+      data,
+      "--out",
+      join(dir, "o6"),
+    ]);
     assert.equal(twice.status, 1);
-    assert.match(twice.stderr.trim(), /^dime recalibrate: .*run-seed-1\/checkpoints\/step-000002\.safetensors: is given twice to --average; give each checkpoint to average once$/);
+    assert.match(
+      twice.stderr.trim(),
+      /^dime recalibrate: .*run-seed-1\/checkpoints\/step-000002\.safetensors: is given twice to --average; give each checkpoint to average once$/,
+    );
     const config = tinyTrainConfig();
     config.model_params.common_params.num_kp = 3;
     const wider = join(dir, "run-3kp");
     writeFileSync(join(dir, "tiny-3kp.yaml"), configToYaml(config));
-    const trained = runDime(["train", "--config", join(dir, "tiny-3kp.yaml"), "--data", data, "--out", wider, "--steps", "2", "--threads", "1"]);
+    const trained = runDime([
+      "train",
+      "--config",
+      join(dir, "tiny-3kp.yaml"),
+      "--data",
+      data,
+      "--out",
+      wider,
+      "--steps",
+      "2",
+      "--threads",
+      "1",
+    ]);
     assert.equal(trained.status, 0, trained.stderr);
     const mixed = runDime(["recalibrate", "--checkpoint", run, "--average", wider, "--data", data, "--out", join(dir, "o5")]);
     assert.equal(mixed.status, 1);
-    assert.match(mixed.stderr.trim(), /^dime recalibrate: .*run-3kp\/checkpoints\/step-000002\.safetensors: has model_params\.common_params\.num_kp=3 but .* has 4: only checkpoints of one model can be averaged$/);
+    assert.match(
+      mixed.stderr.trim(),
+      /^dime recalibrate: .*run-3kp\/checkpoints\/step-000002\.safetensors: has model_params\.common_params\.num_kp=3 but .* has 4: only checkpoints of one model can be averaged$/,
+    );
     for (const out of ["o4", "o5", "o6"]) assert.equal(existsSync(join(dir, out, "step-000002.json")), false);
   });
 
@@ -188,9 +262,24 @@ describe("dime recalibrate", SLOW, () => {
   });
 
   test("a batch larger than the training split stops with one line instead of waiting forever", () => {
-    const result = runDime(["recalibrate", "--checkpoint", run, "--data", data, "--out", join(dir, "o3"), "--batch-size", "1000", "--threads", "1"]);
+    const result = runDime([
+      "recalibrate",
+      "--checkpoint",
+      run,
+      "--data",
+      data,
+      "--out",
+      join(dir, "o3"),
+      "--batch-size",
+      "1000",
+      "--threads",
+      "1",
+    ]);
     assert.equal(result.status, 1);
-    assert.match(result.stderr.trim(), /^dime recalibrate: .*\/train: \d+ videos make no whole batch of 1000: lower --batch-size or add videos$/);
+    assert.match(
+      result.stderr.trim(),
+      /^dime recalibrate: .*\/train: \d+ videos make no whole batch of 1000: lower --batch-size or add videos$/,
+    );
     assert.equal(existsSync(join(dir, "o3", "step-000002.json")), false);
   });
 });

@@ -30,7 +30,9 @@ function assertSameTensors(a: string, b: string): number {
   return torch.tidy(() => {
     const [left, right] = [readSafetensors(a).tensors, readSafetensors(b).tensors];
     assert.deepEqual([...left.keys()].sort(), [...right.keys()].sort());
-    const differing = [...left].filter(([name, t]) => !t.equal(right.get(name)!)).map(([name, t]) => `${name}: largest difference ${t.sub(right.get(name)!).abs().amax().item()}`);
+    const differing = [...left]
+      .filter(([name, t]) => !t.equal(right.get(name)!))
+      .map(([name, t]) => `${name}: largest difference ${t.sub(right.get(name)!).abs().amax().item()}`);
     assert.deepEqual(differing, [], "tensors that differ");
     return left.size;
   });
@@ -62,23 +64,39 @@ test(`training ${2 * N} steps straight equals ${N} steps, a stop and a resume fo
   // The log of the resumed run has each step once, with the losses and learning rates of the straight run.
   const steps = (path: string) => readLog(join(path, "log.jsonl")).filter((r): r is StepRecord => r.event === "step");
   const [straightSteps, resumedSteps] = [steps(straightDir), steps(resumedDir)];
-  assert.deepEqual(resumedSteps.map((r) => r.step), [1, 2, 3, 4, 5, 6]);
-  assert.deepEqual(resumedSteps.map((r) => [r.loss, r.details, r.lr, r.epoch]), straightSteps.map((r) => [r.loss, r.details, r.lr, r.epoch]));
+  assert.deepEqual(
+    resumedSteps.map((r) => r.step),
+    [1, 2, 3, 4, 5, 6],
+  );
+  assert.deepEqual(
+    resumedSteps.map((r) => [r.loss, r.details, r.lr, r.epoch]),
+    straightSteps.map((r) => [r.loss, r.details, r.lr, r.epoch]),
+  );
   // The schedule dropped the rate at 60% (step 4) and 90% (step 5) of the 6 steps, after the resume.
-  assert.deepEqual(resumedSteps.map((r) => Number(r.lr.toPrecision(6))), [1e-3, 1e-3, 1e-3, 1e-3, 1e-4, 1e-5]);
+  assert.deepEqual(
+    resumedSteps.map((r) => Number(r.lr.toPrecision(6))),
+    [1e-3, 1e-3, 1e-3, 1e-3, 1e-4, 1e-5],
+  );
 });
 
 test("a resume drops log records of steps after its checkpoint, so a crash between checkpoints logs no step twice", async () => {
   const out = join(dir, "crash");
   // Stop at step 3 without the checkpoint a stop writes: as a crash would, the log then runs past the last checkpoint (step 2).
   await assert.rejects(
-    train(options(out), { progress: SILENT_PROGRESS, onStep: (r) => { if (r.step === 3) throw new Error("simulated crash"); } }),
+    train(options(out), {
+      progress: SILENT_PROGRESS,
+      onStep: (r) => {
+        if (r.step === 3) throw new Error("simulated crash");
+      },
+    }),
     /simulated crash/,
   );
   assert.equal(latestCheckpoint(join(out, "checkpoints"))?.step, 2);
   assert.ok(readLog(join(out, "log.jsonl")).some((r) => r.event === "step" && r.step === 3));
   await train({ data, out, resume: true, workers: 0 }, { progress: SILENT_PROGRESS });
-  const steps = readLog(join(out, "log.jsonl")).filter((r) => r.event === "step").map((r) => r.step);
+  const steps = readLog(join(out, "log.jsonl"))
+    .filter((r) => r.event === "step")
+    .map((r) => r.step);
   assert.deepEqual(steps, [1, 2, 3, 4, 5, 6]);
 });
 

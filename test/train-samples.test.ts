@@ -23,7 +23,11 @@ function shiftedGrid(h: number, w: number, dx: number, dy: number): Float32Array
 
 test("a sampling grid's displacement is the grid minus the identity", () => {
   const d = gridDisplacement(shiftedGrid(3, 4, 0.25, -0.5), 3, 4);
-  for (let i = 0; i < d.length; i += 2) assert.deepEqual([d[i], d[i + 1]].map((v) => Math.round(v * 1e6) / 1e6), [0.25, -0.5]);
+  for (let i = 0; i < d.length; i += 2)
+    assert.deepEqual(
+      [d[i], d[i + 1]].map((v) => Math.round(v * 1e6) / 1e6),
+      [0.25, -0.5],
+    );
   assert.equal(largestMagnitude(d).toFixed(6), Math.hypot(0.25, 0.5).toFixed(6));
 });
 
@@ -44,10 +48,21 @@ function fakeSample(confidence: boolean): SampleData {
   const flow = new Float32Array(rows * views * motion * motion * 2);
   for (let i = 0; i < rows * views; i++) flow.set(shiftedGrid(motion, motion, 0.5, 0), i * motion * motion * 2);
   return {
-    rows, height: size, width: size, refs, numKp: kp, motionHeight: motion, motionWidth: motion,
-    source: frames(0.2), driving: frames(0.4), prediction: frames(0.6), references: frames(0.8, rows * refs),
-    kpSource: new Float32Array([-1, -1, 1, 1, -1, -1, 1, 1]), kpDriving: new Float32Array([0, 0, 0, 0, 0, 0, 0, 0]),
-    coarseFlow: flow, refinedFlow: flow,
+    rows,
+    height: size,
+    width: size,
+    refs,
+    numKp: kp,
+    motionHeight: motion,
+    motionWidth: motion,
+    source: frames(0.2),
+    driving: frames(0.4),
+    prediction: frames(0.6),
+    references: frames(0.8, rows * refs),
+    kpSource: new Float32Array([-1, -1, 1, 1, -1, -1, 1, 1]),
+    kpDriving: new Float32Array([0, 0, 0, 0, 0, 0, 0, 0]),
+    coarseFlow: flow,
+    refinedFlow: flow,
     ...(confidence ? { confidence: new Float32Array(rows * views * motion * motion).fill(0.5) } : {}),
   };
 }
@@ -75,8 +90,20 @@ test("the sample picture: one row per item, columns in the documented order", ()
 });
 
 test("the progress line shows step/total, speed, ETA and every loss term", () => {
-  const record: StepRecord = { event: "step", step: 120, epoch: 3, lr: 2e-4, seconds: 60, step_seconds: 0.5, loss: { total: 1.23456, pixel: 0.98765, equivariance_value: 0.2469 }, details: {} };
-  assert.equal(formatProgress(record, 3000, 2), "step 120/3000 [#-------------------] 4% | 2.00 step/s | ETA 24m00s | loss 1.235 pixel 0.9877 equivariance_value 0.2469");
+  const record: StepRecord = {
+    event: "step",
+    step: 120,
+    epoch: 3,
+    lr: 2e-4,
+    seconds: 60,
+    step_seconds: 0.5,
+    loss: { total: 1.23456, pixel: 0.98765, equivariance_value: 0.2469 },
+    details: {},
+  };
+  assert.equal(
+    formatProgress(record, 3000, 2),
+    "step 120/3000 [#-------------------] 4% | 2.00 step/s | ETA 24m00s | loss 1.235 pixel 0.9877 equivariance_value 0.2469",
+  );
   assert.equal(formatProgress({ ...record, loss: { total: NaN } }, 3000, 0, false), "step 120/3000 4% | 0.00 step/s | ETA ? | loss NaN");
   assert.deepEqual([formatDuration(59.6), formatDuration(75), formatDuration(4000)], ["1m00s", "1m15s", "1h06m"]);
 });
@@ -86,7 +113,16 @@ test("on a terminal the progress line is redrawn in place, cut to the width, and
   const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 60 });
   stream.on("data", (chunk) => (out += chunk));
   const bar = new ProgressBar(stream);
-  const record: StepRecord = { event: "step", step: 1, epoch: 0, lr: 2e-4, seconds: 1, step_seconds: 0.5, loss: { total: 1, pixel: 0.5, equivariance_value: 0.5 }, details: {} };
+  const record: StepRecord = {
+    event: "step",
+    step: 1,
+    epoch: 0,
+    lr: 2e-4,
+    seconds: 1,
+    step_seconds: 0.5,
+    loss: { total: 1, pixel: 0.5, equivariance_value: 0.5 },
+    details: {},
+  };
   bar.step(record, 10);
   bar.step({ ...record, step: 2 }, 10); // within 100 ms of the first: not drawn
   bar.note("checkpoint written");
@@ -96,5 +132,9 @@ test("on a terminal the progress line is redrawn in place, cut to the width, and
   assert.equal(first.length, 59, "cut to the terminal's width less one");
   assert.ok(first.startsWith("step 1/10 [##------------------] 10% | "), first);
   assert.ok(last.startsWith("step 10/10 [####################] 100% | ") && last.endsWith("\n"), last);
-  assert.equal(out, `\r\x1b[K${first}\r\x1b[Kcheckpoint written\n${first}\r\x1b[K${last}`, "step 2 not drawn; the note above the redrawn line");
+  assert.equal(
+    out,
+    `\r\x1b[K${first}\r\x1b[Kcheckpoint written\n${first}\r\x1b[K${last}`,
+    "step 2 not drawn; the note above the redrawn line",
+  );
 });

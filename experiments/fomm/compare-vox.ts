@@ -35,5 +35,18 @@ const report = torch.tidy(() => {
   };
 });
 const forwardSeconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ checkpoint, parameters: imported.model.numParameters(), importSeconds, forwardSeconds, threads: torch.getNumThreads(), largestDifference: report }, null, 1));
+console.log(
+  JSON.stringify(
+    {
+      checkpoint,
+      parameters: imported.model.numParameters(),
+      importSeconds,
+      forwardSeconds,
+      threads: torch.getNumThreads(),
+      largestDifference: report,
+    },
+    null,
+    1,
+  ),
+);
 imported.model.dispose();

@@ -47,29 +47,57 @@ export interface FootageFigure {
 
 /** The clip set in a 1280x720 grey frame (the face at 360 px, left of centre), `frames` frames; the source a frame of it. */
 function wideClip(path: string, frames: number): void {
-  const args = ["-loglevel", "error", "-y", "-i", FOOTAGE_CLIP, "-frames:v", String(frames), "-vf", "scale=360:360,pad=1280:720:300:180:color=gray", "-pix_fmt", "yuv420p", path];
+  const args = [
+    "-loglevel",
+    "error",
+    "-y",
+    "-i",
+    FOOTAGE_CLIP,
+    "-frames:v",
+    String(frames),
+    "-vf",
+    "scale=360:360,pad=1280:720:300:180:color=gray",
+    "-pix_fmt",
+    "yuv420p",
+    path,
+  ];
   const result = spawnSync(ffmpegPath(), args, { stdio: ["ignore", "ignore", "pipe"] });
   if (result.status !== 0) throw new Error(`ffmpeg could not write ${path}: ${result.stderr?.toString().trim()}`);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function measure(api: FaceApi, model: DiME, config: DimeConfig, name: string, clip: string, frames: RgbImage[], every: number, threads: number, out: string, reference?: CropBox[]): Promise<FootageFigure & { boxes: CropBox[] }> {
+async function measure(
+  api: FaceApi,
+  model: DiME,
+  config: DimeConfig,
+  name: string,
+  clip: string,
+  frames: RgbImage[],
+  every: number,
+  threads: number,
+  out: string,
+  reference?: CropBox[],
+): Promise<FootageFigure & { boxes: CropBox[] }> {
   const [height, width] = config.dataset_params.frame_shape;
   const size = { width, height };
   const source = frames[0];
-  const detectMs = median([0, 1, 2].map(() => {
-    const t = performance.now();
-    detectFaces(api, source);
-    return performance.now() - t;
-  }));
+  const detectMs = median(
+    [0, 1, 2].map(() => {
+      const t = performance.now();
+      detectFaces(api, source);
+      return performance.now() - t;
+    }),
+  );
   const sourceBox = faceCropBox(detectFaces(api, source)[0].landmarks);
   let t = performance.now();
   // Per-frame boxes (what --track follow smooths, and --track fixed summarises): the mode costs nothing next to detection.
   const track = await trackFaces(api, frames, { every, mode: "follow", smoothing: false });
   const trackMs = (performance.now() - t) / frames.length;
   t = performance.now();
-  const crops = torch.tidy(() => frames.map((f, i) => ({ data: cropForModel(f, track.boxes[i], size).contiguous().data<"float32">().slice(), ...size })));
+  const crops = torch.tidy(() =>
+    frames.map((f, i) => ({ data: cropForModel(f, track.boxes[i], size).contiguous().data<"float32">().slice(), ...size })),
+  );
   const sourceCrop = torch.tidy(() => ({ data: cropForModel(source, sourceBox, size).contiguous().data<"float32">().slice(), ...size }));
   const cropMs = (performance.now() - t) / frames.length;
   t = performance.now();
@@ -85,16 +113,47 @@ async function measure(api: FaceApi, model: DiME, config: DimeConfig, name: stri
   const sourcePng = `${out}.png`;
   await writeImage(sourcePng, source);
   const start = performance.now();
-  for await (const frame of animateFootage({ model, size, source: sourcePng, driving: clip, options: { crop: "face", detectEvery: every, faceApi: api } })) await writer.write(frame.output);
+  for await (const frame of animateFootage({
+    model,
+    size,
+    source: sourcePng,
+    driving: clip,
+    options: { crop: "face", detectEvery: every, faceApi: api },
+  }))
+    await writer.write(frame.output);
   await writer.close();
   const endToEndFps = frames.length / ((performance.now() - start) / 1000);
   const ref = reference ?? track.boxes;
-  const boxDifferencePx = track.boxes.reduce((sum, b, i) => sum + (Math.abs(b.cx - ref[i].cx) + Math.abs(b.cy - ref[i].cy) + Math.abs(b.side - ref[i].side)) / 3, 0) / frames.length;
-  return { config: name, size: width, threads, frames: frames.length, every, detectMs, trackMs, cropMs, modelMs, pasteMs, overhead: (trackMs + cropMs + pasteMs) / modelMs, endToEndFps, boxDifferencePx, boxes: track.boxes };
+  const boxDifferencePx =
+    track.boxes.reduce(
+      (sum, b, i) => sum + (Math.abs(b.cx - ref[i].cx) + Math.abs(b.cy - ref[i].cy) + Math.abs(b.side - ref[i].side)) / 3,
+      0,
+    ) / frames.length;
+  return {
+    config: name,
+    size: width,
+    threads,
+    frames: frames.length,
+    every,
+    detectMs,
+    trackMs,
+    cropMs,
+    modelMs,
+    pasteMs,
+    overhead: (trackMs + cropMs + pasteMs) / modelMs,
+    endToEndFps,
+    boxDifferencePx,
+    boxes: track.boxes,
+  };
 }
 
 /** The footage figures for each case at each thread count and detection interval; undefined (with the reason) without the shared clip. */
-export async function benchFootage(cases: { name: string; config: DimeConfig; frames: number }[], threads: number[], folder: string, progress?: (m: string) => void): Promise<{ figures: FootageFigure[]; skipped?: string }> {
+export async function benchFootage(
+  cases: { name: string; config: DimeConfig; frames: number }[],
+  threads: number[],
+  folder: string,
+  progress?: (m: string) => void,
+): Promise<{ figures: FootageFigure[]; skipped?: string }> {
   if (!existsSync(FOOTAGE_CLIP)) return { figures: [], skipped: `no clip with a real face at ${FOOTAGE_CLIP} (the shared data folder)` };
   const api = loadFaceApi();
   const figures: FootageFigure[] = [];
@@ -111,8 +170,21 @@ export async function benchFootage(cases: { name: string; config: DimeConfig; fr
           torch.setNumThreads(n);
           let reference: CropBox[] | undefined;
           for (const every of [1, 5]) {
-            progress?.(`${c.name}: face crop, track (every ${every}) and paste-back on ${c.frames} frames at 1280x720, ${n} thread${n === 1 ? "" : "s"}`);
-            const { boxes, ...figure } = await measure(api, model, c.config, c.name, clip, frames, every, n, join(folder, "footage.mp4"), reference);
+            progress?.(
+              `${c.name}: face crop, track (every ${every}) and paste-back on ${c.frames} frames at 1280x720, ${n} thread${n === 1 ? "" : "s"}`,
+            );
+            const { boxes, ...figure } = await measure(
+              api,
+              model,
+              c.config,
+              c.name,
+              clip,
+              frames,
+              every,
+              n,
+              join(folder, "footage.mp4"),
+              reference,
+            );
             reference ??= boxes;
             figures.push(figure);
           }

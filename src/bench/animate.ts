@@ -71,7 +71,20 @@ const METHOD =
 
 /** A test-pattern clip (moving, textured) of `frames` frames at `size` px, 25 fps. */
 export function testClip(path: string, frames: number, size: number): void {
-  const args = ["-loglevel", "error", "-y", "-f", "lavfi", "-i", `testsrc2=size=${size}x${size}:rate=25`, "-frames:v", String(frames), "-pix_fmt", "yuv420p", path];
+  const args = [
+    "-loglevel",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc2=size=${size}x${size}:rate=25`,
+    "-frames:v",
+    String(frames),
+    "-pix_fmt",
+    "yuv420p",
+    path,
+  ];
   const result = spawnSync(ffmpegPath(), args, { stdio: ["ignore", "ignore", "pipe"] });
   if (result.status !== 0) throw new Error(`ffmpeg could not write the test clip ${path}: ${result.stderr?.toString().trim()}`);
 }
@@ -90,7 +103,8 @@ export async function animateClip(model: DiME, config: DimeConfig, clip: string,
   const references = Array.from({ length: config.model_params.switches.num_refs }, still);
   const writer = new VideoWriter(out, { fps: 25, width, height });
   try {
-    for await (const frame of animate({ model, size: { width, height }, source, references, driving: clip })) await writer.write(frame.image);
+    for await (const frame of animate({ model, size: { width, height }, source, references, driving: clip }))
+      await writer.write(frame.image);
     await writer.close();
   } catch (error) {
     writer.abort();
@@ -127,7 +141,10 @@ function measureMemory(frames: number, folder: string): MemoryFigure {
   const child = new URL(`./animate-memory${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url).pathname;
   const loader = child.endsWith(".ts") ? ["--import", "tsx"] : [];
   const start = performance.now();
-  const result = spawnSync(process.execPath, [...loader, child, String(frames), folder], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const result = spawnSync(process.execPath, [...loader, child, String(frames), folder], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (result.status !== 0) throw new Error(`the memory run of ${frames} frames failed: ${result.stderr.trim().split("\n").at(-1)}`);
   const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { frames: number; peakRssMiB: number };
   return { frames: report.frames, size: 64, peakRssMiB: report.peakRssMiB, seconds: (performance.now() - start) / 1000 };
@@ -182,8 +199,15 @@ export async function benchAnimate(options: AnimateBenchOptions, progress?: (mes
           const framesPerSecond = await timeAnimation(model, c, clip, join(folder, "out.mp4"), options.runs);
           const setupMs = timeSetup(model, c.config, Math.max(3, options.runs));
           figures.push({
-            config: c.name, size, references: c.config.model_params.switches.num_refs, threads, frames: c.frames,
-            framesPerSecond, setupMs, runs: options.runs, otherProcessCores: otherProcessCores(before, cpuSnapshot()),
+            config: c.name,
+            size,
+            references: c.config.model_params.switches.num_refs,
+            threads,
+            frames: c.frames,
+            framesPerSecond,
+            setupMs,
+            runs: options.runs,
+            otherProcessCores: otherProcessCores(before, cpuSnapshot()),
           });
         }
       } finally {
@@ -198,7 +222,17 @@ export async function benchAnimate(options: AnimateBenchOptions, progress?: (mes
     torch.setNumThreads(savedThreads);
     rmSync(folder, { recursive: true, force: true });
   }
-  return { suite: "animate", date: new Date().toISOString(), machine, method: METHOD, figures, memory, footage: footage.figures, ...(footage.skipped ? { footageSkipped: footage.skipped } : {}), seconds: (performance.now() - started) / 1000 };
+  return {
+    suite: "animate",
+    date: new Date().toISOString(),
+    machine,
+    method: METHOD,
+    figures,
+    memory,
+    footage: footage.figures,
+    ...(footage.skipped ? { footageSkipped: footage.skipped } : {}),
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 export function formatAnimateBench(result: AnimateBenchResult): string {
@@ -208,7 +242,9 @@ export function formatAnimateBench(result: AnimateBenchResult): string {
       `${f.config.padEnd(28)} ${String(f.size).padStart(4)} px  ${f.references} refs  ${f.threads} thr  ${f.framesPerSecond.toFixed(1).padStart(7)} frames/s  ` +
       `set-up ${f.setupMs.toFixed(1).padStart(7)} ms  others' cores ${f.otherProcessCores?.toFixed(2) ?? "?"}`,
   );
-  const mem = result.memory.map((r) => `${String(r.frames).padStart(4)} frames at ${r.size} px: peak RSS ${r.peakRssMiB.toFixed(0)} MiB (${r.seconds.toFixed(1)} s)`);
+  const mem = result.memory.map(
+    (r) => `${String(r.frames).padStart(4)} frames at ${r.size} px: peak RSS ${r.peakRssMiB.toFixed(0)} MiB (${r.seconds.toFixed(1)} s)`,
+  );
   return [
     `DiME animate benchmark, ${result.date}: ${m.cpu}, ${m.logicalCores} logical cores, libtorch ${m.libtorch}; ${result.seconds.toFixed(0)} s in all`,
     "end to end: decode mp4, keypoints, animation, encode mp4 (random weights, batch 8); set-up = prepare() on source and references",

@@ -37,7 +37,10 @@ export interface ChecksumBench {
 }
 
 /** The demo model, and a synthetic checkpoint of `megabytes` (float32 tensors of 4 MB each). */
-export function benchChecksum(options: { demo: string; megabytes?: number; runs?: number }, log: (message: string) => void = () => undefined): ChecksumBench {
+export function benchChecksum(
+  options: { demo: string; megabytes?: number; runs?: number },
+  log: (message: string) => void = () => undefined,
+): ChecksumBench {
   const runs = options.runs ?? 5;
   const machine = machineInfo();
   const folder = mkdtempSync(join(tmpdir(), "dime-bench-checksum-"));
@@ -80,7 +83,12 @@ function measure(name: string, path: string, runs: number, log: (message: string
   const [load, loadChecked, hashOnly] = samples.map((list) => summary(list));
   const bytes = statSync(path).size;
   return {
-    name, path, megabytes: bytes / 1e6, load, loadChecked, hashOnly,
+    name,
+    path,
+    megabytes: bytes / 1e6,
+    load,
+    loadChecked,
+    hashOnly,
     overhead: loadChecked.medianMs / load.medianMs - 1,
     hashMBps: bytes / 1e6 / (hashOnly.medianMs / 1000),
   };

@@ -100,7 +100,16 @@ export async function benchEngine(options: EngineBenchOptions, progress?: (messa
 }
 
 export function formatEngineBench(result: EngineBenchResult): string {
-  const header = ["threads", "op overhead (us)", "conv fwd (ms)", "fwd GFLOP/s", "best (ms)", "conv fwd+bwd (ms)", "fwd+bwd GFLOP/s", "best (ms)"];
+  const header = [
+    "threads",
+    "op overhead (us)",
+    "conv fwd (ms)",
+    "fwd GFLOP/s",
+    "best (ms)",
+    "conv fwd+bwd (ms)",
+    "fwd+bwd GFLOP/s",
+    "best (ms)",
+  ];
   const lines = result.rows.map((r) =>
     [
       r.threads,

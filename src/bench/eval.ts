@@ -83,7 +83,10 @@ const METHOD =
 export async function benchEval(options: EvalBenchOptions, progress?: (message: string) => void): Promise<EvalBenchResult> {
   const started = performance.now();
   const machine = machineInfo();
-  const { name, config } = options.config ?? { name: "configs/synth-faces-64.yaml", config: loadConfig(packagedConfig("synth-faces-64.yaml")) };
+  const { name, config } = options.config ?? {
+    name: "configs/synth-faces-64.yaml",
+    config: loadConfig(packagedConfig("synth-faces-64.yaml")),
+  };
   const [height, width] = config.dataset_params.frame_shape;
   const testVideos = options.videos ?? 2;
   const folder = mkdtempSync(join(tmpdir(), "dime-bench-eval-"));
@@ -94,7 +97,17 @@ export async function benchEval(options: EvalBenchOptions, progress?: (message: 
   try {
     progress?.(`a faces test split of ${testVideos} videos x ${options.frames ?? 16} frames at ${width} px, random metric weights`);
     // Half the identities held out: testVideos test videos, as many for training (not used).
-    await generateDataset({ kind: "faces", out: join(folder, "data"), videos: 2 * testVideos, frames: options.frames ?? 16, size: width, seed: 7, testFraction: 0.5, perIdentity: 1, samples: 1 });
+    await generateDataset({
+      kind: "faces",
+      out: join(folder, "data"),
+      videos: 2 * testVideos,
+      frames: options.frames ?? 16,
+      size: width,
+      seed: 7,
+      testFraction: 0.5,
+      perIdentity: 1,
+      samples: 1,
+    });
     const videos = await listVideos(join(folder, "data"), "test");
     const metas = videos.map(readEvalMeta);
     const networks = loadMetricNetworks({ lpipsBackbone: writeRandomLpips(folder), inception: writeRandomInception(folder) });
@@ -116,10 +129,19 @@ export async function benchEval(options: EvalBenchOptions, progress?: (message: 
         const others = otherProcessCores(before, cpuSnapshot());
         reference.dispose();
         const metricMs = [...timings.values()].reduce((a, b) => a + b, 0);
-        const stages = [["protocol", ms - metricMs] as const, ...timings].map(([stage, t]) => ({ stage, ms: t, msPerFrame: t / result.frames }));
+        const stages = [["protocol", ms - metricMs] as const, ...timings].map(([stage, t]) => ({
+          stage,
+          ms: t,
+          msPerFrame: t / result.frames,
+        }));
         figures.push({
-          threads, frames: result.frames, seconds: ms / 1000, framesPerSecond: result.frames / (ms / 1000),
-          protocolFramesPerSecond: result.frames / ((ms - metricMs) / 1000), stages, metrics: result.metrics,
+          threads,
+          frames: result.frames,
+          seconds: ms / 1000,
+          framesPerSecond: result.frames / (ms / 1000),
+          protocolFramesPerSecond: result.frames / ((ms - metricMs) / 1000),
+          stages,
+          metrics: result.metrics,
           ...(others !== undefined ? { otherProcessCores: others } : {}),
         });
       }
@@ -133,8 +155,16 @@ export async function benchEval(options: EvalBenchOptions, progress?: (message: 
     rmSync(folder, { recursive: true, force: true });
   }
   return {
-    suite: "eval", date: new Date().toISOString(), machine, method: METHOD, config: name, size: width,
-    references: config.model_params.switches.num_refs, videos: testVideos, figures, seconds: (performance.now() - started) / 1000,
+    suite: "eval",
+    date: new Date().toISOString(),
+    machine,
+    method: METHOD,
+    config: name,
+    size: width,
+    references: config.model_params.switches.num_refs,
+    videos: testVideos,
+    figures,
+    seconds: (performance.now() - started) / 1000,
   };
 }
 
@@ -149,7 +179,8 @@ export function formatEvalBench(result: EvalBenchResult): string {
       `${f.threads} thr: ${f.framesPerSecond.toFixed(2)} frames/s with every metric (${f.frames} frames in ${f.seconds.toFixed(1)} s); ` +
         `protocol alone ${f.protocolFramesPerSecond.toFixed(1)} frames/s; others' cores ${f.otherProcessCores?.toFixed(2) ?? "?"}`,
     );
-    for (const s of f.stages) lines.push(`    ${s.stage.padEnd(24)} ${s.msPerFrame.toFixed(1).padStart(8)} ms/frame  ${(s.ms / 1000).toFixed(2).padStart(7)} s`);
+    for (const s of f.stages)
+      lines.push(`    ${s.stage.padEnd(24)} ${s.msPerFrame.toFixed(1).padStart(8)} ms/frame  ${(s.ms / 1000).toFixed(2).padStart(7)} s`);
   }
   return lines.join("\n");
 }

@@ -17,4 +17,12 @@ for (const t of checkpoint.tensors.values()) {
   seen.add(t);
   tensorBytes += t.numel * torch.bytesPerElement(t.dtype);
 }
-console.log(JSON.stringify({ seconds, tensorBytes, tensors: checkpoint.tensors.size, baselineRssMiB, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+console.log(
+  JSON.stringify({
+    seconds,
+    tensorBytes,
+    tensors: checkpoint.tensors.size,
+    baselineRssMiB,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  }),
+);

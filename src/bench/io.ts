@@ -131,7 +131,12 @@ export function benchIo(options: IoBenchOptions, log: (message: string) => void 
   for (const file of options.files) {
     log(`reading ${basename(file)} ${options.runs} times in fresh processes (dime)`);
     const dime = Array.from({ length: options.runs }, () => dimeRead(file));
-    const result: IoFileResult = { file, fileMiB: statSync(file).size / 2 ** 20, tensorMiB: dime[0].tensorBytes / 2 ** 20, figures: [figure("dime", dime)] };
+    const result: IoFileResult = {
+      file,
+      fileMiB: statSync(file).size / 2 ** 20,
+      tensorMiB: dime[0].tensorBytes / 2 ** 20,
+      figures: [figure("dime", dime)],
+    };
     if (options.python) {
       log(`reading ${basename(file)} ${options.runs} times with torch.load (${options.python})`);
       const torch: ChildReport[] = [];
@@ -149,10 +154,13 @@ export function benchIo(options: IoBenchOptions, log: (message: string) => void 
     }
     files.push(result);
   }
-  const fuzz = options.fuzzCases > 0 ? options.fuzzFiles.map((file) => {
+  const fuzz =
+    options.fuzzCases > 0
+      ? options.fuzzFiles.map((file) => {
           log(`fuzzing ${basename(file)}: ${options.fuzzCases} cases`);
           return fuzzTorchCheckpoint(file, { seed: 16, cases: options.fuzzCases, seconds: 3600 });
-        }) : [];
+        })
+      : [];
   return { files, fuzz };
 }
 
@@ -161,12 +169,16 @@ export function formatIoBench(result: IoBenchResult): string {
   for (const f of result.files) {
     for (const g of f.figures) {
       const peak = `${(g.peakRssMiB - g.baselineRssMiB).toFixed(0)} MiB (${g.peakOverTensors.toFixed(2)}x)`;
-      lines.push(`${basename(f.file).padEnd(40)} ${g.reader.padEnd(11)} ${f.tensorMiB.toFixed(1).padStart(11)} ${g.seconds.toFixed(3).padStart(9)} ${g.megabytesPerSecond.toFixed(0).padStart(8)}   ${peak}${g.note ? `  (${g.note})` : ""}`);
+      lines.push(
+        `${basename(f.file).padEnd(40)} ${g.reader.padEnd(11)} ${f.tensorMiB.toFixed(1).padStart(11)} ${g.seconds.toFixed(3).padStart(9)} ${g.megabytesPerSecond.toFixed(0).padStart(8)}   ${peak}${g.note ? `  (${g.note})` : ""}`,
+      );
     }
     if (f.torchUnavailable) lines.push(`${"".padEnd(40)} torch.load  unavailable: ${f.torchUnavailable}`);
   }
   for (const z of result.fuzz) {
-    lines.push(`fuzz ${basename(z.file)}: ${z.cases} cases in ${z.seconds.toFixed(1)} s, ${z.loaded} loaded, ${z.refused} refused with the reader's error, ${z.unexpected.length} other errors, slowest ${z.slowestMs.toFixed(0)} ms, RSS growth ${(z.peakRssGrowth / 2 ** 20).toFixed(0)} MiB`);
+    lines.push(
+      `fuzz ${basename(z.file)}: ${z.cases} cases in ${z.seconds.toFixed(1)} s, ${z.loaded} loaded, ${z.refused} refused with the reader's error, ${z.unexpected.length} other errors, slowest ${z.slowestMs.toFixed(0)} ms, RSS growth ${(z.peakRssGrowth / 2 ** 20).toFixed(0)} MiB`,
+    );
   }
   return lines.join("\n");
 }

@@ -62,7 +62,12 @@ export function cpuSnapshot(): CpuSnapshot {
   const own = process.cpuUsage();
   let machineBusyMs: number | undefined;
   try {
-    const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8")
+      .split("\n")[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     machineBusyMs = (user + nice + system + irq + softirq + steal) * CLOCK_TICK_MS;
   } catch {
     // Not Linux: no machine-wide figure.

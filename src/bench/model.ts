@@ -136,14 +136,27 @@ export function defaultModelBenchOptions(threads: number[], runs?: number): Mode
       { name: "configs/synth-faces-64.yaml", config: loadConfig(faces), runs: runs ?? 20, warmup: 5 },
       { name: "configs/vox-256.yaml", config: loadConfig(vox), runs: runs ?? 5, warmup: 1 },
     ],
-    train: { name: "configs/synth-faces-64.yaml", config: loadConfig(faces), runs: runs ?? 8, warmup: 2, batch: 8, losses: ["pixel", "vgg"] },
+    train: {
+      name: "configs/synth-faces-64.yaml",
+      config: loadConfig(faces),
+      runs: runs ?? 8,
+      warmup: 2,
+      batch: 8,
+      losses: ["pixel", "vgg"],
+    },
   };
 }
 
 /** The model params with the setting's switches, so that the model is built with only those parts. */
 function withSetting(params: ModelParams, setting: SwitchSetting): ModelParams {
   const cloned = structuredClone(params);
-  cloned.switches = { ...cloned.switches, refine: setting.refine, identity_flow: setting.identityFlow, num_refs: setting.references, jacobians: false };
+  cloned.switches = {
+    ...cloned.switches,
+    refine: setting.refine,
+    identity_flow: setting.identityFlow,
+    num_refs: setting.references,
+    jacobians: false,
+  };
   return cloned;
 }
 
@@ -167,7 +180,13 @@ function measure(fn: () => void, runs: number, warmup: number): Measured {
   const { macs } = countMacs(run); // the first warm-up run
   const timing = time(run, runs, Math.max(0, warmup - 1));
   const [first, last] = [counts[0], counts[counts.length - 1]];
-  const liveTensors = { afterFirstRun: first[0], afterLastRun: last[0], nativeAfterFirstRun: first[1], nativeAfterLastRun: last[1], grew: last[0] > first[0] || last[1] > first[1] };
+  const liveTensors = {
+    afterFirstRun: first[0],
+    afterLastRun: last[0],
+    nativeAfterFirstRun: first[1],
+    nativeAfterLastRun: last[1],
+    grew: last[0] > first[0] || last[1] > first[1],
+  };
   return { medianMs: timing.medianMs, minMs: timing.minMs, macs, liveTensors, otherProcessCores: otherProcessCores(start, cpuSnapshot()) };
 }
 
@@ -178,7 +197,13 @@ function images(batch: number, config: DimeConfig, generator: torch.Generator): 
 
 type Progress = (message: string) => void;
 
-function benchForward(testCase: ForwardCase, setting: SwitchSetting, threads: number[], seed: number, progress?: Progress): ModelBenchFigure[] {
+function benchForward(
+  testCase: ForwardCase,
+  setting: SwitchSetting,
+  threads: number[],
+  seed: number,
+  progress?: Progress,
+): ModelBenchFigure[] {
   const params = withSetting(testCase.config.model_params, setting);
   const size = testCase.config.dataset_params.frame_shape[0];
   torch.manualSeed(seed);
@@ -192,7 +217,17 @@ function benchForward(testCase: ForwardCase, setting: SwitchSetting, threads: nu
   try {
     for (const t of threads) {
       torch.setNumThreads(t);
-      const common = { config: testCase.name, size, setting: setting.name, switches: params.switches, references: setting.references, batch: 1, threads: t, runs: testCase.runs, warmup: testCase.warmup };
+      const common = {
+        config: testCase.name,
+        size,
+        setting: setting.name,
+        switches: params.switches,
+        references: setting.references,
+        batch: 1,
+        threads: t,
+        runs: testCase.runs,
+        warmup: testCase.warmup,
+      };
       progress?.(`${size} px ${setting.name}, ${t} thread(s): per frame`);
       const frame = measure(
         () => torch.tidy(() => torch.inferenceMode(() => void model.animateFrame(prepared, model.keypoints(driving, false)))),
@@ -200,9 +235,25 @@ function benchForward(testCase: ForwardCase, setting: SwitchSetting, threads: nu
         testCase.warmup,
       );
       progress?.(`${size} px ${setting.name}, ${t} thread(s): per job (prepare)`);
-      const job = measure(() => torch.tidy(() => torch.inferenceMode(() => void model.prepare(source, references))), testCase.runs, testCase.warmup);
-      for (const [kind, m] of [["frame", frame], ["job", job]] as const) {
-        figures.push({ kind, ...common, medianMs: m.medianMs, minMs: m.minMs, macs: m.macs, gflopsPerSecond: (2 * m.macs) / (m.medianMs * 1e6), liveTensors: m.liveTensors, otherProcessCores: m.otherProcessCores });
+      const job = measure(
+        () => torch.tidy(() => torch.inferenceMode(() => void model.prepare(source, references))),
+        testCase.runs,
+        testCase.warmup,
+      );
+      for (const [kind, m] of [
+        ["frame", frame],
+        ["job", job],
+      ] as const) {
+        figures.push({
+          kind,
+          ...common,
+          medianMs: m.medianMs,
+          minMs: m.minMs,
+          macs: m.macs,
+          gflopsPerSecond: (2 * m.macs) / (m.medianMs * 1e6),
+          liveTensors: m.liveTensors,
+          otherProcessCores: m.otherProcessCores,
+        });
       }
     }
   } finally {
@@ -294,7 +345,8 @@ export function benchModel(options: ModelBenchOptions, progress?: Progress): Mod
   const figures: ModelBenchFigure[] = [];
   try {
     for (const testCase of options.forward) {
-      for (const setting of options.settings ?? SWITCH_SETTINGS) figures.push(...benchForward(testCase, setting, options.threads, seed, progress));
+      for (const setting of options.settings ?? SWITCH_SETTINGS)
+        figures.push(...benchForward(testCase, setting, options.threads, seed, progress));
     }
     if (options.train) {
       for (const kind of options.train.losses) figures.push(...benchTrain(options.train, kind, options.threads, seed, progress));

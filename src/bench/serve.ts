@@ -83,7 +83,8 @@ export interface ServeBenchResult {
 }
 
 /** NaN for no values (a machine too busy to animate more than the warm-up frames). */
-const percentile = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
+const percentile = (xs: number[], p: number) =>
+  xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN;
 const median = (xs: number[]) => percentile(xs, 50);
 
 /** The live client: plain JS in its own process (its own event loop, so its 30 fps clock is not held up by the model). */
@@ -176,7 +177,15 @@ export async function benchServe(options: ServeBenchOptions, progress: (line: st
     const framesPath = join(temp, "frames.rgba");
     writeFileSync(framesPath, rgba);
     const liveStart = cpuSnapshot();
-    const client = await runClient([`${base.replace("http", "ws")}api/live`, demo.id, framesPath, String(width), String(height), String(options.seconds), String(options.cameraFps)]);
+    const client = await runClient([
+      `${base.replace("http", "ws")}api/live`,
+      demo.id,
+      framesPath,
+      String(width),
+      String(height),
+      String(options.seconds),
+      String(options.cameraFps),
+    ]);
     const liveOthers = otherProcessCores(liveStart, cpuSnapshot());
     const timed = client.latencies.slice(10);
 
@@ -194,8 +203,15 @@ export async function benchServe(options: ServeBenchOptions, progress: (line: st
       let began = performance.now();
       let cpuBegan = cpu();
       await options.animateFiles({
-        checkpoint: DEMO_MODEL, source: path("demo-source"), references: [path("demo-reference")], driving: path("demo-driving"),
-        out: join(temp, "out.mp4"), visualizeOut: join(temp, "out-visualize.mp4"), mode: "relative", batch: 8, device: "cpu",
+        checkpoint: DEMO_MODEL,
+        source: path("demo-source"),
+        references: [path("demo-reference")],
+        driving: path("demo-driving"),
+        out: join(temp, "out.mp4"),
+        visualizeOut: join(temp, "out-visualize.mp4"),
+        mode: "relative",
+        batch: 8,
+        device: "cpu",
         // The server animates the whole picture (no face crop yet): compare like with like.
         crop: "center",
       });

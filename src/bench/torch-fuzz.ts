@@ -94,7 +94,17 @@ export function fuzzTorchCheckpoint(file: string, options: FuzzOptions): FuzzRep
   const path = join(dir, basename(file));
   const fullEvery = options.fullReadEvery ?? 8;
   const report: FuzzReport = {
-    file, fileBytes: original.length, cases: 0, loaded: 0, refused: 0, fullReads: 0, seconds: 0, slowestMs: 0, peakRssGrowth: 0, reasons: {}, unexpected: [],
+    file,
+    fileBytes: original.length,
+    cases: 0,
+    loaded: 0,
+    refused: 0,
+    fullReads: 0,
+    seconds: 0,
+    slowestMs: 0,
+    peakRssGrowth: 0,
+    reasons: {},
+    unexpected: [],
   };
   const baseline = process.memoryUsage().rss;
   const start = performance.now();

@@ -38,7 +38,8 @@ export interface CheckpointFileInfo {
 /** Lists a checkpoint file (see the header). Throws CheckpointError or TorchCheckpointError, one line. */
 export function describeCheckpointFile(path: string): CheckpointFileInfo {
   if (!existsSync(path)) throw new CheckpointError(`${path}: no such file`);
-  if (statSync(path).isDirectory()) throw new CheckpointError(`${path}: is a folder: give a checkpoint file (RUN/checkpoints/step-NNNNNN.safetensors, or a .pth/.pth.tar)`);
+  if (statSync(path).isDirectory())
+    throw new CheckpointError(`${path}: is a folder: give a checkpoint file (RUN/checkpoints/step-NNNNNN.safetensors, or a .pth/.pth.tar)`);
   if (path.endsWith(".safetensors")) return describeSafetensors(path);
   // A dime sidecar stands for its weights file beside it.
   if (path.endsWith(".json")) return describeSafetensors(findCheckpoint(path).weightsPath);
@@ -50,7 +51,9 @@ function describeSafetensors(path: string): CheckpointFileInfo {
   try {
     info = inspectSafetensors(path);
   } catch (error) {
-    throw new CheckpointError((error as Error).message.startsWith(path) ? (error as Error).message : `${path}: ${(error as Error).message}`);
+    throw new CheckpointError(
+      (error as Error).message.startsWith(path) ? (error as Error).message : `${path}: ${(error as Error).message}`,
+    );
   }
   const tensors = info.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
   const groups = new Map<string, number>();
@@ -67,13 +70,20 @@ function describeSafetensors(path: string): CheckpointFileInfo {
     entries: [...groups].map(([name, n]) => ({ name, value: `${n} tensor${n === 1 ? "" : "s"}` })),
     tensors,
     tensorBytes: info.tensors.reduce((sum, t) => sum + t.dataOffsets[1] - t.dataOffsets[0], 0),
-    model: dime ? `a dime checkpoint (step ${info.metadata.step ?? "?"}${hasModel ? ": kp_detector, generator" : ""})` : hasModel ? "DiME/FOMM weights (kp_detector, generator)" : "no model dime recognises",
+    model: dime
+      ? `a dime checkpoint (step ${info.metadata.step ?? "?"}${hasModel ? ": kp_detector, generator" : ""})`
+      : hasModel
+        ? "DiME/FOMM weights (kp_detector, generator)"
+        : "no model dime recognises",
   };
 }
 
 function describeTorch(path: string): CheckpointFileInfo {
   const info = inspectTorchCheckpoint(path);
-  const entries = info.value instanceof PyDict ? [...info.value].map(([k, v]) => ({ name: keyName(k) ?? String(k), value: describeValue(v) })) : [{ name: "(the object)", value: describeValue(info.value) }];
+  const entries =
+    info.value instanceof PyDict
+      ? [...info.value].map(([k, v]) => ({ name: keyName(k) ?? String(k), value: describeValue(v) }))
+      : [{ name: "(the object)", value: describeValue(info.value) }];
   const tensors = info.tensors.map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape }));
   const recognised = recogniseTorchModel(info.value);
   const result: CheckpointFileInfo = {

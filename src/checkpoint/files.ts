@@ -133,14 +133,24 @@ export function saveCheckpoint(folder: string, contents: CheckpointContents, io:
   const stem = checkpointStem(contents.sidecar.step);
   const weightsPath = join(folder, `${stem}.safetensors`);
   const optimizerPath = join(folder, `${stem}.optimizer.safetensors`);
-  const metadata = { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step), model_params: JSON.stringify(contents.sidecar.config.model_params) };
+  const metadata = {
+    format: CHECKPOINT_FORMAT,
+    step: String(contents.sidecar.step),
+    model_params: JSON.stringify(contents.sidecar.config.model_params),
+  };
   const files: CheckpointSidecar["files"] = { weights: record(weightsPath, io.writeTensors(weightsPath, contents.weights, metadata)) };
   if (contents.optimizerTensors) {
-    files.optimizer = record(optimizerPath, io.writeTensors(optimizerPath, contents.optimizerTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) }));
+    files.optimizer = record(
+      optimizerPath,
+      io.writeTensors(optimizerPath, contents.optimizerTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) }),
+    );
   }
   if (contents.discriminatorTensors) {
     const discriminatorPath = join(folder, `${stem}.discriminator.safetensors`);
-    files.discriminator = record(discriminatorPath, io.writeTensors(discriminatorPath, contents.discriminatorTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) }));
+    files.discriminator = record(
+      discriminatorPath,
+      io.writeTensors(discriminatorPath, contents.discriminatorTensors, { format: CHECKPOINT_FORMAT, step: String(contents.sidecar.step) }),
+    );
   }
   const sidecar: CheckpointSidecar = { ...contents.sidecar, files };
   io.writeText(join(folder, `${stem}.json`), `${JSON.stringify(sidecar, null, 1)}\n`);
@@ -167,7 +177,8 @@ export function sha256OfFile(path: string): string {
   const fd = openSync(path, "r");
   try {
     const chunk = Buffer.allocUnsafe(1 << 22);
-    for (let n = readSync(fd, chunk, 0, chunk.length, null); n > 0; n = readSync(fd, chunk, 0, chunk.length, null)) hash.update(chunk.subarray(0, n));
+    for (let n = readSync(fd, chunk, 0, chunk.length, null); n > 0; n = readSync(fd, chunk, 0, chunk.length, null))
+      hash.update(chunk.subarray(0, n));
   } finally {
     closeSync(fd);
   }
@@ -215,9 +226,12 @@ export function inspectSidecar(sidecarPath: string, needOptimizer = true): Check
   const { optimizer } = sidecar.files;
   const optimizerPath = join(folder, optimizer?.name ?? `${checkpointStem(sidecar.step)}.optimizer.safetensors`);
   const problem = (path: string, file: FileRecord) => {
-    if (!existsSync(path)) return `${path}: missing (its sidecar ${basename(sidecarPath)} names it): the checkpoint is incomplete; use an earlier one`;
+    if (!existsSync(path))
+      return `${path}: missing (its sidecar ${basename(sidecarPath)} names it): the checkpoint is incomplete; use an earlier one`;
     const size = statSync(path).size;
-    return size === file.bytes ? undefined : `${path}: ${size} bytes, its sidecar recorded ${file.bytes}: the file was cut short or replaced; use an earlier checkpoint`;
+    return size === file.bytes
+      ? undefined
+      : `${path}: ${size} bytes, its sidecar recorded ${file.bytes}: the file was cut short or replaced; use an earlier checkpoint`;
   };
   const weightsProblem = problem(weightsPath, sidecar.files.weights);
   if (weightsProblem) return weightsProblem;
@@ -253,7 +267,11 @@ export function latestCheckpoint(folder: string): CheckpointEntry | undefined {
  * temp files). The sidecar goes first, so a checkpoint half deleted never counts as complete.
  */
 export function rotateCheckpoints(folder: string, keep: number): void {
-  const kept = new Set(listCheckpoints(folder).slice(-keep).map((e) => e.step));
+  const kept = new Set(
+    listCheckpoints(folder)
+      .slice(-keep)
+      .map((e) => e.step),
+  );
   const files = readdirSync(folder);
   const doomed = files.filter((name) => {
     if (TEMP_FILE.test(name)) return true;
@@ -270,15 +288,24 @@ export function rotateCheckpoints(folder: string, keep: number): void {
  * CheckpointError naming the path when there is none.
  */
 export function findCheckpoint(path: string, needOptimizer = false): CheckpointEntry {
-  if (!existsSync(path)) throw new CheckpointError(`${path}: no such file or folder: give a checkpoint (RUN_DIR/checkpoints/step-NNNNNN.safetensors) or a run folder`);
+  if (!existsSync(path))
+    throw new CheckpointError(
+      `${path}: no such file or folder: give a checkpoint (RUN_DIR/checkpoints/step-NNNNNN.safetensors) or a run folder`,
+    );
   if (statSync(path).isDirectory()) {
     const folder = existsSync(join(path, "checkpoints")) ? join(path, "checkpoints") : path;
     const latest = listCheckpoints(folder, needOptimizer).at(-1);
-    if (!latest) throw new CheckpointError(`${path}: holds no complete checkpoint (step-NNNNNN.safetensors with its .json sidecar): train first, or give the checkpoint file`);
+    if (!latest)
+      throw new CheckpointError(
+        `${path}: holds no complete checkpoint (step-NNNNNN.safetensors with its .json sidecar): train first, or give the checkpoint file`,
+      );
     return latest;
   }
   const sidecarPath = path.endsWith(".json") ? path : path.replace(/(\.optimizer)?\.safetensors$/, ".json");
-  if (!existsSync(sidecarPath)) throw new CheckpointError(`${path}: no sidecar ${basename(sidecarPath)} beside it: the checkpoint is incomplete (its write was interrupted?); use an earlier one`);
+  if (!existsSync(sidecarPath))
+    throw new CheckpointError(
+      `${path}: no sidecar ${basename(sidecarPath)} beside it: the checkpoint is incomplete (its write was interrupted?); use an earlier one`,
+    );
   const entry = inspectSidecar(sidecarPath, needOptimizer);
   if (typeof entry === "string") throw new CheckpointError(entry);
   return entry;

@@ -44,16 +44,26 @@ export function importFommCheckpoint(path: string, config: DimeConfig, options: 
   const info = inspectTorchCheckpoint(path);
   const recognised = recogniseTorchModel(info.value);
   if (recognised.kind === "tpsmm" || recognised.kind === "mraa") {
-    throw new CheckpointError(`${path}: ${recognised.description}: its architecture is not supported yet; dime imports FOMM's checkpoints (dime info --checkpoint lists what it holds)`);
+    throw new CheckpointError(
+      `${path}: ${recognised.description}: its architecture is not supported yet; dime imports FOMM's checkpoints (dime info --checkpoint lists what it holds)`,
+    );
   }
   if (recognised.kind !== "fomm") {
     const names = info.value instanceof PyDict ? [...info.value.keys()].slice(0, 6).map(String).join(", ") : "none";
-    throw new CheckpointError(`${path}: not a FOMM checkpoint (it needs generator and kp_detector state dicts; its top-level entries are: ${names})`);
+    throw new CheckpointError(
+      `${path}: not a FOMM checkpoint (it needs generator and kp_detector state dicts; its top-level entries are: ${names})`,
+    );
   }
   const params = config.model_params;
-  const dimeParts = [params.switches.refine && "refine", params.switches.identity_flow && "identity_flow", params.switches.num_refs > 0 && "num_refs"].filter(Boolean);
+  const dimeParts = [
+    params.switches.refine && "refine",
+    params.switches.identity_flow && "identity_flow",
+    params.switches.num_refs > 0 && "num_refs",
+  ].filter(Boolean);
   if (dimeParts.length > 0) {
-    throw new CheckpointError(`${path}: ${source} switches on ${dimeParts.join(", ")}, which FOMM's model lacks: import with the FOMM config (configs/fomm/*.yaml), then fine-tune DiME from it with dime train --init`);
+    throw new CheckpointError(
+      `${path}: ${source} switches on ${dimeParts.join(", ")}, which FOMM's model lacks: import with the FOMM config (configs/fomm/*.yaml), then fine-tune DiME from it with dime train --init`,
+    );
   }
 
   const wanted = (name: string) => MODEL_PARTS.some((p) => name.startsWith(`${p}.`)) || name.startsWith("discriminator.");
@@ -69,7 +79,8 @@ export function importFommCheckpoint(path: string, config: DimeConfig, options: 
     try {
       const weights = new Map([...checkpoint.tensors].filter(([name]) => MODEL_PARTS.some((p) => name.startsWith(`${p}.`))));
       for (const [name, t] of weights) {
-        if (t.dtype !== "float32" && t.dtype !== "int64") throw new CheckpointError(`${path}: ${name} is ${t.dtype}; dime imports float32 weights`);
+        if (t.dtype !== "float32" && t.dtype !== "int64")
+          throw new CheckpointError(`${path}: ${name} is ${t.dtype}; dime imports float32 weights`);
       }
       model.loadStateDict(weights);
     } catch (error) {

@@ -41,22 +41,46 @@ function kernelSize(scale: number): number {
 }
 
 /** The facts of one hourglass (kp_detector.predictor or the dense motion network's). */
-function hourglassFacts(shapes: ShapeMap, prefix: string, section: string, params: { block_expansion: number; max_features: number; num_blocks: number }): Fact[] {
+function hourglassFacts(
+  shapes: ShapeMap,
+  prefix: string,
+  section: string,
+  params: { block_expansion: number; max_features: number; num_blocks: number },
+): Fact[] {
   const facts: Fact[] = [];
   const blocks = count(shapes, new RegExp(`^${prefix.replace(/\./g, "\\.")}\\.encoder\\.down_blocks\\.(\\d+)\\.conv\\.weight$`));
   if (blocks === 0) return facts;
   const firstKey = `${prefix}.encoder.down_blocks.0.conv.weight`;
-  facts.push({ name: `${section}.num_blocks`, key: firstKey.replace(".0.", ".*."), says: String(blocks), configSays: String(params.num_blocks), fits: blocks === params.num_blocks });
+  facts.push({
+    name: `${section}.num_blocks`,
+    key: firstKey.replace(".0.", ".*."),
+    says: String(blocks),
+    configSays: String(params.num_blocks),
+    fits: blocks === params.num_blocks,
+  });
   // The decoder's last block outputs min(max_features, block_expansion) = block_expansion.
   const lastUp = `${prefix}.decoder.up_blocks.${blocks - 1}.conv.weight`;
   const be = shapes.get(lastUp)?.[0];
-  if (be !== undefined) facts.push({ name: `${section}.block_expansion`, key: lastUp, says: String(be), configSays: String(params.block_expansion), fits: be === params.block_expansion });
+  if (be !== undefined)
+    facts.push({
+      name: `${section}.block_expansion`,
+      key: lastUp,
+      says: String(be),
+      configSays: String(params.block_expansion),
+      fits: be === params.block_expansion,
+    });
   const deepKey = `${prefix}.encoder.down_blocks.${blocks - 1}.conv.weight`;
   const deep = shapes.get(deepKey)?.[0];
   if (deep !== undefined && be !== undefined) {
     const uncapped = be * 2 ** blocks;
     const says = deep < uncapped ? String(deep) : `at least ${uncapped}`;
-    facts.push({ name: `${section}.max_features`, key: deepKey, says, configSays: String(params.max_features), fits: Math.min(params.max_features, uncapped) === deep });
+    facts.push({
+      name: `${section}.max_features`,
+      key: deepKey,
+      says,
+      configSays: String(params.max_features),
+      fits: Math.min(params.max_features, uncapped) === deep,
+    });
   }
   return facts;
 }
@@ -66,25 +90,52 @@ function facts(shapes: ShapeMap, params: ModelParams): Fact[] {
   const out: Fact[] = [];
   const kpKey = "kp_detector.kp.weight";
   const kp = shapes.get(kpKey);
-  if (kp) out.push({ name: "num_kp", key: kpKey, says: String(kp[0]), configSays: String(params.common_params.num_kp), fits: kp[0] === params.common_params.num_kp });
+  if (kp)
+    out.push({
+      name: "num_kp",
+      key: kpKey,
+      says: String(kp[0]),
+      configSays: String(params.common_params.num_kp),
+      fits: kp[0] === params.common_params.num_kp,
+    });
   const firstKey = "kp_detector.predictor.encoder.down_blocks.0.conv.weight";
   const first = shapes.get(firstKey);
-  if (first) out.push({ name: "num_channels", key: firstKey, says: String(first[1]), configSays: String(params.common_params.num_channels), fits: first[1] === params.common_params.num_channels });
+  if (first)
+    out.push({
+      name: "num_channels",
+      key: firstKey,
+      says: String(first[1]),
+      configSays: String(params.common_params.num_channels),
+      fits: first[1] === params.common_params.num_channels,
+    });
   const kpp = params.kp_detector_params;
   out.push(...hourglassFacts(shapes, "kp_detector.predictor", "kp_detector_params", kpp));
   const jacobianKey = "kp_detector.jacobian.weight";
   const jacobian = shapes.get(jacobianKey);
-  out.push({ name: "switches.jacobians", key: jacobianKey, says: String(jacobian !== undefined), configSays: String(params.switches.jacobians), fits: (jacobian !== undefined) === params.switches.jacobians });
+  out.push({
+    name: "switches.jacobians",
+    key: jacobianKey,
+    says: String(jacobian !== undefined),
+    configSays: String(params.switches.jacobians),
+    fits: (jacobian !== undefined) === params.switches.jacobians,
+  });
   if (jacobian && kp && params.switches.jacobians) {
     const single = jacobian[0] === 4 && kp[0] !== 1;
-    out.push({ name: "kp_detector_params.single_jacobian_map", key: jacobianKey, says: String(single), configSays: String(kpp.single_jacobian_map), fits: single === kpp.single_jacobian_map });
+    out.push({
+      name: "kp_detector_params.single_jacobian_map",
+      key: jacobianKey,
+      says: String(single),
+      configSays: String(kpp.single_jacobian_map),
+      fits: single === kpp.single_jacobian_map,
+    });
   }
   const kpDown = shapes.get("kp_detector.down.weight");
   out.push({
     name: "kp_detector_params.scale_factor",
     key: "kp_detector.down.weight",
     says: kpDown ? `a downscale with a ${kpDown[2]}x${kpDown[2]} kernel` : "1",
-    configSays: kpp.scale_factor === 1 ? "1" : `${kpp.scale_factor} (a ${kernelSize(kpp.scale_factor)}x${kernelSize(kpp.scale_factor)} kernel)`,
+    configSays:
+      kpp.scale_factor === 1 ? "1" : `${kpp.scale_factor} (a ${kernelSize(kpp.scale_factor)}x${kernelSize(kpp.scale_factor)} kernel)`,
     fits: kpDown ? kpp.scale_factor !== 1 && kpDown[2] === kernelSize(kpp.scale_factor) : kpp.scale_factor === 1,
   });
 
@@ -93,7 +144,13 @@ function facts(shapes: ShapeMap, params: ModelParams): Fact[] {
   out.push(...hourglassFacts(shapes, "generator.dense_motion_network.hourglass", "generator_params.dense_motion_params", dm));
   const occlusionKey = "generator.dense_motion_network.occlusion.weight";
   const occlusion = shapes.has(occlusionKey);
-  out.push({ name: "generator_params.estimate_occlusion_map", key: occlusionKey, says: String(occlusion), configSays: String(gen.estimate_occlusion_map), fits: occlusion === gen.estimate_occlusion_map });
+  out.push({
+    name: "generator_params.estimate_occlusion_map",
+    key: occlusionKey,
+    says: String(occlusion),
+    configSays: String(gen.estimate_occlusion_map),
+    fits: occlusion === gen.estimate_occlusion_map,
+  });
   const dmDown = shapes.get("generator.dense_motion_network.down.weight");
   out.push({
     name: "generator_params.dense_motion_params.scale_factor",
@@ -104,17 +161,42 @@ function facts(shapes: ShapeMap, params: ModelParams): Fact[] {
   });
 
   const genFirst = shapes.get("generator.first.conv.weight");
-  if (genFirst) out.push({ name: "generator_params.block_expansion", key: "generator.first.conv.weight", says: String(genFirst[0]), configSays: String(gen.block_expansion), fits: genFirst[0] === gen.block_expansion });
+  if (genFirst)
+    out.push({
+      name: "generator_params.block_expansion",
+      key: "generator.first.conv.weight",
+      says: String(genFirst[0]),
+      configSays: String(gen.block_expansion),
+      fits: genFirst[0] === gen.block_expansion,
+    });
   const downs = count(shapes, /^generator\.down_blocks\.(\d+)\.conv\.weight$/);
-  out.push({ name: "generator_params.num_down_blocks", key: "generator.down_blocks.*.conv.weight", says: String(downs), configSays: String(gen.num_down_blocks), fits: downs === gen.num_down_blocks });
+  out.push({
+    name: "generator_params.num_down_blocks",
+    key: "generator.down_blocks.*.conv.weight",
+    says: String(downs),
+    configSays: String(gen.num_down_blocks),
+    fits: downs === gen.num_down_blocks,
+  });
   const deepKey = `generator.down_blocks.${downs - 1}.conv.weight`;
   const deep = shapes.get(deepKey)?.[0];
   if (genFirst && deep !== undefined && downs === gen.num_down_blocks) {
     const uncapped = genFirst[0] * 2 ** downs;
-    out.push({ name: "generator_params.max_features", key: deepKey, says: deep < uncapped ? String(deep) : `at least ${uncapped}`, configSays: String(gen.max_features), fits: Math.min(gen.max_features, uncapped) === deep });
+    out.push({
+      name: "generator_params.max_features",
+      key: deepKey,
+      says: deep < uncapped ? String(deep) : `at least ${uncapped}`,
+      configSays: String(gen.max_features),
+      fits: Math.min(gen.max_features, uncapped) === deep,
+    });
   }
   const bottleneck = count(shapes, /^generator\.bottleneck\.r(\d+)\.conv1\.weight$/);
-  out.push({ name: "generator_params.num_bottleneck_blocks", key: "generator.bottleneck.r*.conv1.weight", says: String(bottleneck), configSays: String(gen.num_bottleneck_blocks), fits: bottleneck === gen.num_bottleneck_blocks });
+  out.push({
+    name: "generator_params.num_bottleneck_blocks",
+    key: "generator.bottleneck.r*.conv1.weight",
+    says: String(bottleneck),
+    configSays: String(gen.num_bottleneck_blocks),
+    fits: bottleneck === gen.num_bottleneck_blocks,
+  });
   return out;
 }
 

@@ -87,7 +87,8 @@ export function loadCheckpoint(path: string, options: LoadCheckpointOptions = {}
  */
 export function checkpointLoadError(weightsPath: string, error: unknown): CheckpointError {
   if (error instanceof ChecksumError) return new CheckpointError(error.message, { cause: error });
-  if (error instanceof SafetensorsError) return new CheckpointError(`${error.file}: ${error.problem}: the file is damaged; use an earlier checkpoint`, { cause: error });
+  if (error instanceof SafetensorsError)
+    return new CheckpointError(`${error.file}: ${error.problem}: the file is damaged; use an earlier checkpoint`, { cause: error });
   return new CheckpointError(`${weightsPath}: ${firstMismatch((error as Error).message)}`, { cause: error });
 }
 

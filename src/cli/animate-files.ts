@@ -79,10 +79,15 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
   const loaded = loadModel(job.checkpoint, { config: job.config, device: job.device });
   const { size } = loaded;
   const audioFrom = job.audio && info.audio ? job.driving : undefined;
-  if (job.audio && !info.audio) process.stderr.write(`${job.command ?? "dime animate"}: note: ${job.driving} has no audio track; the output is silent\n`);
+  if (job.audio && !info.audio)
+    process.stderr.write(`${job.command ?? "dime animate"}: note: ${job.driving} has no audio track; the output is silent\n`);
   // A variable-rate clip is written at a constant rate with each frame kept at its time (docs/media.md).
   const timing = info.variableRate;
-  const fps = timing ? outputRateFor(timing, info.kind === "video" ? info.nominalRate : undefined) : info.fps > 0 ? info.fpsFraction : "25/1";
+  const fps = timing
+    ? outputRateFor(timing, info.kind === "video" ? info.nominalRate : undefined)
+    : info.fps > 0
+      ? info.fpsFraction
+      : "25/1";
 
   const bar = frameProgress(info.frameCount);
   const note = (line: string) => process.stderr.write(`${job.command ?? "dime animate"}: note: ${line}\n`);
@@ -150,5 +155,13 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
     loaded.model.dispose();
   }
   const seconds = (performance.now() - started) / 1000;
-  return { frames: writer?.frameCount ?? 0, width, height, fps, seconds, bestFrame, ...(timing ? { encodedFrames: writer?.encodedFrames ?? 0 } : {}) };
+  return {
+    frames: writer?.frameCount ?? 0,
+    width,
+    height,
+    fps,
+    seconds,
+    bestFrame,
+    ...(timing ? { encodedFrames: writer?.encodedFrames ?? 0 } : {}),
+  };
 }

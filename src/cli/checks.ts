@@ -19,7 +19,8 @@ export function required<N extends string>(flags: { [K in N]?: string }, name: N
 /** The integer flag `--name` when given, checked to lie in min..max. */
 export function inRange<N extends string>(flags: { [K in N]?: number }, name: N, min: number, max: number): number | undefined {
   const value = flags[name];
-  if (value !== undefined && !(value >= min && value <= max)) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${value}`);
+  if (value !== undefined && !(value >= min && value <= max))
+    throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${value}`);
   return value;
 }
 
@@ -31,19 +32,25 @@ export function deviceOf(name = "cpu"): Device {
   } catch (error) {
     throw new UsageError(`--device: ${(error as Error).message}`);
   }
-  if (device !== "cpu" && !cuda.isAvailable()) throw new UsageError(`--device ${name}: this libtorch has no CUDA or no GPU is visible; use --device cpu`);
+  if (device !== "cpu" && !cuda.isAvailable())
+    throw new UsageError(`--device ${name}: this libtorch has no CUDA or no GPU is visible; use --device cpu`);
   return device;
 }
 
 /** Fails early, before any work, when `folder` is missing or cannot be written in. */
 export function checkWritableFolder(folder: string, forPath = folder): void {
-  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new MediaError(forPath, "write", `folder ${folder} does not exist: create it first`);
+  if (!existsSync(folder) || !statSync(folder).isDirectory())
+    throw new MediaError(forPath, "write", `folder ${folder} does not exist: create it first`);
   const probe = join(folder, `.dime-write-check-${process.pid}`);
   try {
     closeSync(openSync(probe, "wx"));
     rmSync(probe);
   } catch (error) {
-    throw new MediaError(forPath, "write", `cannot write in folder ${folder} (${(error as NodeJS.ErrnoException).code ?? String(error)}): pick a writable folder`);
+    throw new MediaError(
+      forPath,
+      "write",
+      `cannot write in folder ${folder} (${(error as NodeJS.ErrnoException).code ?? String(error)}): pick a writable folder`,
+    );
   }
 }
 
@@ -70,7 +77,9 @@ export function frameProgress(total: number, stream: NodeJS.WriteStream = proces
       const rate = done / seconds;
       const left = Math.max(0, total - done) / rate;
       const eta = `${Math.floor(left / 60)}:${String(Math.round(left % 60)).padStart(2, "0")}`;
-      stream.write(`\r\x1b[K  ${done}/${total} frames, ${rate.toFixed(1)} frames/s, ETA ${eta}${what ? ` ${what}` : ""}${done >= total ? "\n" : ""}`);
+      stream.write(
+        `\r\x1b[K  ${done}/${total} frames, ${rate.toFixed(1)} frames/s, ETA ${eta}${what ? ` ${what}` : ""}${done >= total ? "\n" : ""}`,
+      );
     },
   };
 }
@@ -79,7 +88,8 @@ export function frameProgress(total: number, stream: NodeJS.WriteStream = proces
 export function odeFlags(flags: { "ode-steps"?: number; "ode-method"?: string }): Partial<OdeSettings> {
   const steps = inRange(flags, "ode-steps", 1, 1000);
   const method = flags["ode-method"];
-  if (method !== undefined && !["euler", "midpoint", "rk4"].includes(method)) throw new UsageError(`--ode-method must be euler, midpoint or rk4, got '${method}'`);
+  if (method !== undefined && !["euler", "midpoint", "rk4"].includes(method))
+    throw new UsageError(`--ode-method must be euler, midpoint or rk4, got '${method}'`);
   const ode: Partial<OdeSettings> = {};
   if (steps !== undefined) ode.steps = steps;
   if (method !== undefined) ode.method = method as OdeMethod;
@@ -88,11 +98,14 @@ export function odeFlags(flags: { "ode-steps"?: number; "ode-method"?: string })
 
 /** Makes the output folder `folder` (and its parents) unless it exists, and checks it can be written in. */
 export function makeOutputFolder(folder: string): void {
-  if (existsSync(folder) && !statSync(folder).isDirectory()) throw new UsageError(`${folder}: exists and is not a folder; pick another output folder`);
+  if (existsSync(folder) && !statSync(folder).isDirectory())
+    throw new UsageError(`${folder}: exists and is not a folder; pick another output folder`);
   try {
     mkdirSync(folder, { recursive: true });
   } catch (error) {
-    throw new UsageError(`${folder}: cannot make this folder (${(error as NodeJS.ErrnoException).code ?? String(error)}); pick another output folder`);
+    throw new UsageError(
+      `${folder}: cannot make this folder (${(error as NodeJS.ErrnoException).code ?? String(error)}); pick another output folder`,
+    );
   }
   checkWritableFolder(folder);
 }

@@ -50,7 +50,9 @@ export function expandInputs(inputs: readonly string[]): string[] {
     let entries: string[];
     try {
       if (!statSync(input).isDirectory()) return [input];
-      entries = readdirSync(input).filter((n) => VIDEO_EXTENSIONS.has(extname(n).toLowerCase())).sort();
+      entries = readdirSync(input)
+        .filter((n) => VIDEO_EXTENSIONS.has(extname(n).toLowerCase()))
+        .sort();
     } catch {
       return [input]; // reported when it is read
     }
@@ -155,6 +157,12 @@ function clipMeta(file: string, track: LinkedTrack, size: number) {
     frames: { first: track.start, last: track.end },
     size,
     box: { cx: r(track.box.cx), cy: r(track.box.cy), side: r(track.box.side) },
-    faces: fillBoxes(track.detected).map((b, i) => ({ frame: track.start + i, cx: r(b.cx), cy: r(b.cy), side: r(b.side), detected: track.detected[i] !== undefined })),
+    faces: fillBoxes(track.detected).map((b, i) => ({
+      frame: track.start + i,
+      cx: r(b.cx),
+      cy: r(b.cy),
+      side: r(b.side),
+      detected: track.detected[i] !== undefined,
+    })),
   };
 }

@@ -10,7 +10,13 @@ export type FlagValue = string | number | boolean | string[];
 export type FlagSpec = Readonly<Record<string, FlagKind>>;
 
 /** The TypeScript type of a flag of kind K. */
-export type FlagType<K extends FlagKind> = K extends "string" ? string : K extends "int" | "number" ? number : K extends "bool" ? boolean : string[];
+export type FlagType<K extends FlagKind> = K extends "string"
+  ? string
+  : K extends "int" | "number"
+    ? number
+    : K extends "bool"
+      ? boolean
+      : string[];
 
 /** The parsed flags of spec S: each one optional (absent when not given), typed by its kind. */
 export type FlagsOf<S extends FlagSpec> = { -readonly [N in keyof S]?: FlagType<S[N]> };

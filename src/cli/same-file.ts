@@ -76,7 +76,11 @@ export function checkpointInputs(flag: string, path: string): NamedPath[] {
   const inputs: NamedPath[] = [{ flag, path }];
   try {
     const entry = findCheckpoint(path);
-    inputs.push({ flag: `${flag} (weights)`, path: entry.weightsPath }, { flag: `${flag} (sidecar)`, path: entry.sidecarPath }, { flag: `${flag} (optimizer state)`, path: entry.optimizerPath });
+    inputs.push(
+      { flag: `${flag} (weights)`, path: entry.weightsPath },
+      { flag: `${flag} (sidecar)`, path: entry.sidecarPath },
+      { flag: `${flag} (optimizer state)`, path: entry.optimizerPath },
+    );
   } catch {
     // Not a complete checkpoint: loading it gives the error, after this check.
   }

@@ -19,7 +19,12 @@ export function hflip(data: Float32Array, width: number, height: number): void {
  * grey, saturation blends with the pixel's grey, hue rotates chroma in YIQ space by `hue` turns.
  * Results are clamped to [0, 1].
  */
-export function colourJitter(data: Float32Array, width: number, height: number, plan: Pick<ItemPlan, "brightness" | "contrast" | "saturation" | "hue">): void {
+export function colourJitter(
+  data: Float32Array,
+  width: number,
+  height: number,
+  plan: Pick<ItemPlan, "brightness" | "contrast" | "saturation" | "hue">,
+): void {
   const plane = width * height;
   const { brightness: b, contrast: c, saturation: s } = plan;
   let mean = 0;
@@ -28,16 +33,25 @@ export function colourJitter(data: Float32Array, width: number, height: number, 
     mean = (mean / plane) * b;
   }
   const angle = plan.hue * 2 * Math.PI;
-  const cos = Math.cos(angle), sin = Math.sin(angle);
+  const cos = Math.cos(angle),
+    sin = Math.sin(angle);
   for (let i = 0; i < plane; i++) {
-    let r = data[i] * b, g = data[plane + i] * b, bl = data[2 * plane + i] * b;
-    r = clamp(r); g = clamp(g); bl = clamp(bl);
+    let r = data[i] * b,
+      g = data[plane + i] * b,
+      bl = data[2 * plane + i] * b;
+    r = clamp(r);
+    g = clamp(g);
+    bl = clamp(bl);
     if (c !== 1) {
-      r = clamp(mean + (r - mean) * c); g = clamp(mean + (g - mean) * c); bl = clamp(mean + (bl - mean) * c);
+      r = clamp(mean + (r - mean) * c);
+      g = clamp(mean + (g - mean) * c);
+      bl = clamp(mean + (bl - mean) * c);
     }
     const grey = 0.299 * r + 0.587 * g + 0.114 * bl;
     if (s !== 1) {
-      r = clamp(grey + (r - grey) * s); g = clamp(grey + (g - grey) * s); bl = clamp(grey + (bl - grey) * s);
+      r = clamp(grey + (r - grey) * s);
+      g = clamp(grey + (g - grey) * s);
+      bl = clamp(grey + (bl - grey) * s);
     }
     if (angle !== 0) {
       const y = 0.299 * r + 0.587 * g + 0.114 * bl;

@@ -26,7 +26,9 @@ export function stack(samples: Sample[], size: number, numRefs: number): Batch {
     refs.set(s.refs, b * numRefs * frame);
   });
   return {
-    driving, source, refs,
+    driving,
+    source,
+    refs,
     shape: { batch, refs: numRefs, channels: 3, height: size, width: size },
     videos: samples.map((s) => s.video),
     frames: samples.map((s) => s.frames),

@@ -11,7 +11,17 @@ import { DataLoader } from "./loader.js";
 export interface DataBenchResult {
   cpus: number;
   synth: Array<{ kind: string; size: number; frames: number; seconds: number; framesPerSecond: number }>;
-  loader: Array<{ layout: "frames" | "mp4"; size: number; workers: number; batchSize: number; numRefs: number; samples: number; seconds: number; samplesPerSecond: number; firstEpochSamplesPerSecond: number }>;
+  loader: Array<{
+    layout: "frames" | "mp4";
+    size: number;
+    workers: number;
+    batchSize: number;
+    numRefs: number;
+    samples: number;
+    seconds: number;
+    samplesPerSecond: number;
+    firstEpochSamplesPerSecond: number;
+  }>;
 }
 
 export interface DataBenchOptions {
@@ -30,14 +40,38 @@ export async function benchData(options: DataBenchOptions = {}): Promise<DataBen
   try {
     for (const size of options.synthSizes ?? [64, 128, 256]) {
       const videos = Math.max(1, Math.round(4 * (64 / size)));
-      const report = await generateDataset({ kind: "faces", videos, frames: 16, size, seed: 1, out: join(dir, `synth-${size}`), testFraction: 0 });
-      result.synth.push({ kind: "faces", size, frames: report.frames, seconds: report.seconds, framesPerSecond: report.frames / report.seconds });
+      const report = await generateDataset({
+        kind: "faces",
+        videos,
+        frames: 16,
+        size,
+        seed: 1,
+        out: join(dir, `synth-${size}`),
+        testFraction: 0,
+      });
+      result.synth.push({
+        kind: "faces",
+        size,
+        frames: report.frames,
+        seconds: report.seconds,
+        framesPerSecond: report.frames / report.seconds,
+      });
       log(`synth faces ${size}px: ${(report.frames / report.seconds).toFixed(1)} frames/s`);
     }
     for (const size of options.loaderSizes ?? [64, 256]) {
       for (const layout of ["frames", "mp4"] as const) {
         const root = join(dir, `loader-${layout}-${size}`);
-        await generateDataset({ kind: "faces", videos: 8, frames: 16, size, seed: 2, out: root, testFraction: 0, format: layout === "mp4" ? "mp4" : "png", samples: 1 });
+        await generateDataset({
+          kind: "faces",
+          videos: 8,
+          frames: 16,
+          size,
+          seed: 2,
+          out: root,
+          testFraction: 0,
+          format: layout === "mp4" ? "mp4" : "png",
+          samples: 1,
+        });
         const repeats = size <= 64 ? 50 : 12;
         const loader = await DataLoader.open(root, { size, numRefs: 2, batchSize: 8, workers, repeats, seed: 3 });
         try {
@@ -49,9 +83,21 @@ export async function benchData(options: DataBenchOptions = {}): Promise<DataBen
           };
           const first = await time(0); // includes worker start-up and (mp4) decoding into the cache
           const warm = await time(1);
-          const row = { layout, size, workers, batchSize: 8, numRefs: 2, samples: warm.samples, seconds: warm.seconds, samplesPerSecond: warm.samples / warm.seconds, firstEpochSamplesPerSecond: first.samples / first.seconds };
+          const row = {
+            layout,
+            size,
+            workers,
+            batchSize: 8,
+            numRefs: 2,
+            samples: warm.samples,
+            seconds: warm.seconds,
+            samplesPerSecond: warm.samples / warm.seconds,
+            firstEpochSamplesPerSecond: first.samples / first.seconds,
+          };
           result.loader.push(row);
-          log(`loader ${layout} ${size}px: ${row.samplesPerSecond.toFixed(0)} samples/s (first epoch ${row.firstEpochSamplesPerSecond.toFixed(0)})`);
+          log(
+            `loader ${layout} ${size}px: ${row.samplesPerSecond.toFixed(0)} samples/s (first epoch ${row.firstEpochSamplesPerSecond.toFixed(0)})`,
+          );
         } finally {
           await loader.close();
         }
@@ -66,8 +112,12 @@ export async function benchData(options: DataBenchOptions = {}): Promise<DataBen
 /** The result as a small table. */
 export function formatDataBench(result: DataBenchResult): string {
   const lines = [`data path on ${result.cpus} CPUs`, "synthetic frames (render + PNG + meta):"];
-  for (const s of result.synth) lines.push(`  ${s.kind} ${String(s.size).padStart(4)} px  ${s.framesPerSecond.toFixed(1).padStart(8)} frames/s`);
+  for (const s of result.synth)
+    lines.push(`  ${s.kind} ${String(s.size).padStart(4)} px  ${s.framesPerSecond.toFixed(1).padStart(8)} frames/s`);
   lines.push("loader (batch 8, 2 refs, after a warm-up epoch):");
-  for (const l of result.loader) lines.push(`  ${l.layout.padEnd(6)} ${String(l.size).padStart(4)} px  ${l.samplesPerSecond.toFixed(0).padStart(6)} samples/s  (first epoch ${l.firstEpochSamplesPerSecond.toFixed(0)}, ${l.workers} workers)`);
+  for (const l of result.loader)
+    lines.push(
+      `  ${l.layout.padEnd(6)} ${String(l.size).padStart(4)} px  ${l.samplesPerSecond.toFixed(0).padStart(6)} samples/s  (first epoch ${l.firstEpochSamplesPerSecond.toFixed(0)}, ${l.workers} workers)`,
+    );
   return lines.join("\n");
 }

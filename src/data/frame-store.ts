@@ -42,7 +42,10 @@ export class FrameStore {
       this.decoded.set(video.path, hit);
       return hit;
     }
-    const fit = video.width === this.size && video.height === this.size ? undefined : { width: this.size, height: this.size, crop: "center" as const };
+    const fit =
+      video.width === this.size && video.height === this.size
+        ? undefined
+        : { width: this.size, height: this.size, crop: "center" as const };
     const frames: Uint8Array[] = [];
     for await (const frame of readFrames(video.path, { fit })) frames.push(imageToRgb24(frame.image));
     const bytes = frames.length * this.size * this.size * 3;

@@ -35,11 +35,17 @@ export async function listVideos(root: string, split: "train" | "test"): Promise
     statReadable(dir);
   } catch (error) {
     if (error instanceof MediaError && error.reason === "missing") {
-      throw new MediaError(dir, "missing", `no '${split}' folder: a dataset folder holds train/ and test/, each with one frame folder or video file per video`);
+      throw new MediaError(
+        dir,
+        "missing",
+        `no '${split}' folder: a dataset folder holds train/ and test/, each with one frame folder or video file per video`,
+      );
     }
     throw error;
   }
-  const names = readdirSync(dir).filter((n) => !n.startsWith(".")).sort();
+  const names = readdirSync(dir)
+    .filter((n) => !n.startsWith("."))
+    .sort();
   const entries: VideoEntry[] = [];
   for (const n of names) {
     const path = join(dir, n);
@@ -47,12 +53,28 @@ export async function listVideos(root: string, split: "train" | "test"): Promise
       const frames = listFrames(path);
       const info = await probeMedia(path);
       const metaPath = join(path, "meta.json");
-      entries.push({ name: n, path, kind: "frames", frameCount: frames.length, width: info.width, height: info.height, ...(existsSync(metaPath) ? { metaPath } : {}) });
+      entries.push({
+        name: n,
+        path,
+        kind: "frames",
+        frameCount: frames.length,
+        width: info.width,
+        height: info.height,
+        ...(existsSync(metaPath) ? { metaPath } : {}),
+      });
     } else if (VIDEO_EXTENSIONS.has(extname(n).toLowerCase())) {
       const info = await probeMedia(path);
       const name = n.slice(0, -extname(n).length);
       const metaPath = join(dir, `${name}.meta.json`);
-      entries.push({ name, path, kind: "file", frameCount: info.frameCount, width: info.width, height: info.height, ...(existsSync(metaPath) ? { metaPath } : {}) });
+      entries.push({
+        name,
+        path,
+        kind: "file",
+        frameCount: info.frameCount,
+        width: info.width,
+        height: info.height,
+        ...(existsSync(metaPath) ? { metaPath } : {}),
+      });
     }
   }
   if (entries.length === 0) throw new MediaError(dir, "empty", "holds no videos (frame folders or .mp4/.mov/.mkv/.webm/.avi/.gif files)");

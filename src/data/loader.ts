@@ -56,13 +56,23 @@ export class DataLoader {
 
   /** Number of items in an epoch. */
   get epochLength(): number {
-    return epochOrder(this.entries.map((e) => e.name), this.options, 0).length;
+    return epochOrder(
+      this.entries.map((e) => e.name),
+      this.options,
+      0,
+    ).length;
   }
 
   /** The plans of one epoch, in order (pure: seed, epoch, position). */
   plans(epoch: number): ItemPlan[] {
-    const order = epochOrder(this.entries.map((e) => e.name), this.options, epoch);
-    return order.map((video, position) => planItem(this.options, epoch, position, video, this.entries[video].frameCount, this.entries[video].path));
+    const order = epochOrder(
+      this.entries.map((e) => e.name),
+      this.options,
+      epoch,
+    );
+    return order.map((video, position) =>
+      planItem(this.options, epoch, position, video, this.entries[video].frameCount, this.entries[video].path),
+    );
   }
 
   /**
@@ -73,7 +83,8 @@ export class DataLoader {
    */
   async *epoch(epoch: number, start = 0): AsyncGenerator<Batch> {
     const plans = this.plans(epoch);
-    if (!Number.isInteger(start) || start < 0 || start > plans.length) throw new RangeError(`epoch(${epoch}, ${start}): start must be an integer in 0..${plans.length} (the items of an epoch)`);
+    if (!Number.isInteger(start) || start < 0 || start > plans.length)
+      throw new RangeError(`epoch(${epoch}, ${start}): start must be an integer in 0..${plans.length} (the items of an epoch)`);
     const { batchSize, dropLast } = this.config;
     const remaining = plans.length - start;
     const limit = plans.length - (dropLast ? remaining % batchSize : 0);
@@ -126,7 +137,12 @@ export class DataLoader {
         if (this.workers.includes(worker)) this.fail(new Error(`a data loader worker exited (code ${code}) while the loader was open`));
       });
       worker.unref(); // idle workers do not keep the process alive; `load` refs them while busy
-      worker.postMessage({ type: "init", entries: this.entries, size: this.options.size, cacheBytes: this.config.cacheBytes } satisfies WorkerRequest);
+      worker.postMessage({
+        type: "init",
+        entries: this.entries,
+        size: this.options.size,
+        cacheBytes: this.config.cacheBytes,
+      } satisfies WorkerRequest);
       this.workers.push(worker);
     }
   }

@@ -49,7 +49,9 @@ export function sampleOptions(partial: Partial<SampleOptions> & { size: number }
     ...partial,
   };
   if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`size must be a positive integer, got ${options.size}`);
-  if (!Number.isInteger(options.numRefs) || options.numRefs < 0) throw new RangeError(`numRefs must be an integer >= 0, got ${options.numRefs}`);
-  if (!Number.isInteger(options.repeats) || options.repeats < 1) throw new RangeError(`repeats must be an integer >= 1, got ${options.repeats}`);
+  if (!Number.isInteger(options.numRefs) || options.numRefs < 0)
+    throw new RangeError(`numRefs must be an integer >= 0, got ${options.numRefs}`);
+  if (!Number.isInteger(options.repeats) || options.repeats < 1)
+    throw new RangeError(`repeats must be an integer >= 1, got ${options.repeats}`);
   return options;
 }

@@ -25,7 +25,8 @@ export function epochOrder(names: readonly string[], options: SampleOptions, epo
   const order: number[] = [];
   if (options.identitySampling) {
     const groups = groupByIdentity(names, options.identitySeparator);
-    for (let r = 0; r < options.repeats; r++) for (const g of rng.permutation(groups.length)) order.push(groups[g][rng.int(groups[g].length)]);
+    for (let r = 0; r < options.repeats; r++)
+      for (const g of rng.permutation(groups.length)) order.push(groups[g][rng.int(groups[g].length)]);
   } else {
     for (let r = 0; r < options.repeats; r++) order.push(...rng.permutation(names.length));
   }
@@ -46,9 +47,19 @@ export function distinct(rng: Rng, n: number, k: number): number[] {
 }
 
 /** The plan of item `position` of `epoch` for a video of `frameCount` frames. */
-export function planItem(options: SampleOptions, epoch: number, position: number, video: number, frameCount: number, videoName: string): ItemPlan {
+export function planItem(
+  options: SampleOptions,
+  epoch: number,
+  position: number,
+  video: number,
+  frameCount: number,
+  videoName: string,
+): ItemPlan {
   const needed = 2 + options.numRefs;
-  if (frameCount < needed) throw new RangeError(`${videoName} has ${frameCount} frames; an item needs ${needed} distinct frames (source, driving and ${options.numRefs} references): lower numRefs or drop the video`);
+  if (frameCount < needed)
+    throw new RangeError(
+      `${videoName} has ${frameCount} frames; an item needs ${needed} distinct frames (source, driving and ${options.numRefs} references): lower numRefs or drop the video`,
+    );
   const rng = Rng.from(options.seed, "item", epoch, position);
   let [source, driving, ...refs] = distinct(rng, frameCount, needed);
   const aug = options.augment;

@@ -75,7 +75,10 @@ function perSample(t: Tensor, views: number): Tensor {
 
 /** Repeats (B, ...) for each of V views: (V*B, ...). */
 function forEachView(t: Tensor, views: number): Tensor {
-  return t.unsqueeze(0).expand(views, ...t.shape).reshape(views * t.size(0), ...t.shape.slice(1));
+  return t
+    .unsqueeze(0)
+    .expand(views, ...t.shape)
+    .reshape(views * t.size(0), ...t.shape.slice(1));
 }
 
 export class Animator extends Module {
@@ -100,7 +103,10 @@ export class Animator extends Module {
     this.generator = this.adoptChildren(new Generator({ ...gen, ...common, identity_flow: switches.identity_flow }));
     if (switches.refine) {
       const context_channels = this.dense_motion_network.contextChannels;
-      this.motion_ode = this.registerModule("motion_ode", new MotionODE({ ...params.motion_ode_params, ...common, context_channels }, switches.num_refs > 0));
+      this.motion_ode = this.registerModule(
+        "motion_ode",
+        new MotionODE({ ...params.motion_ode_params, ...common, context_channels }, switches.num_refs > 0),
+      );
     }
     if (switches.identity_flow) this.self_flow = this.registerModule("self_flow", new SelfFlow({ ...params.self_flow_params, ...common }));
   }
@@ -128,9 +134,14 @@ export class Animator extends Module {
     const refine = options.refine ?? this.params.switches.refine;
     const identityFlow = options.identityFlow ?? this.params.switches.identity_flow;
     const aligned = this.params.switches.aligned_resize;
-    const ode: OdeSettings = { method: options.ode?.method ?? this.params.switches.ode.method, steps: options.ode?.steps ?? this.params.switches.ode.steps };
-    if (refine && !this.motion_ode) throw new Error("refine: this model was built with switches.refine false, so it has no MotionODE to integrate");
-    if (identityFlow && !this.self_flow) throw new Error("identity_flow: this model was built with switches.identity_flow false, so it has no SelfFlow");
+    const ode: OdeSettings = {
+      method: options.ode?.method ?? this.params.switches.ode.method,
+      steps: options.ode?.steps ?? this.params.switches.ode.steps,
+    };
+    if (refine && !this.motion_ode)
+      throw new Error("refine: this model was built with switches.refine false, so it has no MotionODE to integrate");
+    if (identityFlow && !this.self_flow)
+      throw new Error("identity_flow: this model was built with switches.identity_flow false, so it has no SelfFlow");
 
     return torch.tidy(() => {
       const views = prepared.views;
@@ -168,7 +179,13 @@ export class Animator extends Module {
       }
 
       // Fusion over views (eq. 11) and generation (eq. 12).
-      const fused = fuseViews({ motion: motionFeatures, identity: identityFeatures, confidenceLogit: coarse.confidenceLogit, views, alignedResize: aligned });
+      const fused = fuseViews({
+        motion: motionFeatures,
+        identity: identityFeatures,
+        confidenceLogit: coarse.confidenceLogit,
+        views,
+        alignedResize: aligned,
+      });
       const prediction = this.generator.forward(fused.motion, fused.identity);
 
       const [, , H, W] = p.images.shape;
@@ -196,8 +213,19 @@ function expandPrepared(prepared: PreparedViews, batch: number): PreparedViews {
     throw new RangeError(`Animator: views prepared for ${prepared.batch} samples cannot drive ${batch} (prepare for 1 or for ${batch})`);
   }
   // (V, ...) -> (V*batch, ...): each view repeated for every driving frame, view-major.
-  const repeat = (t: Tensor) => t.unsqueeze(1).expand(t.size(0), batch, ...t.shape.slice(1)).reshape(t.size(0) * batch, ...t.shape.slice(1));
+  const repeat = (t: Tensor) =>
+    t
+      .unsqueeze(1)
+      .expand(t.size(0), batch, ...t.shape.slice(1))
+      .reshape(t.size(0) * batch, ...t.shape.slice(1));
   const kp: Keypoints = { value: repeat(prepared.kp.value) };
   if (prepared.kp.jacobian) kp.jacobian = repeat(prepared.kp.jacobian);
-  return { views: prepared.views, batch, images: repeat(prepared.images), kp, down: repeat(prepared.down), features: repeat(prepared.features) };
+  return {
+    views: prepared.views,
+    batch,
+    images: repeat(prepared.images),
+    kp,
+    down: repeat(prepared.down),
+    features: repeat(prepared.features),
+  };
 }

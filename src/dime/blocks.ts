@@ -81,8 +81,10 @@ export class HourglassEncoder extends Module {
 
   constructor(blockExpansion: number, inFeatures: number, numBlocks: number, maxFeatures: number) {
     super();
-    const blocks = Array.from({ length: numBlocks }, (_, i) =>
-      new DownBlock2d(i === 0 ? inFeatures : levelWidth(blockExpansion, maxFeatures, i), levelWidth(blockExpansion, maxFeatures, i + 1)),
+    const blocks = Array.from(
+      { length: numBlocks },
+      (_, i) =>
+        new DownBlock2d(i === 0 ? inFeatures : levelWidth(blockExpansion, maxFeatures, i), levelWidth(blockExpansion, maxFeatures, i + 1)),
     );
     this.down_blocks = this.registerModule("down_blocks", new ModuleList(blocks));
   }
@@ -153,7 +155,9 @@ export class Hourglass extends Module {
   forward(x: Tensor): Tensor {
     const divisor = 2 ** this.numBlocks;
     if (x.size(2) % divisor !== 0 || x.size(3) % divisor !== 0) {
-      throw new RangeError(`Hourglass: input ${x.size(2)}x${x.size(3)} is not divisible by 2^${this.numBlocks} = ${divisor} (num_blocks is too large for this resolution)`);
+      throw new RangeError(
+        `Hourglass: input ${x.size(2)}x${x.size(3)} is not divisible by 2^${this.numBlocks} = ${divisor} (num_blocks is too large for this resolution)`,
+      );
     }
     return torch.tidy(() => this.decoder.forward(this.encoder.forward(x)));
   }

@@ -47,12 +47,20 @@ export class CoarseMotion extends Module {
 
   constructor(readonly options: CoarseMotionOptions) {
     super();
-    const { num_kp: numKp, num_channels: numChannels, block_expansion: blockExpansion, max_features: maxFeatures, num_blocks: numBlocks } = options;
+    const {
+      num_kp: numKp,
+      num_channels: numChannels,
+      block_expansion: blockExpansion,
+      max_features: maxFeatures,
+      num_blocks: numBlocks,
+    } = options;
     const inFeatures = (numKp + 1) * (numChannels + 1);
     this.hourglass = this.registerModule("hourglass", new Hourglass({ blockExpansion, inFeatures, numBlocks, maxFeatures }));
     this.mask = this.registerModule("mask", new Conv2d(this.hourglass.outFilters, numKp + 1, 7, { padding: 3 }));
-    if (options.estimate_occlusion_map) this.occlusion = this.registerModule("occlusion", new Conv2d(this.hourglass.outFilters, 1, 7, { padding: 3 }));
-    if (options.scale_factor !== 1) this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scale_factor));
+    if (options.estimate_occlusion_map)
+      this.occlusion = this.registerModule("occlusion", new Conv2d(this.hourglass.outFilters, 1, 7, { padding: 3 }));
+    if (options.scale_factor !== 1)
+      this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scale_factor));
   }
 
   /** Channels of `context`. */
@@ -76,14 +84,26 @@ export class CoarseMotion extends Module {
       const k = this.options.num_kp;
       const heatmapRepresentation = this.heatmapRepresentation(kpView, kpDriving, h, w);
       const sparseMotion = this.sparseMotions(kpView, kpDriving, h, w);
-      const repeated = down.unsqueeze(1).expand(b, k + 1, c, h, w).reshape(b * (k + 1), c, h, w);
+      const repeated = down
+        .unsqueeze(1)
+        .expand(b, k + 1, c, h, w)
+        .reshape(b * (k + 1), c, h, w);
       const sparseDeformed = torch.F.gridSample(repeated, sparseMotion.view(b * (k + 1), h, w, 2)).view(b, k + 1, c, h, w);
       const input = torch.cat([heatmapRepresentation, sparseDeformed], 2).view(b, (k + 1) * (c + 1), h, w);
       const context = this.hourglass.forward(input);
       const maskLogits = this.mask.forward(context);
       const mask = maskLogits.softmax(1); // (B, K+1, h, w)
       const deformation = sparseMotion.permute(0, 1, 4, 2, 3).mul(mask.unsqueeze(2)).sum(1).permute(0, 2, 3, 1); // (B, h, w, 2)
-      const out: CoarseMotionOutput = { viewDown: down, heatmapRepresentation, sparseMotion, sparseDeformed, context, maskLogits, mask, deformation };
+      const out: CoarseMotionOutput = {
+        viewDown: down,
+        heatmapRepresentation,
+        sparseMotion,
+        sparseDeformed,
+        context,
+        maskLogits,
+        mask,
+        deformation,
+      };
       if (this.occlusion) out.confidenceLogit = this.occlusion.forward(context);
       return out;
     });

@@ -40,7 +40,8 @@ export class DiME extends Module {
 
   /** Keypoints of images (B, C, H, W), without Jacobians when `jacobians` is false. */
   keypoints(images: Tensor, jacobians = this.params.switches.jacobians): Keypoints {
-    if (jacobians && !this.kp_detector.jacobian) throw new Error("jacobians: this model was built with switches.jacobians false, so it has no Jacobian head");
+    if (jacobians && !this.kp_detector.jacobian)
+      throw new Error("jacobians: this model was built with switches.jacobians false, so it has no Jacobian head");
     const kp = this.kp_detector.forward(images);
     if (jacobians || !kp.jacobian) return kp;
     kp.jacobian.dispose();
@@ -100,7 +101,10 @@ export class DiME extends Module {
       const result: DimeOutput = { ...out, kpSource: this.sourceKeypoints(prepared), kpDriving };
       if (references.length > 0) {
         const k = prepared.kp.value.size(1);
-        result.kpReferences = prepared.kp.value.narrow(0, b, b * references.length).view(references.length, b, k, 2).transpose(0, 1);
+        result.kpReferences = prepared.kp.value
+          .narrow(0, b, b * references.length)
+          .view(references.length, b, k, 2)
+          .transpose(0, 1);
       }
       return result;
     });

@@ -7,7 +7,8 @@ import { DownBlock2d, SameBlock2d } from "./blocks.js";
 import type { CommonParams, GeneratorParams } from "./config/schema.js";
 
 /** The encoder's part of FOMM's generator arguments, as the YAML writes them. */
-export type EncoderOptions = Pick<CommonParams, "num_channels"> & Pick<GeneratorParams, "block_expansion" | "max_features" | "num_down_blocks">;
+export type EncoderOptions = Pick<CommonParams, "num_channels"> &
+  Pick<GeneratorParams, "block_expansion" | "max_features" | "num_down_blocks">;
 
 /** Channels after i down blocks: min(max_features, block_expansion * 2^i). */
 export function encoderWidth(options: Pick<EncoderOptions, "block_expansion" | "max_features">, i: number): number {
@@ -22,7 +23,10 @@ export class Encoder extends Module {
   constructor(readonly options: EncoderOptions) {
     super();
     this.first = this.registerModule("first", new SameBlock2d(options.num_channels, options.block_expansion, 7, 3));
-    const blocks = Array.from({ length: options.num_down_blocks }, (_, i) => new DownBlock2d(encoderWidth(options, i), encoderWidth(options, i + 1)));
+    const blocks = Array.from(
+      { length: options.num_down_blocks },
+      (_, i) => new DownBlock2d(encoderWidth(options, i), encoderWidth(options, i + 1)),
+    );
     this.down_blocks = this.registerModule("down_blocks", new ModuleList(blocks));
   }
 

@@ -26,7 +26,9 @@ export function startFromFomm(model: DiME, fomm: ReadonlyMap<string, Tensor>): v
   const result = model.loadStateDict(fomm, { strict: false });
   const missing = result.missingKeys.filter((k) => !DIME_PARTS.some((p) => k.startsWith(p)));
   if (missing.length > 0 || result.unexpectedKeys.length > 0) {
-    throw new Error(`the FOMM weights do not fit the DiME model: ${missing[0] ? `${missing[0]} is missing` : `${result.unexpectedKeys[0]} is not in the model`}`);
+    throw new Error(
+      `the FOMM weights do not fit the DiME model: ${missing[0] ? `${missing[0]} is missing` : `${result.unexpectedKeys[0]} is not in the model`}`,
+    );
   }
   const g = model.generator;
   torch.noGrad(() => {

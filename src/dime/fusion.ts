@@ -51,7 +51,9 @@ export function fuseViews(input: FusionInput): FusionOutput {
       const logits = byView(input.confidenceLogit, views);
       weights = logits.softmax(0);
       // One view: sigmoid(c) itself, exactly FOMM's occlusion map (1 - (1 - s) would round).
-      visibility = fit(views === 1 ? logits.select(0, 0).sigmoid() : torch.onesLike(logits.select(0, 0)).sub(logits.neg().sigmoid().prod(0)));
+      visibility = fit(
+        views === 1 ? logits.select(0, 0).sigmoid() : torch.onesLike(logits.select(0, 0)).sub(logits.neg().sigmoid().prod(0)),
+      );
       weights = fit(weights.view(views * b, 1, weights.size(-2), weights.size(-1))).view(views, b, 1, h, w);
     } else {
       weights = torch.full([views, b, 1, h, w], 1 / views, { dtype: motion.dtype, device: motion.device });

@@ -18,7 +18,12 @@ export interface GridOptions {
  */
 export function makeCoordinateGrid(h: number, w: number, options: GridOptions = {}): Tensor {
   return torch.tidy(() => {
-    const axis = (n: number) => torch.arange(0, n, 1, { dtype: options.dtype ?? "float32", device: options.device }).div(n - 1).mul(2).sub(1);
+    const axis = (n: number) =>
+      torch
+        .arange(0, n, 1, { dtype: options.dtype ?? "float32", device: options.device })
+        .div(n - 1)
+        .mul(2)
+        .sub(1);
     const x = axis(w).view(1, w).expand(h, w); // (h, w)
     const y = axis(h).view(h, 1).expand(h, w); // (h, w)
     return torch.stack([x, y], 2); // (h, w, 2)
@@ -40,7 +45,11 @@ export function kpToGaussian(kp: Tensor, h: number, w: number, variance: number)
     const lead = kp.shape.slice(0, -1); // (..., K)
     const mean = kp.view(...lead, 1, 1, 2); // (..., K, 1, 1, 2)
     const diff = grid.view(...lead.map(() => 1), h, w, 2).sub(mean); // (..., K, h, w, 2)
-    return diff.pow(2).sum(-1).mul(-0.5 / variance).exp(); // (..., K, h, w)
+    return diff
+      .pow(2)
+      .sum(-1)
+      .mul(-0.5 / variance)
+      .exp(); // (..., K, h, w)
   });
 }
 
@@ -111,7 +120,10 @@ export class AntiAliasInterpolation2d extends Module {
   readonly #padBefore: number;
   readonly #padAfter: number;
 
-  constructor(readonly channels: number, readonly scale: number) {
+  constructor(
+    readonly channels: number,
+    readonly scale: number,
+  ) {
     super();
     if (!(scale > 0 && scale <= 1)) throw new RangeError(`AntiAliasInterpolation2d: scale must be in (0, 1], got ${scale}`);
     this.step = Math.trunc(1 / scale);
@@ -123,7 +135,15 @@ export class AntiAliasInterpolation2d extends Module {
     const kernel = torch.tidy(() => {
       const mean = (size - 1) / 2;
       const axis = torch.arange(0, size, 1, { dtype: "float32" });
-      const g = sigma === 0 ? torch.onesLike(axis) : axis.sub(mean).pow(2).neg().div(2 * sigma ** 2).exp(); // (k)
+      const g =
+        sigma === 0
+          ? torch.onesLike(axis)
+          : axis
+              .sub(mean)
+              .pow(2)
+              .neg()
+              .div(2 * sigma ** 2)
+              .exp(); // (k)
       const k2 = g.view(size, 1).mul(g.view(1, size)); // (k, k)
       return k2.div(k2.sum()).view(1, 1, size, size).repeat(channels, 1, 1, 1); // (C, 1, k, k)
     });

@@ -48,7 +48,12 @@ export function describeModel(config: DimeConfig): ModelInfo {
     const { macsSetup, macsPerFrame } = torch.inferenceMode(() =>
       torch.tidy(() => {
         const image = torch.zeros([1, c, h, w]);
-        const setup = countMacs(() => model.prepare(image, Array.from({ length: references }, () => image)));
+        const setup = countMacs(() =>
+          model.prepare(
+            image,
+            Array.from({ length: references }, () => image),
+          ),
+        );
         const frame = countMacs(() => model.generator.forward(setup.result, model.keypoints(image)));
         return { macsSetup: setup.macs, macsPerFrame: frame.macs };
       }),

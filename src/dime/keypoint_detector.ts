@@ -37,7 +37,14 @@ export class KeypointDetector extends Module {
 
   constructor(readonly options: KeypointDetectorOptions) {
     super();
-    const { num_kp: numKp, num_channels: numChannels, block_expansion: blockExpansion, max_features: maxFeatures, num_blocks: numBlocks, pad } = options;
+    const {
+      num_kp: numKp,
+      num_channels: numChannels,
+      block_expansion: blockExpansion,
+      max_features: maxFeatures,
+      num_blocks: numBlocks,
+      pad,
+    } = options;
     this.predictor = this.registerModule("predictor", new Hourglass({ blockExpansion, inFeatures: numChannels, numBlocks, maxFeatures }));
     this.kp = this.registerModule("kp", new Conv2d(this.predictor.outFilters, numKp, 7, { padding: pad }));
     if (options.estimate_jacobian) {
@@ -49,7 +56,8 @@ export class KeypointDetector extends Module {
         this.jacobian!.bias!.copy_(torch.tensor(Array.from({ length: maps }, () => [1, 0, 0, 1]).flat()));
       });
     }
-    if (options.scale_factor !== 1) this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scale_factor));
+    if (options.scale_factor !== 1)
+      this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scale_factor));
   }
 
   /** images (B, C, H, W) in [0, 1] -> keypoints (B, K, 2) and, with Jacobians, (B, K, 2, 2). */
@@ -66,12 +74,21 @@ export class KeypointDetector extends Module {
       const featureMap = this.predictor.forward(x); // (B, outFilters, h, w)
       const prediction = this.kp.forward(featureMap); // (B, K, h', w')
       const [b, k, h, w] = prediction.shape;
-      const heatmap = prediction.view(b, k, h * w).div(this.options.temperature).softmax(2).view(b, k, h, w);
+      const heatmap = prediction
+        .view(b, k, h * w)
+        .div(this.options.temperature)
+        .softmax(2)
+        .view(b, k, h, w);
       const out: KeypointDetails = { value: heatmapToKp(heatmap), heatmap };
       if (this.jacobian) {
         // (B, K or 1, 4, h', w'): a single map is shared by the keypoints through broadcasting.
         const jacobianMap = this.jacobian.forward(featureMap).view(b, this.options.single_jacobian_map ? 1 : k, 4, h, w);
-        out.jacobian = heatmap.unsqueeze(2).mul(jacobianMap).view(b, k, 4, h * w).sum(-1).view(b, k, 2, 2);
+        out.jacobian = heatmap
+          .unsqueeze(2)
+          .mul(jacobianMap)
+          .view(b, k, 4, h * w)
+          .sum(-1)
+          .view(b, k, 2, 2);
       }
       return out;
     });

@@ -36,7 +36,12 @@ export class MotionDynamics extends Module {
   constructor(options: DynamicsOptions) {
     super();
     const inFeatures = 2 + 1 + options.num_channels + options.num_kp + options.context_channels;
-    const hourglass = { blockExpansion: options.block_expansion, maxFeatures: options.max_features, numBlocks: options.num_blocks, inFeatures };
+    const hourglass = {
+      blockExpansion: options.block_expansion,
+      maxFeatures: options.max_features,
+      numBlocks: options.num_blocks,
+      inFeatures,
+    };
     this.hourglass = this.registerModule("hourglass", new Hourglass(hourglass));
     this.final = this.registerModule("final", new Conv2d(this.hourglass.outFilters, 2, 3, { padding: 1 }));
     torch.noGrad(() => {
@@ -83,7 +88,11 @@ export class MotionODE extends Module {
       const part = (t: Tensor, source: boolean) => (source ? t.narrow(0, 0, batch) : t.narrow(0, batch, rows - batch));
       const split = (source: boolean): [Tensor, MotionConditions] => [
         part(u0, source),
-        { viewDown: part(conditions.viewDown, source), drivingHeatmaps: part(conditions.drivingHeatmaps, source), context: part(conditions.context, source) },
+        {
+          viewDown: part(conditions.viewDown, source),
+          drivingHeatmaps: part(conditions.drivingHeatmaps, source),
+          context: part(conditions.context, source),
+        },
       ];
       const source = this.#integrate(this.f0, ...split(true), settings);
       const references = this.#integrate(this.f_ref!, ...split(false), settings);

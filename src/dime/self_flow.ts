@@ -20,7 +20,12 @@ export class SelfFlow extends Module {
   constructor(options: SelfFlowOptions) {
     super();
     const inFeatures = options.num_channels + 1 + options.num_kp;
-    const hourglass = { blockExpansion: options.block_expansion, maxFeatures: options.max_features, numBlocks: options.num_blocks, inFeatures };
+    const hourglass = {
+      blockExpansion: options.block_expansion,
+      maxFeatures: options.max_features,
+      numBlocks: options.num_blocks,
+      inFeatures,
+    };
     this.hourglass = this.registerModule("hourglass", new Hourglass(hourglass));
     this.final = this.registerModule("final", new Conv2d(this.hourglass.outFilters, 2, 3, { padding: 1 }));
     torch.noGrad(() => {

@@ -64,7 +64,13 @@ export function imagesToTensor(images: readonly RgbImage[], device: Device): Ten
  * Animates `source`'s first frame (with `refs` seeded other frames of it as references, the frames
  * reconstruction would draw for it) by `driving`'s motion, batch by batch, through animate().
  */
-export async function* animatePair(model: DiME, source: VideoEntry, driving: VideoEntry, size: ReconstructionSize, options: AnimationPairOptions = {}): AsyncGenerator<AnimationBatch> {
+export async function* animatePair(
+  model: DiME,
+  source: VideoEntry,
+  driving: VideoEntry,
+  size: ReconstructionSize,
+  options: AnimationPairOptions = {},
+): AsyncGenerator<AnimationBatch> {
   const batchSize = options.batch ?? 8;
   const device = options.device ?? model.parameters()[0].device;
   const refIndices = referenceFrames(source.name, source.frameCount, options.refs ?? model.params.switches.num_refs, options.seed ?? 0);
@@ -86,8 +92,17 @@ export async function* animatePair(model: DiME, source: VideoEntry, driving: Vid
   };
   try {
     const frames = animate({
-      model, size, source: sourceImage, references, driving: drivingImages(),
-      options: { mode: "relative", batch: batchSize, ...(options.device ? { device: options.device } : {}), ...(options.ode ? { ode: options.ode } : {}) },
+      model,
+      size,
+      source: sourceImage,
+      references,
+      driving: drivingImages(),
+      options: {
+        mode: "relative",
+        batch: batchSize,
+        ...(options.device ? { device: options.device } : {}),
+        ...(options.ode ? { ode: options.ode } : {}),
+      },
     });
     for await (const frame of frames) {
       generated.push(frame.image);

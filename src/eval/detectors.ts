@@ -69,8 +69,14 @@ function oracleJudges(oracles: Oracles, dir: string): Pick<Judges, "akd" | "csim
       groundTruthVisibility: true,
       detect: (frames) => torch.tidy(() => oracles.landmarks(toOracleSize(frames)).points),
     },
-    csim: { describe: `identity oracle of the ${where}, ${oracles.embeddingDim}-d unit embeddings`, embed: (frames) => torch.tidy(() => oracles.embed(toOracleSize(frames))) },
-    fdSynth: { describe: `identity oracle of the ${where}, ${oracles.featureDim}-d pooled features`, embed: (frames) => torch.tidy(() => oracles.features(toOracleSize(frames))) },
+    csim: {
+      describe: `identity oracle of the ${where}, ${oracles.embeddingDim}-d unit embeddings`,
+      embed: (frames) => torch.tidy(() => oracles.embed(toOracleSize(frames))),
+    },
+    fdSynth: {
+      describe: `identity oracle of the ${where}, ${oracles.featureDim}-d pooled features`,
+      embed: (frames) => torch.tidy(() => oracles.features(toOracleSize(frames))),
+    },
   };
 }
 
@@ -97,7 +103,12 @@ export function loadJudges(options: JudgeOptions = {}): Judges {
     try {
       const faces = loadFaceApi(dir, { device: options.device });
       disposers.push(() => faces.dispose());
-      judges.akd = { describe: `face-api.js FaceLandmark68Net (${dir}), 68 landmarks in pixels, all counted`, coords: "pixels", groundTruthVisibility: false, detect: (frames) => faces.landmarks(frames) };
+      judges.akd = {
+        describe: `face-api.js FaceLandmark68Net (${dir}), 68 landmarks in pixels, all counted`,
+        coords: "pixels",
+        groundTruthVisibility: false,
+        detect: (frames) => faces.landmarks(frames),
+      };
       judges.csim = { describe: `face-api.js FaceRecognitionNet (${dir}), 128-d descriptors`, embed: (frames) => faces.descriptor(frames) };
       delete unavailable.akd;
       delete unavailable.csim;

@@ -31,14 +31,29 @@ export class DistanceSets {
    * The spaces among `metrics` that `suite` can measure; `realSet` names the real frames (task,
    * size, frame cap), so that checkpoints sharing `reference` compute them once.
    */
-  constructor(suite: EvaluationSuite, metrics: ReadonlySet<MetricKey>, realSet: string, reference: ReferenceStats | undefined, readonly timings?: Timings) {
+  constructor(
+    suite: EvaluationSuite,
+    metrics: ReadonlySet<MetricKey>,
+    realSet: string,
+    reference: ReferenceStats | undefined,
+    readonly timings?: Timings,
+  ) {
     this.#ownsReference = reference === undefined;
     this.#reference = reference ?? new ReferenceStats();
-    const nets: [DistanceKey, InceptionV3Features | EmbeddingJudge | undefined][] = [["fid", suite.networks.inception], ["fdSynth", suite.judges.fdSynth]];
+    const nets: [DistanceKey, InceptionV3Features | EmbeddingJudge | undefined][] = [
+      ["fid", suite.networks.inception],
+      ["fdSynth", suite.judges.fdSynth],
+    ];
     for (const [key, net] of nets) {
       if (!metrics.has(key) || net === undefined) continue;
       const referenceKey = `${key} ${realSet}`;
-      this.#spaces.push({ key, net, referenceKey, generated: new FeatureMoments(), ...(this.#reference.get(referenceKey) ? {} : { real: new FeatureMoments() }) });
+      this.#spaces.push({
+        key,
+        net,
+        referenceKey,
+        generated: new FeatureMoments(),
+        ...(this.#reference.get(referenceKey) ? {} : { real: new FeatureMoments() }),
+      });
     }
   }
 

@@ -17,7 +17,16 @@ import { animatedFrameCount, animatePair, imagesToTensor } from "./animation.js"
 import type { AnimationPair } from "./pairs.js";
 import type { ReconstructionSize } from "./reconstruction.js";
 import { DistanceSets } from "./distances.js";
-import { availableMetrics, columnResults, meanResult, partMeans, type EvaluateOptions, type EvaluationSuite, type PartResult, type TaskResult } from "./results.js";
+import {
+  availableMetrics,
+  columnResults,
+  meanResult,
+  partMeans,
+  type EvaluateOptions,
+  type EvaluationSuite,
+  type PartResult,
+  type TaskResult,
+} from "./results.js";
 import { scoreIdentity, timed } from "./scoring.js";
 
 /** The name of a pair in reports: "SOURCE <- DRIVING". */
@@ -38,12 +47,25 @@ async function* sourceFrames(source: VideoEntry, count: number, size: Reconstruc
 }
 
 /** Scores `model` on animating `pairs` of `videos` at `size`. */
-export async function evaluateAnimation(model: DiME, videos: readonly VideoEntry[], pairs: readonly AnimationPair[], size: ReconstructionSize, suite: EvaluationSuite, options: EvaluateOptions = {}): Promise<TaskResult> {
+export async function evaluateAnimation(
+  model: DiME,
+  videos: readonly VideoEntry[],
+  pairs: readonly AnimationPair[],
+  size: ReconstructionSize,
+  suite: EvaluationSuite,
+  options: EvaluateOptions = {},
+): Promise<TaskResult> {
   const started = performance.now();
   const { columns, metrics, unavailable } = availableMetrics("animation", suite, size);
   const timings = options.timings;
   const identityJudge = suite.judges.csim;
-  const distances = new DistanceSets(suite, metrics, `animation ${size.width}x${size.height} ${options.frames ?? "all"} frames`, options.reference, timings);
+  const distances = new DistanceSets(
+    suite,
+    metrics,
+    `animation ${size.width}x${size.height} ${options.frames ?? "all"} frames`,
+    options.reference,
+    timings,
+  );
   const batchSize = options.batch ?? 8;
   const device = options.device ?? model.parameters()[0].device;
   const refs = options.refs ?? model.params.switches.num_refs;
@@ -68,9 +90,18 @@ export async function evaluateAnimation(model: DiME, videos: readonly VideoEntry
       let pairFrames = 0;
       let sourceEmbedding: Tensor | undefined;
       try {
-        for await (const batch of animatePair(model, source, driving, size, { refs, seed: options.seed, batch: batchSize, frames: options.frames, device: options.device, ode: options.ode })) {
+        for await (const batch of animatePair(model, source, driving, size, {
+          refs,
+          seed: options.seed,
+          batch: batchSize,
+          frames: options.frames,
+          device: options.device,
+          ode: options.ode,
+        })) {
           if (metrics.has("csim") && identityJudge) {
-            sourceEmbedding ??= timed(timings, "csim", () => torch.keep(torch.inferenceMode(() => torch.tidy(() => identityJudge.embed(batch.source)))));
+            sourceEmbedding ??= timed(timings, "csim", () =>
+              torch.keep(torch.inferenceMode(() => torch.tidy(() => identityJudge.embed(batch.source)))),
+            );
             scoreIdentity(means, identityJudge, batch.prediction, sourceEmbedding, timings);
           }
           distances.addGenerated(batch.prediction);
@@ -86,7 +117,14 @@ export async function evaluateAnimation(model: DiME, videos: readonly VideoEntry
     }
     const results = distances.results();
     if (metrics.has("csim")) results.csim = meanResult(total, "csim");
-    return { task: "animation", frames, seconds: (performance.now() - started) / 1000, refs, metrics: columnResults(columns, unavailable, results), parts };
+    return {
+      task: "animation",
+      frames,
+      seconds: (performance.now() - started) / 1000,
+      refs,
+      metrics: columnResults(columns, unavailable, results),
+      parts,
+    };
   } finally {
     distances.dispose();
   }

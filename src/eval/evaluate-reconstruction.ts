@@ -11,7 +11,16 @@ import { MediaError } from "../media/errors.js";
 import { FrameMeans } from "./accumulate.js";
 import { reconstructVideo, type ReconstructionSize } from "./reconstruction.js";
 import { DistanceSets } from "./distances.js";
-import { availableMetrics, columnResults, meanResult, partMeans, type EvaluateOptions, type EvaluationSuite, type PartResult, type TaskResult } from "./results.js";
+import {
+  availableMetrics,
+  columnResults,
+  meanResult,
+  partMeans,
+  type EvaluateOptions,
+  type EvaluationSuite,
+  type PartResult,
+  type TaskResult,
+} from "./results.js";
 import { scoreImages, scoreKeypoints } from "./scoring.js";
 import type { EvalMeta } from "./video-meta.js";
 import type { MetricKey } from "./columns.js";
@@ -23,7 +32,11 @@ function groundTruthVisible(meta: EvalMeta, video: VideoEntry, start: number, co
   const rows = meta.visible.slice(start, start + count);
   const k = rows[0]?.length ?? 0;
   if (rows.length < count || rows.some((r) => r.length !== k)) {
-    throw new MediaError(video.metaPath!, "corrupt", `holds visibility for ${meta.visible.length} frames, the video has at least ${start + count}: regenerate the dataset`);
+    throw new MediaError(
+      video.metaPath!,
+      "corrupt",
+      `holds visibility for ${meta.visible.length} frames, the video has at least ${start + count}: regenerate the dataset`,
+    );
   }
   return torch.fromArray(Float32Array.from(rows.flat()), [count, k], { device: like.device });
 }
@@ -33,7 +46,14 @@ function groundTruthVisible(meta: EvalMeta, video: VideoEntry, start: number, co
  * synthetic data) at `size`. The real frames' FID / FD-synth statistics come from
  * `options.reference` when an earlier checkpoint filled it.
  */
-export async function evaluateReconstruction(model: DiME, videos: readonly VideoEntry[], metas: readonly (EvalMeta | undefined)[], size: ReconstructionSize, suite: EvaluationSuite, options: EvaluateOptions = {}): Promise<TaskResult> {
+export async function evaluateReconstruction(
+  model: DiME,
+  videos: readonly VideoEntry[],
+  metas: readonly (EvalMeta | undefined)[],
+  size: ReconstructionSize,
+  suite: EvaluationSuite,
+  options: EvaluateOptions = {},
+): Promise<TaskResult> {
   const started = performance.now();
   const { columns, metrics, unavailable } = availableMetrics("reconstruction", suite, size);
   const timings = options.timings;
@@ -48,12 +68,19 @@ export async function evaluateReconstruction(model: DiME, videos: readonly Video
     for (const [v, video] of videos.entries()) {
       const means = new FrameMeans();
       let videoFrames = 0;
-      for await (const batch of reconstructVideo(model, video, size, { refs, seed: options.seed, batch: options.batch, device: options.device, ode: options.ode })) {
+      for await (const batch of reconstructVideo(model, video, size, {
+        refs,
+        seed: options.seed,
+        batch: options.batch,
+        device: options.device,
+        ode: options.ode,
+      })) {
         const { prediction, driving } = batch;
         scoreImages(means, prediction, driving, metrics, lpips, timings);
         if (metrics.has("akd") && akdJudge) {
           const meta = metas[v];
-          const visible = akdJudge.groundTruthVisibility && meta ? groundTruthVisible(meta, video, batch.start, driving.size(0), driving) : undefined;
+          const visible =
+            akdJudge.groundTruthVisibility && meta ? groundTruthVisible(meta, video, batch.start, driving.size(0), driving) : undefined;
           try {
             scoreKeypoints(means, akdJudge, prediction, driving, visible, timings);
           } finally {
@@ -66,12 +93,26 @@ export async function evaluateReconstruction(model: DiME, videos: readonly Video
         frames += driving.size(0);
         options.onFrames?.(frames, video.name);
       }
-      parts.push({ name: video.name, frames: videoFrames, metrics: partMeans(means, PER_FRAME.filter((k) => metrics.has(k))) });
+      parts.push({
+        name: video.name,
+        frames: videoFrames,
+        metrics: partMeans(
+          means,
+          PER_FRAME.filter((k) => metrics.has(k)),
+        ),
+      });
       total.merge(means);
     }
     const results = distances.results();
     for (const key of PER_FRAME) if (metrics.has(key)) results[key] = meanResult(total, key);
-    return { task: "reconstruction", frames, seconds: (performance.now() - started) / 1000, refs, metrics: columnResults(columns, unavailable, results), parts };
+    return {
+      task: "reconstruction",
+      frames,
+      seconds: (performance.now() - started) / 1000,
+      refs,
+      metrics: columnResults(columns, unavailable, results),
+      parts,
+    };
   } finally {
     distances.dispose();
   }

@@ -53,7 +53,8 @@ function tryLoad<T>(load: () => T): T | string {
  */
 export function loadMetricNetworks(files: MetricNetworkFiles = {}): MetricNetworks {
   const lpipsNet = files.lpipsNet ?? "alex";
-  if (!(lpipsNet in LPIPS_BACKBONES)) throw new RangeError(`unknown LPIPS net '${lpipsNet}': use ${Object.keys(LPIPS_BACKBONES).join(" or ")}`);
+  if (!(lpipsNet in LPIPS_BACKBONES))
+    throw new RangeError(`unknown LPIPS net '${lpipsNet}': use ${Object.keys(LPIPS_BACKBONES).join(" or ")}`);
   const lpipsHeads = files.lpipsHeads ?? defaultLpipsHeads(lpipsNet);
   const unavailable: MetricNetworks["unavailable"] = {};
   let lpips: Lpips | undefined;
@@ -68,7 +69,8 @@ export function loadMetricNetworks(files: MetricNetworkFiles = {}): MetricNetwor
     else lpips = loaded;
   }
   if (files.inception === undefined) {
-    unavailable.fid = "no Inception weights given: FID needs pytorch-fid's FID Inception-v3 weights as safetensors (--inception FILE; docs/evaluation.md says how to write it)";
+    unavailable.fid =
+      "no Inception weights given: FID needs pytorch-fid's FID Inception-v3 weights as safetensors (--inception FILE; docs/evaluation.md says how to write it)";
   } else {
     const path = files.inception;
     const loaded = tryLoad(() => InceptionV3Features.fromFile(path, files.device));
@@ -79,7 +81,12 @@ export function loadMetricNetworks(files: MetricNetworkFiles = {}): MetricNetwor
     lpips,
     inception,
     unavailable,
-    files: { lpipsNet, lpipsHeads, ...(backbone !== undefined ? { lpipsBackbone: backbone } : {}), ...(files.inception !== undefined ? { inception: files.inception } : {}) },
+    files: {
+      lpipsNet,
+      lpipsHeads,
+      ...(backbone !== undefined ? { lpipsBackbone: backbone } : {}),
+      ...(files.inception !== undefined ? { inception: files.inception } : {}),
+    },
     dispose() {
       lpips?.dispose();
       inception?.dispose();

@@ -44,7 +44,10 @@ export function animationPairs(identities: readonly string[], count: number, see
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`the pair count must be a positive integer, got ${count}`);
   const n = identities.length;
   const total = countValidPairs(identities);
-  if (total === 0) throw new RangeError(`animation needs videos of at least two identities; the ${n} test video${n === 1 ? " is" : "s are"} all one identity`);
+  if (total === 0)
+    throw new RangeError(
+      `animation needs videos of at least two identities; the ${n} test video${n === 1 ? " is" : "s are"} all one identity`,
+    );
   const rng = Rng.from(seed, "animation pairs");
   const all = (): AnimationPair[] => {
     const pairs: AnimationPair[] = [];
@@ -57,7 +60,10 @@ export function animationPairs(identities: readonly string[], count: number, see
   // Many pairs to choose from: rejection sampling stays quick. Otherwise list them and shuffle.
   if (total < 2 * count) {
     const pairs = all();
-    return rng.permutation(total).slice(0, count).map((i) => pairs[i]);
+    return rng
+      .permutation(total)
+      .slice(0, count)
+      .map((i) => pairs[i]);
   }
   const chosen: AnimationPair[] = [];
   const seen = new Set<number>();

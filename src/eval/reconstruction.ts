@@ -55,12 +55,16 @@ export interface ReconstructionBatch {
 export function referenceFrames(name: string, frameCount: number, count: number, seed = 0): number[] {
   const pool = Array.from({ length: Math.max(0, frameCount - 1) }, (_, i) => i + 1);
   const order = Rng.from(seed, "reconstruction references", name).permutation(pool.length);
-  return order.slice(0, Math.min(count, pool.length)).map((i) => pool[i]).sort((a, b) => a - b);
+  return order
+    .slice(0, Math.min(count, pool.length))
+    .map((i) => pool[i])
+    .sort((a, b) => a - b);
 }
 
 /** Frame `index` of a video at the model's size (scaled to cover, center-cropped). */
 async function readFrame(video: VideoEntry, info: MediaInfo, index: number, size: ReconstructionSize): Promise<RgbImage> {
-  for await (const frame of readFrames(video.path, { start: index, end: index + 1, fit: { ...size, crop: "center" }, info })) return frame.image;
+  for await (const frame of readFrames(video.path, { start: index, end: index + 1, fit: { ...size, crop: "center" }, info }))
+    return frame.image;
   throw new RangeError(`${video.path}: has no frame ${index}`);
 }
 
@@ -72,7 +76,12 @@ function imageTensor(image: RgbImage, device: Device): Tensor {
  * Reconstructs one video, batch by batch, in inference mode.
  * Each yielded batch's tensors live until the generator resumes: `torch.keep(t.clone())` to hold one.
  */
-export async function* reconstructVideo(model: DiME, video: VideoEntry, size: ReconstructionSize, options: ReconstructionOptions = {}): AsyncGenerator<ReconstructionBatch> {
+export async function* reconstructVideo(
+  model: DiME,
+  video: VideoEntry,
+  size: ReconstructionSize,
+  options: ReconstructionOptions = {},
+): AsyncGenerator<ReconstructionBatch> {
   const batchSize = options.batch ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch must be a positive integer, got ${batchSize}`);
   model.eval();
@@ -95,7 +104,10 @@ export async function* reconstructVideo(model: DiME, video: VideoEntry, size: Re
   const run = (): ReconstructionBatch =>
     torch.inferenceMode(() =>
       torch.tidy(() => {
-        const driving = torch.cat(frames.map((f) => imageTensor(f, device)), 0); // (B, 3, H, W)
+        const driving = torch.cat(
+          frames.map((f) => imageTensor(f, device)),
+          0,
+        ); // (B, 3, H, W)
         const kpDriving = model.keypoints(driving, jacobians);
         const prediction = model.animateFrame(prepared, kpDriving, options.ode ? { ode: options.ode } : {}).prediction;
         return { start, driving, prediction, source, kpDriving: kpDriving.value };

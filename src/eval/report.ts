@@ -49,5 +49,7 @@ export interface EvalReport {
 
 /** `report` with every non-finite number written as a string ("Infinity"; JSON has no such number). */
 export function jsonReport(report: EvalReport): unknown {
-  return JSON.parse(JSON.stringify(report, (_key, value) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value)));
+  return JSON.parse(
+    JSON.stringify(report, (_key, value) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value)),
+  );
 }

@@ -88,11 +88,19 @@ export class ReferenceStats {
 }
 
 /** The metrics a task can compute with `suite` (its columns minus the unavailable), and the reasons for the others. */
-export function availableMetrics(task: EvalTask, suite: EvaluationSuite, size: { width: number; height: number }): { columns: MetricKey[]; metrics: Set<MetricKey>; unavailable: Map<MetricKey, string> } {
+export function availableMetrics(
+  task: EvalTask,
+  suite: EvaluationSuite,
+  size: { width: number; height: number },
+): { columns: MetricKey[]; metrics: Set<MetricKey>; unavailable: Map<MetricKey, string> } {
   const unavailable = new Map<MetricKey, string>();
   const side = Math.min(size.width, size.height);
   const reasons: Partial<Record<MetricKey, string | undefined>> = {
-    lpips: suite.networks.unavailable.lpips ?? (suite.networks.lpips && side < suite.networks.lpips.spec.minSize ? `${size.width}x${size.height} frames are smaller than LPIPS ${suite.networks.lpips.net} takes (${suite.networks.lpips.spec.minSize} px)` : undefined),
+    lpips:
+      suite.networks.unavailable.lpips ??
+      (suite.networks.lpips && side < suite.networks.lpips.spec.minSize
+        ? `${size.width}x${size.height} frames are smaller than LPIPS ${suite.networks.lpips.net} takes (${suite.networks.lpips.spec.minSize} px)`
+        : undefined),
     fid: suite.networks.unavailable.fid,
     ssim: side < 11 ? `${size.width}x${size.height} frames are smaller than SSIM's 11x11 window` : undefined,
     msSsim: side < 33 ? `${size.width}x${size.height} frames are too small for MS-SSIM's five scales (33 px at least)` : undefined,
@@ -111,7 +119,11 @@ export function availableMetrics(task: EvalTask, suite: EvaluationSuite, size: {
 }
 
 /** `results` in the columns' order, the unavailable ones with their reasons. */
-export function columnResults(columns: readonly MetricKey[], unavailable: ReadonlyMap<MetricKey, string>, results: Partial<Record<MetricKey, MetricResult>>): Partial<Record<MetricKey, MetricResult>> {
+export function columnResults(
+  columns: readonly MetricKey[],
+  unavailable: ReadonlyMap<MetricKey, string>,
+  results: Partial<Record<MetricKey, MetricResult>>,
+): Partial<Record<MetricKey, MetricResult>> {
   const ordered: Partial<Record<MetricKey, MetricResult>> = {};
   for (const key of columns) {
     const reason = unavailable.get(key);
@@ -122,9 +134,17 @@ export function columnResults(columns: readonly MetricKey[], unavailable: Readon
 }
 
 /** The Frechet distance of generated frames' moments from a real set's statistics, as a MetricResult. */
-export function distanceResult(generated: FeatureMoments, real: (FeatureStats & { count: number }) | undefined, what: string, timings?: Timings): MetricResult {
+export function distanceResult(
+  generated: FeatureMoments,
+  real: (FeatureStats & { count: number }) | undefined,
+  what: string,
+  timings?: Timings,
+): MetricResult {
   if (real === undefined || real.count < 2 || generated.count < 2) {
-    return { value: null, unavailable: `${what} needs at least 2 real and 2 generated frames, got ${real?.count ?? 0} and ${generated.count}` };
+    return {
+      value: null,
+      unavailable: `${what} needs at least 2 real and 2 generated frames, got ${real?.count ?? 0} and ${generated.count}`,
+    };
   }
   const value = timed(timings, `${what} distance`, () =>
     torch.tidy(() => {

@@ -116,7 +116,12 @@ export async function runEvaluation(request: EvalRequest): Promise<EvalReport> {
       try {
         const before = i * framesPerModel;
         const options = {
-          refs: c.refs ?? loaded.config.model_params.switches.num_refs, seed, batch, device, ode: request.ode ?? {}, reference,
+          refs: c.refs ?? loaded.config.model_params.switches.num_refs,
+          seed,
+          batch,
+          device,
+          ode: request.ode ?? {},
+          reference,
           ...(request.drivingFrames !== undefined ? { frames: request.drivingFrames } : {}),
           onFrames: (done: number, label: string) => request.onFrames?.(before + done, label),
         };
@@ -126,8 +131,15 @@ export async function runEvaluation(request: EvalRequest): Promise<EvalReport> {
             : await evaluateAnimation(loaded.model, videos, pairs, loaded.size, suite, options);
         sizes.push(`${loaded.size.width}x${loaded.size.height}`);
         rows.push({
-          name: c.name ?? names[i], checkpoint: loaded.path, step: loaded.step, refs: result.refs, frames: result.frames,
-          seconds: result.seconds, framesPerSecond: result.frames / result.seconds, metrics: result.metrics, parts: result.parts,
+          name: c.name ?? names[i],
+          checkpoint: loaded.path,
+          step: loaded.step,
+          refs: result.refs,
+          frames: result.frames,
+          seconds: result.seconds,
+          framesPerSecond: result.frames / result.seconds,
+          metrics: result.metrics,
+          parts: result.parts,
         });
       } finally {
         loaded.model.dispose();
@@ -149,7 +161,13 @@ export async function runEvaluation(request: EvalRequest): Promise<EvalReport> {
     seed,
     dataset: { kind: kind ?? null, videos: videos.length, identities: new Set(identities).size, sizes: [...new Set(sizes)] },
     ...(request.task === "animation"
-      ? { animation: { pairsRequested: request.pairs ?? 200, drivingFrames: request.drivingFrames ?? null, pairs: pairs.map((p) => ({ source: videos[p.source].name, driving: videos[p.driving].name })) } }
+      ? {
+          animation: {
+            pairsRequested: request.pairs ?? 200,
+            drivingFrames: request.drivingFrames ?? null,
+            pairs: pairs.map((p) => ({ source: videos[p.source].name, driving: videos[p.driving].name })),
+          },
+        }
       : {}),
     settings: { batch, device, ode: request.ode ?? {} },
     networks: networks.files,

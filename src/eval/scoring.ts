@@ -31,14 +31,24 @@ function perFrame(values: Tensor): Float64Array {
 
 /** Adds `metric`'s per-frame values, computed by `fn` in inference mode. */
 function score(means: FrameMeans, metric: MetricKey, timings: Timings | undefined, fn: () => Tensor): void {
-  means.add(metric, timed(timings, metric, () => torch.inferenceMode(() => torch.tidy(() => perFrame(fn())))));
+  means.add(
+    metric,
+    timed(timings, metric, () => torch.inferenceMode(() => torch.tidy(() => perFrame(fn())))),
+  );
 }
 
 /**
  * L1, PSNR, SSIM, MS-SSIM and (with a network) LPIPS of each generated frame against its real frame:
  * prediction, real (B, 3, H, W). `metrics` lists those to compute (the available ones).
  */
-export function scoreImages(means: FrameMeans, prediction: Tensor, real: Tensor, metrics: ReadonlySet<MetricKey>, lpips?: Lpips, timings?: Timings): void {
+export function scoreImages(
+  means: FrameMeans,
+  prediction: Tensor,
+  real: Tensor,
+  metrics: ReadonlySet<MetricKey>,
+  lpips?: Lpips,
+  timings?: Timings,
+): void {
   const fake = torch.tidy(() => prediction.clamp(0, 1)); // a sigmoid's output already; the checks want [0, 1] exactly
   try {
     if (metrics.has("l1")) score(means, "l1", timings, () => l1(fake, real));
@@ -56,7 +66,14 @@ export function scoreImages(means: FrameMeans, prediction: Tensor, real: Tensor,
  * frame (H, W). `visible` (B, K) bool or 0/1 selects the landmarks that count (ground truth);
  * a frame with none counted is NaN (skipped by the mean).
  */
-export function scoreKeypoints(means: FrameMeans, judge: KeypointJudge, prediction: Tensor, real: Tensor, visible?: Tensor, timings?: Timings): void {
+export function scoreKeypoints(
+  means: FrameMeans,
+  judge: KeypointJudge,
+  prediction: Tensor,
+  real: Tensor,
+  visible?: Tensor,
+  timings?: Timings,
+): void {
   score(means, "akd", timings, () => {
     const size: [number, number] = [real.size(2), real.size(3)];
     const fake = judge.detect(prediction.clamp(0, 1));
@@ -65,7 +82,13 @@ export function scoreKeypoints(means: FrameMeans, judge: KeypointJudge, predicti
 }
 
 /** CSIM of each generated frame (B, 3, H, W) against the source's embedding (1, D). */
-export function scoreIdentity(means: FrameMeans, judge: EmbeddingJudge, prediction: Tensor, sourceEmbedding: Tensor, timings?: Timings): void {
+export function scoreIdentity(
+  means: FrameMeans,
+  judge: EmbeddingJudge,
+  prediction: Tensor,
+  sourceEmbedding: Tensor,
+  timings?: Timings,
+): void {
   score(means, "csim", timings, () => {
     const embedding = judge.embed(prediction.clamp(0, 1)); // (B, D)
     return csim(embedding, sourceEmbedding.expand(embedding.size(0), -1));
@@ -73,7 +96,13 @@ export function scoreIdentity(means: FrameMeans, judge: EmbeddingJudge, predicti
 }
 
 /** Adds frames' (B, 3, H, W) features to `moments`: Inception pool3 (FID) or an oracle's (FD-synth). */
-export function poolFeatures(moments: FeatureMoments, net: InceptionV3Features | EmbeddingJudge, frames: Tensor, stage: string, timings?: Timings): void {
+export function poolFeatures(
+  moments: FeatureMoments,
+  net: InceptionV3Features | EmbeddingJudge,
+  frames: Tensor,
+  stage: string,
+  timings?: Timings,
+): void {
   timed(timings, stage, () =>
     torch.inferenceMode(() =>
       torch.tidy(() => {

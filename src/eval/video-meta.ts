@@ -21,12 +21,20 @@ export function readEvalMeta(video: VideoEntry): EvalMeta | undefined {
   try {
     meta = JSON.parse(readFileSync(video.metaPath, "utf8")) as Partial<EvalMeta>;
   } catch (error) {
-    throw new MediaError(video.metaPath, "corrupt", `not readable as JSON (${(error as Error).message}): regenerate the dataset with dime synth or remove the file`);
+    throw new MediaError(
+      video.metaPath,
+      "corrupt",
+      `not readable as JSON (${(error as Error).message}): regenerate the dataset with dime synth or remove the file`,
+    );
   }
   // dime crop's meta.json (real footage: source file, frames, boxes) carries no synthetic ground truth.
   if ((meta as { format?: unknown }).format === "dime-crop") return undefined;
   if (typeof meta.kind !== "string" || typeof meta.identity !== "number" || !Array.isArray(meta.visible)) {
-    throw new MediaError(video.metaPath, "corrupt", "lacks kind, identity or visible (dime synth writes them): regenerate the dataset or remove the file");
+    throw new MediaError(
+      video.metaPath,
+      "corrupt",
+      "lacks kind, identity or visible (dime synth writes them): regenerate the dataset or remove the file",
+    );
   }
   return { kind: meta.kind, identity: meta.identity, visible: meta.visible };
 }
@@ -41,9 +49,18 @@ export function datasetKind(videos: readonly VideoEntry[], metas: readonly (Eval
   if (withMeta.length === 0) return undefined;
   if (withMeta.length < metas.length) {
     const missing = videos[metas.indexOf(undefined)];
-    throw new MediaError(missing.path, "unsupported", `has no meta.json while ${withMeta.length} other videos of the split have one: a split is either all synthetic or all real`);
+    throw new MediaError(
+      missing.path,
+      "unsupported",
+      `has no meta.json while ${withMeta.length} other videos of the split have one: a split is either all synthetic or all real`,
+    );
   }
   const kinds = [...new Set(withMeta.map((m) => m.kind))];
-  if (kinds.length > 1) throw new MediaError(videos[0].path, "unsupported", `the split mixes synthetic kinds (${kinds.join(", ")}): evaluate one kind at a time`);
+  if (kinds.length > 1)
+    throw new MediaError(
+      videos[0].path,
+      "unsupported",
+      `the split mixes synthetic kinds (${kinds.join(", ")}): evaluate one kind at a time`,
+    );
   return kinds[0];
 }

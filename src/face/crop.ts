@@ -32,7 +32,8 @@ export function asTensor(image: Tensor | RgbImage, device: torch.Device = "cpu")
  * the caller's scope.
  */
 export function cropForModel(image: Tensor | RgbImage, box: CropBox, size: CropSize): Tensor {
-  if (!(box.side > 0) || !Number.isFinite(box.cx) || !Number.isFinite(box.cy)) throw new RangeError(`cropForModel: invalid box ${JSON.stringify(box)}`);
+  if (!(box.side > 0) || !Number.isFinite(box.cx) || !Number.isFinite(box.cy))
+    throw new RangeError(`cropForModel: invalid box ${JSON.stringify(box)}`);
   return torch.tidy(() => {
     const picture = asTensor(image);
     const [height, width] = [picture.size(1), picture.size(2)];

@@ -23,11 +23,18 @@ export class OneEuroFilter {
   readonly derivativeCutoff: number;
 
   /** `rate`: samples per second (a video's frame rate). */
-  constructor(readonly rate: number, params: OneEuroParams = {}) {
+  constructor(
+    readonly rate: number,
+    params: OneEuroParams = {},
+  ) {
     this.minCutoff = params.minCutoff ?? 0.5;
     this.beta = params.beta ?? 5;
     this.derivativeCutoff = params.derivativeCutoff ?? 1;
-    for (const [name, v] of [["rate", rate], ["minCutoff", this.minCutoff], ["derivativeCutoff", this.derivativeCutoff]] as const) {
+    for (const [name, v] of [
+      ["rate", rate],
+      ["minCutoff", this.minCutoff],
+      ["derivativeCutoff", this.derivativeCutoff],
+    ] as const) {
       if (!(v > 0 && Number.isFinite(v))) throw new RangeError(`OneEuroFilter: ${name} must be positive, got ${v}`);
     }
     if (!(this.beta >= 0)) throw new RangeError(`OneEuroFilter: beta must be >= 0, got ${this.beta}`);

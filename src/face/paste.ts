@@ -45,7 +45,9 @@ function pasteDelta(picture: Tensor, animated: Tensor, box: CropBox, options: Pa
   const cols = torch.fromArray(resampleMatrix(x1 - x0, w, (x0 - firstX) / step, 1 / step), [x1 - x0, w], device);
   const back = rows.matmul(animated.to(picture.device)).matmul(cols.transpose(0, 1)); // (3, y1-y0, x1-x0)
   const profile = (from: number, count: number, first: number, pixels: number) =>
-    Float32Array.from({ length: count }, (_, i) => featherProfile(((from + i - first) / step + 0.5) / pixels, options.feather, options.inset));
+    Float32Array.from({ length: count }, (_, i) =>
+      featherProfile(((from + i - first) / step + 0.5) / pixels, options.feather, options.inset),
+    );
   const mask = torch
     .fromArray(profile(y0, y1 - y0, firstY, h), [y1 - y0, 1], device)
     .mul(torch.fromArray(profile(x0, x1 - x0, firstX, w), [1, x1 - x0], device)); // (y1-y0, x1-x0)

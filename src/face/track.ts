@@ -57,7 +57,11 @@ function pick(faces: Face[], last: Box | undefined, faceIndex: number): Face | u
   return best;
 }
 
-const lerp = (a: CropBox, b: CropBox, t: number): CropBox => ({ cx: a.cx + (b.cx - a.cx) * t, cy: a.cy + (b.cy - a.cy) * t, side: a.side + (b.side - a.side) * t });
+const lerp = (a: CropBox, b: CropBox, t: number): CropBox => ({
+  cx: a.cx + (b.cx - a.cx) * t,
+  cy: a.cy + (b.cy - a.cy) * t,
+  side: a.side + (b.side - a.side) * t,
+});
 
 /** Fills the frames without a box: between two detected frames, linearly; after the last one, it is held; before the first, the first is used. */
 export function fillBoxes(detected: readonly (CropBox | undefined)[]): CropBox[] {
@@ -97,7 +101,11 @@ export function smoothBoxes(boxes: readonly CropBox[], rate: number, params: One
  * (3, H, W) tensors or planar RGB) and returns the box to crop each frame with.
  * @throws NoFaceError naming the clip when no frame has a face.
  */
-export async function trackFaces(api: FaceApi, video: string | Iterable<Tensor | RgbImage> | AsyncIterable<Tensor | RgbImage>, options: TrackOptions = {}): Promise<FaceTrack> {
+export async function trackFaces(
+  api: FaceApi,
+  video: string | Iterable<Tensor | RgbImage> | AsyncIterable<Tensor | RgbImage>,
+  options: TrackOptions = {},
+): Promise<FaceTrack> {
   const every = options.every ?? 1;
   if (!Number.isInteger(every) || every < 1) throw new RangeError(`trackFaces: every must be a positive integer, got ${every}`);
   const name = options.name ?? (typeof video === "string" ? video : "driving video");

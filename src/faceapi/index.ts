@@ -42,7 +42,12 @@ export interface FaceApi {
   descriptor(images: Tensor): Tensor;
   /** images (B, 3, H, W) RGB in [0, 1] -> per image, its faces in pixels, best first. */
   detect(images: Tensor, options?: DetectOptions): FaceDetection[][];
-  readonly nets: { landmarks: FaceLandmarkNet; landmarksTiny: FaceLandmarkNet; recognition: FaceRecognitionNet; detector: TinyFaceDetector };
+  readonly nets: {
+    landmarks: FaceLandmarkNet;
+    landmarksTiny: FaceLandmarkNet;
+    recognition: FaceRecognitionNet;
+    detector: TinyFaceDetector;
+  };
   /** Frees the four nets' weights. */
   dispose(): void;
 }

@@ -36,7 +36,12 @@ export function maxPoolSame(x: Tensor, kernel: number, stride: number): Tensor {
 export class TfConv2d extends Conv2d {
   readonly tfPadding: TfPadding;
 
-  constructor(inChannels: number, outChannels: number, kernel: number, options: { stride?: number; groups?: number; bias?: boolean; padding?: TfPadding } = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernel: number,
+    options: { stride?: number; groups?: number; bias?: boolean; padding?: TfPadding } = {},
+  ) {
     super(inChannels, outChannels, kernel, { stride: options.stride ?? 1, groups: options.groups, bias: options.bias });
     this.tfPadding = options.padding ?? "same";
   }
@@ -104,7 +109,9 @@ export function torchName(name: string, tf: Tensor, separableScopes: ReadonlySet
 export function loadTfjsWeights(module: Module, manifestPath: string): void {
   torch.tidy(() => {
     const tf = readTfjsWeights(manifestPath);
-    const separable = new Set([...tf.keys()].filter((n) => n.endsWith("/pointwise_filter")).map((n) => n.split("/").slice(0, -1).join(".")));
+    const separable = new Set(
+      [...tf.keys()].filter((n) => n.endsWith("/pointwise_filter")).map((n) => n.split("/").slice(0, -1).join(".")),
+    );
     const state = new Map([...tf].map(([name, t]) => torchName(name, t, separable)));
     const problem = mismatch(module, state);
     if (problem) throw new Error(`${manifestPath}: does not fit ${module.constructor.name} (${problem}); is it this net's manifest?`);
@@ -124,7 +131,9 @@ function mismatch(module: Module, state: ReadonlyMap<string, Tensor>): string | 
   const parts = [
     missing.length > 0 ? `${missing.length} tensors missing: ${list(missing)}` : "",
     unexpected.length > 0 ? `${unexpected.length} unexpected: ${list(unexpected)}` : "",
-    misShaped.length > 0 ? `${misShaped.length} mis-shaped: ${list(misShaped.map(([k, t]) => `${k} [${state.get(k)!.shape}] for [${t.shape}]`))}` : "",
+    misShaped.length > 0
+      ? `${misShaped.length} mis-shaped: ${list(misShaped.map(([k, t]) => `${k} [${state.get(k)!.shape}] for [${t.shape}]`))}`
+      : "",
   ].filter((p) => p !== "");
   return parts.length > 0 ? parts.join("; ") : undefined;
 }

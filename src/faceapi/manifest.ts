@@ -64,11 +64,17 @@ export function readManifest(manifestPath: string): TfjsWeightGroup[] {
   const bad = (what: string) => new Error(`${manifestPath}: not a TF.js weights manifest (${what})`);
   if (!Array.isArray(json)) throw bad("expected an array of groups");
   for (const [g, group] of json.entries()) {
-    if (!Array.isArray(group?.paths) || !group.paths.every((p: unknown) => typeof p === "string")) throw bad(`group ${g} has no 'paths' list`);
+    if (!Array.isArray(group?.paths) || !group.paths.every((p: unknown) => typeof p === "string"))
+      throw bad(`group ${g} has no 'paths' list`);
     if (!Array.isArray(group?.weights)) throw bad(`group ${g} has no 'weights' list`);
     for (const w of group.weights as unknown[]) {
       const e = w as Partial<TfjsWeightEntry>;
-      if (typeof e?.name !== "string" || !Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0) || typeof e.dtype !== "string") {
+      if (
+        typeof e?.name !== "string" ||
+        !Array.isArray(e.shape) ||
+        !e.shape.every((d) => Number.isInteger(d) && d >= 0) ||
+        typeof e.dtype !== "string"
+      ) {
         throw bad(`group ${g} has an entry without name, shape and dtype: ${JSON.stringify(w).slice(0, 120)}`);
       }
     }
@@ -125,7 +131,8 @@ function decodeEntry(entry: TfjsWeightEntry, stored: string, view: DataView, off
   const values = new Float32Array(count);
   if (stored === "uint8" || stored === "uint16") {
     const { scale, min } = entry.quantization as { scale: number; min: number };
-    for (let i = 0; i < count; i++) values[i] = (stored === "uint8" ? view.getUint8(offset + i) : view.getUint16(offset + 2 * i, true)) * scale + min;
+    for (let i = 0; i < count; i++)
+      values[i] = (stored === "uint8" ? view.getUint8(offset + i) : view.getUint16(offset + 2 * i, true)) * scale + min;
   } else if (stored === "float32") {
     for (let i = 0; i < count; i++) values[i] = view.getFloat32(offset + 4 * i, true);
   } else {

@@ -53,7 +53,11 @@ class Residual extends Module {
   readonly conv1: ConvScale;
   readonly conv2: ConvScale;
 
-  constructor(inChannels: number, outChannels: number, readonly down: boolean) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    readonly down: boolean,
+  ) {
     super();
     this.conv1 = this.registerModule("conv1", new ConvScale(inChannels, outChannels, 3, down ? 2 : 1, down ? "valid" : "same"));
     this.conv2 = this.registerModule("conv2", new ConvScale(outChannels, outChannels, 3, 1, "same"));

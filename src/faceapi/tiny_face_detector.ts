@@ -61,8 +61,10 @@ export class TinyFaceDetector extends Module {
   detect(images: Tensor, options: DetectOptions = {}): FaceDetection[][] {
     const inputSize = options.inputSize ?? 416;
     const scoreThreshold = options.scoreThreshold ?? 0.5;
-    if (!Number.isInteger(inputSize) || inputSize <= 0 || inputSize % 32 !== 0) throw new RangeError(`detect: inputSize must be a positive multiple of 32, got ${inputSize}`);
-    if (!(scoreThreshold > 0 && scoreThreshold < 1)) throw new RangeError(`detect: scoreThreshold must be in (0, 1), got ${scoreThreshold}`);
+    if (!Number.isInteger(inputSize) || inputSize <= 0 || inputSize % 32 !== 0)
+      throw new RangeError(`detect: inputSize must be a positive multiple of 32, got ${inputSize}`);
+    if (!(scoreThreshold > 0 && scoreThreshold < 1))
+      throw new RangeError(`detect: scoreThreshold must be in (0, 1), got ${scoreThreshold}`);
     const grids = torch.tidy(() => {
       // The detector pads bottom/right, not centred (toBatchTensor(inputSize, false)).
       const { input } = toSquareInput(images, inputSize, false);

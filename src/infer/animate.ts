@@ -117,7 +117,12 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
   const drivingInfo = typeof job.driving === "string" ? (job.drivingInfo ?? (await probeMedia(job.driving))) : undefined;
 
   const prepared: PreparedViews = torch.tidy(() =>
-    torch.inferenceMode(() => model.prepare(toTensor(source, device).unsqueeze(0), references.map((r) => toTensor(r, device).unsqueeze(0)))),
+    torch.inferenceMode(() =>
+      model.prepare(
+        toTensor(source, device).unsqueeze(0),
+        references.map((r) => toTensor(r, device).unsqueeze(0)),
+      ),
+    ),
   );
   // kp_D(0) (1, K, 2) (and Jacobians), held as tensors from the batch that had it until the end.
   let initialKp: Keypoints | undefined;
@@ -146,7 +151,13 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
           const perFrame = framesOf(kpDriving);
           initial ??= perFrame[0];
           initialKp ??= torch.keep(firstFrame(kpDriving));
-          plan ??= { source, mode, kpSource: kpSource.value, initialFrame, scale: options.adaptScale ? movementScale(kpSource.value, initial.value) : 1 };
+          plan ??= {
+            source,
+            mode,
+            kpSource: kpSource.value,
+            initialFrame,
+            scale: options.adaptScale ? movementScale(kpSource.value, initial.value) : 1,
+          };
           const target = targetKeypoints(model.sourceKeypoints(prepared), kpDriving, initialKp, plan);
           const prediction = model.animateFrame(prepared, target, options.ode ? { ode: options.ode } : {}).prediction; // (B, 3, H, W)
           return { prediction: floats(prediction), target: floats(target.value), perFrame };
@@ -220,15 +231,31 @@ function keypointsTensor(frame: FrameKeypoints, device: Device): Keypoints {
  * the two. Every frame's target depends only on kp_S, kp_D(t) and kp_D(best), never on the frames
  * around it, so one pass in order with kp_D(0) := kp_D(best) gives the same frames; it also streams.
  */
-async function searchBestFrame(job: AnimationJob, size: FrameSize, batchSize: number, device: Device, kpSource: Float32Array, drivingInfo?: MediaInfo) {
+async function searchBestFrame(
+  job: AnimationJob,
+  size: FrameSize,
+  batchSize: number,
+  device: Device,
+  kpSource: Float32Array,
+  drivingInfo?: MediaInfo,
+) {
   const keypoints: FrameKeypoints[] = [];
   const held: RgbImage[] = [];
   const replayable = typeof job.driving === "string" || Array.isArray(job.driving);
   for await (const frames of batches(drivingFrames(job.driving, size, drivingInfo), batchSize)) {
     if (!replayable) held.push(...frames);
-    keypoints.push(...torch.inferenceMode(() => torch.tidy(() => framesOf(job.model.keypoints(torch.stack(frames.map((f) => toTensor(f, device))), job.model.params.switches.jacobians)))));
+    keypoints.push(
+      ...torch.inferenceMode(() =>
+        torch.tidy(() =>
+          framesOf(job.model.keypoints(torch.stack(frames.map((f) => toTensor(f, device))), job.model.params.switches.jacobians)),
+        ),
+      ),
+    );
     job.options?.onSearch?.(keypoints.length);
   }
-  const index = bestFrame(kpSource, keypoints.map((k) => k.value));
+  const index = bestFrame(
+    kpSource,
+    keypoints.map((k) => k.value),
+  );
   return { index, keypoints, replay: replayable ? job.driving : held };
 }

@@ -83,11 +83,23 @@ export interface FootageFrame extends AnimatedFrame {
 }
 
 /** The box for a still under `choice` (face boxes come from `api`). */
-function stillBox(api: () => FaceApi, picture: RgbImage, file: string, choice: CropChoice, faceIndex: number, size: FrameSize, note?: (n: string) => void): CropPlan {
+function stillBox(
+  api: () => FaceApi,
+  picture: RgbImage,
+  file: string,
+  choice: CropChoice,
+  faceIndex: number,
+  size: FrameSize,
+  note?: (n: string) => void,
+): CropPlan {
   const { width, height } = picture;
   if (choice === "center" || (choice === "auto" && prepared(width, height, size))) return { box: centerBox(width, height), face: false };
   if (choice === "none") return { box: { cx: width / 2, cy: height / 2, side: Math.max(width, height) }, face: false };
-  if (typeof choice === "object") return { box: { cx: choice.x + choice.width / 2, cy: choice.y + choice.height / 2, side: Math.max(choice.width, choice.height) }, face: false };
+  if (typeof choice === "object")
+    return {
+      box: { cx: choice.x + choice.width / 2, cy: choice.y + choice.height / 2, side: Math.max(choice.width, choice.height) },
+      face: false,
+    };
   const faces = detectFaces(api(), picture);
   if (faces.length === 0) {
     if (choice === "face") throw new NoFaceError(file);
@@ -166,7 +178,9 @@ export async function* animateFootage(job: FootageJob): AsyncGenerator<FootageFr
     const plain = !sourceCrop.face && !boxes && !userBox && choice !== "none";
     const pictures: RgbImage[] = []; // the full driving frames read ahead of the output, in order
     const boxOf = (i: number, p: RgbImage): CropBox =>
-      userBox ?? boxes?.[Math.min(i, boxes.length - 1)] ?? (choice === "none" ? { cx: p.width / 2, cy: p.height / 2, side: Math.max(p.width, p.height) } : centerBox(p.width, p.height));
+      userBox ??
+      boxes?.[Math.min(i, boxes.length - 1)] ??
+      (choice === "none" ? { cx: p.width / 2, cy: p.height / 2, side: Math.max(p.width, p.height) } : centerBox(p.width, p.height));
     async function* drivingCrops(): AsyncGenerator<RgbImage> {
       let i = 0;
       for await (const frame of readFrames(job.driving, { info: drivingInfo })) {

@@ -20,7 +20,8 @@ export type DrivingInput = string | Iterable<FrameInput> | AsyncIterable<FrameIn
 /** A (3, H, W) tensor as planar RGB (a copy); RgbImage passes through. */
 export function toRgbImage(frame: FrameInput, what: string): RgbImage {
   if (!(frame instanceof torch.Tensor)) return frame;
-  if (frame.ndim !== 3 || frame.size(0) !== 3) throw new RangeError(`${what}: expected a (3, H, W) tensor, got (${frame.shape.join(", ")})`);
+  if (frame.ndim !== 3 || frame.size(0) !== 3)
+    throw new RangeError(`${what}: expected a (3, H, W) tensor, got (${frame.shape.join(", ")})`);
   const data = torch.tidy(() => frame.detach().cpu().float().contiguous().data<"float32">());
   return { data, width: frame.size(2), height: frame.size(1) };
 }
@@ -32,7 +33,9 @@ export function toTensor(image: RgbImage, device: torch.Device): Tensor {
 
 function checkSize(image: RgbImage, size: FrameSize, what: string): RgbImage {
   if (image.width !== size.width || image.height !== size.height) {
-    throw new RangeError(`${what} is ${image.width}x${image.height}, the model works at ${size.width}x${size.height}: resize it first, or pass a file path`);
+    throw new RangeError(
+      `${what} is ${image.width}x${image.height}, the model works at ${size.width}x${size.height}: resize it first, or pass a file path`,
+    );
   }
   return image;
 }

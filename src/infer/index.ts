@@ -5,5 +5,13 @@ export { bestFrame, movementScale, normalizeKeypoints, targetKeypoints, type Mot
 export { convexHull, hullArea } from "./hull.js";
 export { sideBySide, keypointColour, type Panel } from "./visualize.js";
 export type { DrivingInput, FrameInput } from "./frames.js";
-export { animateFootage, cropImage, type CropChoice, type FootageJob, type FootageOptions, type FootageFrame, type CropPlan } from "./footage.js";
+export {
+  animateFootage,
+  cropImage,
+  type CropChoice,
+  type FootageJob,
+  type FootageOptions,
+  type FootageFrame,
+  type CropPlan,
+} from "./footage.js";
 export { footagePanels } from "./footage-visualize.js";

@@ -51,14 +51,22 @@ export interface LoadModelOptions {
 export function loadModel(path: string, options: LoadModelOptions = {}): LoadedModel {
   const given = typeof options.config === "string" ? loadConfig(options.config) : options.config;
   if (isTorchCheckpointPath(path)) {
-    if (!given) throw new CheckpointError(`${path}: a PyTorch checkpoint holds no dime config: give --config (for FOMM's released files, configs/fomm/*.yaml; docs/fomm.md)`);
-    const imported = importFommCheckpoint(path, given, { device: options.device ?? "cpu", ...(typeof options.config === "string" ? { configSource: options.config } : {}) });
+    if (!given)
+      throw new CheckpointError(
+        `${path}: a PyTorch checkpoint holds no dime config: give --config (for FOMM's released files, configs/fomm/*.yaml; docs/fomm.md)`,
+      );
+    const imported = importFommCheckpoint(path, given, {
+      device: options.device ?? "cpu",
+      ...(typeof options.config === "string" ? { configSource: options.config } : {}),
+    });
     torch.dispose(imported.discriminator);
     const [height, width] = given.dataset_params.frame_shape;
     const problem = fitProblem({ width, height });
     if (problem) {
       imported.model.dispose();
-      throw new CheckpointError(`${typeof options.config === "string" ? options.config : "the config"}: dataset_params.frame_shape [${height}, ${width}] cannot be animated at (${problem}): fix frame_shape`);
+      throw new CheckpointError(
+        `${typeof options.config === "string" ? options.config : "the config"}: dataset_params.frame_shape [${height}, ${width}] cannot be animated at (${problem}): fix frame_shape`,
+      );
     }
     return { model: imported.model, config: given, size: { width, height }, step: 0, path };
   }
@@ -72,7 +80,9 @@ export function loadModel(path: string, options: LoadModelOptions = {}): LoadedM
   if (problem) {
     loaded.model.dispose();
     const source = typeof options.config === "string" ? options.config : given ? "the config" : loaded.sidecarPath;
-    throw new CheckpointError(`${source}: dataset_params.frame_shape [${height}, ${width}] cannot be animated at (${problem}): the file was edited or damaged; fix frame_shape or pass --config with the run's config.yaml`);
+    throw new CheckpointError(
+      `${source}: dataset_params.frame_shape [${height}, ${width}] cannot be animated at (${problem}): the file was edited or damaged; fix frame_shape or pass --config with the run's config.yaml`,
+    );
   }
   return { model: loaded.model, config: loaded.config, size: { width, height }, step: loaded.step, path: loaded.path };
 }

@@ -60,7 +60,8 @@ export function bestFrame(kpSource: Points, frames: readonly Points[]): number {
   let best = 0;
   let bestDistance = Infinity;
   frames.forEach((points, index) => {
-    if (points.length !== source.length) throw new RangeError(`bestFrame: frame ${index} has ${points.length / 2} keypoints, the source ${source.length / 2}`);
+    if (points.length !== source.length)
+      throw new RangeError(`bestFrame: frame ${index} has ${points.length / 2} keypoints, the source ${source.length / 2}`);
     const normalised = normalizeKeypoints(points);
     let distance = 0;
     for (let i = 0; i < source.length; i++) distance += (normalised[i] - source[i]) ** 2;

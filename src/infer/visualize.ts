@@ -25,7 +25,8 @@ export function sideBySide(panels: readonly Panel[]): Picture {
   const pic: Picture = { rgb: new Uint8Array(total * height * 3), width: total, height };
   const radius = Math.max(1, Math.round(width / 80));
   panels.forEach((panel, p) => {
-    if (panel.image.width !== width || panel.image.height !== height) throw new RangeError(`panel ${p} is ${panel.image.width}x${panel.image.height}, the first ${width}x${height}`);
+    if (panel.image.width !== width || panel.image.height !== height)
+      throw new RangeError(`panel ${p} is ${panel.image.width}x${panel.image.height}, the first ${width}x${height}`);
     // Drawn on the panel alone, so a keypoint near an edge never spills into its neighbour.
     const own: Picture = { rgb: imageToRgb24(panel.image), width, height };
     const kp = panel.keypoints ?? [];

@@ -40,7 +40,8 @@ export function writeFileAtomic(target: string, write: (fd: number) => void, exp
       write(fd);
       fsyncSync(fd);
       const size = fstatSync(fd).size;
-      if (expectedBytes !== undefined && size !== expectedBytes) throw new WriteError(target, `only ${size} of ${expectedBytes} bytes reached the disk`);
+      if (expectedBytes !== undefined && size !== expectedBytes)
+        throw new WriteError(target, `only ${size} of ${expectedBytes} bytes reached the disk`);
     } finally {
       closeSync(fd);
     }

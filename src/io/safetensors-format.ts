@@ -95,12 +95,18 @@ export interface ParsedHeader {
  */
 export function readHeaderLength(prefix: Uint8Array, fileSize: number, file: string): number {
   if (fileSize < 8 || prefix.byteLength < 8) {
-    throw new SafetensorsError(file, `file is ${fileSize} bytes, too short to hold the 8-byte header length (not a safetensors file, or truncated)`);
+    throw new SafetensorsError(
+      file,
+      `file is ${fileSize} bytes, too short to hold the 8-byte header length (not a safetensors file, or truncated)`,
+    );
   }
   const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
   const n = view.getBigUint64(0, true);
   if (n > BigInt(fileSize - 8)) {
-    throw new SafetensorsError(file, `header length ${n} is larger than the file (${fileSize} bytes): not a safetensors file, or truncated`);
+    throw new SafetensorsError(
+      file,
+      `header length ${n} is larger than the file (${fileSize} bytes): not a safetensors file, or truncated`,
+    );
   }
   if (n > BigInt(MAX_HEADER_BYTES)) {
     throw new SafetensorsError(file, `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit of the format's reference reader`);
@@ -135,15 +141,21 @@ function byteSize(shape: readonly number[], bytes: number): number | undefined {
 
 function parseEntry(name: string, info: unknown, file: string): TensorEntry {
   const where = `tensor '${name}'`;
-  if (!isPlainObject(info)) throw new SafetensorsError(file, `${where}: header entry is ${describe(info)}, expected {dtype, shape, data_offsets}`);
+  if (!isPlainObject(info))
+    throw new SafetensorsError(file, `${where}: header entry is ${describe(info)}, expected {dtype, shape, data_offsets}`);
   const { dtype, shape, data_offsets: offsets } = info;
-  if (typeof dtype !== "string") throw new SafetensorsError(file, `${where}: 'dtype' is ${describe(dtype)}, expected a string such as "F32"`);
-  if (!isFormatDType(dtype)) throw new SafetensorsError(file, `${where}: unknown or unsupported dtype '${dtype}' (dime reads ${SUPPORTED})`);
+  if (typeof dtype !== "string")
+    throw new SafetensorsError(file, `${where}: 'dtype' is ${describe(dtype)}, expected a string such as "F32"`);
+  if (!isFormatDType(dtype))
+    throw new SafetensorsError(file, `${where}: unknown or unsupported dtype '${dtype}' (dime reads ${SUPPORTED})`);
   if (!Array.isArray(shape) || !shape.every(isSize)) {
     throw new SafetensorsError(file, `${where}: 'shape' is ${JSON.stringify(shape)}, expected an array of non-negative integers`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isSize)) {
-    throw new SafetensorsError(file, `${where}: 'data_offsets' is ${JSON.stringify(offsets)}, expected [begin, end] with non-negative integers`);
+    throw new SafetensorsError(
+      file,
+      `${where}: 'data_offsets' is ${JSON.stringify(offsets)}, expected [begin, end] with non-negative integers`,
+    );
   }
   const [begin, end] = offsets as number[];
   if (end < begin) throw new SafetensorsError(file, `${where}: data_offsets [${begin}, ${end}] end before they begin`);
@@ -274,7 +286,8 @@ function checkText(text: string, what: string, file: string): void {
 export function layout<T extends EntryToWrite>(items: readonly T[], metadata: Record<string, string> | undefined, file: string): Layout<T> {
   const seen = new Set<string>();
   for (const item of items) {
-    if (item.name === METADATA_KEY) throw new SafetensorsError(file, `'${METADATA_KEY}' is reserved for the metadata and cannot name a tensor`);
+    if (item.name === METADATA_KEY)
+      throw new SafetensorsError(file, `'${METADATA_KEY}' is reserved for the metadata and cannot name a tensor`);
     if (seen.has(item.name)) throw new SafetensorsError(file, `tensor name '${item.name}' appears twice`);
     seen.add(item.name);
     checkText(item.name, "tensor name", file);
@@ -288,7 +301,10 @@ export function layout<T extends EntryToWrite>(items: readonly T[], metadata: Re
     for (const key of keys) {
       const value: unknown = metadata[key];
       if (typeof value !== "string") {
-        throw new SafetensorsError(file, `metadata value for '${key}' is ${describe(value)}; safetensors metadata values must be strings (convert it with String() or JSON.stringify())`);
+        throw new SafetensorsError(
+          file,
+          `metadata value for '${key}' is ${describe(value)}; safetensors metadata values must be strings (convert it with String() or JSON.stringify())`,
+        );
       }
       checkText(key, "metadata key", file);
       checkText(value, "metadata value", file);

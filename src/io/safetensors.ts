@@ -52,7 +52,10 @@ export interface WrittenFile {
 
 /** A file whose bytes are not those its checksum was taken of: corrupted on disk or in transit. */
 export class ChecksumError extends Error {
-  constructor(readonly file: string, what = "use an earlier checkpoint") {
+  constructor(
+    readonly file: string,
+    what = "use an earlier checkpoint",
+  ) {
     super(`${file} is corrupted: its checksum does not match; ${what}`);
     this.name = "ChecksumError";
   }
@@ -119,7 +122,11 @@ function selectEntries(header: ParsedHeader, names: Iterable<string> | undefined
 }
 
 /** Builds tensors one entry at a time; frees the ones already built if a later one fails. */
-function buildTensors(entries: readonly TensorEntry[], bytesOf: (entry: TensorEntry) => Uint8Array, device: Device | undefined): Map<string, Tensor> {
+function buildTensors(
+  entries: readonly TensorEntry[],
+  bytesOf: (entry: TensorEntry) => Uint8Array,
+  device: Device | undefined,
+): Map<string, Tensor> {
   const tensors = new Map<string, Tensor>();
   try {
     for (const entry of entries) tensors.set(entry.name, tensorFromBytes(bytesOf(entry), entry, device));
@@ -134,7 +141,8 @@ function readExactly(fd: number, into: Uint8Array, position: number, file: strin
   let done = 0;
   while (done < into.byteLength) {
     const n = readSync(fd, into, done, Math.min(IO_CHUNK, into.byteLength - done), position + done);
-    if (n === 0) throw new SafetensorsError(file, `file ended at byte ${position + done} while reading (was it truncated while being read?)`);
+    if (n === 0)
+      throw new SafetensorsError(file, `file ended at byte ${position + done} while reading (was it truncated while being read?)`);
     done += n;
   }
 }
@@ -167,7 +175,13 @@ export function inspectSafetensors(path: string): SafetensorsInfo {
   try {
     const { header, fileSize } = readHeaderFromFile(fd, path);
     return {
-      tensors: header.entries.map((e) => ({ name: e.name, dtype: e.dtype, formatDType: e.formatDType, shape: e.shape, dataOffsets: [e.begin, e.end] })),
+      tensors: header.entries.map((e) => ({
+        name: e.name,
+        dtype: e.dtype,
+        formatDType: e.formatDType,
+        shape: e.shape,
+        dataOffsets: [e.begin, e.end],
+      })),
       metadata: header.metadata,
       headerLength: header.headerLength,
       fileSize,
@@ -184,7 +198,8 @@ export function inspectSafetensors(path: string): SafetensorsInfo {
  */
 export function readSafetensors(path: string, options: ReadOptions = {}): SafetensorsContents {
   requireLittleEndian(path);
-  if (options.sha256 !== undefined && options.names !== undefined) throw new TypeError("readSafetensors: sha256 checks the whole file and cannot go with names");
+  if (options.sha256 !== undefined && options.names !== undefined)
+    throw new TypeError("readSafetensors: sha256 checks the whole file and cannot go with names");
   const fd = openForReading(path);
   try {
     const hash = options.sha256 !== undefined ? createHash("sha256") : undefined;
@@ -230,7 +245,10 @@ export function readSafetensorsFromBuffer(bytes: Uint8Array, options: ReadOption
   return { tensors, metadata: header.metadata };
 }
 
-function entriesOf(tensors: TensorMap, file: string): { name: string; tensor: Tensor; formatDType: FormatDType; shape: readonly number[] }[] {
+function entriesOf(
+  tensors: TensorMap,
+  file: string,
+): { name: string; tensor: Tensor; formatDType: FormatDType; shape: readonly number[] }[] {
   const pairs = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   return pairs.map(([name, tensor]) => {
     if (!(tensor instanceof torch.Tensor)) throw new SafetensorsError(file, `'${name}' is not a Tensor`);
@@ -286,11 +304,15 @@ export function writeSafetensors(path: string, tensors: TensorMap, metadata?: Re
   };
   const total = 8 + plan.header.byteLength + plan.dataLength;
   try {
-    writeFileAtomic(path, (fd) => {
-      put(fd, lengthPrefix(plan.header.byteLength));
-      put(fd, plan.header);
-      for (const item of plan.order) put(fd, bytesOf(item.tensor, item.end - item.begin, item.name, path));
-    }, total);
+    writeFileAtomic(
+      path,
+      (fd) => {
+        put(fd, lengthPrefix(plan.header.byteLength));
+        put(fd, plan.header);
+        for (const item of plan.order) put(fd, bytesOf(item.tensor, item.end - item.begin, item.name, path));
+      },
+      total,
+    );
     return { bytes: total, sha256: hash.digest("hex") };
   } catch (error) {
     if (error instanceof SafetensorsError || error instanceof WriteError) throw error;

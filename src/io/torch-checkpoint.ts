@@ -13,7 +13,17 @@ import { endianness } from "node:os";
 import * as torch from "../torch/index.js";
 import type { Device, Tensor } from "../torch/index.js";
 import { PickleError, storageFromPid, unpickle, type UnpickleHooks } from "./torch-pickle.js";
-import { PyDict, PyTuple, elementSize, isTensorRecord, tensorRecords, type PyValue, type StorageRecord, type TensorRecord, type TorchValue } from "./torch-values.js";
+import {
+  PyDict,
+  PyTuple,
+  elementSize,
+  isTensorRecord,
+  tensorRecords,
+  type PyValue,
+  type StorageRecord,
+  type TensorRecord,
+  type TorchValue,
+} from "./torch-values.js";
 import { ZipError, readAt, readZipEntries, readZipEntry, type ZipEntry } from "./zip-entries.js";
 
 /** A checkpoint dime cannot or will not read; the message is one line: "FILE: reason". */
@@ -134,7 +144,8 @@ function inspectOpen(path: string, fd: number, size: number): TorchCheckpointInf
   if (size < 4) throw new TorchCheckpointError(path, `not a PyTorch checkpoint (${size} bytes)`);
   const head = readAt(fd, 0, Math.min(size, 512));
   if (head.readUInt32LE(0) === 0x04034b50 || head.readUInt32LE(0) === 0x06054b50) return inspectZip(path, fd, size);
-  if (head.length >= 262 && head.toString("latin1", 257, 262) === "ustar") throw new TorchCheckpointError(path, "a tar archive (torch.save before 0.4), which dime does not read: re-save it with a newer torch");
+  if (head.length >= 262 && head.toString("latin1", 257, 262) === "ustar")
+    throw new TorchCheckpointError(path, "a tar archive (torch.save before 0.4), which dime does not read: re-save it with a newer torch");
   if (head[0] === 0x80) return inspectLegacy(path, fd, size);
   throw new TorchCheckpointError(path, "not a PyTorch checkpoint (neither a zip archive nor torch.save's legacy pickle)");
 }
@@ -151,7 +162,8 @@ function storageCollector(legacy: boolean): UnpickleHooks & { storages: Map<stri
         storages.set(record.key, record);
         return record;
       }
-      if (known.dtype !== record.dtype || known.numel !== record.numel) throw new PickleError(`storage ${record.key} is named twice with different types or sizes`);
+      if (known.dtype !== record.dtype || known.numel !== record.numel)
+        throw new PickleError(`storage ${record.key} is named twice with different types or sizes`);
       return known;
     },
   };
@@ -168,7 +180,8 @@ function inspectZip(path: string, fd: number, size: number): TorchCheckpointInfo
   const pickle = [...entries.values()].find((e) => e.name === "data.pkl" || e.name.endsWith("/data.pkl"));
   if (!pickle) throw new TorchCheckpointError(path, "a zip archive without data.pkl: not a torch.save checkpoint");
   const prefix = pickle.name.slice(0, -"data.pkl".length);
-  if (pickle.size > MAX_PICKLE_BYTES) throw new TorchCheckpointError(path, `data.pkl is ${pickle.size} bytes, past the ${MAX_PICKLE_BYTES} a state dict needs`);
+  if (pickle.size > MAX_PICKLE_BYTES)
+    throw new TorchCheckpointError(path, `data.pkl is ${pickle.size} bytes, past the ${MAX_PICKLE_BYTES} a state dict needs`);
   const collector = storageCollector(false);
   const { value } = unpickle(readZipEntry(fd, pickle), 0, collector);
 
@@ -176,7 +189,8 @@ function inspectZip(path: string, fd: number, size: number): TorchCheckpointInfo
   const byteorder = entries.get(`${prefix}byteorder`);
   if (byteorder) {
     const text = byteorder.size <= 16 ? readZipEntry(fd, byteorder).toString("latin1") : "";
-    if (text !== "little" && text !== "big") throw new TorchCheckpointError(path, `unknown byte order ${JSON.stringify(text.slice(0, 16))} in ${byteorder.name}`);
+    if (text !== "little" && text !== "big")
+      throw new TorchCheckpointError(path, `unknown byte order ${JSON.stringify(text.slice(0, 16))} in ${byteorder.name}`);
     littleEndian = text === "little";
   }
   const layouts: StorageLayout[] = [];
@@ -185,7 +199,11 @@ function inspectZip(path: string, fd: number, size: number): TorchCheckpointInfo
     const entry = entries.get(name);
     if (!entry) throw new TorchCheckpointError(path, `storage ${name} is missing: data.pkl names it but the archive does not hold it`);
     const bytes = record.numel * elementSize(record.dtype);
-    if (entry.size < bytes) throw new TorchCheckpointError(path, `storage ${name} holds ${entry.size} bytes but is declared as ${record.numel} ${record.dtype} elements (${bytes} bytes): the file is damaged`);
+    if (entry.size < bytes)
+      throw new TorchCheckpointError(
+        path,
+        `storage ${name} holds ${entry.size} bytes but is declared as ${record.numel} ${record.dtype} elements (${bytes} bytes): the file is damaged`,
+      );
     layouts.push({ record, bytes, offset: entry.dataOffset, entry });
   }
   layouts.sort((a, b) => a.offset - b.offset);
@@ -202,7 +220,8 @@ function inspectLegacy(path: string, fd: number, size: number): TorchCheckpointI
       return parseLegacy(path, fd, size, bytes);
     } catch (error) {
       if (!(error instanceof PickleError && error.truncated) || length === size) throw error;
-      if (length >= MAX_PICKLE_BYTES) throw new TorchCheckpointError(path, `the pickles run past ${MAX_PICKLE_BYTES} bytes, which no state dict needs`);
+      if (length >= MAX_PICKLE_BYTES)
+        throw new TorchCheckpointError(path, `the pickles run past ${MAX_PICKLE_BYTES} bytes, which no state dict needs`);
       length = Math.min(size, length * 4);
     }
   }
@@ -210,15 +229,18 @@ function inspectLegacy(path: string, fd: number, size: number): TorchCheckpointI
 
 function parseLegacy(path: string, fd: number, size: number, bytes: Buffer): TorchCheckpointInfo {
   const magic = unpickle(bytes, 0, NO_STORAGES);
-  if (magic.value !== LEGACY_MAGIC) throw new TorchCheckpointError(path, "not a PyTorch checkpoint (a pickle, but without torch.save's magic number)");
+  if (magic.value !== LEGACY_MAGIC)
+    throw new TorchCheckpointError(path, "not a PyTorch checkpoint (a pickle, but without torch.save's magic number)");
   const protocol = unpickle(bytes, magic.end, NO_STORAGES);
-  if (protocol.value !== LEGACY_PROTOCOL) throw new TorchCheckpointError(path, `torch.save protocol version ${String(protocol.value)} (dime reads ${LEGACY_PROTOCOL})`);
+  if (protocol.value !== LEGACY_PROTOCOL)
+    throw new TorchCheckpointError(path, `torch.save protocol version ${String(protocol.value)} (dime reads ${LEGACY_PROTOCOL})`);
   const sysInfo = unpickle(bytes, protocol.end, NO_STORAGES);
   if (!(sysInfo.value instanceof PyDict)) throw new TorchCheckpointError(path, "damaged: the system-info pickle is not a dict");
   const collector = storageCollector(true);
   const object = unpickle(bytes, sysInfo.end, collector);
   const keys = unpickle(bytes, object.end, NO_STORAGES);
-  if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === "string")) throw new TorchCheckpointError(path, "damaged: the storage-key list is not a list of strings");
+  if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === "string"))
+    throw new TorchCheckpointError(path, "damaged: the storage-key list is not a list of strings");
   // Storages follow in the list's order, each as an int64 element count then its bytes; torch
   // writes them little-endian whatever the machine (THPStorage_writeFileRaw).
   const layouts: StorageLayout[] = [];
@@ -231,23 +253,40 @@ function parseLegacy(path: string, fd: number, size: number, bytes: Buffer): Tor
     seen.add(key);
     if (position + 8 > size) throw new TorchCheckpointError(path, `truncated: the file ends before storage ${key}`);
     const count = readAt(fd, position, 8).readBigInt64LE(0);
-    if (count !== BigInt(record.numel)) throw new TorchCheckpointError(path, `storage ${key} holds ${count} elements but is declared with ${record.numel}: the file is damaged`);
+    if (count !== BigInt(record.numel))
+      throw new TorchCheckpointError(
+        path,
+        `storage ${key} holds ${count} elements but is declared with ${record.numel}: the file is damaged`,
+      );
     const bytes = record.numel * elementSize(record.dtype);
-    if (position + 8 + bytes > size) throw new TorchCheckpointError(path, `truncated: storage ${key} runs past the end of the file (${size} bytes)`);
+    if (position + 8 + bytes > size)
+      throw new TorchCheckpointError(path, `truncated: storage ${key} runs past the end of the file (${size} bytes)`);
     layouts.push({ record, bytes, offset: position + 8 });
     position += 8 + bytes;
   }
-  for (const key of collector.storages.keys()) if (!seen.has(key)) throw new TorchCheckpointError(path, `storage ${key} is missing: the object names it but the file does not hold it`);
+  for (const key of collector.storages.keys())
+    if (!seen.has(key))
+      throw new TorchCheckpointError(path, `storage ${key} is missing: the object names it but the file does not hold it`);
   return finish(path, "legacy", size, object.value, layouts, true);
 }
 
 /** Checks every tensor against its storage and assembles the info. */
-function finish(path: string, format: TorchFormat, fileSize: number, value: PyValue, layouts: StorageLayout[], littleEndian: boolean): TorchCheckpointInfo {
+function finish(
+  path: string,
+  format: TorchFormat,
+  fileSize: number,
+  value: PyValue,
+  layouts: StorageLayout[],
+  littleEndian: boolean,
+): TorchCheckpointInfo {
   const tensors = tensorRecords(value);
   for (const [name, record] of tensors) {
     const need = extent(record);
     if (need > record.storage.numel) {
-      throw new TorchCheckpointError(path, `tensor ${name || "(top level)"} [${record.shape.join(", ")}] needs ${need} elements of storage ${record.storage.key}, which holds ${record.storage.numel}: the storage is shorter than its tensor`);
+      throw new TorchCheckpointError(
+        path,
+        `tensor ${name || "(top level)"} [${record.shape.join(", ")}] needs ${need} elements of storage ${record.storage.key}, which holds ${record.storage.numel}: the storage is shorter than its tensor`,
+      );
     }
   }
   const storages = new Map(layouts.map((l) => [l.record.key, l]));
@@ -284,7 +323,13 @@ function isContiguous(record: TensorRecord): boolean {
  * memory (torch.fromFile); big-endian or deflated storages pass through one reused buffer sized
  * for the largest, where they are swapped or inflated.
  */
-function readTensors(path: string, fd: number, info: TorchCheckpointInfo, chosen: [string, TensorRecord][], device: Device | undefined): Map<TensorRecord, Tensor> {
+function readTensors(
+  path: string,
+  fd: number,
+  info: TorchCheckpointInfo,
+  chosen: [string, TensorRecord][],
+  device: Device | undefined,
+): Map<TensorRecord, Tensor> {
   const byStorage = new Map<string, TensorRecord[]>();
   for (const [, record] of chosen) {
     const list = byStorage.get(record.storage.key) ?? [];
@@ -338,7 +383,10 @@ function bufferedStorage(fd: number, layout: StorageLayout, scratch: Buffer, lit
     else data.swap64();
   }
   const raw = dtype === "bool" ? "uint8" : dtype;
-  return torch.fromArray(torch.typedArrayView(raw, data.buffer, data.byteOffset, layout.record.numel), [layout.record.numel], { dtype: raw, device });
+  return torch.fromArray(torch.typedArrayView(raw, data.buffer, data.byteOffset, layout.record.numel), [layout.record.numel], {
+    dtype: raw,
+    device,
+  });
 }
 
 /** The tensor a record describes, from its storage (1-D, all elements). */
@@ -349,7 +397,12 @@ function tensorView(storage: Tensor, record: TensorRecord): Tensor {
   let index = torch.full([], record.offset, { dtype: "int64", device: storage.device });
   record.shape.forEach((size, d) => {
     const shape = record.shape.map((_, i) => (i === d ? size : 1));
-    index = index.add(torch.arange(0, size, 1, { dtype: "int64", device: storage.device }).mul(record.stride[d]).view(...shape));
+    index = index.add(
+      torch
+        .arange(0, size, 1, { dtype: "int64", device: storage.device })
+        .mul(record.stride[d])
+        .view(...shape),
+    );
   });
   return storage.indexSelect(0, index.reshape(-1)).view(...record.shape);
 }

@@ -47,7 +47,9 @@ const ALLOWED_GLOBALS = new Set([
 function allowedGlobal(module: string, name: string): GlobalRecord {
   const full = `${module}.${name}`;
   if (!ALLOWED_GLOBALS.has(full)) {
-    throw new PickleError(`refused to load the global ${full}: a checkpoint may only name the globals of a state dict (tensors, storages, OrderedDict); this file would run code on load`);
+    throw new PickleError(
+      `refused to load the global ${full}: a checkpoint may only name the globals of a state dict (tensors, storages, OrderedDict); this file would run code on load`,
+    );
   }
   const storage = module === "torch" ? STORAGE_DTYPES[name] : undefined;
   return storage ? { kind: "global", name: full, dtype: storage } : { kind: "global", name: full };
@@ -169,7 +171,8 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks)
   for (;;) {
     const op = u8();
     switch (op) {
-      case 0x80: { // PROTO
+      case 0x80: {
+        // PROTO
         const protocol = u8();
         if (protocol < 2 || protocol > 5) throw new PickleError(`pickle protocol ${protocol} (dime reads protocols 2 to 5)`);
         break;
@@ -215,7 +218,8 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks)
       case 0x8a: // LONG1
         push(longFrom(take(u8())));
         break;
-      case 0x8b: { // LONG4
+      case 0x8b: {
+        // LONG4
         const n = i32();
         if (n < 0) throw new PickleError("LONG4 with a negative length");
         push(longFrom(take(n)));
@@ -235,7 +239,8 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks)
       case 0x8d: // BINUNICODE8
         push(utf8(take(u64())));
         break;
-      case 0x54: { // BINSTRING (Python 2 str), read as latin-1 text as Python 3's default encoding does
+      case 0x54: {
+        // BINSTRING (Python 2 str), read as latin-1 text as Python 3's default encoding does
         const n = i32();
         if (n < 0) throw new PickleError("BINSTRING with a negative length");
         push(Buffer.from(take(n)).toString("latin1"));
@@ -259,12 +264,14 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks)
       case 0x85: // TUPLE1
         push(new PyTuple([pop()]));
         break;
-      case 0x86: { // TUPLE2
+      case 0x86: {
+        // TUPLE2
         const b = pop();
         push(new PyTuple([pop(), b]));
         break;
       }
-      case 0x87: { // TUPLE3
+      case 0x87: {
+        // TUPLE3
         const c = pop();
         const b = pop();
         push(new PyTuple([pop(), b, c]));
@@ -279,12 +286,14 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks)
       case 0x6c: // LIST
         push(popMark());
         break;
-      case 0x61: { // APPEND
+      case 0x61: {
+        // APPEND
         const item = pop();
         appendItems(top(), [item]);
         break;
       }
-      case 0x65: { // APPENDS
+      case 0x65: {
+        // APPENDS
         const items = popMark();
         appendItems(top(), items);
         break;
@@ -292,19 +301,22 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks)
       case 0x7d: // EMPTY_DICT
         push(new PyDict(false));
         break;
-      case 0x64: { // DICT
+      case 0x64: {
+        // DICT
         const dict = new PyDict(false);
         setItems(dict, popMark());
         push(dict);
         break;
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const value = pop();
         const key = pop();
         setItems(top(), [key, value]);
         break;
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const items = popMark();
         setItems(top(), items);
         break;
@@ -324,25 +336,29 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks)
       case 0x6a: // LONG_BINGET
         get(u32());
         break;
-      case 0x63: { // GLOBAL "module\nname\n"
+      case 0x63: {
+        // GLOBAL "module\nname\n"
         const module = line();
         push(allowedGlobal(module, line()));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== "string" || typeof name !== "string") throw new PickleError("STACK_GLOBAL without two strings");
         push(allowedGlobal(module, name));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = pop();
         const callable = pop();
         push(reduce(callable, args));
         break;
       }
-      case 0x62: { // BUILD
+      case 0x62: {
+        // BUILD
         const state = pop();
         build(top(), state);
         break;
@@ -351,7 +367,9 @@ export function unpickle(bytes: Uint8Array, start: number, hooks: UnpickleHooks)
         push(hooks.persistentLoad(pop()));
         break;
       default:
-        throw new PickleError(`opcode 0x${op.toString(16).padStart(2, "0")} at byte ${pos - 1} is not one plain data needs (dime refuses it, as torch.load(weights_only=True) does)`);
+        throw new PickleError(
+          `opcode 0x${op.toString(16).padStart(2, "0")} at byte ${pos - 1} is not one plain data needs (dime refuses it, as torch.load(weights_only=True) does)`,
+        );
     }
     if (stack.length > bytes.length) throw new PickleError("the stack outgrows the file");
   }
@@ -374,7 +392,13 @@ function longFrom(raw: Uint8Array): number | bigint {
 }
 
 function isGlobal(value: PyValue, name?: string): value is GlobalRecord {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && (value as GlobalRecord).kind === "global" && (name === undefined || (value as GlobalRecord).name === name);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    (value as GlobalRecord).kind === "global" &&
+    (name === undefined || (value as GlobalRecord).name === name)
+  );
 }
 
 /** REDUCE: the result of "calling" one of the allowed globals, built here without calling anything. */
@@ -395,7 +419,8 @@ function reduce(callable: PyValue, args: PyValue): PyValue {
     case "torch._utils._rebuild_tensor_v2":
       return rebuildTensor(a);
     case "torch._utils._rebuild_parameter": {
-      if (a.length !== 3 || !isTensorRecord(a[0]) || typeof a[1] !== "boolean") throw new PickleError("torch._utils._rebuild_parameter with arguments other than (tensor, requires_grad, hooks)");
+      if (a.length !== 3 || !isTensorRecord(a[0]) || typeof a[1] !== "boolean")
+        throw new PickleError("torch._utils._rebuild_parameter with arguments other than (tensor, requires_grad, hooks)");
       return { ...a[0], requiresGrad: a[1], parameter: true };
     }
     default:
@@ -405,16 +430,20 @@ function reduce(callable: PyValue, args: PyValue): PyValue {
 
 /** torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks[, metadata]). */
 function rebuildTensor(a: PyValue[]): TensorRecord {
-  if (a.length !== 6 && a.length !== 7) throw new PickleError(`torch._utils._rebuild_tensor_v2 with ${a.length} arguments (6 or 7 expected)`);
+  if (a.length !== 6 && a.length !== 7)
+    throw new PickleError(`torch._utils._rebuild_tensor_v2 with ${a.length} arguments (6 or 7 expected)`);
   const [storage, offset, size, stride, requiresGrad, hooks] = a;
-  if (typeof storage !== "object" || storage === null || (storage as StorageRecord).kind !== "storage") throw new PickleError("a tensor whose storage is not a persistent storage id");
-  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) throw new PickleError("a tensor with a storage offset that is not an integer >= 0");
+  if (typeof storage !== "object" || storage === null || (storage as StorageRecord).kind !== "storage")
+    throw new PickleError("a tensor whose storage is not a persistent storage id");
+  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0)
+    throw new PickleError("a tensor with a storage offset that is not an integer >= 0");
   const shape = intList(size, "a tensor's size");
   const strides = intList(stride, "a tensor's stride");
   if (shape.length !== strides.length) throw new PickleError(`a tensor with ${shape.length} sizes but ${strides.length} strides`);
   if (shape.length > MAX_TENSOR_DIMS) throw new PickleError(`a tensor with ${shape.length} dimensions`);
   if (typeof requiresGrad !== "boolean") throw new PickleError("a tensor whose requires_grad is not a boolean");
-  if (!(hooks instanceof PyDict) || hooks.size !== 0) throw new PickleError("a tensor with backward hooks (code), which dime refuses as torch.load(weights_only=True) does");
+  if (!(hooks instanceof PyDict) || hooks.size !== 0)
+    throw new PickleError("a tensor with backward hooks (code), which dime refuses as torch.load(weights_only=True) does");
   const record = storage as StorageRecord;
   return { kind: "tensor", storage: record, dtype: record.dtype, shape, stride: strides, offset, requiresGrad, parameter: false };
 }
@@ -424,14 +453,16 @@ function intList(value: PyValue, what: string): number[] {
   const items = value instanceof PyTuple ? value.items : Array.isArray(value) ? value : undefined;
   if (!items) throw new PickleError(`${what} is not a tuple`);
   return items.map((v) => {
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw new PickleError(`${what} holds ${String(v)}, not an integer >= 0`);
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+      throw new PickleError(`${what} holds ${String(v)}, not an integer >= 0`);
     return v;
   });
 }
 
 /** BUILD: only an OrderedDict's attributes (a state dict's `_metadata`), as weights_only allows. */
 function build(target: PyValue, state: PyValue): void {
-  if (!(target instanceof PyDict) || !target.ordered) throw new PickleError("BUILD (setting an object's state) on something other than an OrderedDict");
+  if (!(target instanceof PyDict) || !target.ordered)
+    throw new PickleError("BUILD (setting an object's state) on something other than an OrderedDict");
   if (!(state instanceof PyDict)) throw new PickleError("BUILD of an OrderedDict with a state that is not a dict");
   for (const [key, value] of state) {
     if (typeof key !== "string") throw new PickleError("BUILD with an attribute name that is not a string");
@@ -446,12 +477,15 @@ function build(target: PyValue, state: PyValue): void {
 export function storageFromPid(pid: PyValue, legacy: boolean): StorageRecord {
   if (!(pid instanceof PyTuple)) throw new PickleError("a persistent id that is not a tuple");
   const [tag, cls, key, location, numel, viewMetadata] = pid.items;
-  if (tag !== "storage") throw new PickleError(`a persistent id of kind ${typeof tag === "string" ? JSON.stringify(tag) : "?"} (only 'storage' is known)`);
+  if (tag !== "storage")
+    throw new PickleError(`a persistent id of kind ${typeof tag === "string" ? JSON.stringify(tag) : "?"} (only 'storage' is known)`);
   if (pid.items.length !== (legacy ? 6 : 5)) throw new PickleError(`a storage id with ${pid.items.length} fields`);
   if (!isGlobal(cls) || cls.dtype === undefined) throw new PickleError("a storage id whose type is not a torch storage class");
-  if (typeof key !== "string" || key.length === 0 || key.length > 200 || !/^[A-Za-z0-9_.-]+$/.test(key)) throw new PickleError("a storage id whose key is not a plain name");
+  if (typeof key !== "string" || key.length === 0 || key.length > 200 || !/^[A-Za-z0-9_.-]+$/.test(key))
+    throw new PickleError("a storage id whose key is not a plain name");
   if (typeof location !== "string") throw new PickleError("a storage id whose location is not a string");
-  if (typeof numel !== "number" || !Number.isSafeInteger(numel) || numel < 0) throw new PickleError("a storage id whose size is not an integer >= 0");
+  if (typeof numel !== "number" || !Number.isSafeInteger(numel) || numel < 0)
+    throw new PickleError("a storage id whose size is not an integer >= 0");
   const record: StorageRecord = { kind: "storage", key, dtype: cls.dtype, numel, location };
   // (view_key, offset, size) metadata marks a view of another storage, which torch before 0.4 wrote.
   if (legacy && viewMetadata !== null) throw new PickleError("a storage view (torch before 0.4), which dime does not read");

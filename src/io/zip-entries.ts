@@ -40,7 +40,8 @@ export function readAt(fd: number, position: number, length: number, into?: Uint
   let done = 0;
   while (done < length) {
     const n = readSync(fd, out, done, length - done, position + done);
-    if (n === 0) throw new ZipError(`the file ends at byte ${position + done}, inside data that should run to byte ${position + length} (truncated?)`);
+    if (n === 0)
+      throw new ZipError(`the file ends at byte ${position + done}, inside data that should run to byte ${position + length} (truncated?)`);
     done += n;
   }
   return out;
@@ -79,7 +80,8 @@ export function readZipEntries(fd: number, fileSize: number): Map<string, ZipEnt
     cdSize = safe(record.readBigUInt64LE(40), "the central directory size");
     cdOffset = safe(record.readBigUInt64LE(48), "the central directory offset");
   }
-  if (cdOffset + cdSize > fileSize || count > cdSize / 46) throw new ZipError("the central directory lies past the end of the file (truncated?)");
+  if (cdOffset + cdSize > fileSize || count > cdSize / 46)
+    throw new ZipError("the central directory lies past the end of the file (truncated?)");
   const cd = readAt(fd, cdOffset, cdSize);
   const entries = new Map<string, ZipEntry>();
   let p = 0;
@@ -122,7 +124,8 @@ export function readZipEntries(fd: number, fileSize: number): Map<string, ZipEnt
     if (local.readUInt32LE(0) !== LOCAL) throw new ZipError(`entry ${name}: no local header where the directory says`);
     const dataOffset = localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
     if (dataOffset + compressedSize > fileSize) throw new ZipError(`entry ${name} runs past the end of the file (truncated?)`);
-    if (method !== 0 && method !== 8) throw new ZipError(`entry ${name} is compressed with method ${method} (only stored and deflated entries are read)`);
+    if (method !== 0 && method !== 8)
+      throw new ZipError(`entry ${name} is compressed with method ${method} (only stored and deflated entries are read)`);
     if (method === 0 && compressedSize !== size) throw new ZipError(`entry ${name} is stored but its sizes differ`);
     entries.set(name, { name, method, compressedSize, size, dataOffset });
   }
@@ -142,7 +145,8 @@ export function readZipEntry(fd: number, entry: ZipEntry, into?: Uint8Array): Bu
   } catch (error) {
     throw new ZipError(`entry ${entry.name} does not inflate (${(error as Error).message})`);
   }
-  if (out.length !== entry.size) throw new ZipError(`entry ${entry.name} inflates to ${out.length} bytes, not the ${entry.size} its header says`);
+  if (out.length !== entry.size)
+    throw new ZipError(`entry ${entry.name} inflates to ${out.length} bytes, not the ${entry.size} its header says`);
   if (into) {
     into.set(out);
     return Buffer.from(into.buffer, into.byteOffset, entry.size);

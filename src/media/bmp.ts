@@ -30,7 +30,8 @@ export function decodeBmp(buffer: Uint8Array): DecodedBmp {
   const topDown = rawHeight < 0;
   const height = Math.abs(rawHeight);
   if (width <= 0 || height === 0 || width > 1 << 15 || height > 1 << 15) throw new Error(`BMP size ${width}x${height} is not valid`);
-  if (compression === 1 || compression === 2) throw new Error("RLE-compressed BMP is not supported: convert it with `ffmpeg -i in.bmp out.png`");
+  if (compression === 1 || compression === 2)
+    throw new Error("RLE-compressed BMP is not supported: convert it with `ffmpeg -i in.bmp out.png`");
   if (compression !== 0 && compression !== 3) throw new Error(`BMP compression ${compression} is not supported: re-save as PNG`);
 
   const masks = bitfieldMasks(view, headerSize, bitsPerPixel, compression);

@@ -30,7 +30,10 @@ export function containBox(srcWidth: number, srcHeight: number, width: number, h
 
 /** Checks a fit request; returns a message for the user when it is not valid. */
 export function fitProblem(fit: FitOptions): string | undefined {
-  for (const [name, v] of [["width", fit.width], ["height", fit.height]] as const) {
+  for (const [name, v] of [
+    ["width", fit.width],
+    ["height", fit.height],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 16384) return `${name} must be an integer in 1..16384, got ${v}`;
   }
   return undefined;

@@ -20,7 +20,11 @@ export function listFrames(dir: string): string[] {
   try {
     names = readdirSync(dir);
   } catch (error) {
-    throw new MediaError(dir, "unreadable", `cannot list the folder (${(error as NodeJS.ErrnoException).code ?? String(error)}): check its permissions`);
+    throw new MediaError(
+      dir,
+      "unreadable",
+      `cannot list the folder (${(error as NodeJS.ErrnoException).code ?? String(error)}): check its permissions`,
+    );
   }
   const frames = names.filter((n) => !n.startsWith(".") && IMAGE_EXTENSIONS.has(extname(n).toLowerCase()));
   if (frames.length === 0) throw new MediaError(dir, "empty", "folder holds no frames: expected numbered images such as 000000.png");

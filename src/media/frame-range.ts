@@ -14,6 +14,7 @@ export function resolveRange(range: FrameRange, frameCount: number): { start: nu
   const stride = range.stride ?? 1;
   if (!Number.isInteger(start) || start < 0) throw new RangeError(`frame start must be an integer >= 0, got ${start}`);
   if (!Number.isInteger(stride) || stride < 1) throw new RangeError(`frame stride must be an integer >= 1, got ${stride}`);
-  if (!Number.isInteger(end) || end <= start) throw new RangeError(`frame range ${start}..${range.end ?? frameCount} is empty (the video has ${frameCount} frames)`);
+  if (!Number.isInteger(end) || end <= start)
+    throw new RangeError(`frame range ${start}..${range.end ?? frameCount} is empty (the video has ${frameCount} frames)`);
   return { start, end, stride, count: Math.ceil((end - start) / stride) };
 }

@@ -56,7 +56,10 @@ export async function decodeImage(bytes: Uint8Array, name: string, options: Read
     // 8-bit pictures are read as 8-bit: libvips' 8-to-16-bit conversion is not v * 257 (1 becomes
     // 511, 132 becomes 33792), so v / 255 only holds on the 8-bit path.
     const eightBit = ["uchar", "char"].includes((await pipeline.metadata()).depth ?? "");
-    pipeline = pipeline.rotate().flatten({ background }).toColourspace(eightBit ? "srgb" : "rgb16");
+    pipeline = pipeline
+      .rotate()
+      .flatten({ background })
+      .toColourspace(eightBit ? "srgb" : "rgb16");
     if (options.fit) pipeline = await applyFit(pipeline, options.fit);
     const { data, info } = await pipeline.raw(eightBit ? {} : { depth: "ushort" }).toBuffer({ resolveWithObject: true });
     const samples = eightBit ? data : new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
@@ -81,9 +84,14 @@ async function applyFit(pipeline: Sharp, fit: FitOptions): Promise<Sharp> {
   const upright = meta.autoOrient ?? { width: meta.width, height: meta.height };
   const box = containBox(upright.width, upright.height, width, height);
   const extendWith = fit.pad === "edge" ? "copy" : fit.pad === "mirror" ? "mirror" : "background";
-  return pipeline
-    .resize(box.w, box.h, { fit: "fill", kernel: "lanczos3" })
-    .extend({ top: box.top, bottom: box.bottom, left: box.left, right: box.right, extendWith, background: toSharpColour(fit.padColor ?? [0, 0, 0]) });
+  return pipeline.resize(box.w, box.h, { fit: "fill", kernel: "lanczos3" }).extend({
+    top: box.top,
+    bottom: box.bottom,
+    left: box.left,
+    right: box.right,
+    extendWith,
+    background: toSharpColour(fit.padColor ?? [0, 0, 0]),
+  });
 }
 
 /** Interleaved RGB(A) samples of full scale `max` as planar RGB in [0, 1]. */
@@ -115,6 +123,7 @@ export function sharpError(name: string, error: unknown): MediaError {
   if (/unsupported image format|not a known file format|bad seek|source_load/i.test(message)) {
     return new MediaError(name, "unsupported", "is not an image dime can read (PNG, JPEG, WebP, TIFF, GIF, BMP)");
   }
-  if (/pixel limit/i.test(message)) return new MediaError(name, "unsupported", "is larger than 268 megapixels, the most dime decodes: downscale it first");
+  if (/pixel limit/i.test(message))
+    return new MediaError(name, "unsupported", "is larger than 268 megapixels, the most dime decodes: downscale it first");
   return new MediaError(name, "corrupt", `cannot decode image (${message}): the file may be truncated or damaged`);
 }

@@ -20,9 +20,17 @@ export async function encodeImage(image: RgbImage, format: "png" | "jpeg", optio
 }
 
 /** Encodes interleaved 8-bit RGB (HWC) as PNG or JPEG bytes. PNG output is deterministic. */
-export async function encodeRgb24(pixels: Uint8Array, width: number, height: number, format: "png" | "jpeg", options: WriteImageOptions = {}): Promise<Buffer> {
+export async function encodeRgb24(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  format: "png" | "jpeg",
+  options: WriteImageOptions = {},
+): Promise<Buffer> {
   const image = sharp(pixels, { raw: { width, height, channels: 3 } });
-  return format === "png" ? image.png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer() : image.jpeg({ quality: options.quality ?? 95 }).toBuffer();
+  return format === "png"
+    ? image.png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer()
+    : image.jpeg({ quality: options.quality ?? 95 }).toBuffer();
 }
 
 /** The image format for an output path, or a `MediaError` saying which extensions work. */

@@ -39,7 +39,9 @@ export function describeMedia(info: MediaInfo): string {
   const vfr = info.variableRate;
   const fps = vfr
     ? `variable frame rate (${round(vfr.minFps, 2)} to ${round(vfr.maxFps, 2)} fps, ${round(info.fps, 3)} on average)`
-    : Number.isFinite(info.fps) ? `${round(info.fps, 3)} fps` : "fps unknown";
+    : Number.isFinite(info.fps)
+      ? `${round(info.fps, 3)} fps`
+      : "fps unknown";
   const audio = info.audio ? `audio ${info.audio}` : "no audio";
   const what = info.kind === "frames" ? `frame folder (${info.codec})` : `video ${info.codec}`;
   return `${info.path}: ${what} ${size}, ${fps}, ${info.frameCount} frames, ${round(info.duration, 3)} s, ${audio}`;

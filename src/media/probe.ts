@@ -31,7 +31,10 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
 async function probeImage(path: string): Promise<MediaInfo> {
   const bytes = readFileSync(path);
   if (bytes.length === 0) throw emptyFile(path);
-  let width: number, height: number, format: string, pages = 1;
+  let width: number,
+    height: number,
+    format: string,
+    pages = 1;
   if (isBmp(bytes)) {
     try {
       ({ width, height } = decodeBmp(bytes));
@@ -98,7 +101,18 @@ function quarterTurns(stream: ProbeStream): number {
 
 async function probeVideo(path: string): Promise<MediaInfo> {
   // Every packet's pts, for the frames' times: the same pass -count_packets makes anyway.
-  const args = ["-v", "error", "-count_packets", "-print_format", "json", "-show_format", "-show_streams", "-show_entries", "packet=pts,stream_index", path];
+  const args = [
+    "-v",
+    "error",
+    "-count_packets",
+    "-print_format",
+    "json",
+    "-show_format",
+    "-show_streams",
+    "-show_entries",
+    "packet=pts,stream_index",
+    path,
+  ];
   const { code, stdout, stderr } = await runTool(ffprobePath(), args, path);
   if (code !== 0) {
     if (/Invalid data found|could not find codec|Unknown format/i.test(stderr)) {
@@ -106,7 +120,11 @@ async function probeVideo(path: string): Promise<MediaInfo> {
     }
     throw new MediaError(path, "corrupt", `cannot read (${toolReason(stderr)}): the file may be truncated or damaged`);
   }
-  const parsed = JSON.parse(stdout) as { streams?: ProbeStream[]; format?: { format_name?: string; duration?: string }; packets?: { stream_index?: number; pts?: number }[] };
+  const parsed = JSON.parse(stdout) as {
+    streams?: ProbeStream[];
+    format?: { format_name?: string; duration?: string };
+    packets?: { stream_index?: number; pts?: number }[];
+  };
   const streams = parsed.streams ?? [];
   const video = streams.find((s) => s.codec_type === "video");
   // ffmpeg renders any text as "tty" video (ANSI art); that is never what a user meant.
@@ -121,7 +139,10 @@ async function probeVideo(path: string): Promise<MediaInfo> {
   const duration = durationText !== undefined ? Number(durationText) : fps > 0 ? frameCount / fps : NaN;
   const audio = streams.find((s) => s.codec_type === "audio")?.codec_name;
   const pts = (parsed.packets ?? []).filter((p) => p.stream_index === video.index).map((p) => p.pts);
-  const timing = video.time_base && pts.length === frameCount ? frameTiming(pts, video.time_base, Number.isFinite(duration) ? duration : undefined) : undefined;
+  const timing =
+    video.time_base && pts.length === frameCount
+      ? frameTiming(pts, video.time_base, Number.isFinite(duration) ? duration : undefined)
+      : undefined;
   return {
     path,
     kind: "video",
@@ -137,7 +158,9 @@ async function probeVideo(path: string): Promise<MediaInfo> {
     ...(video.pix_fmt ? { pixelFormat: video.pix_fmt } : {}),
     ...(audio ? { audio } : {}),
     ...(timing?.variable ? { variableRate: timing } : {}),
-    ...(video.r_frame_rate && usableRate(video.r_frame_rate) && video.r_frame_rate !== fpsFraction ? { nominalRate: video.r_frame_rate } : {}),
+    ...(video.r_frame_rate && usableRate(video.r_frame_rate) && video.r_frame_rate !== fpsFraction
+      ? { nominalRate: video.r_frame_rate }
+      : {}),
   };
 }
 

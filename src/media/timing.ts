@@ -50,7 +50,10 @@ const MAX_OUTPUT_FPS = 60;
  * dropped; slower parts repeat frames.
  */
 export function outputRateFor(timing: FrameTiming, nominal?: string): string {
-  const gaps = timing.timestamps.slice(1).map((t, i) => t - timing.timestamps[i]).sort((a, b) => a - b);
+  const gaps = timing.timestamps
+    .slice(1)
+    .map((t, i) => t - timing.timestamps[i])
+    .sort((a, b) => a - b);
   const fast = 1 / gaps[Math.floor(0.05 * (gaps.length - 1))];
   const rate = Math.min(MAX_OUTPUT_FPS, fast);
   if (nominal && Math.abs(rateValue(nominal) - rate) <= 0.02 * rate) return nominal;

@@ -37,7 +37,10 @@ export function startTool(tool: string, args: string[], file: string, stdin: "pi
   });
   const done = new Promise<{ code: number; stderr: string }>((resolve, reject) => {
     child.once("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") reject(new MediaError(file, "tool", `${tool} not found: install ffmpeg (e.g. apt install ffmpeg) or set DIME_FFMPEG / DIME_FFPROBE`));
+      if (error.code === "ENOENT")
+        reject(
+          new MediaError(file, "tool", `${tool} not found: install ffmpeg (e.g. apt install ffmpeg) or set DIME_FFMPEG / DIME_FFPROBE`),
+        );
       else reject(new MediaError(file, "tool", `cannot start ${tool}: ${error.message}`));
     });
     child.once("close", (code) => resolve({ code: code ?? -1, stderr }));
@@ -58,6 +61,9 @@ export async function runTool(tool: string, args: string[], file: string): Promi
 /** The most telling line of ffmpeg's stderr (the last non-empty one), shortened. */
 export function toolReason(stderr: string): string {
   // Drop ffmpeg's "[mov,mp4 @ 0x55c4...]" context prefixes: addresses mean nothing to a user.
-  const lines = stderr.split("\n").map((l) => l.replace(/\[[^\]]*@ 0x[0-9a-f]+\]\s*/g, "").trim()).filter(Boolean);
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.replace(/\[[^\]]*@ 0x[0-9a-f]+\]\s*/g, "").trim())
+    .filter(Boolean);
   return oneLine(lines.at(-1) ?? "no message", 160);
 }

@@ -3,7 +3,11 @@
 import { containBox, type FitOptions } from "./fit.js";
 
 /** Filters for `-vf` and the size they produce. Without `fit`, no scaling. */
-export function scaleFilters(srcWidth: number, srcHeight: number, fit: FitOptions | undefined): { filters: string[]; width: number; height: number } {
+export function scaleFilters(
+  srcWidth: number,
+  srcHeight: number,
+  fit: FitOptions | undefined,
+): { filters: string[]; width: number; height: number } {
   if (!fit) return { filters: [], width: srcWidth, height: srcHeight };
   const { width, height } = fit;
   // swscale widens its kernel when it shrinks, so lanczos here is anti-aliased.

@@ -13,7 +13,11 @@ export function videoFormatFor(path: string): VideoFormat {
   if (ext === ".mp4" || ext === ".mov" || ext === ".mkv" || ext === ".m4v") return "mp4";
   if (ext === ".webm") return "webm";
   if (ext === ".gif") return "gif";
-  throw new MediaError(path, "unsupported", `cannot write '${ext}' video: use .mp4, .mov, .mkv, .webm, .gif, or a folder name (PNG frames)`);
+  throw new MediaError(
+    path,
+    "unsupported",
+    `cannot write '${ext}' video: use .mp4, .mov, .mkv, .webm, .gif, or a folder name (PNG frames)`,
+  );
 }
 
 /**
@@ -25,13 +29,54 @@ export function encoderArgs(format: Exclude<VideoFormat, "frames">, crf: number 
   const audioMap = withAudio ? ["-map", "1:a:0?", "-af", "apad", "-shortest"] : [];
   switch (format) {
     case "mp4":
-      return ["-map", "0:v:0", ...audioMap, "-c:v", "libx264", "-preset", "medium", "-crf", String(crf ?? 18), "-pix_fmt", "yuv420p", ...(withAudio ? ["-c:a", "aac", "-b:a", "192k"] : []), "-movflags", "+faststart"];
+      return [
+        "-map",
+        "0:v:0",
+        ...audioMap,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "medium",
+        "-crf",
+        String(crf ?? 18),
+        "-pix_fmt",
+        "yuv420p",
+        ...(withAudio ? ["-c:a", "aac", "-b:a", "192k"] : []),
+        "-movflags",
+        "+faststart",
+      ];
     case "webm":
-      return ["-map", "0:v:0", ...audioMap, "-c:v", "libvpx-vp9", "-crf", String(crf ?? 24), "-b:v", "0", "-row-mt", "1", "-deadline", "good", "-cpu-used", "4", "-pix_fmt", "yuv420p", ...(withAudio ? ["-c:a", "libopus", "-b:a", "128k"] : [])];
+      return [
+        "-map",
+        "0:v:0",
+        ...audioMap,
+        "-c:v",
+        "libvpx-vp9",
+        "-crf",
+        String(crf ?? 24),
+        "-b:v",
+        "0",
+        "-row-mt",
+        "1",
+        "-deadline",
+        "good",
+        "-cpu-used",
+        "4",
+        "-pix_fmt",
+        "yuv420p",
+        ...(withAudio ? ["-c:a", "libopus", "-b:a", "128k"] : []),
+      ];
     case "gif":
       // One palette per frame (stats_mode=single, new=1): streams frame by frame, where a global
       // palette would make ffmpeg hold every frame until the end.
-      return ["-map", "0:v:0", "-filter:v", "split[a][b];[a]palettegen=stats_mode=single[p];[b][p]paletteuse=new=1:dither=bayer:bayer_scale=3", "-loop", "0"];
+      return [
+        "-map",
+        "0:v:0",
+        "-filter:v",
+        "split[a][b];[a]palettegen=stats_mode=single[p];[b][p]paletteuse=new=1:dither=bayer:bayer_scale=3",
+        "-loop",
+        "0",
+      ];
   }
 }
 

@@ -56,13 +56,41 @@ export async function readAllFrames(path: string, options: ReadFramesOptions = {
 /** Pixel formats with an alpha channel (or palette transparency): such frames are composited in JS. */
 const ALPHA_FORMATS = /^(yuva|rgba|bgra|argb|abgr|ya|gbrap|pal8)/;
 
-async function* decodeVideo(path: string, info: MediaInfo, range: ReturnType<typeof resolveRange>, fit: FitOptions | undefined, background: Rgb): AsyncGenerator<VideoFrame> {
+async function* decodeVideo(
+  path: string,
+  info: MediaInfo,
+  range: ReturnType<typeof resolveRange>,
+  fit: FitOptions | undefined,
+  background: Rgb,
+): AsyncGenerator<VideoFrame> {
   const { filters, width, height } = scaleFilters(info.width, info.height, fit);
   const alpha = ALPHA_FORMATS.test(info.pixelFormat ?? "");
   const pixelFormat = alpha ? "rgba" : "rgb24";
-  const select = range.start === 0 && range.stride === 1 ? [] : [`select='gte(n\\,${range.start})*not(mod(n-${range.start}\\,${range.stride}))'`];
+  const select =
+    range.start === 0 && range.stride === 1 ? [] : [`select='gte(n\\,${range.start})*not(mod(n-${range.start}\\,${range.stride}))'`];
   const graph = [...select, ...filters, `format=${pixelFormat}`].join(",");
-  const args = ["-v", "error", "-nostdin", "-sws_flags", SWS_FLAGS, "-i", path, "-map", "0:v:0", "-vf", graph, "-fps_mode", "passthrough", "-frames:v", String(range.count), "-f", "rawvideo", "-pix_fmt", pixelFormat, "pipe:1"];
+  const args = [
+    "-v",
+    "error",
+    "-nostdin",
+    "-sws_flags",
+    SWS_FLAGS,
+    "-i",
+    path,
+    "-map",
+    "0:v:0",
+    "-vf",
+    graph,
+    "-fps_mode",
+    "passthrough",
+    "-frames:v",
+    String(range.count),
+    "-f",
+    "rawvideo",
+    "-pix_fmt",
+    pixelFormat,
+    "pipe:1",
+  ];
   const proc = startTool(ffmpegPath(), args, path);
   proc.done.catch(() => undefined); // awaited below; this only silences an early-return rejection
   const frameBytes = width * height * (alpha ? 4 : 3);
@@ -87,10 +115,20 @@ async function* decodeVideo(path: string, info: MediaInfo, range: ReturnType<typ
       }
     }
     const { code, stderr } = await proc.done;
-    if (code !== 0) throw new MediaError(path, "corrupt", `ffmpeg could not decode it (${toolReason(stderr)}): the file may be truncated or damaged`);
-    if (produced === 0) throw new MediaError(path, stderr.trim() ? "corrupt" : "empty", stderr.trim() ? `decoded no frames (${toolReason(stderr)})` : "video has no frames");
+    if (code !== 0)
+      throw new MediaError(path, "corrupt", `ffmpeg could not decode it (${toolReason(stderr)}): the file may be truncated or damaged`);
+    if (produced === 0)
+      throw new MediaError(
+        path,
+        stderr.trim() ? "corrupt" : "empty",
+        stderr.trim() ? `decoded no frames (${toolReason(stderr)})` : "video has no frames",
+      );
     if (stderr.trim() && produced < range.count) {
-      throw new MediaError(path, "corrupt", `decoded only ${produced} of ${range.count} frames (${toolReason(stderr)}): the file is truncated or damaged`);
+      throw new MediaError(
+        path,
+        "corrupt",
+        `decoded only ${produced} of ${range.count} frames (${toolReason(stderr)}): the file is truncated or damaged`,
+      );
     }
   } finally {
     if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill("SIGKILL");

@@ -40,7 +40,8 @@ export interface WriteVideoOptions {
 }
 
 /** ffmpeg messages that mean the output did not reach the disk whole, whatever the exit code. */
-const WRITE_FAILURE = /No space left on device|Disk quota exceeded|Error writing trailer|Input\/output error|File too large|Read-only file system|Error (closing|writing|submitting)|av_interleaved_write_frame|Permission denied/i;
+const WRITE_FAILURE =
+  /No space left on device|Disk quota exceeded|Error writing trailer|Input\/output error|File too large|Read-only file system|Error (closing|writing|submitting)|av_interleaved_write_frame|Permission denied/i;
 
 /** Writes one video; `write` each frame, then `close` (or `abort` on failure). */
 export class VideoWriter {
@@ -60,9 +61,11 @@ export class VideoWriter {
     private readonly options: WriteVideoOptions,
   ) {
     const { width, height } = options;
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`video size must be positive integers, got ${width}x${height}`);
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+      throw new RangeError(`video size must be positive integers, got ${width}x${height}`);
     const fps = String(options.fps);
-    if (!/^\d+(\.\d+)?(\/\d+)?$/.test(fps) || rateValue(fps) <= 0) throw new RangeError(`fps must be a positive number or a fraction like 30000/1001, got '${fps}'`);
+    if (!/^\d+(\.\d+)?(\/\d+)?$/.test(fps) || rateValue(fps) <= 0)
+      throw new RangeError(`fps must be a positive number or a fraction like 30000/1001, got '${fps}'`);
     this.format = videoFormatFor(path);
     if (options.audioFrom) statReadable(options.audioFrom);
     this.target = path.replace(/\/+$/, "");
@@ -75,11 +78,33 @@ export class VideoWriter {
     }
     if (options.timing) this.slots = slotCounts(options.timing, fps);
     const even = evenSize(width, height);
-    if (this.format !== "gif" && (even.width !== width || even.height !== height)) this.padded = new Uint8Array(even.width * even.height * 3);
+    if (this.format !== "gif" && (even.width !== width || even.height !== height))
+      this.padded = new Uint8Array(even.width * even.height * 3);
     const size = this.padded ? even : { width, height };
-    const input = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${size.width}x${size.height}`, "-framerate", String(options.fps), "-i", "pipe:0"];
+    const input = [
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      "rgb24",
+      "-s",
+      `${size.width}x${size.height}`,
+      "-framerate",
+      String(options.fps),
+      "-i",
+      "pipe:0",
+    ];
     const audio = options.audioFrom && this.format !== "gif" ? ["-i", options.audioFrom] : [];
-    const args = ["-v", "error", "-y", "-sws_flags", SWS_FLAGS, ...input, ...audio, ...encoderArgs(this.format, options.crf, audio.length > 0), this.temp];
+    const args = [
+      "-v",
+      "error",
+      "-y",
+      "-sws_flags",
+      SWS_FLAGS,
+      ...input,
+      ...audio,
+      ...encoderArgs(this.format, options.crf, audio.length > 0),
+      this.temp,
+    ];
     this.tool = startTool(ffmpegPath(), args, path, "pipe");
     this.tool.done.catch(() => undefined); // awaited in close()
     this.tool.child.stdin!.on("error", (error) => (this.pipeError = error));
@@ -99,7 +124,10 @@ export class VideoWriter {
   async writeRgb24(pixels: Uint8Array): Promise<void> {
     if (this.finished) throw new Error(`${this.path}: write after close`);
     const expected = this.options.width * this.options.height * 3;
-    if (pixels.length !== expected) throw new RangeError(`frame holds ${pixels.length} bytes, a ${this.options.width}x${this.options.height} rgb24 frame holds ${expected}`);
+    if (pixels.length !== expected)
+      throw new RangeError(
+        `frame holds ${pixels.length} bytes, a ${this.options.width}x${this.options.height} rgb24 frame holds ${expected}`,
+      );
     const index = this.frames++;
     if (this.format === "frames") {
       const bytes = await encodeRgb24(pixels, this.options.width, this.options.height, "png");
@@ -112,7 +140,8 @@ export class VideoWriter {
       this.written += 1;
       return;
     }
-    if (this.slots && index >= this.slots.length) throw new RangeError(`${this.path}: frame ${index} written, the timing has ${this.slots.length} frames`);
+    if (this.slots && index >= this.slots.length)
+      throw new RangeError(`${this.path}: frame ${index} written, the timing has ${this.slots.length} frames`);
     const repeats = this.slots ? this.slots[index] : 1;
     const data = this.padded ? padToEven(pixels, this.options.width, this.options.height, this.padded) : pixels;
     for (let r = 0; r < repeats; r++) await this.pipe(data);
@@ -125,11 +154,16 @@ export class VideoWriter {
     // padding buffer) reuse theirs.
     const ok = stdin.write(Buffer.from(data));
     this.written += 1;
-    if (!ok) await new Promise<void>((resolve) => {
-      const go = () => { stdin.off("drain", go); stdin.off("close", go); resolve(); };
-      stdin.on("drain", go);
-      stdin.on("close", go);
-    });
+    if (!ok)
+      await new Promise<void>((resolve) => {
+        const go = () => {
+          stdin.off("drain", go);
+          stdin.off("close", go);
+          resolve();
+        };
+        stdin.on("drain", go);
+        stdin.on("close", go);
+      });
   }
 
   /**
@@ -149,7 +183,10 @@ export class VideoWriter {
         this.tool.child.stdin!.end();
         const { code, stderr } = await this.tool.done;
         const failure = stderr.split("\n").find((line) => WRITE_FAILURE.test(line));
-        if (failure !== undefined) throw this.writeFailure(() => (/No space left|Disk quota/i.test(failure) ? diskFull(this.target) : `ffmpeg could not write it (${toolReason(failure)})`));
+        if (failure !== undefined)
+          throw this.writeFailure(() =>
+            /No space left|Disk quota/i.test(failure) ? diskFull(this.target) : `ffmpeg could not write it (${toolReason(failure)})`,
+          );
         if (code !== 0) throw new MediaError(this.path, "write", `ffmpeg failed to encode (${toolReason(stderr)})`);
         await this.proveVideo();
       } else {
@@ -189,7 +226,18 @@ export class VideoWriter {
 
   /** The temporary video opens and holds every frame written, for as long as they last. */
   private async proveVideo(): Promise<void> {
-    const args = ["-v", "error", "-count_packets", "-select_streams", "v:0", "-show_entries", "stream=nb_read_packets,duration:format=duration", "-print_format", "json", this.temp];
+    const args = [
+      "-v",
+      "error",
+      "-count_packets",
+      "-select_streams",
+      "v:0",
+      "-show_entries",
+      "stream=nb_read_packets,duration:format=duration",
+      "-print_format",
+      "json",
+      this.temp,
+    ];
     const { code, stdout, stderr } = await runTool(ffprobePath(), args, this.path);
     if (code !== 0) throw this.writeFailure(`the finished file does not open (${toolReason(stderr)})`);
     const parsed = JSON.parse(stdout) as { streams?: { nb_read_packets?: string; duration?: string }[]; format?: { duration?: string } };
@@ -201,7 +249,9 @@ export class VideoWriter {
     const expected = this.written / fps;
     // GIF stores delays in hundredths of a second, so its duration drifts a little from frames / fps.
     if (Number.isFinite(duration) && Math.abs(duration - expected) > 2 / fps + 0.05 * expected) {
-      throw this.writeFailure(`the finished file lasts ${duration.toFixed(2)} s, its ${this.written} frames at ${oneLine(String(this.options.fps))} fps make ${expected.toFixed(2)} s`);
+      throw this.writeFailure(
+        `the finished file lasts ${duration.toFixed(2)} s, its ${this.written} frames at ${oneLine(String(this.options.fps))} fps make ${expected.toFixed(2)} s`,
+      );
     }
   }
 
@@ -209,7 +259,8 @@ export class VideoWriter {
   private proveFolder(): void {
     const pngs = readdirSync(this.temp).filter((name) => name.endsWith(".png"));
     const empty = pngs.find((name) => statSync(join(this.temp, name)).size === 0);
-    if (pngs.length !== this.written || empty) throw this.writeFailure(`the frame folder holds ${pngs.length - (empty ? 1 : 0)} whole frames of the ${this.written} written`);
+    if (pngs.length !== this.written || empty)
+      throw this.writeFailure(`the frame folder holds ${pngs.length - (empty ? 1 : 0)} whole frames of the ${this.written} written`);
   }
 
   private abortQuietly(): void {
@@ -230,6 +281,7 @@ export class VideoWriter {
 function replaceFrameFolder(target: string): void {
   if (!existsSync(target)) return;
   const foreign = readdirSync(target).filter((name) => extname(name).toLowerCase() !== ".png");
-  if (foreign.length > 0) throw new MediaError(target, "write", `already exists and holds other files (${foreign[0]}): choose a new or empty folder`);
+  if (foreign.length > 0)
+    throw new MediaError(target, "write", `already exists and holds other files (${foreign[0]}): choose a new or empty folder`);
   discardTemp(target);
 }

@@ -87,7 +87,9 @@ export abstract class Module {
   protected adoptChildren<M extends Module>(part: M): M {
     for (const [name, child] of part.#modules) this.registerModule(name, child);
     if (part.#parameters.size > 0 || part.#buffers.size > 0) {
-      throw new TypeError(`${this.constructor.name}: adoptChildren(${part.constructor.name}) takes only child modules, not its own parameters or buffers`);
+      throw new TypeError(
+        `${this.constructor.name}: adoptChildren(${part.constructor.name}) takes only child modules, not its own parameters or buffers`,
+      );
     }
     return part;
   }

@@ -50,7 +50,8 @@ export function checkStateDict(
   if (strict && unexpectedKeys.length > 0) parts.push(`  unexpected keys (in the state dict, not in the model):\n${list(unexpectedKeys)}`);
   if (misShaped.length > 0) parts.push(`  mis-shaped keys:\n${list(misShaped)}`);
   const advice = [];
-  if (misShaped.length > 0) advice.push("build the model with the config the checkpoint was saved with (channel counts, kernel sizes, number of keypoints)");
+  if (misShaped.length > 0)
+    advice.push("build the model with the config the checkpoint was saved with (channel counts, kernel sizes, number of keypoints)");
   if (keyErrors) advice.push("check that the checkpoint belongs to this model, or pass { strict: false } to load the keys that match");
   parts.push(`  To fix: ${advice.join("; or ")}.`);
   throw new Error(parts.join("\n"));

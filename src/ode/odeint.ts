@@ -28,7 +28,8 @@ function plan(options: OdeOptions): Plan {
   if (!Number.isInteger(steps) || steps < 1) {
     throw new RangeError(`odeint: steps must be a positive integer (the number of fixed steps from t0 to t1), got ${steps}`);
   }
-  if (!Number.isFinite(t0) || !Number.isFinite(t1)) throw new RangeError(`odeint: t0 and t1 must be finite numbers, got t0=${t0}, t1=${t1}`);
+  if (!Number.isFinite(t0) || !Number.isFinite(t1))
+    throw new RangeError(`odeint: t0 and t1 must be finite numbers, got t0=${t0}, t1=${t1}`);
   return { solver, t0, t1, h: (t1 - t0) / steps, steps };
 }
 
@@ -43,7 +44,9 @@ function checked(f: Dynamics): Dynamics {
     const dy = f(t, y);
     const [got, want] = [dy.shape, y.shape];
     if (got.length !== want.length || got.some((size, d) => size !== want[d])) {
-      throw new RangeError(`odeint: f(t=${t}) returned shape [${got.join(", ")}] for a state of shape [${want.join(", ")}]; the derivative must have the state's shape`);
+      throw new RangeError(
+        `odeint: f(t=${t}) returned shape [${got.join(", ")}] for a state of shape [${want.join(", ")}]; the derivative must have the state's shape`,
+      );
     }
     return dy;
   };

@@ -30,7 +30,9 @@ export class ExplicitRungeKutta implements FixedStepSolver {
   ) {
     const { c, a, b } = tableau;
     if (a.length !== c.length || b.length !== c.length || a.some((row, i) => row.length > i)) {
-      throw new RangeError(`ExplicitRungeKutta: a tableau with ${c.length} stages needs ${c.length} rows a[i] of at most i coefficients and ${c.length} weights b`);
+      throw new RangeError(
+        `ExplicitRungeKutta: a tableau with ${c.length} stages needs ${c.length} rows a[i] of at most i coefficients and ${c.length} weights b`,
+      );
     }
     this.evalsPerStep = c.length;
   }

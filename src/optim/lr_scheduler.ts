@@ -30,7 +30,9 @@ export abstract class LRScheduler {
     } else {
       optimizer.paramGroups.forEach((group, i) => {
         if (group.initialLr === undefined) {
-          throw new Error(`${this.constructor.name}: lastEpoch ${lastEpoch} given, but param group ${i} has no initialLr; resume with loadStateDict() instead`);
+          throw new Error(
+            `${this.constructor.name}: lastEpoch ${lastEpoch} given, but param group ${i} has no initialLr; resume with loadStateDict() instead`,
+          );
         }
       });
     }
@@ -78,10 +80,14 @@ export abstract class LRScheduler {
   /** Restores counters and hyper-parameters (the groups' lr come from the optimizer's own state dict). */
   loadStateDict(state: SchedulerStateDict): void {
     if (state.scheduler !== this.constructor.name) {
-      throw new Error(`${this.constructor.name}.loadStateDict: the state was saved by ${state.scheduler}; build the same schedule it was saved with`);
+      throw new Error(
+        `${this.constructor.name}.loadStateDict: the state was saved by ${state.scheduler}; build the same schedule it was saved with`,
+      );
     }
     if (state.baseLrs.length !== this.optimizer.paramGroups.length) {
-      throw new Error(`${this.constructor.name}.loadStateDict: the state has ${state.baseLrs.length} groups, the optimizer ${this.optimizer.paramGroups.length}`);
+      throw new Error(
+        `${this.constructor.name}.loadStateDict: the state has ${state.baseLrs.length} groups, the optimizer ${this.optimizer.paramGroups.length}`,
+      );
     }
     const { scheduler: _name, lastEpoch, baseLrs, lastLr, ...hyper } = structuredClone(state);
     this.lastEpoch = lastEpoch;

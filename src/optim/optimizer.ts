@@ -56,7 +56,8 @@ export abstract class Optimizer<H extends BaseHyper> {
     const known = new Set([...Object.keys(defaults), "params", "initialLr"]);
     this.paramGroups = groups.map((group, g) => {
       for (const key of Object.keys(group)) {
-        if (!known.has(key)) throw new TypeError(`${this.constructor.name}: group ${g} has an unknown option '${key}'; known: ${[...known].join(", ")}`);
+        if (!known.has(key))
+          throw new TypeError(`${this.constructor.name}: group ${g} has an unknown option '${key}'; known: ${[...known].join(", ")}`);
       }
       const merged = { ...defaults, ...group, params: Array.from(group.params) } as ParamGroup<H>;
       for (const p of merged.params) {
@@ -174,13 +175,16 @@ export abstract class Optimizer<H extends BaseHyper> {
       const stateName = key.slice(dot + 1);
       const p = params[index];
       if (dot <= 0 || !Number.isInteger(index) || p === undefined || !this.stateTensorNames.includes(stateName)) {
-        problems.push(`unexpected state tensor '${key}' (expected "<parameter index>.<${this.stateTensorNames.join("|")}>" with index < ${params.length})`);
+        problems.push(
+          `unexpected state tensor '${key}' (expected "<parameter index>.<${this.stateTensorNames.join("|")}>" with index < ${params.length})`,
+        );
       } else if (t.shape.join(",") !== p.shape.join(",")) {
         problems.push(`state tensor '${key}' has shape [${t.shape.join(", ")}], parameter ${index} has [${p.shape.join(", ")}]`);
       }
     }
     for (const index of Object.keys(meta.state)) {
-      if (params[Number(index)] === undefined) problems.push(`state for parameter ${index}, but this optimizer has ${params.length} parameters`);
+      if (params[Number(index)] === undefined)
+        problems.push(`state for parameter ${index}, but this optimizer has ${params.length} parameters`);
     }
     const hyper = meta.paramGroups.map(({ params: _indices, ...saved }, i) => ({ ...this.paramGroups[i], ...structuredClone(saved) }));
     if (problems.length === 0) {

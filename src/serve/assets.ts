@@ -18,8 +18,20 @@ export interface DemoAsset {
 
 export const DEMO_ASSETS: readonly DemoAsset[] = [
   { id: "demo-source", kind: "picture", label: "demo face", path: join(ROOT, "assets/demo/source.png"), mime: "image/png" },
-  { id: "demo-reference", kind: "picture", label: "demo face, turned (a reference view)", path: join(ROOT, "assets/demo/reference.png"), mime: "image/png" },
-  { id: "demo-driving", kind: "video", label: "demo clip (another face turning, nodding, blinking)", path: join(ROOT, "assets/demo/driving.mp4"), mime: "video/mp4" },
+  {
+    id: "demo-reference",
+    kind: "picture",
+    label: "demo face, turned (a reference view)",
+    path: join(ROOT, "assets/demo/reference.png"),
+    mime: "image/png",
+  },
+  {
+    id: "demo-driving",
+    kind: "video",
+    label: "demo clip (another face turning, nodding, blinking)",
+    path: join(ROOT, "assets/demo/driving.mp4"),
+    mime: "video/mp4",
+  },
 ];
 
 export function demoAsset(id: string): DemoAsset | undefined {

@@ -86,7 +86,8 @@ export class JobQueue {
 
   submit(spec: JobSpec): Job {
     const queue = this.#waiting.get(spec.modelId) ?? [];
-    if (queue.length >= this.maxWaiting) throw new RequestError(`the queue for this model is full (${this.maxWaiting} waiting); try again later`, 429);
+    if (queue.length >= this.maxWaiting)
+      throw new RequestError(`the queue for this model is full (${this.maxWaiting} waiting); try again later`, 429);
     const job = new Job(spec);
     this.#jobs.set(job.id, job);
     for (const input of spec.inputs) this.work.pin(input);
@@ -160,7 +161,13 @@ export class JobQueue {
       this.work.track(result.video, "results", drop);
       this.work.track(result.sideBySide, "results", drop);
       this.work.makeRoom();
-      this.#end(job, { state: "done", phase: "finished", framesDone: result.frames, frames: result.frames, result: { frames: result.frames, fps: result.fps, duration: result.duration, initialFrame: result.initialFrame } });
+      this.#end(job, {
+        state: "done",
+        phase: "finished",
+        framesDone: result.frames,
+        frames: result.frames,
+        result: { frames: result.frames, fps: result.fps, duration: result.duration, initialFrame: result.initialFrame },
+      });
       this.log(`job ${job.id}: ${result.frames} frames in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } catch (error) {
       if (error instanceof CancelledError || job.controller.signal.aborted) {
@@ -168,7 +175,10 @@ export class JobQueue {
         this.log(`job ${job.id}: cancelled`);
       } else {
         // The work folder's random names mean nothing to the user: "an upload" says as much.
-        const message = (error instanceof Error ? error.message.split("\n")[0] : String(error)).replace(new RegExp(`${escape(this.work.root)}/[^\\s:]+`, "g"), "an upload");
+        const message = (error instanceof Error ? error.message.split("\n")[0] : String(error)).replace(
+          new RegExp(`${escapeRegExp(this.work.root)}/[^\\s:]+`, "g"),
+          "an upload",
+        );
         this.#end(job, { state: "failed", phase: "finished", error: message });
         this.log(`job ${job.id}: failed: ${message}`);
       }
@@ -181,6 +191,6 @@ function progressOf(p: AnimationProgress): Partial<JobStatus> {
   return { phase: p.phase, framesDone: p.done, frames: p.total, fps: p.fps, etaSeconds: left };
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

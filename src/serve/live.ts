@@ -105,7 +105,14 @@ export async function runLive(socket: WebSocket, start: LiveStart): Promise<void
   // One pass of animate() per pose: its first driving frame is kp_D(0) for relative motion.
   const startPass = (): FrameChannel => {
     const pass = new FrameChannel();
-    const frames = animate({ model: start.model, size: start.size, source, references, driving: pass, options: { mode: start.mode, adaptScale: start.adaptScale, batch: 1, ...(start.odeSteps ? { ode: { steps: start.odeSteps } } : {}) } });
+    const frames = animate({
+      model: start.model,
+      size: start.size,
+      source,
+      references,
+      driving: pass,
+      options: { mode: start.mode, adaptScale: start.adaptScale, batch: 1, ...(start.odeSteps ? { ode: { steps: start.odeSteps } } : {}) },
+    });
     void (async () => {
       try {
         for await (const frame of frames as AsyncGenerator<AnimatedFrame>) {
@@ -116,7 +123,8 @@ export async function runLive(socket: WebSocket, start: LiveStart): Promise<void
           setImmediate(() => (busy = false));
         }
       } catch (error) {
-        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: "error", message: (error as Error).message.split("\n")[0] }));
+        if (socket.readyState === socket.OPEN)
+          socket.send(JSON.stringify({ type: "error", message: (error as Error).message.split("\n")[0] }));
         socket.close();
       }
     })();
@@ -135,7 +143,12 @@ export async function runLive(socket: WebSocket, start: LiveStart): Promise<void
     const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
     counts.received += 1;
     if (bytes.length !== HEADER_BYTES + frameBytes) {
-      socket.send(JSON.stringify({ type: "error", message: `a live frame must be ${HEADER_BYTES + frameBytes} bytes (header and ${start.size.width}x${start.size.height} RGBA), got ${bytes.length}` }));
+      socket.send(
+        JSON.stringify({
+          type: "error",
+          message: `a live frame must be ${HEADER_BYTES + frameBytes} bytes (header and ${start.size.width}x${start.size.height} RGBA), got ${bytes.length}`,
+        }),
+      );
       return;
     }
     if (busy) {

@@ -35,7 +35,8 @@ export function listModels(modelsDir?: string): ModelEntry[] {
     const root = resolve(modelsDir);
     for (const folder of checkpointFolders(root, 0)) {
       const entry = latestIn(folder);
-      if (entry && resolve(entry.weightsPath) !== resolve(demo?.weightsPath ?? "")) models.push(describe(entry, relative(root, runFolderOf(folder)) || basename(root), false));
+      if (entry && resolve(entry.weightsPath) !== resolve(demo?.weightsPath ?? ""))
+        models.push(describe(entry, relative(root, runFolderOf(folder)) || basename(root), false));
     }
   }
   return models;
@@ -74,7 +75,16 @@ function describe(entry: CheckpointEntry, name: string, demo: boolean): ModelEnt
         ? `${basename(recalibrated.data)} (the data its batch norms were recalibrated on)`
         : "not recorded in the checkpoint";
   const id = createHash("sha256").update(resolve(entry.weightsPath)).digest("hex").slice(0, 16);
-  return { id, name, weightsPath: entry.weightsPath, size: { width, height }, step: entry.step, refs: config.model_params.switches.num_refs, trainedOn, demo };
+  return {
+    id,
+    name,
+    weightsPath: entry.weightsPath,
+    size: { width, height },
+    step: entry.step,
+    refs: config.model_params.switches.num_refs,
+    trainedOn,
+    demo,
+  };
 }
 
 /** Loaded models by id, shared by the jobs and live sessions of that model; all freed by `dispose`. */

@@ -66,14 +66,20 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
   const uploads = new Map<string, Upload>();
   const batch = options.batch ?? 8;
 
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: 64 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  });
   await app.register(multipart);
   await app.register(websocket, { options: { maxPayload: 64 * 2 ** 20 } });
 
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, _request, reply) => {
     if (error instanceof RequestError) return reply.code(error.status).send({ error: error.message });
     if (error.validation) return reply.code(400).send({ error: `malformed request: ${error.message}` });
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return reply.code(error.statusCode).send({ error: `malformed request: ${error.message.split("\n")[0]}` });
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
+      return reply.code(error.statusCode).send({ error: `malformed request: ${error.message.split("\n")[0]}` });
     log(`error: ${error.stack ?? error.message}`);
     return reply.code(500).send({ error: `the server failed: ${error.message.split("\n")[0]}` });
   });
@@ -89,12 +95,16 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
     } catch {
       host = undefined;
     }
-    if (host !== request.headers.host) return reply.code(403).send({ error: `requests from another site (${origin.slice(0, 100)}) are refused: open the page from this server` });
+    if (host !== request.headers.host)
+      return reply
+        .code(403)
+        .send({ error: `requests from another site (${origin.slice(0, 100)}) are refused: open the page from this server` });
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: "not found" }));
 
   app.get("/favicon.ico", (_request, reply) => reply.code(204).send());
-  for (const [path, file] of files) app.get(path, (_request, reply) => reply.type(file.type).header("cache-control", "no-cache").send(file.body));
+  for (const [path, file] of files)
+    app.get(path, (_request, reply) => reply.type(file.type).header("cache-control", "no-cache").send(file.body));
 
   const modelById = (id: string): ModelEntry => {
     const entry = listModels(options.modelsDir).find((m) => m.id === id);
@@ -125,12 +135,30 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
     // "bytes=A-B", "bytes=A-" or the suffix form "bytes=-N" (the last N bytes).
     const start = range[1] === "" ? Math.max(0, size - Number(range[2])) : Number(range[1]);
     const end = range[1] === "" || range[2] === "" ? size - 1 : Math.min(Number(range[2]), size - 1);
-    if (start > end || start >= size) return reply.code(416).type("application/json").header("content-range", `bytes */${size}`).send({ error: `range ${request.headers.range} is outside the ${size} bytes` });
-    return reply.code(206).header("content-range", `bytes ${start}-${end}/${size}`).header("content-length", end - start + 1).send(createReadStream(path, { start, end }));
+    if (start > end || start >= size)
+      return reply
+        .code(416)
+        .type("application/json")
+        .header("content-range", `bytes */${size}`)
+        .send({ error: `range ${request.headers.range} is outside the ${size} bytes` });
+    return reply
+      .code(206)
+      .header("content-range", `bytes ${start}-${end}/${size}`)
+      .header("content-length", end - start + 1)
+      .send(createReadStream(path, { start, end }));
   };
 
   app.get("/api/models", async () =>
-    listModels(options.modelsDir).map(({ id, name, size, step, refs, trainedOn, demo }) => ({ id, name, width: size.width, height: size.height, step, refs, trainedOn, demo })),
+    listModels(options.modelsDir).map(({ id, name, size, step, refs, trainedOn, demo }) => ({
+      id,
+      name,
+      width: size.width,
+      height: size.height,
+      step,
+      refs,
+      trainedOn,
+      demo,
+    })),
   );
   app.get("/api/demo", async () => DEMO_ASSETS.map(({ id, kind, label }) => ({ id, kind, label })));
   app.get<{ Params: { id: string } }>("/api/demo/:id", (request, reply) => {
@@ -152,7 +180,8 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
   app.post<{ Body: JobBody }>("/api/jobs", { schema: { body: JOB_SCHEMA } }, async (request, reply) => {
     const body = request.body;
     const mode = body.mode ?? "relative";
-    if (mode === "absolute" && (body.adaptScale || body.findBestFrame)) throw new RequestError("adapt scale and find best frame shape relative motion: turn them off for absolute motion");
+    if (mode === "absolute" && (body.adaptScale || body.findBestFrame))
+      throw new RequestError("adapt scale and find best frame shape relative motion: turn them off for absolute motion");
     const model = modelById(body.model);
     const source = inputFile(body.source, "picture", "source");
     const references = (body.references ?? []).map((r, i) => inputFile(r, "picture", `reference ${i + 1}`));
@@ -198,7 +227,10 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
     request.raw.on("close", off);
     send();
   });
-  for (const [route, key] of [["result.mp4", "video"], ["side-by-side.mp4", "sideBySide"]] as const) {
+  for (const [route, key] of [
+    ["result.mp4", "video"],
+    ["side-by-side.mp4", "sideBySide"],
+  ] as const) {
     app.get<{ Params: { id: string }; Querystring: { download?: string } }>(`/api/jobs/:id/${route}`, (request, reply) => {
       const job = jobById(request.params.id);
       if (job.status.state !== "done" || !job.result) throw new RequestError(`job ${job.id} has no result (${job.status.state})`, 409);
@@ -212,15 +244,29 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
       void (async () => {
         try {
           if (isBinary) throw new RequestError("live mode: start with a text message {type: 'start', model, source}");
-          let start: { type?: unknown; model?: unknown; source?: unknown; references?: unknown; mode?: unknown; adaptScale?: unknown; odeSteps?: unknown };
+          let start: {
+            type?: unknown;
+            model?: unknown;
+            source?: unknown;
+            references?: unknown;
+            mode?: unknown;
+            adaptScale?: unknown;
+            odeSteps?: unknown;
+          };
           try {
             start = JSON.parse(String(data));
           } catch {
             throw new RequestError("live mode: the first message is not JSON");
           }
-          if (start?.type !== "start" || typeof start.model !== "string" || typeof start.source !== "string") throw new RequestError("live mode: the first message must be {type: 'start', model, source}");
-          const references = Array.isArray(start.references) ? start.references.filter((r): r is string => typeof r === "string").slice(0, 8) : [];
-          const odeSteps = Number.isInteger(start.odeSteps) && (start.odeSteps as number) >= 1 && (start.odeSteps as number) <= 100 ? (start.odeSteps as number) : undefined;
+          if (start?.type !== "start" || typeof start.model !== "string" || typeof start.source !== "string")
+            throw new RequestError("live mode: the first message must be {type: 'start', model, source}");
+          const references = Array.isArray(start.references)
+            ? start.references.filter((r): r is string => typeof r === "string").slice(0, 8)
+            : [];
+          const odeSteps =
+            Number.isInteger(start.odeSteps) && (start.odeSteps as number) >= 1 && (start.odeSteps as number) <= 100
+              ? (start.odeSteps as number)
+              : undefined;
           const entry = modelById(start.model);
           await runLive(socket, {
             model: models.get(entry),

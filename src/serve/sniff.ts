@@ -39,5 +39,13 @@ export const PROBED_FORMATS: Record<VideoContainer, RegExp> = {
 };
 
 export const EXTENSIONS: Record<PictureFormat | VideoContainer, string> = {
-  png: ".png", jpeg: ".jpg", gif: ".gif", webp: ".webp", tiff: ".tif", bmp: ".bmp", mp4: ".mp4", matroska: ".mkv", avi: ".avi",
+  png: ".png",
+  jpeg: ".jpg",
+  gif: ".gif",
+  webp: ".webp",
+  tiff: ".tif",
+  bmp: ".bmp",
+  mp4: ".mp4",
+  matroska: ".mkv",
+  avi: ".avi",
 };

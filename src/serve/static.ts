@@ -16,12 +16,14 @@ export const PAGE_BUILD = join(ROOT, "dist/page");
 
 /** URL path -> file. Throws, naming the fix, when the page's code has not been built. */
 export function pageFiles(): Map<string, StaticFile> {
-  if (!existsSync(join(PAGE_BUILD, "app.js"))) throw new Error(`the page's code is not built (${PAGE_BUILD}/app.js is missing): run npm run build`);
+  if (!existsSync(join(PAGE_BUILD, "app.js")))
+    throw new Error(`the page's code is not built (${PAGE_BUILD}/app.js is missing): run npm run build`);
   const files = new Map<string, StaticFile>();
   files.set("/", { body: readFileSync(join(PAGE_SOURCE, "index.html")), type: "text/html; charset=utf-8" });
   files.set("/style.css", { body: readFileSync(join(PAGE_SOURCE, "style.css")), type: "text/css; charset=utf-8" });
   for (const name of readdirSync(PAGE_BUILD)) {
-    if (/^[a-z-]+\.js$/.test(name)) files.set(`/js/${name}`, { body: readFileSync(join(PAGE_BUILD, name)), type: "text/javascript; charset=utf-8" });
+    if (/^[a-z-]+\.js$/.test(name))
+      files.set(`/js/${name}`, { body: readFileSync(join(PAGE_BUILD, name)), type: "text/javascript; charset=utf-8" });
   }
   return files;
 }

@@ -45,6 +45,7 @@ export interface Upload {
 
 /** A file name fit to show: no folders, no control characters, at most 80 characters. */
 export function displayName(name: string | undefined): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   const clean = (name ?? "").replace(/[\u0000-\u001f\u007f]/g, "").trim();
   return (clean.length > 80 ? `${clean.slice(0, 77)}...` : clean) || "upload";
 }
@@ -55,9 +56,15 @@ const mib = (bytes: number) => `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB`;
  * Receives one file of `kind` from a multipart request; throws RequestError for anything amiss.
  * `forget(id)` is called if the work folder's cap removes the file later.
  */
-export async function receiveUpload(request: FastifyRequest, kind: UploadKind, work: WorkFolder, limits: ServeLimits, forget: (id: string) => void): Promise<Upload> {
+export async function receiveUpload(
+  request: FastifyRequest,
+  kind: UploadKind,
+  work: WorkFolder,
+  limits: ServeLimits,
+  forget: (id: string) => void,
+): Promise<Upload> {
   const maxBytes = kind === "picture" ? limits.pictureBytes : limits.videoBytes;
-  let part;
+  let part: Awaited<ReturnType<FastifyRequest["file"]>>;
   try {
     part = await request.file({ limits: { fileSize: maxBytes, files: 1, fields: 4, parts: 5 } });
   } catch (error) {
@@ -84,7 +91,10 @@ export async function receiveUpload(request: FastifyRequest, kind: UploadKind, w
     work.track(path, "uploads", () => forget(id));
     if (!work.makeRoom()) {
       work.remove(path);
-      throw new RequestError(`${name}: the work folder is full (cap ${mib(work.capBytes)}) and every file in it is in use; wait for the running jobs`, 507);
+      throw new RequestError(
+        `${name}: the work folder is full (cap ${mib(work.capBytes)}) and every file in it is in use; wait for the running jobs`,
+        507,
+      );
     }
     const { ext: _ext, ...info } = checked;
     return { id, kind, name, path, ...info };
@@ -113,7 +123,8 @@ async function checkPicture(path: string, name: string, limits: ServeLimits): Pr
   const { bytes, size } = head(path);
   if (size === 0) throw new RequestError(`${name}: is empty (0 bytes)`);
   const format = sniffPicture(bytes);
-  if (!format) throw new RequestError(`${name}: is not a picture dime reads (PNG, JPEG, WebP, TIFF, GIF, BMP), whatever its name says`, 415);
+  if (!format)
+    throw new RequestError(`${name}: is not a picture dime reads (PNG, JPEG, WebP, TIFF, GIF, BMP), whatever its name says`, 415);
   let width: number, height: number;
   if (format === "bmp") {
     ({ width, height } = await readImage(path));
@@ -125,7 +136,8 @@ async function checkPicture(path: string, name: string, limits: ServeLimits): Pr
       throw new RequestError(`${name}: is a damaged or oversized ${format.toUpperCase()} (${(error as Error).message.split("\n")[0]})`);
     }
   }
-  if (width > limits.side || height > limits.side) throw new RequestError(`${name}: is ${width}x${height}, over the ${limits.side} pixel limit per side`, 413);
+  if (width > limits.side || height > limits.side)
+    throw new RequestError(`${name}: is ${width}x${height}, over the ${limits.side} pixel limit per side`, 413);
   // Decoded once in full, so a truncated file is refused now rather than when its job runs.
   await readImage(path, { fit: { width: 8, height: 8, crop: "center" } });
   return { bytes: fileSize(path), format, width, height, frames: 1, duration: 0, ext: EXTENSIONS[format] };
@@ -135,16 +147,28 @@ async function checkVideo(path: string, name: string, limits: ServeLimits): Prom
   const { bytes, size } = head(path);
   if (size === 0) throw new RequestError(`${name}: is empty (0 bytes)`);
   const container = sniffVideo(bytes);
-  if (!container) throw new RequestError(`${name}: is not a video dime reads (MP4/MOV, MKV/WebM, AVI, animated GIF), whatever its name says`, 415);
+  if (!container)
+    throw new RequestError(`${name}: is not a video dime reads (MP4/MOV, MKV/WebM, AVI, animated GIF), whatever its name says`, 415);
   const typed = path.replace(/\.part$/, `.probe${EXTENSIONS[container]}`);
   renameSync(path, typed);
   try {
     const info = await probeMedia(typed);
     if (info.kind !== "video") throw new RequestError(`${name}: is a single picture, not a driving video`);
-    if (!PROBED_FORMATS[container].test(info.format)) throw new RequestError(`${name}: its content (${info.format}) does not match its ${container} header; refused`, 415);
-    if (info.frameCount > limits.videoFrames) throw new RequestError(`${name}: has ${info.frameCount} frames, over the limit of ${limits.videoFrames}`, 413);
-    if (info.width > limits.side || info.height > limits.side) throw new RequestError(`${name}: is ${info.width}x${info.height}, over the ${limits.side} pixel limit per side`, 413);
-    return { bytes: fileSize(typed), format: info.format.split(",")[0], width: info.width, height: info.height, frames: info.frameCount, duration: info.duration, ext: EXTENSIONS[container] };
+    if (!PROBED_FORMATS[container].test(info.format))
+      throw new RequestError(`${name}: its content (${info.format}) does not match its ${container} header; refused`, 415);
+    if (info.frameCount > limits.videoFrames)
+      throw new RequestError(`${name}: has ${info.frameCount} frames, over the limit of ${limits.videoFrames}`, 413);
+    if (info.width > limits.side || info.height > limits.side)
+      throw new RequestError(`${name}: is ${info.width}x${info.height}, over the ${limits.side} pixel limit per side`, 413);
+    return {
+      bytes: fileSize(typed),
+      format: info.format.split(",")[0],
+      width: info.width,
+      height: info.height,
+      frames: info.frameCount,
+      duration: info.duration,
+      ext: EXTENSIONS[container],
+    };
   } finally {
     renameSync(typed, path);
   }

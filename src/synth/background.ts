@@ -12,14 +12,17 @@ export function randomBackground(rng: Rng): BackgroundFn {
   const kind = rng.int(4);
   const freq = rng.range(2, 6);
   const angle = rng.range(0, Math.PI);
-  const ca = Math.cos(angle), sa = Math.sin(angle);
+  const ca = Math.cos(angle),
+    sa = Math.sin(angle);
   const seed = rng.int(1 << 30);
   return (x, y, out) => {
     let t: number;
     const u = x * ca + y * sa;
     const v = -x * sa + y * ca;
-    if (kind === 0) t = 0.5 + 0.5 * Math.sin(u * freq * Math.PI); // soft stripes
-    else if (kind === 1) t = (Math.floor(u * freq) + Math.floor(v * freq)) & 1 ? 0.85 : 0.15; // checks
+    if (kind === 0)
+      t = 0.5 + 0.5 * Math.sin(u * freq * Math.PI); // soft stripes
+    else if (kind === 1)
+      t = (Math.floor(u * freq) + Math.floor(v * freq)) & 1 ? 0.85 : 0.15; // checks
     else if (kind === 2) {
       const fu = u * freq - Math.floor(u * freq) - 0.5;
       const fv = v * freq - Math.floor(v * freq) - 0.5;

@@ -8,8 +8,10 @@ export function bodyMotion(rng: Rng, frames: number): (t: number) => Pose {
     const w = wave(rng, frames, 1.6);
     return w;
   };
-  const yaw = signal(), yawAmp = rng.range(0.3, 1.2);
-  const tx = signal(), txAmp = rng.range(0, 0.25);
+  const yaw = signal(),
+    yawAmp = rng.range(0.3, 1.2);
+  const tx = signal(),
+    txAmp = rng.range(0, 0.25);
   const bob = signal();
   const lean = signal();
   const parts = ["L", "R"] as const;

@@ -13,9 +13,19 @@ import { Feature, type Landmark, type Primitive, type Scene } from "./scene.js";
 import { Sphere } from "./sphere.js";
 
 export const BodyPart = {
-  torso: 0, shoulders: 1, hips: 2, head: 3, neck: 4,
-  upperArmLeft: 5, foreArmLeft: 6, upperArmRight: 7, foreArmRight: 8,
-  thighLeft: 9, shinLeft: 10, thighRight: 11, shinRight: 12,
+  torso: 0,
+  shoulders: 1,
+  hips: 2,
+  head: 3,
+  neck: 4,
+  upperArmLeft: 5,
+  foreArmLeft: 6,
+  upperArmRight: 7,
+  foreArmRight: 8,
+  thighLeft: 9,
+  shinLeft: 10,
+  thighRight: 11,
+  shinRight: 12,
 } as const;
 
 /** The parts whose axis passes through each joint (so the joint's front point lies on their surface). */
@@ -52,16 +62,26 @@ export function bodyScene(id: BodyIdentity, pose: Pose): Scene {
   const s = 0.95 * id.scale;
   const g = 1.4 * s * id.girth;
   const radius: Record<number, number> = {
-    [BodyPart.torso]: 0.12 * g, [BodyPart.shoulders]: 0.07 * g, [BodyPart.hips]: 0.095 * g, [BodyPart.neck]: 0.045 * g,
-    [BodyPart.upperArmLeft]: 0.05 * g, [BodyPart.foreArmLeft]: 0.042 * g, [BodyPart.upperArmRight]: 0.05 * g, [BodyPart.foreArmRight]: 0.042 * g,
-    [BodyPart.thighLeft]: 0.07 * g, [BodyPart.shinLeft]: 0.055 * g, [BodyPart.thighRight]: 0.07 * g, [BodyPart.shinRight]: 0.055 * g,
+    [BodyPart.torso]: 0.12 * g,
+    [BodyPart.shoulders]: 0.07 * g,
+    [BodyPart.hips]: 0.095 * g,
+    [BodyPart.neck]: 0.045 * g,
+    [BodyPart.upperArmLeft]: 0.05 * g,
+    [BodyPart.foreArmLeft]: 0.042 * g,
+    [BodyPart.upperArmRight]: 0.05 * g,
+    [BodyPart.foreArmRight]: 0.042 * g,
+    [BodyPart.thighLeft]: 0.07 * g,
+    [BodyPart.shinLeft]: 0.055 * g,
+    [BodyPart.thighRight]: 0.07 * g,
+    [BodyPart.shinRight]: 0.055 * g,
   };
   const stripes = (t: number) => (Math.sin(t * id.stripeFreq * Math.PI) > 0.3 ? 0.78 : 1);
   const shirt = paint(id.shirt, Feature.cloth, stripes);
   const sleeve = paint(id.shirtStripe, Feature.cloth, stripes);
   const skin = paint(id.skin, Feature.skin);
   const pants = paint(id.pants, Feature.cloth, (_t, side) => (Math.abs(side) > 0.8 ? 0.85 : 1));
-  const shin: CapsuleSurface = (t, side, light, out) => paint(t > 0.82 ? id.shoes : id.pants, t > 0.82 ? Feature.accessory : Feature.cloth)(t, side, light, out);
+  const shin: CapsuleSurface = (t, side, light, out) =>
+    paint(t > 0.82 ? id.shoes : id.pants, t > 0.82 ? Feature.accessory : Feature.cloth)(t, side, light, out);
   const headBottom: Vec3 = [j.head[0], j.head[1] + 0.08 * s, j.head[2]];
   const cap = (part: number, a: Vec3, b: Vec3, surface: CapsuleSurface) => new Capsule(part, a, b, radius[part], surface);
   const headRot = rotationYPR(pose.yaw + pose.headYaw, 0, pose.lean);

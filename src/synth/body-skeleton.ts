@@ -3,7 +3,23 @@ import type { BodyIdentity } from "./body-identity.js";
 import type { Pose } from "./kind.js";
 import { apply, rotationYPR, type Vec3 } from "./rotation.js";
 
-export const JOINTS = ["head", "neck", "shoulder_left", "elbow_left", "wrist_left", "shoulder_right", "elbow_right", "wrist_right", "hip_left", "knee_left", "ankle_left", "hip_right", "knee_right", "ankle_right", "pelvis"] as const;
+export const JOINTS = [
+  "head",
+  "neck",
+  "shoulder_left",
+  "elbow_left",
+  "wrist_left",
+  "shoulder_right",
+  "elbow_right",
+  "wrist_right",
+  "hip_left",
+  "knee_left",
+  "ankle_left",
+  "hip_right",
+  "knee_right",
+  "ankle_right",
+  "pelvis",
+] as const;
 export type Joint = (typeof JOINTS)[number];
 
 /** Unit vector pointing down (+y), tilted sideways by `out` (toward side s) and then forward by `swing`. */
@@ -29,7 +45,10 @@ export function skeleton(id: BodyIdentity, pose: Pose): Record<Joint, Vec3> {
   body.pelvis = [0, 0.12, 0];
   body.hip_left = [-0.1, 0.14, 0];
   body.hip_right = [0.1, 0.14, 0];
-  for (const [side, name] of [[-1, "left"], [1, "right"]] as const) {
+  for (const [side, name] of [
+    [-1, "left"],
+    [1, "right"],
+  ] as const) {
     const k = side < 0 ? "L" : "R";
     const upper = limbDirection(side, pose[`shoulderAcross${k}`], pose[`shoulderSwing${k}`]);
     const elbow = along(body[`shoulder_${name}`]!, upper, 0.27 * id.armLength);

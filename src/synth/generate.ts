@@ -59,7 +59,8 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
   const fps = options.fps ?? 25;
   const format = options.format ?? "png";
   const out = resolve(options.out);
-  if (existsSync(out) && readdirSync(out).length > 0) throw new MediaError(options.out, "write", "already exists and is not empty: remove it or choose another --out");
+  if (existsSync(out) && readdirSync(out).length > 0)
+    throw new MediaError(options.out, "write", "already exists and is not empty: remove it or choose another --out");
   mkdirSync(dirname(out), { recursive: true });
   const temp = tempPathFor(out);
   const identities = Math.ceil(videos / perIdentity);
@@ -75,9 +76,21 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       const looks = kind.identity(Rng.from(seed, options.kind, "identity", identity));
       const motion = kind.motion(Rng.from(seed, options.kind, "video", v), frames);
       const meta: VideoMeta = {
-        name, kind: options.kind, split, identity, seed, width: size, height: size, fps, frames,
-        convention: LANDMARK_CONVENTION, landmarkNames: kind.landmarkNames,
-        landmarks: [], visible: [], pose: [], identityParams: kind.describe(looks),
+        name,
+        kind: options.kind,
+        split,
+        identity,
+        seed,
+        width: size,
+        height: size,
+        fps,
+        frames,
+        convention: LANDMARK_CONVENTION,
+        landmarkNames: kind.landmarkNames,
+        landmarks: [],
+        visible: [],
+        pose: [],
+        identityParams: kind.describe(looks),
       };
       const row: SheetCell[] = [];
       const base = join(temp, split, name);
@@ -92,8 +105,18 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
         meta.pose.push(scene.pose);
         if (writer) await writer.writeRgb24(frame.rgb);
         else writeFileSync(join(base, `${String(t).padStart(6, "0")}.png`), await encodeRgb24(frame.rgb, size, size, "png"));
-        if (options.preview && sheet.length < SHEET_ROWS && t % Math.max(1, Math.floor(frames / SHEET_COLS)) === 0 && row.length < SHEET_COLS) {
-          row.push({ rgb: frame.rgb, width: size, height: size, landmarks: scene.landmarks.map((l, i) => ({ x: l.x, y: l.y, visible: visible[i] })) });
+        if (
+          options.preview &&
+          sheet.length < SHEET_ROWS &&
+          t % Math.max(1, Math.floor(frames / SHEET_COLS)) === 0 &&
+          row.length < SHEET_COLS
+        ) {
+          row.push({
+            rgb: frame.rgb,
+            width: size,
+            height: size,
+            landmarks: scene.landmarks.map((l, i) => ({ x: l.x, y: l.y, visible: visible[i] })),
+          });
         }
       }
       if (writer) await writer.close();
@@ -103,7 +126,10 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       report.frames += frames;
       options.onProgress?.(v + 1, videos);
     }
-    writeFileSync(join(temp, "synth.json"), `${JSON.stringify({ kind: options.kind, videos, frames, size, seed, fps, format, perIdentity, testFraction: options.testFraction ?? 0.2, samples: options.samples ?? 5, train: report.train, test: report.test }, null, 2)}\n`);
+    writeFileSync(
+      join(temp, "synth.json"),
+      `${JSON.stringify({ kind: options.kind, videos, frames, size, seed, fps, format, perIdentity, testFraction: options.testFraction ?? 0.2, samples: options.samples ?? 5, train: report.train, test: report.test }, null, 2)}\n`,
+    );
     if (existsSync(out)) discardTemp(out); // an empty folder the user made
     commitTemp(temp, out);
   } catch (error) {

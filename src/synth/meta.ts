@@ -2,7 +2,8 @@
 import type { Pose } from "./kind.js";
 
 /** The landmark coordinate convention, spelled out in every file. */
-export const LANDMARK_CONVENTION = "x right, y down, both in [-1, 1]; pixel i of n is at -1 + 2 i / (n - 1) (grid_sample align_corners=true)";
+export const LANDMARK_CONVENTION =
+  "x right, y down, both in [-1, 1]; pixel i of n is at -1 + 2 i / (n - 1) (grid_sample align_corners=true)";
 
 export interface VideoMeta {
   name: string;

@@ -80,7 +80,9 @@ export function renderScene(scene: Scene, width: number, height: number, samples
   const used = SAMPLES.slice(0, samples);
   for (let j = 0; j < height; j++) {
     for (let i = 0; i < width; i++) {
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       const o = j * width + i;
       for (let s = 0; s < used.length; s++) {
         const x = pixelToWorld(i, width) + used[s][0] * sx;

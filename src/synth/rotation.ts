@@ -6,9 +6,12 @@ export type Vec3 = [number, number, number];
 
 /** Rotation by yaw (about y, turning the face toward +x for yaw > 0), then pitch (about x), then roll (about z). */
 export function rotationYPR(yaw: number, pitch: number, roll: number): Mat3 {
-  const cy = Math.cos(yaw), sy = Math.sin(yaw);
-  const cp = Math.cos(pitch), sp = Math.sin(pitch);
-  const cr = Math.cos(roll), sr = Math.sin(roll);
+  const cy = Math.cos(yaw),
+    sy = Math.sin(yaw);
+  const cp = Math.cos(pitch),
+    sp = Math.sin(pitch);
+  const cr = Math.cos(roll),
+    sr = Math.sin(roll);
   const ry: Mat3 = [cy, 0, sy, 0, 1, 0, -sy, 0, cy];
   const rx: Mat3 = [1, 0, 0, 0, cp, -sp, 0, sp, cp];
   const rz: Mat3 = [cr, -sr, 0, sr, cr, 0, 0, 0, 1];
@@ -17,7 +20,8 @@ export function rotationYPR(yaw: number, pitch: number, roll: number): Mat3 {
 
 export function matMul(a: Mat3, b: Mat3): Mat3 {
   const out = new Array(9).fill(0) as Mat3;
-  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) out[i * 3 + j] = a[i * 3] * b[j] + a[i * 3 + 1] * b[3 + j] + a[i * 3 + 2] * b[6 + j];
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++) out[i * 3 + j] = a[i * 3] * b[j] + a[i * 3 + 1] * b[3 + j] + a[i * 3 + 2] * b[6 + j];
   return out;
 }
 

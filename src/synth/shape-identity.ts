@@ -24,7 +24,12 @@ export function shapeIdentity(rng: Rng): ShapeIdentity {
   const body = vivid(rng);
   return {
     radius: rng.range(0.38, 0.5),
-    harmonics: [2, 3, 4, 5].map((k) => ({ k, amp: rng.range(0.03, 0.16) / Math.sqrt(k - 1), phase: rng.range(0, 2 * Math.PI), speed: rng.range(-0.25, 0.25) })),
+    harmonics: [2, 3, 4, 5].map((k) => ({
+      k,
+      amp: rng.range(0.03, 0.16) / Math.sqrt(k - 1),
+      phase: rng.range(0, 2 * Math.PI),
+      speed: rng.range(-0.25, 0.25),
+    })),
     body,
     accent: mix(vivid(rng), [0, 0, 0], rng.range(0, 0.5)),
     texture: rng.int(4),

@@ -8,7 +8,10 @@ import { shapeMotion } from "./shape-motion.js";
 import { Feature, type Landmark, type Scene } from "./scene.js";
 
 const RIM_POINTS = 8;
-export const SHAPE_LANDMARKS = [...Array.from({ length: RIM_POINTS }, (_, i) => `rim_${i}`), ...Array.from({ length: LIMBS }, (_, i) => `limb_${i}`)];
+export const SHAPE_LANDMARKS = [
+  ...Array.from({ length: RIM_POINTS }, (_, i) => `rim_${i}`),
+  ...Array.from({ length: LIMBS }, (_, i) => `limb_${i}`),
+];
 
 export function shapeScene(id: ShapeIdentity, pose: Pose): Scene {
   const outline = (angle: number) => {
@@ -38,11 +41,22 @@ export function shapeScene(id: ShapeIdentity, pose: Pose): Scene {
     const ly = ay + reach * Math.sin(a);
     const z = 0.25 * pose[`limbDepth${i}`];
     const colour = limb.colour;
-    return new Blob(1 + i, lx, ly, z, () => limb.radius, limb.radius, a, 0.25, 0.05, (rho, ang, light, out) => {
-      const spot = Math.cos(ang * 3) * rho > 0.5 ? 0.7 : 1;
-      for (let c = 0; c < 3; c++) out[c] = colour[c] * light * spot;
-      return Feature.limb;
-    });
+    return new Blob(
+      1 + i,
+      lx,
+      ly,
+      z,
+      () => limb.radius,
+      limb.radius,
+      a,
+      0.25,
+      0.05,
+      (rho, ang, light, out) => {
+        const spot = Math.cos(ang * 3) * rho > 0.5 ? 0.7 : 1;
+        for (let c = 0; c < 3; c++) out[c] = colour[c] * light * spot;
+        return Feature.limb;
+      },
+    );
   });
   const landmarks: Landmark[] = [];
   for (let k = 0; k < RIM_POINTS; k++) {

@@ -20,10 +20,41 @@ type Ints = number | readonly number[];
 
 /** Element-wise ops that take one tensor and return one. */
 export type UnaryOp =
-  | "neg" | "abs" | "exp" | "log" | "log1p" | "expm1" | "log2" | "sqrt" | "rsqrt"
-  | "sin" | "cos" | "tan" | "asin" | "acos" | "atan" | "tanh" | "sigmoid" | "relu" | "gelu" | "selu"
-  | "silu" | "erf" | "sign" | "floor" | "ceil" | "round" | "trunc" | "frac" | "reciprocal" | "square"
-  | "logicalNot" | "isnan" | "isinf" | "isfinite" | "logSigmoid";
+  | "neg"
+  | "abs"
+  | "exp"
+  | "log"
+  | "log1p"
+  | "expm1"
+  | "log2"
+  | "sqrt"
+  | "rsqrt"
+  | "sin"
+  | "cos"
+  | "tan"
+  | "asin"
+  | "acos"
+  | "atan"
+  | "tanh"
+  | "sigmoid"
+  | "relu"
+  | "gelu"
+  | "selu"
+  | "silu"
+  | "erf"
+  | "sign"
+  | "floor"
+  | "ceil"
+  | "round"
+  | "trunc"
+  | "frac"
+  | "reciprocal"
+  | "square"
+  | "logicalNot"
+  | "isnan"
+  | "isinf"
+  | "isfinite"
+  | "logSigmoid";
 
 export interface Native extends Record<UnaryOp, (t: H) => H> {
   // runtime
@@ -216,7 +247,14 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   grad(t: H): H | undefined;
   setGrad(t: H, g?: H): void;
   backward(t: H, grad?: H, retainGraph?: boolean, createGraph?: boolean): void;
-  gradOf(outputs: H[], inputs: H[], gradOutputs: Opt<H[]>, retainGraph?: boolean, createGraph?: boolean, allowUnused?: boolean): (H | undefined)[];
+  gradOf(
+    outputs: H[],
+    inputs: H[],
+    gradOutputs: Opt<H[]>,
+    retainGraph?: boolean,
+    createGraph?: boolean,
+    allowUnused?: boolean,
+  ): (H | undefined)[];
 }
 
 function locate(): string {

@@ -38,16 +38,24 @@ function fill(data: Nested, shape: number[], depth: number, out: number[]): void
 /** Converts a plain number array to the typed array holding `dtype`. */
 function packed(values: number[], dtype: DType): ArrayBufferView {
   switch (dtype) {
-    case "float32": return Float32Array.from(values);
-    case "float64": return Float64Array.from(values);
-    case "int64": return BigInt64Array.from(values, (v) => BigInt(Math.trunc(v)));
-    case "int32": return Int32Array.from(values);
-    case "int16": return Int16Array.from(values);
-    case "int8": return Int8Array.from(values);
+    case "float32":
+      return Float32Array.from(values);
+    case "float64":
+      return Float64Array.from(values);
+    case "int64":
+      return BigInt64Array.from(values, (v) => BigInt(Math.trunc(v)));
+    case "int32":
+      return Int32Array.from(values);
+    case "int16":
+      return Int16Array.from(values);
+    case "int8":
+      return Int8Array.from(values);
     case "uint8":
-    case "bool": return Uint8Array.from(values, (v) => (dtype === "bool" ? (v ? 1 : 0) : v));
+    case "bool":
+      return Uint8Array.from(values, (v) => (dtype === "bool" ? (v ? 1 : 0) : v));
     case "float16":
-    case "bfloat16": return Float32Array.from(values);
+    case "bfloat16":
+      return Float32Array.from(values);
   }
 }
 

@@ -1,16 +1,6 @@
 // Element types: names as in PyTorch, codes as libtorch's c10::ScalarType.
 
-export type DType =
-  | "float32"
-  | "float64"
-  | "float16"
-  | "bfloat16"
-  | "int64"
-  | "int32"
-  | "int16"
-  | "int8"
-  | "uint8"
-  | "bool";
+export type DType = "float32" | "float64" | "float16" | "bfloat16" | "int64" | "int32" | "int16" | "int8" | "uint8" | "bool";
 
 /** The typed array that holds each dtype's elements (16-bit floats as their raw bits). */
 export interface TypedArrayOf {
@@ -41,7 +31,10 @@ const CODES: Record<DType, number> = {
 };
 const NAMES = new Map<number, DType>(Object.entries(CODES).map(([name, code]) => [code, name as DType]));
 
-const ARRAYS: Record<DType, { new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): AnyTypedArray; BYTES_PER_ELEMENT: number }> = {
+const ARRAYS: Record<
+  DType,
+  { new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): AnyTypedArray; BYTES_PER_ELEMENT: number }
+> = {
   float32: Float32Array,
   float64: Float64Array,
   float16: Uint16Array,

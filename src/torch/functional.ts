@@ -207,7 +207,12 @@ export function gridSample(x: Tensor, grid: Tensor, options: GridSampleOptions =
  * Pads the last dimensions: pads = [left, right, top, bottom, ...] (last dimension first), as
  * torch.nn.functional.pad.
  */
-export function pad(x: Tensor, pads: readonly number[], mode: "constant" | "reflect" | "replicate" | "circular" = "constant", value = 0): Tensor {
+export function pad(
+  x: Tensor,
+  pads: readonly number[],
+  mode: "constant" | "reflect" | "replicate" | "circular" = "constant",
+  value = 0,
+): Tensor {
   return new Tensor(native.pad(x.handle("pad"), pads, mode, mode === "constant" ? value : undefined));
 }
 
@@ -250,5 +255,12 @@ export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, wei
 }
 /** logits (N, C, ...), target int64 class indices (N, ...). */
 export function crossEntropy(logits: Tensor, target: Tensor, weight?: Tensor, reduction: Reduction = "mean"): Tensor {
-  return new Tensor(native.crossEntropy(logits.handle("crossEntropy"), target.handle("crossEntropy"), weight?.handle("crossEntropy"), REDUCTIONS[reduction]));
+  return new Tensor(
+    native.crossEntropy(
+      logits.handle("crossEntropy"),
+      target.handle("crossEntropy"),
+      weight?.handle("crossEntropy"),
+      REDUCTIONS[reduction],
+    ),
+  );
 }

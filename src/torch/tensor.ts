@@ -348,41 +348,111 @@ export class Tensor implements Owned {
   }
 
   // --- element-wise unary
-  neg(): Tensor { return new Tensor(native.neg(this.handle("neg"))); }
-  abs(): Tensor { return new Tensor(native.abs(this.handle("abs"))); }
-  exp(): Tensor { return new Tensor(native.exp(this.handle("exp"))); }
-  log(): Tensor { return new Tensor(native.log(this.handle("log"))); }
-  log1p(): Tensor { return new Tensor(native.log1p(this.handle("log1p"))); }
-  expm1(): Tensor { return new Tensor(native.expm1(this.handle("expm1"))); }
-  log2(): Tensor { return new Tensor(native.log2(this.handle("log2"))); }
-  sqrt(): Tensor { return new Tensor(native.sqrt(this.handle("sqrt"))); }
-  rsqrt(): Tensor { return new Tensor(native.rsqrt(this.handle("rsqrt"))); }
-  sin(): Tensor { return new Tensor(native.sin(this.handle("sin"))); }
-  cos(): Tensor { return new Tensor(native.cos(this.handle("cos"))); }
-  tan(): Tensor { return new Tensor(native.tan(this.handle("tan"))); }
-  asin(): Tensor { return new Tensor(native.asin(this.handle("asin"))); }
-  acos(): Tensor { return new Tensor(native.acos(this.handle("acos"))); }
-  atan(): Tensor { return new Tensor(native.atan(this.handle("atan"))); }
-  tanh(): Tensor { return new Tensor(native.tanh(this.handle("tanh"))); }
-  sigmoid(): Tensor { return new Tensor(native.sigmoid(this.handle("sigmoid"))); }
-  relu(): Tensor { return new Tensor(native.relu(this.handle("relu"))); }
-  gelu(): Tensor { return new Tensor(native.gelu(this.handle("gelu"))); }
-  selu(): Tensor { return new Tensor(native.selu(this.handle("selu"))); }
-  silu(): Tensor { return new Tensor(native.silu(this.handle("silu"))); }
-  erf(): Tensor { return new Tensor(native.erf(this.handle("erf"))); }
-  sign(): Tensor { return new Tensor(native.sign(this.handle("sign"))); }
-  floor(): Tensor { return new Tensor(native.floor(this.handle("floor"))); }
-  ceil(): Tensor { return new Tensor(native.ceil(this.handle("ceil"))); }
-  round(): Tensor { return new Tensor(native.round(this.handle("round"))); }
-  trunc(): Tensor { return new Tensor(native.trunc(this.handle("trunc"))); }
-  frac(): Tensor { return new Tensor(native.frac(this.handle("frac"))); }
-  reciprocal(): Tensor { return new Tensor(native.reciprocal(this.handle("reciprocal"))); }
-  square(): Tensor { return new Tensor(native.square(this.handle("square"))); }
-  logicalNot(): Tensor { return new Tensor(native.logicalNot(this.handle("logicalNot"))); }
-  isnan(): Tensor { return new Tensor(native.isnan(this.handle("isnan"))); }
-  isinf(): Tensor { return new Tensor(native.isinf(this.handle("isinf"))); }
-  isfinite(): Tensor { return new Tensor(native.isfinite(this.handle("isfinite"))); }
-  logSigmoid(): Tensor { return new Tensor(native.logSigmoid(this.handle("logSigmoid"))); }
+  neg(): Tensor {
+    return new Tensor(native.neg(this.handle("neg")));
+  }
+  abs(): Tensor {
+    return new Tensor(native.abs(this.handle("abs")));
+  }
+  exp(): Tensor {
+    return new Tensor(native.exp(this.handle("exp")));
+  }
+  log(): Tensor {
+    return new Tensor(native.log(this.handle("log")));
+  }
+  log1p(): Tensor {
+    return new Tensor(native.log1p(this.handle("log1p")));
+  }
+  expm1(): Tensor {
+    return new Tensor(native.expm1(this.handle("expm1")));
+  }
+  log2(): Tensor {
+    return new Tensor(native.log2(this.handle("log2")));
+  }
+  sqrt(): Tensor {
+    return new Tensor(native.sqrt(this.handle("sqrt")));
+  }
+  rsqrt(): Tensor {
+    return new Tensor(native.rsqrt(this.handle("rsqrt")));
+  }
+  sin(): Tensor {
+    return new Tensor(native.sin(this.handle("sin")));
+  }
+  cos(): Tensor {
+    return new Tensor(native.cos(this.handle("cos")));
+  }
+  tan(): Tensor {
+    return new Tensor(native.tan(this.handle("tan")));
+  }
+  asin(): Tensor {
+    return new Tensor(native.asin(this.handle("asin")));
+  }
+  acos(): Tensor {
+    return new Tensor(native.acos(this.handle("acos")));
+  }
+  atan(): Tensor {
+    return new Tensor(native.atan(this.handle("atan")));
+  }
+  tanh(): Tensor {
+    return new Tensor(native.tanh(this.handle("tanh")));
+  }
+  sigmoid(): Tensor {
+    return new Tensor(native.sigmoid(this.handle("sigmoid")));
+  }
+  relu(): Tensor {
+    return new Tensor(native.relu(this.handle("relu")));
+  }
+  gelu(): Tensor {
+    return new Tensor(native.gelu(this.handle("gelu")));
+  }
+  selu(): Tensor {
+    return new Tensor(native.selu(this.handle("selu")));
+  }
+  silu(): Tensor {
+    return new Tensor(native.silu(this.handle("silu")));
+  }
+  erf(): Tensor {
+    return new Tensor(native.erf(this.handle("erf")));
+  }
+  sign(): Tensor {
+    return new Tensor(native.sign(this.handle("sign")));
+  }
+  floor(): Tensor {
+    return new Tensor(native.floor(this.handle("floor")));
+  }
+  ceil(): Tensor {
+    return new Tensor(native.ceil(this.handle("ceil")));
+  }
+  round(): Tensor {
+    return new Tensor(native.round(this.handle("round")));
+  }
+  trunc(): Tensor {
+    return new Tensor(native.trunc(this.handle("trunc")));
+  }
+  frac(): Tensor {
+    return new Tensor(native.frac(this.handle("frac")));
+  }
+  reciprocal(): Tensor {
+    return new Tensor(native.reciprocal(this.handle("reciprocal")));
+  }
+  square(): Tensor {
+    return new Tensor(native.square(this.handle("square")));
+  }
+  logicalNot(): Tensor {
+    return new Tensor(native.logicalNot(this.handle("logicalNot")));
+  }
+  isnan(): Tensor {
+    return new Tensor(native.isnan(this.handle("isnan")));
+  }
+  isinf(): Tensor {
+    return new Tensor(native.isinf(this.handle("isinf")));
+  }
+  isfinite(): Tensor {
+    return new Tensor(native.isfinite(this.handle("isfinite")));
+  }
+  logSigmoid(): Tensor {
+    return new Tensor(native.logSigmoid(this.handle("logSigmoid")));
+  }
   leakyRelu(negativeSlope = 0.01): Tensor {
     return new Tensor(native.leakyRelu(this.handle("leakyRelu"), negativeSlope));
   }

@@ -22,7 +22,9 @@ export class NonFiniteLossError extends TrainError {
     readonly lastCheckpoint: string | undefined,
   ) {
     const kept = lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}` : "no checkpoint was written yet";
-    super(`step ${step}: ${term} is ${value} (not finite); training stopped and ${kept}: lower train_params.lr, check the data, or resume from it with --resume`);
+    super(
+      `step ${step}: ${term} is ${value} (not finite); training stopped and ${kept}: lower train_params.lr, check the data, or resume from it with --resume`,
+    );
     this.name = "NonFiniteLossError";
   }
 }

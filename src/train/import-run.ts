@@ -36,7 +36,12 @@ export function importToRun(path: string, config: DimeConfig, out: string, confi
     const folder = createRunFolder(out);
     created = true;
     saveRunConfig(folder, config);
-    const parts = { model: imported.model, optimizer, scheduler: new MultiStepLR(optimizer, { milestones: [], gamma: 0.1 }), transformGenerator: new torch.Generator(1) };
+    const parts = {
+      model: imported.model,
+      optimizer,
+      scheduler: new MultiStepLR(optimizer, { milestones: [], gamma: 0.1 }),
+      transformGenerator: new torch.Generator(1),
+    };
     const weightsPath = torch.tidy(() => {
       const contents = captureCheckpoint(parts, {
         step: 0,
@@ -51,7 +56,15 @@ export function importToRun(path: string, config: DimeConfig, out: string, confi
       return saveCheckpoint(folder.checkpoints, {
         ...rest,
         ...(imported.discriminator ? { discriminatorTensors: imported.discriminator } : {}),
-        sidecar: { ...rest.sidecar, imported: { checkpoint: path, model: "fomm", format: imported.format, ...(imported.epoch !== undefined ? { epoch: imported.epoch } : {}) } },
+        sidecar: {
+          ...rest.sidecar,
+          imported: {
+            checkpoint: path,
+            model: "fomm",
+            format: imported.format,
+            ...(imported.epoch !== undefined ? { epoch: imported.epoch } : {}),
+          },
+        },
       });
     });
     return {

@@ -3,4 +3,10 @@ export { train, type TrainHooks, type TrainOptions, type TrainSummary } from "./
 export { TrainError, NonFiniteLossError } from "./errors.js";
 export { readLog, type LogRecord, type StepRecord } from "./log.js";
 export { ProgressBar, SILENT_PROGRESS, type ProgressReporter } from "../util/progress.js";
-export { recalibrateBatchNorm, recalibrateCheckpoint, type RecalibrateOptions, type RecalibrateCheckpointOptions, type RecalibrateSummary } from "./recalibrate.js";
+export {
+  recalibrateBatchNorm,
+  recalibrateCheckpoint,
+  type RecalibrateOptions,
+  type RecalibrateCheckpointOptions,
+  type RecalibrateSummary,
+} from "./recalibrate.js";

@@ -45,7 +45,11 @@ export class TrainLog {
    * stopped after its last checkpoint) are dropped, so each step is logged once.
    */
   static resume(path: string, step: number): TrainLog {
-    const lines = existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((line) => line.trim() !== "") : [];
+    const lines = existsSync(path)
+      ? readFileSync(path, "utf8")
+          .split("\n")
+          .filter((line) => line.trim() !== "")
+      : [];
     const kept = lines.filter((line) => {
       try {
         return (JSON.parse(line) as LogRecord).step <= step;
@@ -59,7 +63,10 @@ export class TrainLog {
 
   write(record: LogRecord): void {
     try {
-      appendFileSync(this.path, `${JSON.stringify(record, (_, value) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value))}\n`);
+      appendFileSync(
+        this.path,
+        `${JSON.stringify(record, (_, value) => (typeof value === "number" && !Number.isFinite(value) ? String(value) : value))}\n`,
+      );
     } catch (error) {
       // A full disk mid-run: one line naming the log (a resume trims a line cut short).
       throw writeError(this.path, error);

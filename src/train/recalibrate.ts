@@ -38,8 +38,13 @@ export interface RecalibrateOptions {
  * Returns the number of batches used (fewer when `batches` runs out first).
  * @throws RangeError when options.batches is not a positive integer or the model has no BatchNorm2d.
  */
-export async function recalibrateBatchNorm(model: DiME, batches: AsyncIterable<TrainingBatch>, options: RecalibrateOptions): Promise<number> {
-  if (!Number.isInteger(options.batches) || options.batches < 1) throw new RangeError(`recalibrateBatchNorm: batches must be a positive integer, got ${options.batches}`);
+export async function recalibrateBatchNorm(
+  model: DiME,
+  batches: AsyncIterable<TrainingBatch>,
+  options: RecalibrateOptions,
+): Promise<number> {
+  if (!Number.isInteger(options.batches) || options.batches < 1)
+    throw new RangeError(`recalibrateBatchNorm: batches must be a positive integer, got ${options.batches}`);
   const norms = [...model.modules()].filter((m): m is BatchNorm2d => m instanceof BatchNorm2d && m.trackRunningStats);
   if (norms.length === 0) throw new RangeError("recalibrateBatchNorm: the model has no batch norm with running statistics");
   const momenta = norms.map((n) => n.momentum);
@@ -107,7 +112,9 @@ export async function recalibrateCheckpoint(path: string, options: RecalibrateCh
   const started = performance.now();
   const entry = findCheckpoint(path);
   if (resolve(options.out) === resolve(dirname(entry.weightsPath))) {
-    throw new CheckpointError(`${options.out}: is the folder of ${entry.weightsPath}, whose step it would overwrite: give another --out folder`);
+    throw new CheckpointError(
+      `${options.out}: is the folder of ${entry.weightsPath}, whose step it would overwrite: give another --out folder`,
+    );
   }
   const batches = options.batches ?? 100;
   const seed = options.seed ?? 0;
@@ -130,11 +137,20 @@ export async function recalibrateCheckpoint(path: string, options: RecalibrateCh
           yielded += 1;
           yield toTrainingBatch(batch, device);
         }
-        if (yielded === 0) throw new TrainError(`${options.data}/train: ${source.epochLength} videos make no whole batch of ${batchSize}: lower --batch-size or add videos`);
+        if (yielded === 0)
+          throw new TrainError(
+            `${options.data}/train: ${source.epochLength} videos make no whole batch of ${batchSize}: lower --batch-size or add videos`,
+          );
       }
     }
     const used = await recalibrateBatchNorm(model, training(), { batches, onBatch: (done) => options.onBatch?.(done, batches) });
-    const recalibrated = { data: options.data, batches: used, batch_size: batchSize, seed, ...(others.length > 0 ? { averaged: [entry, ...others].map((e) => e.weightsPath) } : {}) };
+    const recalibrated = {
+      data: options.data,
+      batches: used,
+      batch_size: batchSize,
+      seed,
+      ...(others.length > 0 ? { averaged: [entry, ...others].map((e) => e.weightsPath) } : {}),
+    };
     const { files: _files, ...sidecar } = entry.sidecar;
     const hasOptimizer = others.length === 0 && readSidecar(entry.sidecarPath, true) !== undefined;
     mkdirSync(options.out, { recursive: true });
@@ -188,7 +204,9 @@ function averageInto(model: DiME, others: CheckpointEntry[]): void {
       for (const [name, sum] of sums) {
         const value = tensors.get(name);
         if (value === undefined || value.shape.join() !== sum.shape.join()) {
-          throw new CheckpointError(`${other.weightsPath}: ${value === undefined ? "has no" : "has a mis-shaped"} ${name}: the file is damaged; use another checkpoint`);
+          throw new CheckpointError(
+            `${other.weightsPath}: ${value === undefined ? "has no" : "has a mis-shaped"} ${name}: the file is damaged; use another checkpoint`,
+          );
         }
         sum.add_(value.to(sum.device));
       }

@@ -28,7 +28,13 @@ export interface RunFolder {
 }
 
 export function runFolder(root: string): RunFolder {
-  return { root, configPath: join(root, "config.yaml"), logPath: join(root, "log.jsonl"), checkpoints: join(root, "checkpoints"), samples: join(root, "samples") };
+  return {
+    root,
+    configPath: join(root, "config.yaml"),
+    logPath: join(root, "log.jsonl"),
+    checkpoints: join(root, "checkpoints"),
+    samples: join(root, "samples"),
+  };
 }
 
 /**
@@ -40,7 +46,9 @@ export function createRunFolder(root: string): RunFolder {
     if (!statSync(root).isDirectory()) throw new TrainError(`${root}: is a file, not a folder: choose another --out`);
     const present = readdirSync(root);
     if (present.length > 0) {
-      const hint = present.includes("config.yaml") ? "it holds a run: pass --resume to continue it, or choose another --out" : "choose an empty or new --out";
+      const hint = present.includes("config.yaml")
+        ? "it holds a run: pass --resume to continue it, or choose another --out"
+        : "choose an empty or new --out";
       throw new TrainError(`${root}: is not empty (${present.slice(0, 3).join(", ")}${present.length > 3 ? ", ..." : ""}): ${hint}`);
     }
   }
@@ -50,7 +58,8 @@ export function createRunFolder(root: string): RunFolder {
 /** The folders of an existing run in `root` (created again where missing). */
 export function openRunFolder(root: string): RunFolder {
   const folder = runFolder(root);
-  if (!existsSync(folder.configPath)) throw new TrainError(`${root}: no config.yaml, so not a dime run folder to resume: start without --resume`);
+  if (!existsSync(folder.configPath))
+    throw new TrainError(`${root}: no config.yaml, so not a dime run folder to resume: start without --resume`);
   return makeFolders(folder);
 }
 
@@ -59,7 +68,9 @@ function makeFolders(folder: RunFolder): RunFolder {
     try {
       mkdirSync(dir, { recursive: true });
     } catch (error) {
-      throw new TrainError(`${dir}: cannot create the folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose an --out you can write to`);
+      throw new TrainError(
+        `${dir}: cannot create the folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose an --out you can write to`,
+      );
     }
   }
   return folder;
@@ -68,9 +79,14 @@ function makeFolders(folder: RunFolder): RunFolder {
 /** Writes RUN_DIR/config.yaml (atomically); a TrainError naming it when the folder is not writable. */
 export function saveRunConfig(folder: RunFolder, config: DimeConfig): void {
   try {
-    ATOMIC_IO.writeText(folder.configPath, configToYaml(config, "Written by dime train: the config of this run (dime train --resume reads it back)."));
+    ATOMIC_IO.writeText(
+      folder.configPath,
+      configToYaml(config, "Written by dime train: the config of this run (dime train --resume reads it back)."),
+    );
   } catch (error) {
-    throw new TrainError(`${folder.configPath}: cannot write (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose an --out you can write to`);
+    throw new TrainError(
+      `${folder.configPath}: cannot write (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose an --out you can write to`,
+    );
   }
 }
 

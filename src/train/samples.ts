@@ -93,22 +93,31 @@ export function sampleSheet(data: SampleData): Picture {
   const [cw, ch] = [W * k, H * k];
   const frame = 3 * H * W;
   const views = 1 + refs;
-  const image = (array: Float32Array, index: number): Cell => ({ rgb: imageToRgb24({ data: array.subarray(index * frame, (index + 1) * frame), width: W, height: H }), width: W, height: H });
+  const image = (array: Float32Array, index: number): Cell => ({
+    rgb: imageToRgb24({ data: array.subarray(index * frame, (index + 1) * frame), width: W, height: H }),
+    width: W,
+    height: H,
+  });
   const rows: Cell[][] = [];
   for (let r = 0; r < data.rows; r++) {
     const keypoints = (array: Float32Array) => array.subarray(r * numKp * 2, (r + 1) * numKp * 2);
     const row: Cell[] = [image(data.source, r)];
     for (let v = 0; v < refs; v++) row.push(image(data.references, r * refs + v));
     row.push(image(data.driving, r), image(data.prediction, r));
-    row.push({ ...image(data.source, r), keypoints: keypoints(data.kpSource) }, { ...image(data.driving, r), keypoints: keypoints(data.kpDriving) });
+    row.push(
+      { ...image(data.source, r), keypoints: keypoints(data.kpSource) },
+      { ...image(data.driving, r), keypoints: keypoints(data.kpDriving) },
+    );
     const field = h * w * 2;
-    const displacement = (flow: Float32Array, v: number) => gridDisplacement(flow.subarray((r * views + v) * field, (r * views + v + 1) * field), h, w);
+    const displacement = (flow: Float32Array, v: number) =>
+      gridDisplacement(flow.subarray((r * views + v) * field, (r * views + v + 1) * field), h, w);
     const coarse = Array.from({ length: views }, (_, v) => displacement(data.coarseFlow, v));
     const refined = Array.from({ length: views }, (_, v) => displacement(data.refinedFlow, v));
     const scale = Math.max(...coarse.map(largestMagnitude), ...refined.map(largestMagnitude));
     for (let v = 0; v < views; v++) {
       row.push({ rgb: colourFlow(coarse[v], scale), width: w, height: h }, { rgb: colourFlow(refined[v], scale), width: w, height: h });
-      if (data.confidence) row.push({ rgb: greyToRgb(data.confidence.subarray((r * views + v) * h * w, (r * views + v + 1) * h * w)), width: w, height: h });
+      if (data.confidence)
+        row.push({ rgb: greyToRgb(data.confidence.subarray((r * views + v) * h * w, (r * views + v + 1) * h * w)), width: w, height: h });
     }
     rows.push(row);
   }

@@ -91,9 +91,13 @@ export interface Session {
 /** Sets a run up (see the file header). Throws TrainError, ConfigError or MediaError, each one line. */
 export async function openSession(options: TrainOptions): Promise<Session> {
   checkCounts(options);
-  if (options.init !== undefined && options.resume) throw new TrainError("give --init or --resume, not both: --init starts a new run from a checkpoint's weights, --resume continues a run");
+  if (options.init !== undefined && options.resume)
+    throw new TrainError(
+      "give --init or --resume, not both: --init starts a new run from a checkpoint's weights, --resume continues a run",
+    );
   const device = options.device ?? "cpu";
-  if (device !== "cpu" && !torch.cuda.isAvailable()) throw new TrainError(`--device ${device}: libtorch sees no CUDA device here: use --device cpu`);
+  if (device !== "cpu" && !torch.cuda.isAvailable())
+    throw new TrainError(`--device ${device}: libtorch sees no CUDA device here: use --device cpu`);
   const resumeFolder = options.resume ? openRunFolder(options.out) : undefined;
   const resumed = resumeFolder && latestCheckpoint(resumeFolder.checkpoints);
   const configSource = options.configSource ?? "the given config";
@@ -112,15 +116,20 @@ export async function openSession(options: TrainOptions): Promise<Session> {
   config = applyOverrides(config, runControl(options), "options");
 
   const seed = resumed?.sidecar.run.seed ?? options.seed ?? 0;
-  if (resumed && options.seed !== undefined && options.seed !== seed) throw new TrainError(`${options.out}: the run was started with --seed ${seed}, not ${options.seed}: leave --seed out to resume it`);
+  if (resumed && options.seed !== undefined && options.seed !== seed)
+    throw new TrainError(`${options.out}: the run was started with --seed ${seed}, not ${options.seed}: leave --seed out to resume it`);
   const notes: string[] = [];
   const threads = options.threads ?? resumed?.sidecar.run.threads;
-  if (resumed && threads !== resumed.sidecar.run.threads) notes.push(`note: the run used ${resumed.sidecar.run.threads} threads, this session ${threads}; a resume is bit-exact only with the same count`);
+  if (resumed && threads !== resumed.sidecar.run.threads)
+    notes.push(
+      `note: the run used ${resumed.sidecar.run.threads} threads, this session ${threads}; a resume is bit-exact only with the same count`,
+    );
   if (threads !== undefined) torch.setNumThreads(threads);
 
   const train = config.train_params;
   const [height, width] = config.dataset_params.frame_shape;
-  if (height !== width) throw new TrainError(`dataset_params.frame_shape is ${height}x${width}: the loader makes square frames, so give equal sides`);
+  if (height !== width)
+    throw new TrainError(`dataset_params.frame_shape is ${height}x${width}: the loader makes square frames, so give equal sides`);
   // Read before anything is made, so that a refused checkpoint leaves no run folder behind.
   const initial = options.init !== undefined ? openInitialCheckpoint(options.init, config, configSource) : undefined;
   const reconstruction = reconstructionLoss(train, { vggWeights: options.vggWeights, device });
@@ -129,10 +138,18 @@ export async function openSession(options: TrainOptions): Promise<Session> {
     loader = await openTrainingLoader(options.data, config, seed, options.workers);
     const epochLength = loader.epochLength;
     const batchesPerEpoch = Math.floor(epochLength / train.batch_size);
-    if (batchesPerEpoch === 0) throw new TrainError(`${options.data}/train: ${epochLength} videos make no whole batch of ${train.batch_size}: lower --batch-size or add videos`);
-    const totalSteps = options.steps ?? (options.epochs !== undefined ? options.epochs * batchesPerEpoch : resumed?.sidecar.total_steps ?? train.num_steps);
+    if (batchesPerEpoch === 0)
+      throw new TrainError(
+        `${options.data}/train: ${epochLength} videos make no whole batch of ${train.batch_size}: lower --batch-size or add videos`,
+      );
+    const totalSteps =
+      options.steps ??
+      (options.epochs !== undefined ? options.epochs * batchesPerEpoch : (resumed?.sidecar.total_steps ?? train.num_steps));
     config = applyOverrides(config, { "train_params.num_steps": totalSteps }, "--steps");
-    if (resumed && totalSteps < resumed.step) throw new TrainError(`${resumed.weightsPath}: the run is at step ${resumed.step}, past the ${totalSteps} steps asked for: give more --steps`);
+    if (resumed && totalSteps < resumed.step)
+      throw new TrainError(
+        `${resumed.weightsPath}: the run is at step ${resumed.step}, past the ${totalSteps} steps asked for: give more --steps`,
+      );
 
     const folder = resumeFolder ?? createRunFolder(options.out);
     saveRunConfig(folder, config);
@@ -144,8 +161,13 @@ export async function openSession(options: TrainOptions): Promise<Session> {
     const scheduler = new MultiStepLR(optimizer, { milestones: milestones(train.lr_milestones, totalSteps), gamma: 0.1 });
     const parts: TrainingParts = { model, optimizer, scheduler, transformGenerator: new torch.Generator(seed + 1) };
     if (initial) {
-      torch.tidy(() => (initial.fommStart ? startFromFomm(model, initial.model.stateDict()) : model.loadStateDict(initial.model.stateDict())));
-      if (initial.fommStart) notes.push("note: --init is a FOMM model: DiME's MotionODE, SelfFlow and fuse start as no-ops, so training starts from the FOMM (docs/fomm.md)");
+      torch.tidy(() =>
+        initial.fommStart ? startFromFomm(model, initial.model.stateDict()) : model.loadStateDict(initial.model.stateDict()),
+      );
+      if (initial.fommStart)
+        notes.push(
+          "note: --init is a FOMM model: DiME's MotionODE, SelfFlow and fuse start as no-ops, so training starts from the FOMM (docs/fomm.md)",
+        );
     }
     const init = resumed ? resumed.sidecar.run.init : initial && { checkpoint: initial.path, step: initial.step };
     if (resumed) {
@@ -158,7 +180,20 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       : { step: 0, epoch: 0, position: 0, seconds: 0 };
     const openLoaderRef = loader;
     return {
-      config, folder, loader, reconstruction, device, seed, init, totalSteps, epochLength, batchesPerEpoch, resumed, start, notes, parts,
+      config,
+      folder,
+      loader,
+      reconstruction,
+      device,
+      seed,
+      init,
+      totalSteps,
+      epochLength,
+      batchesPerEpoch,
+      resumed,
+      start,
+      notes,
+      parts,
       threads: torch.getNumThreads(),
       objective: new TrainingObjective(model, train, reconstruction),
       async close() {
@@ -187,7 +222,9 @@ function openInitialCheckpoint(path: string, config: DimeConfig, configSource: s
   let loaded: LoadedCheckpoint;
   let fommStart = false;
   if (isTorchCheckpointPath(path)) {
-    throw new TrainError(`--init ${path}: a PyTorch checkpoint: import it first (dime import ${path} --config configs/fomm/NAME.yaml -o DIR, docs/fomm.md), then give --init DIR`);
+    throw new TrainError(
+      `--init ${path}: a PyTorch checkpoint: import it first (dime import ${path} --config configs/fomm/NAME.yaml -o DIR, docs/fomm.md), then give --init DIR`,
+    );
   }
   try {
     const saved = findCheckpoint(path).sidecar.config.model_params;
@@ -206,9 +243,11 @@ function openInitialCheckpoint(path: string, config: DimeConfig, configSource: s
   }
   if (fommStart) return Object.assign(loaded, { fommStart });
   const refs = [loaded.sidecar.config.model_params.switches.num_refs, config.model_params.switches.num_refs];
-  if ((refs[0] > 0) !== (refs[1] > 0)) {
+  if (refs[0] > 0 !== refs[1] > 0) {
     loaded.model.dispose();
-    throw new TrainError(`--init ${loaded.path}: checkpoint was trained with switches.num_refs=${refs[0]} but ${configSource} says ${refs[1]}: a model with references has a net a model without them lacks; use num_refs ${refs[0] > 0 ? ">= 1" : "0"}`);
+    throw new TrainError(
+      `--init ${loaded.path}: checkpoint was trained with switches.num_refs=${refs[0]} but ${configSource} says ${refs[1]}: a model with references has a net a model without them lacks; use num_refs ${refs[0] > 0 ? ">= 1" : "0"}`,
+    );
   }
   return Object.assign(loaded, { fommStart });
 }
@@ -221,13 +260,22 @@ function milestones(fractions: readonly number[], totalSteps: number): number[] 
 function checkCounts(options: TrainOptions): void {
   if (options.steps !== undefined && options.epochs !== undefined) throw new TrainError("give --steps or --epochs, not both");
   const counts: [string, number | undefined, number][] = [
-    ["--steps", options.steps, 1], ["--epochs", options.epochs, 1], ["--batch-size", options.batchSize, 1], ["--threads", options.threads, 1],
-    ["--seed", options.seed, 0], ["--checkpoint-every", options.checkpointEvery, 1], ["--sample-every", options.sampleEvery, 1], ["--keep", options.keep, 1], ["--workers", options.workers, 0],
+    ["--steps", options.steps, 1],
+    ["--epochs", options.epochs, 1],
+    ["--batch-size", options.batchSize, 1],
+    ["--threads", options.threads, 1],
+    ["--seed", options.seed, 0],
+    ["--checkpoint-every", options.checkpointEvery, 1],
+    ["--sample-every", options.sampleEvery, 1],
+    ["--keep", options.keep, 1],
+    ["--workers", options.workers, 0],
   ];
   for (const [flag, value, least] of counts) {
-    if (value !== undefined && !(Number.isSafeInteger(value) && value >= least)) throw new TrainError(`${flag} must be an integer >= ${least}, got ${value}`);
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= least))
+      throw new TrainError(`${flag} must be an integer >= ${least}, got ${value}`);
   }
-  if (options.lr !== undefined && !(Number.isFinite(options.lr) && options.lr > 0)) throw new TrainError(`--lr must be a number > 0, got ${options.lr}`);
+  if (options.lr !== undefined && !(Number.isFinite(options.lr) && options.lr > 0))
+    throw new TrainError(`--lr must be a number > 0, got ${options.lr}`);
 }
 
 /** The train_params keys the options set that are part of the training itself: a resume must give the run's. */
@@ -251,7 +299,9 @@ function runControl(options: TrainOptions): Record<string, number | string> {
 /** The training split of `data` as `config` trains on it: frame size, references, augmentation, batch size. */
 export async function openTrainingLoader(data: string, config: DimeConfig, seed: number, workers = 1): Promise<DataLoader> {
   if (!existsSync(data) || !statSync(data).isDirectory()) {
-    throw new TrainError(`${data}: no such folder: --data takes a dataset folder with train/ and test/ (dime synth --kind faces --out DIR makes one)`);
+    throw new TrainError(
+      `${data}: no such folder: --data takes a dataset folder with train/ and test/ (dime synth --kind faces --out DIR makes one)`,
+    );
   }
   const { flip_param: flip, jitter_param: jitter } = config.dataset_params.augmentation_params;
   const jitters = jitter.brightness !== 0 || jitter.contrast !== 0 || jitter.saturation !== 0 || jitter.hue !== 0;

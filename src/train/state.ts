@@ -45,7 +45,10 @@ export function captureCheckpoint(parts: TrainingParts, info: RunInfo): Checkpoi
 export function restoreCheckpoint(parts: TrainingParts, entry: CheckpointEntry): void {
   torch.tidy(() => {
     parts.model.loadStateDict(readCheckpointTensors(entry.weightsPath, entry.sidecar.files.weights).tensors);
-    parts.optimizer.loadStateDict({ tensors: readCheckpointTensors(entry.optimizerPath, entry.sidecar.files.optimizer).tensors, meta: entry.sidecar.optimizer });
+    parts.optimizer.loadStateDict({
+      tensors: readCheckpointTensors(entry.optimizerPath, entry.sidecar.files.optimizer).tensors,
+      meta: entry.sidecar.optimizer,
+    });
     parts.scheduler.loadStateDict(entry.sidecar.scheduler);
     setGeneratorState(torch.defaultGenerator(), entry.sidecar.rng.torch_default);
     setGeneratorState(parts.transformGenerator, entry.sidecar.rng.transform);

@@ -120,9 +120,14 @@ class Trainer {
           this.#advance(batch.shape.batch);
           const now = performance.now();
           const record: StepRecord = {
-            event: "step", step, epoch: this.#epoch, lr,
-            seconds: session.start.seconds + (now - began) / 1000, step_seconds: (now - previous) / 1000,
-            loss: result.loss, details: result.details,
+            event: "step",
+            step,
+            epoch: this.#epoch,
+            lr,
+            seconds: session.start.seconds + (now - began) / 1000,
+            step_seconds: (now - previous) / 1000,
+            loss: result.loss,
+            details: result.details,
           };
           previous = now;
           losses = result.loss;
@@ -140,13 +145,20 @@ class Trainer {
       const interrupted = this.#step < totalSteps;
       if (this.#step > this.#checkpointStep) this.#checkpoint(seconds);
       this.#log.write({ event: "stop", step: this.#step, reason: interrupted ? "interrupted" : "finished", seconds });
-      this.progress.note(interrupted ? `stopped at step ${this.#step}/${totalSteps}; resume with --resume` : `finished ${totalSteps} steps`);
+      this.progress.note(
+        interrupted ? `stopped at step ${this.#step}/${totalSteps}; resume with --resume` : `finished ${totalSteps} steps`,
+      );
       const sessionSeconds = (performance.now() - began) / 1000;
       return {
-        runDir: session.folder.root, startStep, step: this.#step, totalSteps,
+        runDir: session.folder.root,
+        startStep,
+        step: this.#step,
+        totalSteps,
         stopped: interrupted ? "interrupted" : "finished",
-        seconds: sessionSeconds, stepsPerSecond: (this.#step - startStep) / Math.max(sessionSeconds, 1e-9),
-        losses, checkpoint: this.#lastCheckpoint,
+        seconds: sessionSeconds,
+        stepsPerSecond: (this.#step - startStep) / Math.max(sessionSeconds, 1e-9),
+        losses,
+        checkpoint: this.#lastCheckpoint,
       };
     } finally {
       this.hooks.signal?.removeEventListener("abort", onAbort);
@@ -157,11 +169,22 @@ class Trainer {
     const { session } = this;
     const { config, resumed, totalSteps } = session;
     const train = config.train_params;
-    const what = resumed ? `resuming ${session.folder.root} at step ${resumed.step}/${totalSteps}` : `training ${session.folder.root}: ${totalSteps} steps`;
+    const what = resumed
+      ? `resuming ${session.folder.root} at step ${resumed.step}/${totalSteps}`
+      : `training ${session.folder.root}: ${totalSteps} steps`;
     const line = `${what}, batch ${train.batch_size}, ${session.batchesPerEpoch} batches per epoch, ${session.parts.model.numParameters()} parameters, ${session.device}, ${session.threads} threads, seed ${session.seed}`;
     const loss = describeReconstructionLoss(session.reconstruction);
     for (const message of [line, loss, ...session.notes]) this.progress.note(message);
-    this.#log.write({ event: resumed ? "resume" : "start", step: this.#step, message: line, loss, total_steps: totalSteps, threads: session.threads, device: session.device, seed: session.seed });
+    this.#log.write({
+      event: resumed ? "resume" : "start",
+      step: this.#step,
+      message: line,
+      loss,
+      total_steps: totalSteps,
+      threads: session.threads,
+      device: session.device,
+      seed: session.seed,
+    });
   }
 
   /** One optimizer step inside one scope; throws NonFiniteLossError before updating anything. */
@@ -224,8 +247,13 @@ class Trainer {
       try {
         return saveCheckpoint(folder.checkpoints, contents, this.#io);
       } catch (error) {
-        const previous = this.#lastCheckpoint ? `the previous checkpoint ${this.#lastCheckpoint} is intact` : "no earlier checkpoint exists";
-        throw new TrainError(`${folder.checkpoints}: writing the checkpoint of step ${this.#step} failed (${(error as Error).message}); ${previous}`, { cause: error });
+        const previous = this.#lastCheckpoint
+          ? `the previous checkpoint ${this.#lastCheckpoint} is intact`
+          : "no earlier checkpoint exists";
+        throw new TrainError(
+          `${folder.checkpoints}: writing the checkpoint of step ${this.#step} failed (${(error as Error).message}); ${previous}`,
+          { cause: error },
+        );
       }
     });
     rotateCheckpoints(folder.checkpoints, config.train_params.keep_checkpoints);
@@ -247,7 +275,16 @@ export function toTrainingBatch(batch: Batch, device: Session["device"]): Traini
 /** Scalars read in one copy: name -> value. */
 function readScalars(terms: ReadonlyMap<string, Tensor>): Record<string, number> {
   if (terms.size === 0) return {};
-  const values = torch.tidy(() => torch.stack([...terms.values()].map((t) => t.detach().float().reshape(1)), 0).view(-1).data() as Float32Array);
+  const values = torch.tidy(
+    () =>
+      torch
+        .stack(
+          [...terms.values()].map((t) => t.detach().float().reshape(1)),
+          0,
+        )
+        .view(-1)
+        .data() as Float32Array,
+  );
   return Object.fromEntries([...terms.keys()].map((name, i) => [name, values[i]]));
 }
 

@@ -40,7 +40,7 @@ export class Rng {
 
   /** A stream derived from `seed` and any labels; different labels give independent streams. */
   static from(seed: number, ...labels: Array<string | number>): Rng {
-    let state = Math.floor(seed) >>> 0 ^ hashLabel(String(Math.floor(seed / 2 ** 32)));
+    let state = (Math.floor(seed) >>> 0) ^ hashLabel(String(Math.floor(seed / 2 ** 32)));
     for (const label of labels) state = (Math.imul(state ^ hashLabel(String(label)), 0x9e3779b1) + 0x7f4a7c15) >>> 0;
     return new Rng(state);
   }

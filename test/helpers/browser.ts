@@ -22,7 +22,18 @@ export function browserMissing(): string | undefined {
 export function fakeCameraFile(clip: string, dir: string, size = 120): string {
   const out = join(dir, "camera.y4m");
   const width = (size * 4) / 3;
-  execFileSync("ffmpeg", ["-v", "error", "-y", "-i", clip, "-vf", `scale=${size}:${size}:flags=bicubic,pad=${width}:${size}:${(width - size) / 2}:0`, "-pix_fmt", "yuv420p", out]);
+  execFileSync("ffmpeg", [
+    "-v",
+    "error",
+    "-y",
+    "-i",
+    clip,
+    "-vf",
+    `scale=${size}:${size}:flags=bicubic,pad=${width}:${size}:${(width - size) / 2}:0`,
+    "-pix_fmt",
+    "yuv420p",
+    out,
+  ]);
   return out;
 }
 
@@ -35,13 +46,25 @@ export interface LaunchedBrowser {
 export async function launchChromium(camera?: string): Promise<LaunchedBrowser> {
   const profile = mkdtempSync(join(tmpdir(), "dime-chromium-"));
   const args = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
     ...(camera ? [`--use-file-for-fake-video-capture=${camera}`] : []),
   ];
   // A persistent context is how playwright takes a --user-data-dir: here a fresh one per launch.
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args, viewport: { width: 1100, height: 900 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args,
+    viewport: { width: 1100, height: 900 },
+  });
   return {
     context,
     async close() {

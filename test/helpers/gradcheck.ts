@@ -43,7 +43,11 @@ export function gradcheck(
     const weights = torch.randn([...probe.shape], { dtype: "float64", generator: new torch.Generator(7) });
     const leaves = make(base, true);
     const loss = weighted(f(...leaves), weights);
-    const analytic = torch.grad(loss, wrt.map((i) => leaves[i]), { allowUnused: true });
+    const analytic = torch.grad(
+      loss,
+      wrt.map((i) => leaves[i]),
+      { allowUnused: true },
+    );
     wrt.forEach((inputIndex, k) => {
       const g = analytic[k];
       const gotAll = g === undefined ? new Array(base[inputIndex].length).fill(0) : g.toArray();
@@ -59,7 +63,10 @@ export function gradcheck(
         const numeric = (at(eps) - at(-eps)) / (2 * eps);
         const got = gotAll[e];
         const ok = Math.abs(got - numeric) <= atol + rtol * Math.abs(numeric);
-        assert.ok(ok, `${name}: d/d input${inputIndex}[${e}] autograd ${got} vs finite difference ${numeric} (|diff| ${Math.abs(got - numeric).toExponential(2)})`);
+        assert.ok(
+          ok,
+          `${name}: d/d input${inputIndex}[${e}] autograd ${got} vs finite difference ${numeric} (|diff| ${Math.abs(got - numeric).toExponential(2)})`,
+        );
       }
     });
   });
@@ -82,5 +89,13 @@ export function values(n: number, seed: number, lo = -1, hi = 1): number[] {
 
 /** An input spec of the given shape filled by values(). */
 export function input(shape: number[], seed: number, lo = -1, hi = 1): { data: number[]; shape: number[] } {
-  return { data: values(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape };
+  return {
+    data: values(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      lo,
+      hi,
+    ),
+    shape,
+  };
 }

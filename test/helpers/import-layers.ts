@@ -7,12 +7,19 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 export const SRC_LAYERS: ReadonlyMap<string, number> = new Map([
   ["util", 0], // prng, drawing, colour, progress: plain TypeScript, no tensors
   ["torch", 1], // the only door to the addon
-  ["nn", 2], ["ode", 2], ["optim", 2], ["io", 2], // io: safetensors, torch pickles, temporary files
+  ["nn", 2],
+  ["ode", 2],
+  ["optim", 2],
+  ["io", 2], // io: safetensors, torch pickles, temporary files
   ["media", 3], // images and video; writes through io's temporary files
-  ["faceapi", 4], ["synth", 4], // face-api's nets (issue 23); the synthetic benchmark's renderer
-  ["dime", 5], ["data", 5], // the model; datasets and batches
-  ["checkpoint", 6], ["face", 6], // saved runs; face detection, crop, paste-back (issue 23)
-  ["infer", 7], ["train", 7],
+  ["faceapi", 4],
+  ["synth", 4], // face-api's nets (issue 23); the synthetic benchmark's renderer
+  ["dime", 5],
+  ["data", 5], // the model; datasets and batches
+  ["checkpoint", 6],
+  ["face", 6], // saved runs; face detection, crop, paste-back (issue 23)
+  ["infer", 7],
+  ["train", 7],
   ["eval", 8], // uses infer to animate what it scores
   ["serve", 9], // the web app (issue 17)
   ["bench", 10], // benchmarks, the web app's among them
@@ -46,7 +53,9 @@ export function layerViolations(src: string, read: (file: string) => string, fil
       if (to === from || dirname(target) === src) continue;
       const toLayer = SRC_LAYERS.get(to);
       if (fromLayer === undefined || toLayer === undefined || toLayer >= fromLayer) {
-        out.push(`${relative(dirname(src), file).split(sep).join("/")}: ${from} (layer ${fromLayer ?? "?"}) imports ${to} (layer ${toLayer ?? "?"})`);
+        out.push(
+          `${relative(dirname(src), file).split(sep).join("/")}: ${from} (layer ${fromLayer ?? "?"}) imports ${to} (layer ${toLayer ?? "?"})`,
+        );
       }
     }
   }

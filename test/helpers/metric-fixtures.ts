@@ -43,7 +43,9 @@ export const METRIC_REL = {
   frechet: 1e-10,
 };
 
-export const REFERENCE: MetricsReference = JSON.parse(readFileSync(join(import.meta.dirname, "..", "fixtures", "eval-metrics-reference.json"), "utf8"));
+export const REFERENCE: MetricsReference = JSON.parse(
+  readFileSync(join(import.meta.dirname, "..", "fixtures", "eval-metrics-reference.json"), "utf8"),
+);
 
 /** The script's image pair x, y (B, C, H, W), float64 (its `images`). */
 export function referenceImages(b: number, c: number, h: number, w: number): [Tensor, Tensor] {
@@ -72,7 +74,16 @@ export function nameHash(name: string): number {
 /** The script's hash_uniform: values in (-1, 1), float64, of the given shape. */
 export function hashUniform(name: string, shape: readonly number[]): Tensor {
   const numel = shape.reduce((a, b) => a * b, 1);
-  return torch.tidy(() => torch.arange(0, numel, 1, { dtype: "float64" }).mul(12.9898).add(nameHash(name) * 78.233).sin().mul(43758.5453).frac().reshape(...shape));
+  return torch.tidy(() =>
+    torch
+      .arange(0, numel, 1, { dtype: "float64" })
+      .mul(12.9898)
+      .add(nameHash(name) * 78.233)
+      .sin()
+      .mul(43758.5453)
+      .frac()
+      .reshape(...shape),
+  );
 }
 
 /**

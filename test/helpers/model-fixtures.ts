@@ -6,7 +6,15 @@ import { DEFAULT_CONFIG, type ModelParams, type Switches } from "../../src/dime/
 export function fommTinyParams(): ModelParams {
   return {
     common_params: { num_kp: 4, num_channels: 3 },
-    kp_detector_params: { temperature: 0.1, block_expansion: 8, max_features: 64, scale_factor: 0.25, num_blocks: 3, pad: 0, single_jacobian_map: false },
+    kp_detector_params: {
+      temperature: 0.1,
+      block_expansion: 8,
+      max_features: 64,
+      scale_factor: 0.25,
+      num_blocks: 3,
+      pad: 0,
+      single_jacobian_map: false,
+    },
     generator_params: {
       block_expansion: 8,
       max_features: 32,
@@ -17,7 +25,14 @@ export function fommTinyParams(): ModelParams {
     },
     motion_ode_params: { block_expansion: 8, max_features: 32, num_blocks: 2 },
     self_flow_params: { block_expansion: 8, max_features: 32, num_blocks: 2 },
-    switches: { refine: false, identity_flow: false, num_refs: 0, jacobians: true, aligned_resize: false, ode: { method: "midpoint", steps: 2 } },
+    switches: {
+      refine: false,
+      identity_flow: false,
+      num_refs: 0,
+      jacobians: true,
+      aligned_resize: false,
+      ode: { method: "midpoint", steps: 2 },
+    },
   };
 }
 

@@ -57,9 +57,30 @@ export class NestedNet extends nn.Module {
  * and b (2) as in the Python script quoted in test/optim-trajectory.test.ts.
  */
 export function leastSquares(): { w: Tensor; b: Tensor; loss: () => Tensor; dispose: () => void } {
-  const X = torch.keep(torch.tensor([[1, 2, 3], [-1, 0.5, 2], [0.3, -0.7, 1.1], [2, -1, 0]]));
-  const Y = torch.keep(torch.tensor([[1, 0], [0, 1], [0.5, 0.5], [-1, 2]]));
-  const w = torch.keep(torch.tensor([[0.5, -0.3, 0.8], [0.1, 0.2, -0.4]]).requiresGrad_());
+  const X = torch.keep(
+    torch.tensor([
+      [1, 2, 3],
+      [-1, 0.5, 2],
+      [0.3, -0.7, 1.1],
+      [2, -1, 0],
+    ]),
+  );
+  const Y = torch.keep(
+    torch.tensor([
+      [1, 0],
+      [0, 1],
+      [0.5, 0.5],
+      [-1, 2],
+    ]),
+  );
+  const w = torch.keep(
+    torch
+      .tensor([
+        [0.5, -0.3, 0.8],
+        [0.1, 0.2, -0.4],
+      ])
+      .requiresGrad_(),
+  );
   const b = torch.keep(torch.tensor([0.05, -0.1]).requiresGrad_());
   return {
     w,

@@ -3,5 +3,8 @@
 
 /** node:test options for a slow test or suite: skipped in the quick tier. */
 export const SLOW: { skip: false | string } = {
-  skip: process.env.DIME_TEST_TIER === "quick" ? "slow (a CLI round trip, training, a long loop or a large net): runs in npm test, not test:quick" : false,
+  skip:
+    process.env.DIME_TEST_TIER === "quick"
+      ? "slow (a CLI round trip, training, a long loop or a large net): runs in npm test, not test:quick"
+      : false,
 };

@@ -75,7 +75,13 @@ export function legacyCheckpoint(tensors: TensorSpec[], storages: StorageSpec[],
   const protocol = [0x80, 0x02, 0x4d, 0xe9, 0x03, 0x2e];
   const sysInfo = [0x80, 0x02, 0x7d, ...unicode("little_endian"), 0x88, 0x73, 0x2e];
   const keys = [0x80, 0x02, 0x5d, 0x28, ...written.flatMap((s) => unicode(s.key)), 0x65, 0x2e];
-  const parts: Uint8Array[] = [Uint8Array.from(magic), Uint8Array.from(protocol), Uint8Array.from(sysInfo), objectPickle(tensors, storages, true), Uint8Array.from(keys)];
+  const parts: Uint8Array[] = [
+    Uint8Array.from(magic),
+    Uint8Array.from(protocol),
+    Uint8Array.from(sysInfo),
+    objectPickle(tensors, storages, true),
+    Uint8Array.from(keys),
+  ];
   for (const s of written) parts.push(int64(s.numel), s.bytes);
   return Buffer.concat(parts);
 }
@@ -149,7 +155,13 @@ export function storedZip(files: [string, Uint8Array][], zip64 = false): Buffer 
 }
 
 /** torch.save's zip format, with an optional byteorder record (`pickle` replaces the flat dict of `tensors`). */
-export function zipCheckpoint(tensors: TensorSpec[], storages: StorageSpec[], byteorder?: "little" | "big", pickle?: Uint8Array, zip64 = false): Buffer {
+export function zipCheckpoint(
+  tensors: TensorSpec[],
+  storages: StorageSpec[],
+  byteorder?: "little" | "big",
+  pickle?: Uint8Array,
+  zip64 = false,
+): Buffer {
   const files: [string, Uint8Array][] = [["archive/data.pkl", pickle ?? objectPickle(tensors, storages, false)]];
   if (byteorder) files.push(["archive/byteorder", enc.encode(byteorder)]);
   for (const s of storages) files.push([`archive/data/${s.key}`, s.bytes]);

@@ -64,10 +64,29 @@ refused. Ctrl-C or SIGTERM stops, removes the temporary file and exits 130 or 14
   --device D            cpu (default), cuda or cuda:N`;
 
 const FLAGS = defineFlags({
-  checkpoint: "string", source: "string", ref: "list", driving: "string", out: "string", config: "string",
-  absolute: "bool", "adapt-scale": "bool", "find-best-frame": "bool", "ode-steps": "int", "ode-method": "string",
-  batch: "int", visualize: "bool", "visualize-out": "string", audio: "bool", device: "string",
-  crop: "string", "face-index": "int", track: "string", "detect-every": "int", "paste-back": "bool", "no-paste-back": "bool", smooth: "number",
+  checkpoint: "string",
+  source: "string",
+  ref: "list",
+  driving: "string",
+  out: "string",
+  config: "string",
+  absolute: "bool",
+  "adapt-scale": "bool",
+  "find-best-frame": "bool",
+  "ode-steps": "int",
+  "ode-method": "string",
+  batch: "int",
+  visualize: "bool",
+  "visualize-out": "string",
+  audio: "bool",
+  device: "string",
+  crop: "string",
+  "face-index": "int",
+  track: "string",
+  "detect-every": "int",
+  "paste-back": "bool",
+  "no-paste-back": "bool",
+  smooth: "number",
 });
 
 /** `--smooth` may come without its strength: then it is 1. */
@@ -112,43 +131,62 @@ export const animateCommand: Command = {
     const ode = odeFlags(flags);
     const crop = parseCrop(flags.crop);
     const track = flags.track;
-    if (track !== undefined && track !== "fixed" && track !== "follow") throw new UsageError(`--track must be fixed or follow, got '${track}'`);
-    if (flags["paste-back"] && flags["no-paste-back"]) throw new UsageError("--paste-back and --no-paste-back contradict each other: keep one");
+    if (track !== undefined && track !== "fixed" && track !== "follow")
+      throw new UsageError(`--track must be fixed or follow, got '${track}'`);
+    if (flags["paste-back"] && flags["no-paste-back"])
+      throw new UsageError("--paste-back and --no-paste-back contradict each other: keep one");
     const smooth = flags.smooth;
     if (smooth !== undefined && !(smooth > 0)) throw new UsageError(`--smooth: the strength must be positive, got ${smooth}`);
     const visualizeOut = flags["visualize-out"] ?? (flags.visualize ? visualizePath(out) : undefined);
 
     const outputs = [out, ...(visualizeOut ? [visualizeOut] : [])];
     const before = outputs.filter((path) => existsSync(path));
-    const kept = () => (before.length > 0 ? `${before.join(" and ")} left as ${before.length > 1 ? "they were" : "it was"}; nothing else written` : "nothing written");
-    const { frames: count, width, height, fps, seconds, bestFrame, encodedFrames } = await withInterrupts({ command: "dime animate", kept }, () => animateFiles({
-      checkpoint,
-      config: flags.config,
-      source: sourcePath,
-      references: flags.ref ?? [],
-      driving: drivingPath,
-      out,
-      visualizeOut,
-      audio: Boolean(flags.audio),
-      mode: flags.absolute ? "absolute" : "relative",
-      adaptScale: Boolean(flags["adapt-scale"]),
-      findBestFrame: Boolean(flags["find-best-frame"]),
-      ode,
-      batch,
-      device,
-      crop,
-      faceIndex: inRange(flags, "face-index", 0, 1000) ?? 0,
-      track,
-      detectEvery: inRange(flags, "detect-every", 1, 1000),
-      pasteBack: flags["no-paste-back"] ? false : undefined,
-      smooth,
-    }));
+    const kept = () =>
+      before.length > 0
+        ? `${before.join(" and ")} left as ${before.length > 1 ? "they were" : "it was"}; nothing else written`
+        : "nothing written";
+    const {
+      frames: count,
+      width,
+      height,
+      fps,
+      seconds,
+      bestFrame,
+      encodedFrames,
+    } = await withInterrupts({ command: "dime animate", kept }, () =>
+      animateFiles({
+        checkpoint,
+        config: flags.config,
+        source: sourcePath,
+        references: flags.ref ?? [],
+        driving: drivingPath,
+        out,
+        visualizeOut,
+        audio: Boolean(flags.audio),
+        mode: flags.absolute ? "absolute" : "relative",
+        adaptScale: Boolean(flags["adapt-scale"]),
+        findBestFrame: Boolean(flags["find-best-frame"]),
+        ode,
+        batch,
+        device,
+        crop,
+        faceIndex: inRange(flags, "face-index", 0, 1000) ?? 0,
+        track,
+        detectEvery: inRange(flags, "detect-every", 1, 1000),
+        pasteBack: flags["no-paste-back"] ? false : undefined,
+        smooth,
+      }),
+    );
     const notes = [
       flags["find-best-frame"] ? `relative motion from driving frame ${bestFrame}` : "",
-      encodedFrames !== undefined ? `the driving clip has a variable frame rate: ${encodedFrames} frames at a constant ${fps.replace(/\/1$/, "")} fps keep each frame at its time` : "",
+      encodedFrames !== undefined
+        ? `the driving clip has a variable frame rate: ${encodedFrames} frames at a constant ${fps.replace(/\/1$/, "")} fps keep each frame at its time`
+        : "",
       visualizeOut ? `side by side in ${visualizeOut}` : "",
     ].filter(Boolean);
-    console.log(`${out}: ${count} frames ${width}x${height} at ${fps.replace(/\/1$/, "")} fps in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(1)} frames/s)${notes.length ? `; ${notes.join("; ")}` : ""}`);
+    console.log(
+      `${out}: ${count} frames ${width}x${height} at ${fps.replace(/\/1$/, "")} fps in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(1)} frames/s)${notes.length ? `; ${notes.join("; ")}` : ""}`,
+    );
     return 0;
   },
 };

@@ -87,26 +87,39 @@ Measures performance and prints a table.
 const progress = (message: string) => process.stderr.write(`  ${message}\n`);
 
 function threadList(value = "1,2"): number[] {
-  const threads = value
-    .split(",")
-    .map((s) => Number(s));
-  if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new UsageError(`--threads: expected positive integers like 1,2, got '${value}'`);
+  const threads = value.split(",").map((s) => Number(s));
+  if (threads.some((t) => !Number.isInteger(t) || t < 1))
+    throw new UsageError(`--threads: expected positive integers like 1,2, got '${value}'`);
   return threads;
 }
 
 const FLAGS = defineFlags({
-  json: "string", threads: "string", calls: "int", runs: "int", workers: "int", file: "list", python: "string", fuzz: "list", "fuzz-cases": "int", footage: "bool", seconds: "int",
+  json: "string",
+  threads: "string",
+  calls: "int",
+  runs: "int",
+  workers: "int",
+  file: "list",
+  python: "string",
+  fuzz: "list",
+  "fuzz-cases": "int",
+  footage: "bool",
+  seconds: "int",
 });
 
 export const bench: Command = {
   name: "bench",
-  summary: "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric; checksum: the SHA-256 on checkpoint load; io: checkpoint reading MB/s and memory)",
+  summary:
+    "measure performance (engine: per-op overhead and conv GFLOP/s; data: synth and loader throughput; model: DiME ms per frame and per training step; animate: frames/s, set-up, peak memory; eval: frames/s with every metric; checksum: the SHA-256 on checkpoint load; io: checkpoint reading MB/s and memory)",
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
     const suite = positional[0];
     if (suite === "engine") {
-      const result = await benchEngine({ threads: threadList(flags.threads), overheadCalls: flags.calls ?? 100000, convRuns: flags.runs ?? 20 }, progress);
+      const result = await benchEngine(
+        { threads: threadList(flags.threads), overheadCalls: flags.calls ?? 100000, convRuns: flags.runs ?? 20 },
+        progress,
+      );
       console.log(formatEngineBench(result));
       if (flags.json !== undefined) writeJson(flags.json, result);
     } else if (suite === "data") {
@@ -124,7 +137,10 @@ export const bench: Command = {
     } else if (suite === "animate") {
       const runs = flags.runs;
       if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
-      const result = await benchAnimate({ ...defaultAnimateBenchOptions(threadList(flags.threads), runs), footageOnly: flags.footage === true }, progress);
+      const result = await benchAnimate(
+        { ...defaultAnimateBenchOptions(threadList(flags.threads), runs), footageOnly: flags.footage === true },
+        progress,
+      );
       console.log(formatAnimateBench(result));
       if (flags.json !== undefined) writeJson(flags.json, result);
     } else if (suite === "eval") {
@@ -141,7 +157,8 @@ export const bench: Command = {
     } else if (suite === "io") {
       const files = flags.file ?? [];
       const fuzzFiles = flags.fuzz ?? [];
-      if (files.length === 0 && fuzzFiles.length === 0) throw new UsageError("bench io needs --file CKPT (checkpoints to read) or --fuzz CKPT");
+      if (files.length === 0 && fuzzFiles.length === 0)
+        throw new UsageError("bench io needs --file CKPT (checkpoints to read) or --fuzz CKPT");
       const runs = flags.runs ?? 3;
       if (runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
       const result = benchIo({ files, runs, python: flags.python ?? "", fuzzFiles, fuzzCases: flags["fuzz-cases"] ?? 20000 }, progress);
@@ -151,11 +168,16 @@ export const bench: Command = {
       const runs = flags.runs ?? 3;
       const seconds = flags.seconds ?? 10;
       if (runs < 1 || seconds < 1) throw new UsageError("--runs and --seconds: expected 1 or more");
-      const result = await benchServe({ threads: threadList(flags.threads ?? "2")[0], seconds, cameraFps: 30, runs, animateFiles }, progress);
+      const result = await benchServe(
+        { threads: threadList(flags.threads ?? "2")[0], seconds, cameraFps: 30, runs, animateFiles },
+        progress,
+      );
       console.log(formatServeBench(result));
       if (flags.json !== undefined) writeJson(flags.json, result);
     } else {
-      throw new UsageError(`unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval, checksum, io, serve (see dime bench --help)`);
+      throw new UsageError(
+        `unknown benchmark '${suite ?? ""}'; available: engine, data, model, animate, eval, checksum, io, serve (see dime bench --help)`,
+      );
     }
     return 0;
   },

@@ -75,25 +75,33 @@ export const demoCommand: Command = {
     };
     const references = flags["one-shot"] ? [] : [DEMO_REFERENCE];
     const kept = () => `${out}: finished files kept, nothing half written`;
-    const summary = await withInterrupts({ command: "dime demo", kept }, () => animateFiles({
-      checkpoint: DEMO_CHECKPOINT,
-      source: DEMO_SOURCE,
-      references,
-      driving: DEMO_DRIVING,
-      out: video,
-      visualizeOut,
-      mode: "relative",
-      ode,
-      batch: 8,
-      device,
-      // The demo's pictures are synthetic faces framed like its training data (the face detector, made
-      // for real faces, may or may not find them): they are used whole, as before.
-      crop: "center",
-      command: "dime demo",
-      onFrame: keep,
-    }));
+    const summary = await withInterrupts({ command: "dime demo", kept }, () =>
+      animateFiles({
+        checkpoint: DEMO_CHECKPOINT,
+        source: DEMO_SOURCE,
+        references,
+        driving: DEMO_DRIVING,
+        out: video,
+        visualizeOut,
+        mode: "relative",
+        ode,
+        batch: 8,
+        device,
+        // The demo's pictures are synthetic faces framed like its training data (the face detector, made
+        // for real faces, may or may not find them): they are used whole, as before.
+        crop: "center",
+        command: "dime demo",
+        onFrame: keep,
+      }),
+    );
     const blank: SheetCell = { ...source!, rgb: new Uint8Array(source!.rgb.length).fill(32) };
-    const sheet = contactSheet([[source!, ...driving], [blank, ...output]], 128);
+    const sheet = contactSheet(
+      [
+        [source!, ...driving],
+        [blank, ...output],
+      ],
+      128,
+    );
     await writeEncoded(sheetOut, await encodeRgb24(sheet.rgb, sheet.width, sheet.height, "png"));
 
     const shown = (path: string) => relative(process.cwd(), path) || path;
@@ -101,7 +109,9 @@ export const demoCommand: Command = {
       `dime demo: animated ${shown(DEMO_SOURCE)}${references.length ? ` (and one more view, ${shown(DEMO_REFERENCE)})` : ""} with the motion of ${shown(DEMO_DRIVING)} ` +
         `using the shipped model ${shown(DEMO_CHECKPOINT)}: ${summary.frames} frames ${summary.width}x${summary.height} in ${summary.seconds.toFixed(1)} s`,
     );
-    console.log(`  ${video}             the animation\n  ${visualizeOut}   source | driving | output, keypoints drawn\n  ${sheetOut}      frames 0, 12, 24, ...: driving (top), output (bottom)`);
+    console.log(
+      `  ${video}             the animation\n  ${visualizeOut}   source | driving | output, keypoints drawn\n  ${sheetOut}      frames 0, 12, 24, ...: driving (top), output (bottom)`,
+    );
     return 0;
   },
 };

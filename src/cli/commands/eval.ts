@@ -71,18 +71,42 @@ DIR/test. docs/evaluation.md has the protocols and every metric's convention.
   --ode-method M        euler | midpoint | rk4 (default: each checkpoint's config)`;
 
 const FLAGS = defineFlags({
-  checkpoint: "list", name: "list", config: "list", data: "string", task: "string", refs: "string", seed: "int", pairs: "int", "driving-frames": "int",
-  limit: "int", split: "string", "lpips-backbone": "string", "lpips-net": "string", "lpips-heads": "string", inception: "string",
-  "face-api": "bool", json: "string", markdown: "string", batch: "int", device: "string", threads: "int", "ode-steps": "int", "ode-method": "string",
+  checkpoint: "list",
+  name: "list",
+  config: "list",
+  data: "string",
+  task: "string",
+  refs: "string",
+  seed: "int",
+  pairs: "int",
+  "driving-frames": "int",
+  limit: "int",
+  split: "string",
+  "lpips-backbone": "string",
+  "lpips-net": "string",
+  "lpips-heads": "string",
+  inception: "string",
+  "face-api": "bool",
+  json: "string",
+  markdown: "string",
+  batch: "int",
+  device: "string",
+  threads: "int",
+  "ode-steps": "int",
+  "ode-method": "string",
 });
 
 /** --refs: one count for all checkpoints, or one per checkpoint. */
 function refsFlag(value: string | undefined, checkpoints: number): (number | undefined)[] {
   if (value === undefined) return Array(checkpoints).fill(undefined);
   const list = value.split(",").map((s) => Number(s.trim()));
-  if (list.some((n) => !Number.isInteger(n) || n < 0 || n > 64)) throw new UsageError(`--refs must be an integer in 0..64 or a comma list of them, got '${value}'`);
+  if (list.some((n) => !Number.isInteger(n) || n < 0 || n > 64))
+    throw new UsageError(`--refs must be an integer in 0..64 or a comma list of them, got '${value}'`);
   if (list.length === 1) return Array(checkpoints).fill(list[0]);
-  if (list.length !== checkpoints) throw new UsageError(`--refs gives ${list.length} counts for ${checkpoints} --checkpoint${checkpoints === 1 ? "" : "s"}: give one, or one per checkpoint`);
+  if (list.length !== checkpoints)
+    throw new UsageError(
+      `--refs gives ${list.length} counts for ${checkpoints} --checkpoint${checkpoints === 1 ? "" : "s"}: give one, or one per checkpoint`,
+    );
   return list;
 }
 
@@ -91,7 +115,9 @@ function markdown(report: EvalReport): string {
   const keys = report.columns.map((c) => c.key);
   const judges = Object.entries(report.judges).map(([key, what]) => `- ${METRICS[key as MetricKey].label}: ${what}`);
   const data = `${report.data} (${report.split}, ${report.dataset.videos} videos, ${report.dataset.identities} identities${report.dataset.kind ? `, synthetic ${report.dataset.kind}` : ""})`;
-  const pairs = report.animation ? `, ${report.animation.pairs.length} pairs, ${report.animation.drivingFrames ?? "all"} driving frames each` : "";
+  const pairs = report.animation
+    ? `, ${report.animation.pairs.length} pairs, ${report.animation.drivingFrames ?? "all"} driving frames each`
+    : "";
   return [
     `# dime eval: ${report.task}`,
     "",
@@ -119,17 +145,25 @@ export const evalCommand: Command = {
     if (paths.length === 0) throw new UsageError("--checkpoint CKPT is required (see dime eval --help)");
     const data = required(flags, "data", "DIR", "eval");
     const task = required(flags, "task", "reconstruction|animation", "eval");
-    if (task !== "reconstruction" && task !== "animation") throw new UsageError(`--task must be reconstruction or animation, got '${task}'`);
+    if (task !== "reconstruction" && task !== "animation")
+      throw new UsageError(`--task must be reconstruction or animation, got '${task}'`);
     const names = flags.name;
-    if (names !== undefined && names.length !== paths.length) throw new UsageError(`--name given ${names.length} times for ${paths.length} --checkpoint${paths.length === 1 ? "" : "s"}: give one per checkpoint`);
+    if (names !== undefined && names.length !== paths.length)
+      throw new UsageError(
+        `--name given ${names.length} times for ${paths.length} --checkpoint${paths.length === 1 ? "" : "s"}: give one per checkpoint`,
+      );
     const refs = refsFlag(flags.refs, paths.length);
     const configs = flags.config ?? [];
-    if (configs.length > 1 && configs.length !== paths.length) throw new UsageError(`--config given ${configs.length} times for ${paths.length} --checkpoints: give one for all, or one per checkpoint`);
+    if (configs.length > 1 && configs.length !== paths.length)
+      throw new UsageError(
+        `--config given ${configs.length} times for ${paths.length} --checkpoints: give one for all, or one per checkpoint`,
+      );
     const split = flags.split ?? "test";
     if (split !== "test" && split !== "train") throw new UsageError(`--split must be test or train, got '${split}'`);
     const pairs = inRange(flags, "pairs", 1, 1e6);
     const drivingFrames = inRange(flags, "driving-frames", 1, 1e9);
-    if (task === "reconstruction" && (pairs !== undefined || drivingFrames !== undefined)) throw new UsageError(`--${pairs !== undefined ? "pairs" : "driving-frames"} applies to --task animation only`);
+    if (task === "reconstruction" && (pairs !== undefined || drivingFrames !== undefined))
+      throw new UsageError(`--${pairs !== undefined ? "pairs" : "driving-frames"} applies to --task animation only`);
     const lpipsNet = flags["lpips-net"] ?? "alex";
     if (lpipsNet !== "alex" && lpipsNet !== "vgg") throw new UsageError(`--lpips-net must be alex or vgg, got '${lpipsNet}'`);
     const limit = inRange(flags, "limit", 1, 1e9);
@@ -138,10 +172,16 @@ export const evalCommand: Command = {
     const ode = odeFlags(flags);
     const device = deviceOf(flags.device);
     const outputs = [flags.json, flags.markdown].filter((p) => p !== undefined);
-    if (outputs.length === 2 && resolve(outputs[0]) === resolve(outputs[1])) throw new UsageError("--json and --markdown name the same file");
-    const networkFlags = (["lpips-backbone", "lpips-heads", "inception"] as const).flatMap((f): NamedPath[] => (flags[f] !== undefined ? [{ flag: `--${f}`, path: flags[f] }] : []));
+    if (outputs.length === 2 && resolve(outputs[0]) === resolve(outputs[1]))
+      throw new UsageError("--json and --markdown name the same file");
+    const networkFlags = (["lpips-backbone", "lpips-heads", "inception"] as const).flatMap((f): NamedPath[] =>
+      flags[f] !== undefined ? [{ flag: `--${f}`, path: flags[f] }] : [],
+    );
     refuseOutputsOverInputs(
-      [...(typeof flags.json === "string" ? [{ flag: "--json", path: flags.json }] : []), ...(typeof flags.markdown === "string" ? [{ flag: "--markdown", path: flags.markdown }] : [])],
+      [
+        ...(typeof flags.json === "string" ? [{ flag: "--json", path: flags.json }] : []),
+        ...(typeof flags.markdown === "string" ? [{ flag: "--markdown", path: flags.markdown }] : []),
+      ],
       [...datasetInputs("--data", data), ...paths.flatMap((path) => checkpointInputs("--checkpoint", path)), ...networkFlags],
     );
     for (const path of outputs) checkWritableFolder(dirname(path), path);
@@ -155,26 +195,42 @@ export const evalCommand: Command = {
     }));
     let bar: ReturnType<typeof frameProgress> | undefined;
     const kept = () => (outputs.length > 0 ? `no report written (${outputs.join(", ")} left as they were)` : "nothing written");
-    const report = await withInterrupts({ command: "dime eval", kept }, () => runEvaluation({
-      checkpoints, data, task, split, limit, batch, device, ode,
-      seed: flags.seed ?? 0,
-      ...(pairs !== undefined ? { pairs } : {}),
-      ...(drivingFrames !== undefined ? { drivingFrames } : {}),
-      networks: {
-        lpipsNet,
-        ...(flags["lpips-backbone"] !== undefined ? { lpipsBackbone: flags["lpips-backbone"] } : {}),
-        ...(flags["lpips-heads"] !== undefined ? { lpipsHeads: flags["lpips-heads"] } : {}),
-        ...(flags.inception !== undefined ? { inception: flags.inception } : {}),
-      },
-      faceApi: flags["face-api"] === true,
-      onStart: (total) => (bar = frameProgress(total)),
-      onFrames: (done, label) => bar?.animated(done, label),
-    }));
+    const report = await withInterrupts({ command: "dime eval", kept }, () =>
+      runEvaluation({
+        checkpoints,
+        data,
+        task,
+        split,
+        limit,
+        batch,
+        device,
+        ode,
+        seed: flags.seed ?? 0,
+        ...(pairs !== undefined ? { pairs } : {}),
+        ...(drivingFrames !== undefined ? { drivingFrames } : {}),
+        networks: {
+          lpipsNet,
+          ...(flags["lpips-backbone"] !== undefined ? { lpipsBackbone: flags["lpips-backbone"] } : {}),
+          ...(flags["lpips-heads"] !== undefined ? { lpipsHeads: flags["lpips-heads"] } : {}),
+          ...(flags.inception !== undefined ? { inception: flags.inception } : {}),
+        },
+        faceApi: flags["face-api"] === true,
+        onStart: (total) => (bar = frameProgress(total)),
+        onFrames: (done, label) => bar?.animated(done, label),
+      }),
+    );
 
-    console.log(textTable(report.rows, report.columns.map((c) => c.key)));
+    console.log(
+      textTable(
+        report.rows,
+        report.columns.map((c) => c.key),
+      ),
+    );
     const frames = report.rows.reduce((n, r) => n + r.frames, 0);
     const what = report.animation ? `${report.animation.pairs.length} pairs` : `${report.dataset.videos} videos`;
-    console.log(`${report.task} on ${data}: ${what}, ${frames} generated frames in ${report.seconds.toFixed(1)} s (${(frames / report.seconds).toFixed(1)} frames/s with the metrics)`);
+    console.log(
+      `${report.task} on ${data}: ${what}, ${frames} generated frames in ${report.seconds.toFixed(1)} s (${(frames / report.seconds).toFixed(1)} frames/s with the metrics)`,
+    );
     if (flags.json !== undefined) writeJson(flags.json, jsonReport(report));
     if (flags.markdown !== undefined) writeText(flags.markdown, markdown(report));
     return 0;

@@ -28,14 +28,24 @@ export const importCommand: Command = {
   summary: "a FOMM checkpoint (.pth.tar) as a dime checkpoint, read without Python",
   help: HELP,
   async run(argv) {
-    const { positional, flags } = parseFlags(argv.map((a) => (a === "-o" ? "--out" : a)), FLAGS);
-    if (positional.length !== 1) throw new UsageError(positional.length === 0 ? "give the checkpoint to import: dime import CKPT --config FILE -o DIR" : `one checkpoint at a time, got '${positional.join("', '")}'`);
+    const { positional, flags } = parseFlags(
+      argv.map((a) => (a === "-o" ? "--out" : a)),
+      FLAGS,
+    );
+    if (positional.length !== 1)
+      throw new UsageError(
+        positional.length === 0
+          ? "give the checkpoint to import: dime import CKPT --config FILE -o DIR"
+          : `one checkpoint at a time, got '${positional.join("', '")}'`,
+      );
     if (flags.config === undefined) throw new UsageError("--config FILE is required: the configs/fomm/*.yaml of the file (docs/fomm.md)");
     if (flags.out === undefined) throw new UsageError("-o DIR is required: the run folder to write");
     const configPath = flags.config;
     const result = importToRun(positional[0], loadConfig(configPath), flags.out, configPath);
     const extra = result.discriminatorTensors > 0 ? `, and the discriminator's ${result.discriminatorTensors} tensors beside it` : "";
-    console.log(`imported ${positional[0]} (${result.format} format${result.epoch !== undefined ? `, epoch ${result.epoch}` : ""}): ${(result.parameters / 1e6).toFixed(2)} M parameters into ${result.weightsPath}${extra}`);
+    console.log(
+      `imported ${positional[0]} (${result.format} format${result.epoch !== undefined ? `, epoch ${result.epoch}` : ""}): ${(result.parameters / 1e6).toFixed(2)} M parameters into ${result.weightsPath}${extra}`,
+    );
     return 0;
   },
 };

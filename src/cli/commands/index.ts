@@ -14,4 +14,18 @@ import { serveCommand } from "./serve.js";
 import { synthCommand } from "./synth.js";
 import { trainCommand } from "./train.js";
 
-export const commands: Command[] = [demoCommand, trainCommand, recalibrateCommand, importCommand, animateCommand, reconstructCommand, evalCommand, serveCommand, bench, infoCommand, probeCommand, synthCommand, cropCommand];
+export const commands: Command[] = [
+  demoCommand,
+  trainCommand,
+  recalibrateCommand,
+  importCommand,
+  animateCommand,
+  reconstructCommand,
+  evalCommand,
+  serveCommand,
+  bench,
+  infoCommand,
+  probeCommand,
+  synthCommand,
+  cropCommand,
+];

@@ -41,7 +41,8 @@ export const infoCommand: Command = {
       if (flags.json !== undefined) writeJson(flags.json, info);
       return 0;
     }
-    if (flags.config === undefined) throw new UsageError("--config FILE or --checkpoint FILE is required (for example --config configs/synth-faces-64.yaml)");
+    if (flags.config === undefined)
+      throw new UsageError("--config FILE or --checkpoint FILE is required (for example --config configs/synth-faces-64.yaml)");
     const path = flags.config;
     const info = describeModel(loadConfig(path));
     console.log(formatModelInfo(info, path));

@@ -38,7 +38,17 @@ checkpoint averaged, and has no optimizer state.
   --threads N         libtorch threads (default: all cores)
   --device D          cpu (default), cuda or cuda:N`;
 
-const FLAGS = defineFlags({ checkpoint: "string", average: "list", data: "string", out: "string", batches: "int", "batch-size": "int", seed: "int", threads: "int", device: "string" });
+const FLAGS = defineFlags({
+  checkpoint: "string",
+  average: "list",
+  data: "string",
+  out: "string",
+  batches: "int",
+  "batch-size": "int",
+  seed: "int",
+  threads: "int",
+  device: "string",
+});
 
 export const recalibrateCommand: Command = {
   name: "recalibrate",
@@ -56,19 +66,32 @@ export const recalibrateCommand: Command = {
     const device = deviceOf(flags.device);
     if (threads !== undefined) setNumThreads(threads);
     const averaged = flags.average ?? [];
-    refuseOutputsOverInputs([{ flag: "--out", path: out }], [...datasetInputs("--data", data), ...[checkpoint, ...averaged].flatMap((path, i) => checkpointInputs(i === 0 ? "--checkpoint" : "--average", path))]);
+    refuseOutputsOverInputs(
+      [{ flag: "--out", path: out }],
+      [
+        ...datasetInputs("--data", data),
+        ...[checkpoint, ...averaged].flatMap((path, i) => checkpointInputs(i === 0 ? "--checkpoint" : "--average", path)),
+      ],
+    );
     makeOutputFolder(out);
     const tty = process.stderr.isTTY;
     const kept = () => `nothing written to ${out}`;
-    const summary = await withInterrupts({ command: "dime recalibrate", kept }, () => recalibrateCheckpoint(checkpoint, {
-      data, out, batches, device,
-      average: averaged,
-      ...(batchSize !== undefined ? { batchSize } : {}),
-      seed: flags.seed ?? 0,
-      onBatch: (done, total) => tty && process.stderr.write(`\r\x1b[K  ${done}/${total} batches${done >= total ? "\n" : ""}`),
-    }));
+    const summary = await withInterrupts({ command: "dime recalibrate", kept }, () =>
+      recalibrateCheckpoint(checkpoint, {
+        data,
+        out,
+        batches,
+        device,
+        average: averaged,
+        ...(batchSize !== undefined ? { batchSize } : {}),
+        seed: flags.seed ?? 0,
+        onBatch: (done, total) => tty && process.stderr.write(`\r\x1b[K  ${done}/${total} batches${done >= total ? "\n" : ""}`),
+      }),
+    );
     const averagedNote = summary.averaged > 1 ? `weights of ${summary.averaged} checkpoints averaged, ` : "";
-    console.log(`${summary.path}: step ${summary.step}, ${averagedNote}batch norms recalibrated over ${summary.batches} batches in ${summary.seconds.toFixed(1)} s`);
+    console.log(
+      `${summary.path}: step ${summary.step}, ${averagedNote}batch norms recalibrated over ${summary.batches} batches in ${summary.seconds.toFixed(1)} s`,
+    );
     return 0;
   },
 };

@@ -43,8 +43,19 @@ For every metric of the paper, use dime eval.
   --device D          cpu (default), cuda or cuda:N`;
 
 const FLAGS = defineFlags({
-  checkpoint: "string", data: "string", refs: "int", seed: "int", out: "string", split: "string", limit: "int",
-  "no-videos": "bool", config: "string", "ode-steps": "int", "ode-method": "string", batch: "int", device: "string",
+  checkpoint: "string",
+  data: "string",
+  refs: "int",
+  seed: "int",
+  out: "string",
+  split: "string",
+  limit: "int",
+  "no-videos": "bool",
+  config: "string",
+  "ode-steps": "int",
+  "ode-method": "string",
+  batch: "int",
+  device: "string",
 });
 
 export interface VideoResult {
@@ -86,7 +97,11 @@ export const reconstructCommand: Command = {
 
     refuseOutputsOverInputs(
       [{ flag: "--out", path: out }],
-      [...datasetInputs("--data", data), ...checkpointInputs("--checkpoint", checkpoint), ...(flags.config ? [{ flag: "--config", path: flags.config as string }] : [])],
+      [
+        ...datasetInputs("--data", data),
+        ...checkpointInputs("--checkpoint", checkpoint),
+        ...(flags.config ? [{ flag: "--config", path: flags.config as string }] : []),
+      ],
     );
     const videos = (await listVideos(data, split)).slice(0, limit);
     const loaded = loadModel(checkpoint, { config: flags.config, device });
@@ -111,14 +126,18 @@ export const reconstructCommand: Command = {
           let [l1, l1Source, frames] = [0, 0, 0];
           try {
             for await (const part of reconstructVideo(loaded.model, video, loaded.size, { refs, seed, batch, device, ode })) {
-              const [err, errSource, pixels] = torch.tidy(() => [
-                part.prediction.sub(part.driving).abs().sum().item(),
-                part.source.sub(part.driving).abs().sum().item(),
-                part.prediction.clamp(0, 1).cpu().contiguous().data<"float32">(),
-              ] as const);
+              const [err, errSource, pixels] = torch.tidy(
+                () =>
+                  [
+                    part.prediction.sub(part.driving).abs().sum().item(),
+                    part.source.sub(part.driving).abs().sum().item(),
+                    part.prediction.clamp(0, 1).cpu().contiguous().data<"float32">(),
+                  ] as const,
+              );
               const count = part.driving.size(0);
               const plane = 3 * loaded.size.width * loaded.size.height;
-              for (let b = 0; b < count && writer; b++) await writer.write({ data: pixels.subarray(b * plane, (b + 1) * plane), ...loaded.size });
+              for (let b = 0; b < count && writer; b++)
+                await writer.write({ data: pixels.subarray(b * plane, (b + 1) * plane), ...loaded.size });
               [l1, l1Source, frames] = [l1 + err / plane, l1Source + errSource / plane, frames + count];
               done += count;
               bar.animated(done, video.name);
@@ -128,7 +147,13 @@ export const reconstructCommand: Command = {
             writer?.abort();
             throw error;
           }
-          results.push({ name: video.name, frames, references: referenceFrames(video.name, video.frameCount, refs, seed), l1: l1 / frames, l1Source: l1Source / frames });
+          results.push({
+            name: video.name,
+            frames,
+            references: referenceFrames(video.name, video.frameCount, refs, seed),
+            l1: l1 / frames,
+            l1Source: l1Source / frames,
+          });
         }
       } finally {
         loaded.model.dispose();
@@ -137,8 +162,16 @@ export const reconstructCommand: Command = {
     const seconds = (performance.now() - started) / 1000;
     const summary = { l1: frameMean(results, "l1"), l1Source: frameMean(results, "l1Source") };
     writeJson(join(out, "reconstruction.json"), {
-      checkpoint: loaded.path, step: loaded.step, data, split, refs, seed, frames: done, seconds,
-      mean: summary, videos: results,
+      checkpoint: loaded.path,
+      step: loaded.step,
+      data,
+      split,
+      refs,
+      seed,
+      frames: done,
+      seconds,
+      mean: summary,
+      videos: results,
     });
     const name = (s: string) => s.padEnd(Math.max(8, ...results.map((r) => r.name.length)));
     console.log(`${name("video")}  frames  L1      L1 (source frame)`);

@@ -36,7 +36,15 @@ server and removes the work files.
                       other work, 1 keeps live mode going (docs/serve.md, Speed)`;
 
 const FLAGS = defineFlags({
-  port: "int", host: "string", models: "string", work: "string", "work-cap-mb": "int", "max-picture-mb": "int", "max-video-mb": "int", "max-frames": "int", threads: "int",
+  port: "int",
+  host: "string",
+  models: "string",
+  work: "string",
+  "work-cap-mb": "int",
+  "max-picture-mb": "int",
+  "max-video-mb": "int",
+  "max-frames": "int",
+  threads: "int",
 });
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
@@ -51,7 +59,8 @@ export const serveCommand: Command = {
     const port = inRange(flags, "port", 0, 65535) ?? 7860;
     const host = flags.host ?? "127.0.0.1";
     const modelsDir = flags.models;
-    if (modelsDir !== undefined && !(existsSync(modelsDir) && statSync(modelsDir).isDirectory())) throw new UsageError(`--models ${modelsDir}: no such folder`);
+    if (modelsDir !== undefined && !(existsSync(modelsDir) && statSync(modelsDir).isDirectory()))
+      throw new UsageError(`--models ${modelsDir}: no such folder`);
     const limits: Partial<ServeLimits> = {};
     const mib = (name: "work-cap-mb" | "max-picture-mb" | "max-video-mb") => {
       const value = inRange(flags, name, 1, 1 << 20);
@@ -64,7 +73,14 @@ export const serveCommand: Command = {
     const threads = inRange(flags, "threads", 1, 1024);
     if (threads !== undefined) setNumThreads(threads);
 
-    const server = await createServer({ port, host, modelsDir, workDir: flags.work, limits, log: (line) => process.stderr.write(`dime serve: ${line}\n`) });
+    const server = await createServer({
+      port,
+      host,
+      modelsDir,
+      workDir: flags.work,
+      limits,
+      log: (line) => process.stderr.write(`dime serve: ${line}\n`),
+    });
     let url: string;
     try {
       url = await server.listen();
@@ -75,9 +91,14 @@ export const serveCommand: Command = {
       if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new UsageError(`--host ${host}: not an address of this machine`);
       throw error;
     }
-    if (!LOOPBACK.has(host)) process.stderr.write(`dime serve: warning: listening on ${host}: anyone who can reach this machine on port ${new URL(url).port} can upload files and run jobs here\n`);
+    if (!LOOPBACK.has(host))
+      process.stderr.write(
+        `dime serve: warning: listening on ${host}: anyone who can reach this machine on port ${new URL(url).port} can upload files and run jobs here\n`,
+      );
     const models = listModels(modelsDir);
-    console.log(`dime serve: ${url}  (${models.length} model${models.length === 1 ? "" : "s"}; work files in ${server.work.root}; Ctrl-C stops)`);
+    console.log(
+      `dime serve: ${url}  (${models.length} model${models.length === 1 ? "" : "s"}; work files in ${server.work.root}; Ctrl-C stops)`,
+    );
 
     // The first signal stops gracefully (jobs cancelled, their partial files removed, the work
     // folder removed); a second exits at once, removing the temporary files and the work folder.

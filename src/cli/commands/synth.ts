@@ -30,8 +30,18 @@ Options:
                        (green dots visible, red rings hidden)`;
 
 const FLAGS = defineFlags({
-  kind: "string", out: "string", videos: "int", frames: "int", size: "int", seed: "int",
-  "test-fraction": "number", "per-identity": "int", format: "string", fps: "number", samples: "int", preview: "string",
+  kind: "string",
+  out: "string",
+  videos: "int",
+  frames: "int",
+  size: "int",
+  seed: "int",
+  "test-fraction": "number",
+  "per-identity": "int",
+  format: "string",
+  fps: "number",
+  samples: "int",
+  preview: "string",
 });
 
 function positiveInt<N extends string>(flags: { [K in N]?: number }, name: N, fallback: number, max: number): number {
@@ -48,7 +58,8 @@ export const synthCommand: Command = {
     const { positional, flags } = parseFlags(argv, FLAGS);
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'. Run \`dime synth --help\`.`);
     const kind = flags.kind;
-    if (!kind || !(kind in KINDS)) throw new UsageError(`--kind must be one of ${Object.keys(KINDS).join(", ")}${kind ? `, got '${kind}'` : ""}`);
+    if (!kind || !(kind in KINDS))
+      throw new UsageError(`--kind must be one of ${Object.keys(KINDS).join(", ")}${kind ? `, got '${kind}'` : ""}`);
     const out = flags.out;
     if (!out) throw new UsageError("--out DIR is required");
     const testFraction = flags["test-fraction"] ?? 0.2;
@@ -62,27 +73,41 @@ export const synthCommand: Command = {
     const preview = flags.preview;
     if (preview && !preview.toLowerCase().endsWith(".png")) throw new UsageError(`--preview must name a .png file, got '${preview}'`);
     const seed = flags.seed ?? 0;
-    if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
-    if (preview) refuseOutputsOverInputs([{ flag: "--out", path: out }, { flag: "--preview", path: preview }], []);
+    if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER)
+      throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
+    if (preview)
+      refuseOutputsOverInputs(
+        [
+          { flag: "--out", path: out },
+          { flag: "--preview", path: preview },
+        ],
+        [],
+      );
     const kept = () => `${out} not made (the dataset is written under a temporary name and renamed when complete)`;
-    const report = await withInterrupts({ command: "dime synth", kept }, () => generateDataset({
-      kind: kind as KindName,
-      out,
-      videos: positiveInt(flags, "videos", 8, 100000),
-      frames: positiveInt(flags, "frames", 32, 100000),
-      size: positiveInt(flags, "size", 64, 4096),
-      seed,
-      testFraction,
-      perIdentity: positiveInt(flags, "per-identity", 2, 100000),
-      format,
-      fps,
-      samples,
-      preview,
-      // Progress on a terminal only, so logs and pipes stay clean.
-      onProgress: process.stderr.isTTY ? (done, total) => process.stderr.write(`\r  ${done}/${total} videos${done === total ? "\n" : ""}`) : undefined,
-    }));
+    const report = await withInterrupts({ command: "dime synth", kept }, () =>
+      generateDataset({
+        kind: kind as KindName,
+        out,
+        videos: positiveInt(flags, "videos", 8, 100000),
+        frames: positiveInt(flags, "frames", 32, 100000),
+        size: positiveInt(flags, "size", 64, 4096),
+        seed,
+        testFraction,
+        perIdentity: positiveInt(flags, "per-identity", 2, 100000),
+        format,
+        fps,
+        samples,
+        preview,
+        // Progress on a terminal only, so logs and pipes stay clean.
+        onProgress: process.stderr.isTTY
+          ? (done, total) => process.stderr.write(`\r  ${done}/${total} videos${done === total ? "\n" : ""}`)
+          : undefined,
+      }),
+    );
     const rate = report.frames / report.seconds;
-    console.log(`${out}: ${report.train.length} train + ${report.test.length} test videos of ${kind}, ${report.frames} frames in ${report.seconds.toFixed(1)} s (${rate.toFixed(0)} frames/s)${preview ? `; contact sheet ${preview}` : ""}`);
+    console.log(
+      `${out}: ${report.train.length} train + ${report.test.length} test videos of ${kind}, ${report.frames} frames in ${report.seconds.toFixed(1)} s (${rate.toFixed(0)} frames/s)${preview ? `; contact sheet ${preview}` : ""}`,
+    );
     return 0;
   },
 };

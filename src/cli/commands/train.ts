@@ -51,8 +51,23 @@ was written),
 checkpoint stays).`;
 
 const FLAGS = defineFlags({
-  config: "string", data: "string", out: "string", steps: "int", epochs: "int", "batch-size": "int", lr: "number", resume: "bool", init: "string",
-  device: "string", threads: "int", seed: "int", "vgg-weights": "string", "checkpoint-every": "int", "sample-every": "int", keep: "int", workers: "int",
+  config: "string",
+  data: "string",
+  out: "string",
+  steps: "int",
+  epochs: "int",
+  "batch-size": "int",
+  lr: "number",
+  resume: "bool",
+  init: "string",
+  device: "string",
+  threads: "int",
+  seed: "int",
+  "vgg-weights": "string",
+  "checkpoint-every": "int",
+  "sample-every": "int",
+  keep: "int",
+  workers: "int",
 });
 
 export const trainCommand: Command = {
@@ -87,7 +102,8 @@ export const trainCommand: Command = {
     // SIGTERM is what a cluster scheduler sends before it kills: save the step as Ctrl-C does.
     const graceful = {
       controller,
-      note: (signal: StopSignal) => `${signal === "SIGINT" ? "Ctrl-C" : "SIGTERM"}: stopping after this step and writing a checkpoint (${signal === "SIGINT" ? "Ctrl-C" : "a signal"} again quits at once)`,
+      note: (signal: StopSignal) =>
+        `${signal === "SIGINT" ? "Ctrl-C" : "SIGTERM"}: stopping after this step and writing a checkpoint (${signal === "SIGINT" ? "Ctrl-C" : "a signal"} again quits at once)`,
     };
     const kept = () => "the last complete checkpoint stays (checkpoints are written atomically)";
     return withInterrupts({ command: "dime train", kept, graceful }, async () => {
@@ -95,7 +111,11 @@ export const trainCommand: Command = {
         {
           config: configPath ? loadConfig(configPath) : undefined,
           configSource: configPath,
-          data, out, resume, device, init: flags.init,
+          data,
+          out,
+          resume,
+          device,
+          init: flags.init,
           steps: flags.steps,
           epochs: flags.epochs,
           batchSize: flags["batch-size"],

@@ -53,12 +53,19 @@ export function parseConfig(object: unknown, source: string, locate?: LineLocato
  * number, "false" a boolean, "[1, 0.5]" a list) except where the key holds a string. Returns a
  * new config; `config` is not modified.
  */
-export function applyOverrides(config: DimeConfig, overrides: Readonly<Record<string, string | number | boolean>>, source = "overrides"): DimeConfig {
+export function applyOverrides(
+  config: DimeConfig,
+  overrides: Readonly<Record<string, string | number | boolean>>,
+  source = "overrides",
+): DimeConfig {
   // Null-prototype objects, so that a key such as "__proto__" is an ordinary (unknown) key.
   const nested: Record<string, unknown> = Object.create(null);
   for (const [dotted, raw] of Object.entries(overrides)) {
     const keys = dotted.split(".");
-    const schema = keys.reduce<unknown>((node, key) => (isMapping(node) && Object.hasOwn(node, key) ? node[key] : undefined), DEFAULT_CONFIG);
+    const schema = keys.reduce<unknown>(
+      (node, key) => (isMapping(node) && Object.hasOwn(node, key) ? node[key] : undefined),
+      DEFAULT_CONFIG,
+    );
     const value = typeof raw === "string" && typeof schema !== "string" ? readScalar(raw) : raw;
     let node = nested;
     for (const key of keys.slice(0, -1)) {
@@ -102,12 +109,19 @@ function merge(schema: unknown, base: unknown, value: unknown, path: ConfigPath,
   const here = dottedPath(path);
   if (isMapping(schema)) {
     const keys = Object.keys(schema);
-    if (!isMapping(value)) fail(path, `expected a mapping with keys ${keys.join(", ")}, got ${show(value)}`, here ? `write those keys indented under ${here}` : "write those keys at the top level");
+    if (!isMapping(value))
+      fail(
+        path,
+        `expected a mapping with keys ${keys.join(", ")}, got ${show(value)}`,
+        here ? `write those keys indented under ${here}` : "write those keys at the top level",
+      );
     const given = value as Record<string, unknown>;
-    for (const key of Object.keys(given)) if (!Object.hasOwn(schema, key)) fail([...path, key], "unknown key", unknownKeyHint(key, keys, here));
+    for (const key of Object.keys(given))
+      if (!Object.hasOwn(schema, key)) fail([...path, key], "unknown key", unknownKeyHint(key, keys, here));
     const out: Record<string, unknown> = {};
     const baseMap = base as Record<string, unknown>;
-    for (const key of keys) out[key] = key in given ? merge(schema[key], baseMap[key], given[key], [...path, key], fail) : structuredClone(baseMap[key]);
+    for (const key of keys)
+      out[key] = key in given ? merge(schema[key], baseMap[key], given[key], [...path, key], fail) : structuredClone(baseMap[key]);
     return out;
   }
   const constraint = constraintFor(here) ?? {};
@@ -120,7 +134,8 @@ function checkList(schema: unknown[], value: unknown, path: ConfigPath, constrai
   const example = `e.g. [${schema.join(", ")}]`;
   if (!Array.isArray(value)) fail(path, `expected ${what}, got ${show(value)}`, `write ${example}`);
   const list = value as unknown[];
-  if (constraint.length !== undefined && list.length !== constraint.length) fail(path, `expected ${what}, got ${show(list)} (${list.length})`, `write ${example}`);
+  if (constraint.length !== undefined && list.length !== constraint.length)
+    fail(path, `expected ${what}, got ${show(list)} (${list.length})`, `write ${example}`);
   if (constraint.nonEmpty && list.length === 0) fail(path, "expected at least one number, got an empty list", `write ${example}`);
   const out = list.map((element, i) => checkLeaf(schema[0], element, [...path, i], constraint.rule, fail) as number);
   if (constraint.increasing) {
@@ -138,10 +153,12 @@ function checkLeaf(schema: unknown, value: unknown, path: ConfigPath, rule: Rule
   }
   if (typeof schema === "string") {
     if (typeof value !== "string") fail(path, `expected a string, got ${show(value)}`, `write a string, e.g. ${example}`);
-    if (rule?.kind === "oneOf" && !rule.values.includes(value as string)) fail(path, `expected one of ${rule.values.join(", ")}, got ${show(value)}`, "pick one of those");
+    if (rule?.kind === "oneOf" && !rule.values.includes(value as string))
+      fail(path, `expected one of ${rule.values.join(", ")}, got ${show(value)}`, "pick one of those");
     return value;
   }
-  if (typeof value !== "number" || !Number.isFinite(value)) fail(path, `expected a number, got ${show(value)}`, `write a number, e.g. ${example}`);
+  if (typeof value !== "number" || !Number.isFinite(value))
+    fail(path, `expected a number, got ${show(value)}`, `write a number, e.g. ${example}`);
   const x = value as number;
   if (rule && !satisfies(rule, x)) fail(path, `expected ${describe(rule)}, got ${x}`, `write ${describe(rule)}, e.g. ${example}`);
   return x;
@@ -216,7 +233,11 @@ function crossCheck(config: DimeConfig, fail: Fail): void {
   const [h, w, channels] = config.dataset_params.frame_shape;
   const model = config.model_params;
   if (channels !== model.common_params.num_channels)
-    fail(["dataset_params", "frame_shape"], `frames have ${channels} channels but model_params.common_params.num_channels is ${model.common_params.num_channels}`, "make the two agree");
+    fail(
+      ["dataset_params", "frame_shape"],
+      `frames have ${channels} channels but model_params.common_params.num_channels is ${model.common_params.num_channels}`,
+      "make the two agree",
+    );
 
   // An hourglass halves its input num_blocks times and concatenates each upsampled map with the
   // skip of the same size, so each side must be divisible by 2^num_blocks.
@@ -224,21 +245,53 @@ function crossCheck(config: DimeConfig, fail: Fail): void {
   const dense = model.generator_params.dense_motion_params;
   const motionScaleKey = "model_params.generator_params.dense_motion_params.scale_factor";
   const hourglasses: [ConfigPath, string, number, number, string][] = [
-    [["model_params", "kp_detector_params", "num_blocks"], "the keypoint detector", kp.scale_factor, kp.num_blocks, "model_params.kp_detector_params.scale_factor"],
-    [["model_params", "generator_params", "dense_motion_params", "num_blocks"], "the dense motion network", dense.scale_factor, dense.num_blocks, motionScaleKey],
-    [["model_params", "motion_ode_params", "num_blocks"], "the MotionODE dynamics", dense.scale_factor, model.motion_ode_params.num_blocks, motionScaleKey],
-    [["model_params", "self_flow_params", "num_blocks"], "the SelfFlow network", dense.scale_factor, model.self_flow_params.num_blocks, motionScaleKey],
+    [
+      ["model_params", "kp_detector_params", "num_blocks"],
+      "the keypoint detector",
+      kp.scale_factor,
+      kp.num_blocks,
+      "model_params.kp_detector_params.scale_factor",
+    ],
+    [
+      ["model_params", "generator_params", "dense_motion_params", "num_blocks"],
+      "the dense motion network",
+      dense.scale_factor,
+      dense.num_blocks,
+      motionScaleKey,
+    ],
+    [
+      ["model_params", "motion_ode_params", "num_blocks"],
+      "the MotionODE dynamics",
+      dense.scale_factor,
+      model.motion_ode_params.num_blocks,
+      motionScaleKey,
+    ],
+    [
+      ["model_params", "self_flow_params", "num_blocks"],
+      "the SelfFlow network",
+      dense.scale_factor,
+      model.self_flow_params.num_blocks,
+      motionScaleKey,
+    ],
   ];
   for (const [path, name, scale, blocks, scaleKey] of hourglasses) {
     const [sh, sw] = scaledSize(h, w, scale);
     const most = Math.min(halvings(sh), halvings(sw));
     if (blocks > most)
-      fail(path, `${blocks} blocks halve ${name}'s ${sh}x${sw} input ${blocks} times, so each side must be divisible by ${2 ** blocks}`, `use at most ${most} blocks, or change ${scaleKey} or dataset_params.frame_shape`);
+      fail(
+        path,
+        `${blocks} blocks halve ${name}'s ${sh}x${sw} input ${blocks} times, so each side must be divisible by ${2 ** blocks}`,
+        `use at most ${most} blocks, or change ${scaleKey} or dataset_params.frame_shape`,
+      );
   }
   const down = model.generator_params.num_down_blocks;
   const most = Math.min(halvings(h), halvings(w));
   if (down > most)
-    fail(["model_params", "generator_params", "num_down_blocks"], `${down} down blocks need the ${h}x${w} frame's sides divisible by ${2 ** down}`, `use at most ${most}, or change dataset_params.frame_shape`);
+    fail(
+      ["model_params", "generator_params", "num_down_blocks"],
+      `${down} down blocks need the ${h}x${w} frame's sides divisible by ${2 ** down}`,
+      `use at most ${most}, or change dataset_params.frame_shape`,
+    );
 
   // VGG-19 pools once before each of relu2_1..relu5_1, so the deepest layer with a non-zero weight
   // (relu{d}_1) needs 2^(d-1) px; the perceptual loss refuses smaller images at its first step.
@@ -249,6 +302,10 @@ function crossCheck(config: DimeConfig, fail: Fail): void {
     train.scales.forEach((scale, i) => {
       const [sh, sw] = scaledSize(h, w, scale);
       if (Math.min(sh, sw) < need)
-        fail(["train_params", "scales", i], `scale ${scale} gives ${sh}x${sw} images, too small for VGG-19 to reach relu${depth}_1 (at least ${need}x${need})`, "drop that scale, or use train_params.perceptual: pixel");
+        fail(
+          ["train_params", "scales", i],
+          `scale ${scale} gives ${sh}x${sw} images, too small for VGG-19 to reach relu${depth}_1 (at least ${need}x${need})`,
+          "drop that scale, or use train_params.perceptual: pixel",
+        );
     });
 }

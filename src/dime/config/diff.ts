@@ -16,7 +16,12 @@ export interface ConfigDifference {
  * first leaf that differs, or undefined when they are equal. Lists compare whole. Paths listed in
  * `ignore` (dotted, from the root passed in `prefix`) are skipped.
  */
-export function firstDifference(a: unknown, b: unknown, ignore: ReadonlySet<string> = new Set(), prefix: ConfigPath = []): ConfigDifference | undefined {
+export function firstDifference(
+  a: unknown,
+  b: unknown,
+  ignore: ReadonlySet<string> = new Set(),
+  prefix: ConfigPath = [],
+): ConfigDifference | undefined {
   const here = dottedPath(prefix);
   if (ignore.has(here)) return undefined;
   if (isMapping(a) && isMapping(b)) {

@@ -20,7 +20,14 @@ export function loadConfig(path: string): DimeConfig {
     text = readFileSync(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a folder, not a file" : code === "EACCES" ? "permission denied" : (err as Error).message;
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "is a folder, not a file"
+          : code === "EACCES"
+            ? "permission denied"
+            : (err as Error).message;
     throw new ConfigError(path, "", `cannot read the config (${why})`, "check the path, or pick one of configs/*.yaml");
   }
   const lineCounter = new LineCounter();
@@ -68,6 +75,10 @@ export function configToYaml(config: DimeConfig, header?: string): string {
       seq.flow = true;
     },
   });
-  if (header) doc.commentBefore = header.split("\n").map((line) => ` ${line}`).join("\n");
+  if (header)
+    doc.commentBefore = header
+      .split("\n")
+      .map((line) => ` ${line}`)
+      .join("\n");
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

@@ -146,7 +146,15 @@ export const DEFAULT_CONFIG: DimeConfig = {
   },
   model_params: {
     common_params: { num_kp: 10, num_channels: 3 },
-    kp_detector_params: { temperature: 0.1, block_expansion: 32, max_features: 1024, scale_factor: 0.25, num_blocks: 5, pad: 0, single_jacobian_map: false },
+    kp_detector_params: {
+      temperature: 0.1,
+      block_expansion: 32,
+      max_features: 1024,
+      scale_factor: 0.25,
+      num_blocks: 5,
+      pad: 0,
+      single_jacobian_map: false,
+    },
     generator_params: {
       block_expansion: 64,
       max_features: 512,
@@ -157,7 +165,14 @@ export const DEFAULT_CONFIG: DimeConfig = {
     },
     motion_ode_params: { block_expansion: 32, max_features: 256, num_blocks: 3 },
     self_flow_params: { block_expansion: 32, max_features: 256, num_blocks: 3 },
-    switches: { refine: true, identity_flow: true, num_refs: 3, jacobians: false, aligned_resize: true, ode: { method: "midpoint", steps: 2 } },
+    switches: {
+      refine: true,
+      identity_flow: true,
+      num_refs: 3,
+      jacobians: false,
+      aligned_resize: true,
+      ode: { method: "midpoint", steps: 2 },
+    },
   },
   train_params: {
     num_steps: 100000,

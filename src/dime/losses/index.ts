@@ -50,6 +50,7 @@ export function reconstructionLoss(trainParams: TrainParams, options: Reconstruc
 /** One line for the training log saying which reconstruction loss runs and how it is weighted. */
 export function describeReconstructionLoss(loss: ReconstructionLoss): string {
   const scales = `scales [${loss.pyramid.scales.join(", ")}]`;
-  if (loss.kind === "vgg") return `reconstruction loss: perceptual (VGG-19 relu1_1..relu5_1, weights [${loss.weights.join(", ")}]), ${scales}`;
+  if (loss.kind === "vgg")
+    return `reconstruction loss: perceptual (VGG-19 relu1_1..relu5_1, weights [${loss.weights.join(", ")}]), ${scales}`;
   return `reconstruction loss: pixel (L1 x ${loss.options.l1} + (1 - SSIM) x ${loss.options.ssim}; no VGG-19), ${scales}`;
 }

@@ -30,7 +30,9 @@ export class PerceptualPyramidLoss extends Module {
   constructor(vgg: Vgg19, options: PerceptualOptions) {
     super();
     if (options.weights.length !== VGG19_LAYER_NAMES.length) {
-      throw new RangeError(`perceptual loss: loss_weights.perceptual needs ${VGG19_LAYER_NAMES.length} weights (relu1_1..relu5_1), got ${options.weights.length}`);
+      throw new RangeError(
+        `perceptual loss: loss_weights.perceptual needs ${VGG19_LAYER_NAMES.length} weights (relu1_1..relu5_1), got ${options.weights.length}`,
+      );
     }
     this.weights = [...options.weights];
     this.depth = this.weights.reduce((deepest, w, i) => (w !== 0 ? i + 1 : deepest), 0);

@@ -30,7 +30,10 @@ export function scaleName(scale: number): string {
 export class ImagePyramid extends Module {
   readonly #levels: { scale: number; down: AntiAliasInterpolation2d }[];
 
-  constructor(readonly scales: readonly number[], readonly channels: number) {
+  constructor(
+    readonly scales: readonly number[],
+    readonly channels: number,
+  ) {
     super();
     if (scales.length === 0) throw new RangeError("ImagePyramid: give at least one scale");
     if (new Set(scales).size !== scales.length) throw new RangeError(`ImagePyramid: scales [${scales.join(", ")}] repeat a value`);

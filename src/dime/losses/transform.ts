@@ -39,11 +39,14 @@ export class Transform implements Disposable {
   constructor(theta: Tensor, controlPoints: Tensor, controlParams: Tensor) {
     const [b, rows, cols] = theta.shape;
     if (theta.ndim !== 3 || rows !== 2 || cols !== 3) throw new RangeError(`Transform: theta must be (B, 2, 3), got [${theta.shape}]`);
-    if (controlPoints.shape[controlPoints.ndim - 1] !== 2) throw new RangeError(`Transform: control points must be (..., 2), got [${controlPoints.shape}]`);
+    if (controlPoints.shape[controlPoints.ndim - 1] !== 2)
+      throw new RangeError(`Transform: control points must be (..., 2), got [${controlPoints.shape}]`);
     const points = controlPoints.numel / 2;
     const [pb, one, pn] = controlParams.shape;
     if (controlParams.ndim !== 3 || pb !== b || one !== 1 || pn !== points) {
-      throw new RangeError(`Transform: control params must be (B, 1, P) = (${b}, 1, ${points}) to match theta and the control points, got [${controlParams.shape}]`);
+      throw new RangeError(
+        `Transform: control params must be (B, 1, P) = (${b}, 1, ${points}) to match theta and the control points, got [${controlParams.shape}]`,
+      );
     }
     this.theta = theta;
     this.controlPoints = controlPoints;
@@ -59,12 +62,19 @@ export class Transform implements Disposable {
    */
   static random(params: TransformParams, batchSize: number, generator?: Generator): Transform {
     const { sigma_affine: sigmaAffine, sigma_tps: sigmaTps, points_tps: pointsTps } = params;
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`Transform.random: batch size must be a positive integer, got ${batchSize}`);
-    if (!(Number.isInteger(pointsTps) && pointsTps >= 2)) throw new RangeError(`Transform.random: transform_params.points_tps must be an integer >= 2, got ${pointsTps}`);
+    if (!(Number.isInteger(batchSize) && batchSize > 0))
+      throw new RangeError(`Transform.random: batch size must be a positive integer, got ${batchSize}`);
+    if (!(Number.isInteger(pointsTps) && pointsTps >= 2))
+      throw new RangeError(`Transform.random: transform_params.points_tps must be an integer >= 2, got ${pointsTps}`);
     const [theta, controlPoints, controlParams] = torch.tidy(() => {
       const affineShape = [batchSize, 2, 3];
       const noise = torch.randn(affineShape, { generator }).mul(torch.full(affineShape, sigmaAffine)); // (B, 2, 3)
-      const eye23 = torch.tensor([[1, 0, 0], [0, 1, 0]]).view(1, 2, 3);
+      const eye23 = torch
+        .tensor([
+          [1, 0, 0],
+          [0, 1, 0],
+        ])
+        .view(1, 2, 3);
       const tpsShape = [batchSize, 1, pointsTps ** 2];
       const weights = torch.randn(tpsShape, { generator }).mul(torch.full(tpsShape, sigmaTps)); // (B, 1, P)
       return [noise.add(eye23), makeCoordinateGrid(pointsTps, pointsTps), weights];
@@ -80,7 +90,9 @@ export class Transform implements Disposable {
   #checkCoordinates(coordinates: Tensor, what: string): void {
     const [b, , two] = coordinates.shape;
     if (coordinates.ndim !== 3 || two !== 2 || (b !== 1 && b !== this.batchSize)) {
-      throw new RangeError(`Transform.${what}: coordinates must be (B, N, 2) with B = ${this.batchSize} (or 1), got [${coordinates.shape}]`);
+      throw new RangeError(
+        `Transform.${what}: coordinates must be (B, N, 2) with B = ${this.batchSize} (or 1), got [${coordinates.shape}]`,
+      );
     }
   }
 

@@ -21,8 +21,14 @@ export interface VggConv {
  * before every block but the first, and block b's first conv (after its ReLU) is relu{b}_1.
  */
 export const VGG19_BLOCKS: readonly (readonly VggConv[])[] = [
-  [{ index: 0, inChannels: 3, outChannels: 64 }, { index: 2, inChannels: 64, outChannels: 64 }],
-  [{ index: 5, inChannels: 64, outChannels: 128 }, { index: 7, inChannels: 128, outChannels: 128 }],
+  [
+    { index: 0, inChannels: 3, outChannels: 64 },
+    { index: 2, inChannels: 64, outChannels: 64 },
+  ],
+  [
+    { index: 5, inChannels: 64, outChannels: 128 },
+    { index: 7, inChannels: 128, outChannels: 128 },
+  ],
   [10, 12, 14, 16].map((index) => ({ index, inChannels: index === 10 ? 128 : 256, outChannels: 256 })),
   [19, 21, 23, 25].map((index) => ({ index, inChannels: index === 19 ? 256 : 512, outChannels: 512 })),
   [{ index: 28, inChannels: 512, outChannels: 512 }],
@@ -57,7 +63,8 @@ class Vgg19Features extends Module {
   readonly convs = new Map<number, Conv2d>();
   constructor() {
     super();
-    for (const c of VGG19_CONVS) this.convs.set(c.index, this.registerModule(String(c.index), new Conv2d(c.inChannels, c.outChannels, 3, { padding: 1 })));
+    for (const c of VGG19_CONVS)
+      this.convs.set(c.index, this.registerModule(String(c.index), new Conv2d(c.inChannels, c.outChannels, 3, { padding: 1 })));
   }
 }
 
@@ -72,8 +79,16 @@ export class Vgg19 extends Module {
   constructor() {
     super();
     // Not persistent: they are constants, and the state dict stays exactly torchvision's 26 tensors.
-    this.registerBuffer("mean", torch.tidy(() => torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)), { persistent: false });
-    this.registerBuffer("std", torch.tidy(() => torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)), { persistent: false });
+    this.registerBuffer(
+      "mean",
+      torch.tidy(() => torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)),
+      { persistent: false },
+    );
+    this.registerBuffer(
+      "std",
+      torch.tidy(() => torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)),
+      { persistent: false },
+    );
     for (const p of this.parameters()) p.requiresGrad_(false);
   }
 
@@ -123,7 +138,9 @@ export class Vgg19 extends Module {
   forward(x: Tensor, depth = VGG19_BLOCKS.length): Tensor[] {
     const minSize = vgg19MinSize(depth);
     if (x.size(-2) < minSize || x.size(-1) < minSize) {
-      throw new RangeError(`Vgg19: a ${x.size(-2)}x${x.size(-1)} image is too small: ${VGG19_LAYER_NAMES[depth - 1]} needs at least ${minSize}x${minSize} (4 max-pools halve it)`);
+      throw new RangeError(
+        `Vgg19: a ${x.size(-2)}x${x.size(-1)} image is too small: ${VGG19_LAYER_NAMES[depth - 1]} needs at least ${minSize}x${minSize} (4 max-pools halve it)`,
+      );
     }
     return torch.tidy(() => {
       const outputs: Tensor[] = [];
@@ -158,9 +175,13 @@ function checkVgg19Tensors(source: string, available: ReadonlyMap<string, readon
   if (misShaped.length > 0) parts.push(`  mis-shaped tensors:\n${misShaped.join("\n")}`);
   const others = [...available.keys()].filter((name) => !vgg19TensorShapes().has(name));
   if (others.length > 0) parts.push(`  the file's other tensors (${others.length}) include: ${others.slice(0, 5).join(", ")}`);
-  if (others.some((name) => /^slice\d\.\d+\./.test(name))) parts.push("  names like 'slice1.0.weight' are FOMM's Vgg19 state dict: rename each slice{n}.{i} to features.{i} (same i).");
+  if (others.some((name) => /^slice\d\.\d+\./.test(name)))
+    parts.push("  names like 'slice1.0.weight' are FOMM's Vgg19 state dict: rename each slice{n}.{i} to features.{i} (same i).");
   const prefixed = others.find((name) => name.endsWith("features.0.weight"));
-  if (prefixed !== undefined) parts.push(`  '${prefixed}' looks like features.0.weight with a prefix: write the tensors without '${prefixed.slice(0, -"features.0.weight".length)}'.`);
+  if (prefixed !== undefined)
+    parts.push(
+      `  '${prefixed}' looks like features.0.weight with a prefix: write the tensors without '${prefixed.slice(0, -"features.0.weight".length)}'.`,
+    );
   parts.push(`  ${HOW_TO_FIX}`);
   throw new Error(parts.join("\n"));
 }

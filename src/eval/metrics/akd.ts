@@ -37,10 +37,12 @@ export function akd(kpA: Tensor, kpB: Tensor, size: number | readonly [number, n
   }
   const [height, width] = typeof size === "number" ? [size, size] : size;
   const coords = options.coords ?? "normalized";
-  if (coords === "normalized" && !(height > 1 && width > 1)) throw new RangeError(`akd: size must be the frame's side in pixels (> 1), got ${size}`);
+  if (coords === "normalized" && !(height > 1 && width > 1))
+    throw new RangeError(`akd: size must be the frame's side in pixels (> 1), got ${size}`);
   return torch.tidy(() => {
     let delta = kpA.sub(kpB); // (B, K, 2)
-    if (coords === "normalized") delta = delta.mul(torch.tensor([(width - 1) / 2, (height - 1) / 2], { dtype: delta.dtype, device: delta.device }));
+    if (coords === "normalized")
+      delta = delta.mul(torch.tensor([(width - 1) / 2, (height - 1) / 2], { dtype: delta.dtype, device: delta.device }));
     const perPoint = options.distance === "mean-abs" ? delta.abs().mean(2) : delta.square().sum(2).sqrt(); // (B, K)
     if (visible === undefined) return perPoint.mean(1);
     const mask = visible.to(perPoint.dtype); // (B, K)

@@ -9,7 +9,9 @@ import type { Tensor } from "../../torch/index.js";
  */
 export function csim(embA: Tensor, embB: Tensor): Tensor {
   if (embA.ndim !== 2 || embA.shape.join() !== embB.shape.join()) {
-    throw new RangeError(`csim: needs two embedding batches (B, D) of the same shape, got [${embA.shape.join(", ")}] and [${embB.shape.join(", ")}]`);
+    throw new RangeError(
+      `csim: needs two embedding batches (B, D) of the same shape, got [${embA.shape.join(", ")}] and [${embB.shape.join(", ")}]`,
+    );
   }
   return torch.tidy(() => {
     const dot = embA.mul(embB).sum(1);

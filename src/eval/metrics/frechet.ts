@@ -61,7 +61,9 @@ export function frechetDistance(mu1: Tensor, sigma1: Tensor, mu2: Tensor, sigma2
 /** FID between two feature sets (N1, D) and (N2, D): the Frechet distance of their featureStats. */
 export function fid(featuresA: Tensor, featuresB: Tensor): number {
   if (featuresA.ndim !== 2 || featuresB.ndim !== 2 || featuresA.size(1) !== featuresB.size(1)) {
-    throw new RangeError(`fid: needs two feature sets (N, D) of one D, got [${featuresA.shape.join(", ")}] and [${featuresB.shape.join(", ")}]`);
+    throw new RangeError(
+      `fid: needs two feature sets (N, D) of one D, got [${featuresA.shape.join(", ")}] and [${featuresB.shape.join(", ")}]`,
+    );
   }
   return torch.tidy(() => {
     const a = featureStats(featuresA);

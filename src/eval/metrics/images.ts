@@ -29,7 +29,9 @@ export function checkUnitRange(metric: string, ...images: Tensor[]): void {
   for (const image of images) {
     const [min, max] = torch.tidy(() => torch.stack([image.amin(), image.amax()]).toArray());
     if (!(min >= -1e-4 && max <= 1 + 1e-4)) {
-      throw new RangeError(`${metric}: images must be in [0, 1], got values in [${min}, ${max}]${max > 2 ? " (0..255 images? divide by 255)" : ""}`);
+      throw new RangeError(
+        `${metric}: images must be in [0, 1], got values in [${min}, ${max}]${max > 2 ? " (0..255 images? divide by 255)" : ""}`,
+      );
     }
   }
 }

@@ -91,7 +91,11 @@ export class InceptionB extends InceptionBlock {
 
   forward(x: Tensor): Tensor {
     return torch.cat(
-      [this.chain(x, "branch3x3"), this.chain(x, "branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3"), torch.F.maxPool2d(x, 3, { stride: 2 })],
+      [
+        this.chain(x, "branch3x3"),
+        this.chain(x, "branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3"),
+        torch.F.maxPool2d(x, 3, { stride: 2 }),
+      ],
       1,
     );
   }

@@ -66,7 +66,12 @@ export class InceptionV3Features extends Module {
     const model = new InceptionV3Features();
     try {
       torch.tidy(() => {
-        const tensors = readWeightsFile(path, "FID Inception-v3", inceptionTensorShapes(model), "See docs/metrics.md for how to write the file from pytorch-fid's pt_inception-2015-12-05-6726825d.pth.");
+        const tensors = readWeightsFile(
+          path,
+          "FID Inception-v3",
+          inceptionTensorShapes(model),
+          "See docs/metrics.md for how to write the file from pytorch-fid's pt_inception-2015-12-05-6726825d.pth.",
+        );
         model.loadStateDict(tensors, { strict: false });
       });
       if (device !== undefined) model.to(device);
@@ -83,9 +88,12 @@ export class InceptionV3Features extends Module {
    */
   forward(images: Tensor): Tensor {
     const first = this.#stem[0].conv.weight;
-    if (images.ndim !== 4 || images.size(1) !== 3) throw new RangeError(`inception: needs images (B, 3, H, W), got [${images.shape.join(", ")}]`);
+    if (images.ndim !== 4 || images.size(1) !== 3)
+      throw new RangeError(`inception: needs images (B, 3, H, W), got [${images.shape.join(", ")}]`);
     if (images.device !== first.device || images.dtype !== first.dtype) {
-      throw new TypeError(`inception: the images are ${images.dtype} on ${images.device}, the network is ${first.dtype} on ${first.device}: move one with .to()`);
+      throw new TypeError(
+        `inception: the images are ${images.dtype} on ${images.device}, the network is ${first.dtype} on ${first.device}: move one with .to()`,
+      );
     }
     checkUnitRange("inception", images);
     return torch.tidy(() => {
@@ -106,7 +114,10 @@ export class InceptionV3Features extends Module {
 export function inceptionTensorShapes(model?: InceptionV3Features): Map<string, number[]> {
   const source = model ?? new InceptionV3Features();
   try {
-    return torch.tidy(() => new Map([...source.stateDict()].filter(([name]) => !name.endsWith("num_batches_tracked")).map(([name, t]) => [name, [...t.shape]])));
+    return torch.tidy(
+      () =>
+        new Map([...source.stateDict()].filter(([name]) => !name.endsWith("num_batches_tracked")).map(([name, t]) => [name, [...t.shape]])),
+    );
   } finally {
     if (model === undefined) source.dispose();
   }

@@ -36,7 +36,15 @@ const maxPool = (index: number, kernel: number, stride: number): FeatureLayer =>
 export const ALEXNET: BackboneSpec = {
   net: "alex",
   torchvision: "alexnet",
-  layers: [conv(0, 3, 64, 11, 4, 2), maxPool(2, 3, 2), conv(3, 64, 192, 5, 1, 2), maxPool(5, 3, 2), conv(6, 192, 384, 3), conv(8, 384, 256, 3), conv(10, 256, 256, 3)],
+  layers: [
+    conv(0, 3, 64, 11, 4, 2),
+    maxPool(2, 3, 2),
+    conv(3, 64, 192, 5, 1, 2),
+    maxPool(5, 3, 2),
+    conv(6, 192, 384, 3),
+    conv(8, 384, 256, 3),
+    conv(10, 256, 256, 3),
+  ],
   taps: [1, 4, 7, 9, 11],
   channels: [64, 192, 384, 256, 256],
   // conv1 (11x11, stride 4, padding 2) then two 3x3 stride-2 max-pools: 31 px -> 7 -> 3 -> 1.
@@ -84,7 +92,10 @@ export class BackboneFeatures extends Module {
     for (const layer of spec.layers) {
       if (!("conv" in layer)) continue;
       const { inChannels, outChannels, kernel, stride, padding } = layer.conv;
-      this.#convs.set(layer.index, this.registerModule(String(layer.index), new Conv2d(inChannels, outChannels, kernel, { stride, padding })));
+      this.#convs.set(
+        layer.index,
+        this.registerModule(String(layer.index), new Conv2d(inChannels, outChannels, kernel, { stride, padding })),
+      );
     }
   }
 

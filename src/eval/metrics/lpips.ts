@@ -62,8 +62,16 @@ export class Lpips extends Module {
     if (spec === undefined) throw new RangeError(`Lpips: unknown net '${net}'; use ${Object.keys(LPIPS_BACKBONES).join(" or ")}`);
     this.spec = spec;
     // Not persistent: constants, so the state dict is exactly the two files' tensor names.
-    this.registerBuffer("shift", torch.tidy(() => torch.tensor(SHIFT).view(1, 3, 1, 1)), { persistent: false });
-    this.registerBuffer("scale", torch.tidy(() => torch.tensor(SCALE).view(1, 3, 1, 1)), { persistent: false });
+    this.registerBuffer(
+      "shift",
+      torch.tidy(() => torch.tensor(SHIFT).view(1, 3, 1, 1)),
+      { persistent: false },
+    );
+    this.registerBuffer(
+      "scale",
+      torch.tidy(() => torch.tensor(SCALE).view(1, 3, 1, 1)),
+      { persistent: false },
+    );
     this.features = this.registerModule("features", new BackboneFeatures(spec));
     this.heads = spec.channels.map((c, l) => this.registerModule(`lin${l}`, new NetLinLayer(c)));
     for (const p of this.parameters()) p.requiresGrad_(false);
@@ -77,7 +85,12 @@ export class Lpips extends Module {
       const name = `LPIPS ${net}`;
       const fix = "See docs/metrics.md for how to write the file.";
       torch.tidy(() => {
-        const backbone = readWeightsFile(files.backbone, `${name} backbone (torchvision ${model.spec.torchvision})`, backboneTensorShapes(model.spec), fix);
+        const backbone = readWeightsFile(
+          files.backbone,
+          `${name} backbone (torchvision ${model.spec.torchvision})`,
+          backboneTensorShapes(model.spec),
+          fix,
+        );
         const heads = readWeightsFile(files.heads, `${name} v0.1 heads`, lpipsHeadShapes(model.spec), fix);
         model.loadStateDict(new Map([...backbone, ...heads]));
       });
@@ -98,11 +111,15 @@ export class Lpips extends Module {
     checkImagePair("lpips", a, b, 3);
     const shift = this.buffer("shift");
     if (a.device !== shift.device || a.dtype !== shift.dtype) {
-      throw new TypeError(`lpips: the images are ${a.dtype} on ${a.device}, the network is ${shift.dtype} on ${shift.device}: move one with .to()`);
+      throw new TypeError(
+        `lpips: the images are ${a.dtype} on ${a.device}, the network is ${shift.dtype} on ${shift.device}: move one with .to()`,
+      );
     }
     const [h, w] = [a.size(2), a.size(3)];
     if (Math.min(h, w) < this.spec.minSize) {
-      throw new RangeError(`lpips: a ${h}x${w} image is too small for LPIPS ${this.net} (${this.spec.torchvision} needs at least ${this.spec.minSize} px)`);
+      throw new RangeError(
+        `lpips: a ${h}x${w} image is too small for LPIPS ${this.net} (${this.spec.torchvision} needs at least ${this.spec.minSize} px)`,
+      );
     }
     checkUnitRange("lpips", a, b);
     return torch.tidy(() => {

@@ -14,6 +14,10 @@ export function psnr(a: Tensor, b: Tensor, dataRange = 1): Tensor {
   if (!(dataRange > 0)) throw new RangeError(`psnr: dataRange must be positive, got ${dataRange}`);
   return torch.tidy(() => {
     const mse = a.sub(b).square().mean([1, 2, 3]); // (B)
-    return mse.reciprocal().mul(dataRange * dataRange).log().mul(10 / Math.LN10);
+    return mse
+      .reciprocal()
+      .mul(dataRange * dataRange)
+      .log()
+      .mul(10 / Math.LN10);
   });
 }

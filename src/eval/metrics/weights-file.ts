@@ -51,14 +51,21 @@ function checkNames(
   if (missing.length > 0) {
     const first = missing[0];
     const prefixed = [...available.keys()].find((name) => name.endsWith(`.${first}`));
-    const hint = prefixed === undefined ? "" : ` (the file has '${prefixed}': write the names without '${prefixed.slice(0, -first.length)}')`;
+    const hint =
+      prefixed === undefined ? "" : ` (the file has '${prefixed}': write the names without '${prefixed.slice(0, -first.length)}')`;
     const count = missing.length > 1 ? ` and ${missing.length - 1} more of its ${names.length} tensors` : "";
-    throw new MetricWeightsError(path, `${what} weights ${path}: no tensor '${first}' [${expected.get(first)!.join(", ")}]${count}${hint}. ${howToFix}`);
+    throw new MetricWeightsError(
+      path,
+      `${what} weights ${path}: no tensor '${first}' [${expected.get(first)!.join(", ")}]${count}${hint}. ${howToFix}`,
+    );
   }
   for (const [name, shape] of expected) {
     const got = available.get(name)!;
     if (got.join() !== shape.join()) {
-      throw new MetricWeightsError(path, `${what} weights ${path}: tensor '${name}' is [${got.join(", ")}], expected [${shape.join(", ")}]. ${howToFix}`);
+      throw new MetricWeightsError(
+        path,
+        `${what} weights ${path}: tensor '${name}' is [${got.join(", ")}], expected [${shape.join(", ")}]. ${howToFix}`,
+      );
     }
   }
 }

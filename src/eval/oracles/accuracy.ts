@@ -76,7 +76,8 @@ export function measureLandmarks(landmarks: LandmarkFn, set: SynthSet): Landmark
   const visibleErrors = Float64Array.from(result.error.filter((_, i) => result.truth[i] === 1)).sort();
   const hiddenErrors = result.error.filter((_, i) => result.truth[i] !== 1);
   const mean = (xs: Iterable<number>) => {
-    let sum = 0, count = 0;
+    let sum = 0,
+      count = 0;
     for (const x of xs) {
       sum += x;
       count++;
@@ -107,7 +108,9 @@ export function measureIdentity(embed: EmbedFn, set: SynthSet): IdentityAccuracy
   const galleryRows = set.identities.map((_, i) => labels.findIndex((l, n) => l === i && set.take[n] === 0 && set.frameIndex[n] === 0));
   const queryRows = labels.flatMap((_, n) => (set.take[n] > 0 ? [n] : []));
   if (identities < 2 || galleryRows.includes(-1) || queryRows.length === 0) {
-    throw new RangeError(`identity top-1 needs two or more identities, each with a take 0 and another video; this ${set.split} split has ${identities} identities and ${queryRows.length} query frames`);
+    throw new RangeError(
+      `identity top-1 needs two or more identities, each with a take 0 and another video; this ${set.split} split has ${identities} identities and ${queryRows.length} query frames`,
+    );
   }
   return torch.tidy(() => {
     const pick = (rows: number[]) => torch.tensor(rows, { dtype: "int64" });

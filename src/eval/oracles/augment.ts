@@ -47,7 +47,12 @@ export function addNoise(frames: Tensor, sigma: Tensor): Tensor {
  * Not for the identity net (skin and hair colour are part of who it is).
  */
 export function jitterColour(frames: Tensor, gain: Tensor, offset: Tensor): Tensor {
-  return torch.tidy(() => frames.mul(gain.view(-1, 3, 1, 1)).add(offset.view(-1, 1, 1, 1)).clamp(0, 1));
+  return torch.tidy(() =>
+    frames
+      .mul(gain.view(-1, 3, 1, 1))
+      .add(offset.view(-1, 1, 1, 1))
+      .clamp(0, 1),
+  );
 }
 
 /**
@@ -85,6 +90,10 @@ export function flipLandmarks(batch: LandmarkBatch, flip: Tensor, mirror: readon
       visible: batch.visible.indexSelect(1, index), // (B, K)
     };
     const pick = (a: Tensor, b: Tensor) => torch.where(flip.view(-1, ...a.shape.slice(1).map(() => 1)), a, b);
-    return { frames: pick(flipped.frames, batch.frames), points: pick(flipped.points, batch.points), visible: pick(flipped.visible, batch.visible) };
+    return {
+      frames: pick(flipped.frames, batch.frames),
+      points: pick(flipped.points, batch.points),
+      visible: pick(flipped.visible, batch.visible),
+    };
   });
 }

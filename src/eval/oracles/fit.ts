@@ -26,7 +26,12 @@ export function learningRate(step: number, steps: number, lr: number, warmup: nu
  * `loss(step)` builds one batch and returns the loss to minimise and the named numbers to show.
  * Returns the wall time in seconds.
  */
-export function fit(module: Module, extra: Tensor[], loss: (step: number) => { total: Tensor; show: Record<string, Tensor> }, options: FitOptions): number {
+export function fit(
+  module: Module,
+  extra: Tensor[],
+  loss: (step: number) => { total: Tensor; show: Record<string, Tensor> },
+  options: FitOptions,
+): number {
   const { steps, lr, progress } = options;
   const warmup = options.warmup ?? 50;
   const optimizer = new Adam([...module.parameters(), ...extra], { lr });

@@ -38,7 +38,10 @@ export class LandmarkRegressor extends Module {
     // DEVIATION from FOMM's detector: a strided stem instead of a downscaled input, so the 32x32
     // heatmaps see the 64 px detail (a 1 px landmark error at 64 px is what AKD resolves).
     this.stem = this.registerModule("stem", new DownBlock2d(3, blockExpansion));
-    this.predictor = this.registerModule("predictor", new Hourglass({ blockExpansion, inFeatures: blockExpansion, numBlocks, maxFeatures }));
+    this.predictor = this.registerModule(
+      "predictor",
+      new Hourglass({ blockExpansion, inFeatures: blockExpansion, numBlocks, maxFeatures }),
+    );
     this.head = this.registerModule("head", new Conv2d(this.predictor.outFilters, 2 * numLandmarks, 3, { padding: 1 }));
   }
 
@@ -48,7 +51,11 @@ export class LandmarkRegressor extends Module {
       const maps = this.head.forward(this.predictor.forward(this.stem.forward(frames))); // (B, 2K, 32, 32)
       const [b, , h, w] = maps.shape;
       const k = this.options.numLandmarks;
-      const heatmap = maps.narrow(1, 0, k).reshape(b, k, h * w).softmax(2).view(b, k, h, w); // (B, K, h, w), each sums to 1
+      const heatmap = maps
+        .narrow(1, 0, k)
+        .reshape(b, k, h * w)
+        .softmax(2)
+        .view(b, k, h, w); // (B, K, h, w), each sums to 1
       const visibleLogit = heatmap.mul(maps.narrow(1, k, k)).sum([2, 3]); // (B, K)
       return { points: heatmapToKp(heatmap), visibleLogit };
     });

@@ -33,14 +33,21 @@ export interface LoadOraclesOptions {
   device?: Device;
 }
 
-function build<M extends Module>(net: OracleNet, dir: string, kind: string, make: (sidecar: OracleSidecar) => M): { module: M; sidecar: OracleSidecar } {
+function build<M extends Module>(
+  net: OracleNet,
+  dir: string,
+  kind: string,
+  make: (sidecar: OracleSidecar) => M,
+): { module: M; sidecar: OracleSidecar } {
   const { sidecar, tensors } = readOracle(dir, net, kind);
   const module = make(sidecar);
   try {
     module.loadStateDict(tensors);
   } catch (error) {
     module.dispose();
-    throw new OracleWeightsError(`${dir}/${net}.safetensors does not fit the architecture of ${net}.json: ${(error as Error).message.split("\n")[0]}`);
+    throw new OracleWeightsError(
+      `${dir}/${net}.safetensors does not fit the architecture of ${net}.json: ${(error as Error).message.split("\n")[0]}`,
+    );
   } finally {
     for (const t of tensors.values()) t.dispose();
   }
@@ -50,7 +57,9 @@ function build<M extends Module>(net: OracleNet, dir: string, kind: string, make
 function checkFrames(frames: Tensor): void {
   const [, c, h, w] = frames.shape;
   if (frames.ndim !== 4 || c !== 3 || h !== ORACLE_SIZE || w !== ORACLE_SIZE) {
-    throw new RangeError(`the synthetic oracles take frames (B, 3, ${ORACLE_SIZE}, ${ORACLE_SIZE}) in [0, 1], got [${frames.shape.join(", ")}]: resize to ${ORACLE_SIZE} px first`);
+    throw new RangeError(
+      `the synthetic oracles take frames (B, 3, ${ORACLE_SIZE}, ${ORACLE_SIZE}) in [0, 1], got [${frames.shape.join(", ")}]: resize to ${ORACLE_SIZE} px first`,
+    );
   }
 }
 

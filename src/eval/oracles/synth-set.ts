@@ -117,7 +117,10 @@ export async function loadSynthSet(dir: string, split: "train" | "test"): Promis
   for (const [v, entry] of entries.entries()) {
     const meta = metas[v];
     const [identity, k] = parseVideoName(entry.name);
-    const images = await store.frames(entry, Array.from({ length: meta.frames }, (_, t) => t));
+    const images = await store.frames(
+      entry,
+      Array.from({ length: meta.frames }, (_, t) => t),
+    );
     images.forEach((image, t) => {
       const offset = (n + t) * plane;
       for (let i = 0; i < plane; i++) bytes[offset + i] = Math.round(image.data[i] * 255);
@@ -136,13 +139,21 @@ export async function loadSynthSet(dir: string, split: "train" | "test"): Promis
   identities.forEach((id, i) => backgroundBytes.set(renderBackground(info, id), i * plane));
   return torch.tidy(() => {
     const frames = torch.fromArray(bytes, [total, 3, size, size]);
-    const label = torch.tensor(ids.map((id) => slot.get(id)!), { dtype: "int64" });
+    const label = torch.tensor(
+      ids.map((id) => slot.get(id)!),
+      { dtype: "int64" },
+    );
     const backgrounds = torch.fromArray(backgroundBytes, [identities.length, 3, size, size]);
     // A tolerance, not equality: the image reader may return a byte off (8-bit PNGs go through 16 bits).
     const difference = frames.to("int16").sub(backgrounds.indexSelect(0, label).to("int16")).abs(); // (N, 3, S, S)
     const foreground = difference.gt(BACKGROUND_TOLERANCE).any(1, true); // (N, 1, S, S)
     const set: SynthSet = {
-      info, split, landmarkNames: metas[0].landmarkNames, identities, take, frameIndex,
+      info,
+      split,
+      landmarkNames: metas[0].landmarkNames,
+      identities,
+      take,
+      frameIndex,
       frames: torch.keep(frames),
       points: torch.keep(torch.tensor(points).view(total, k, 2)),
       visible: torch.keep(torch.tensor(visible).view(total, k)),

@@ -25,31 +25,40 @@ export const IDENTITY_ARCHITECTURE: IdentityEmbedderOptions = { blockExpansion: 
 export const IDENTITY_TRAINING: IdentityTraining = { steps: 1000, batchSize: 64, lr: 2e-3, scale: 16, margin: 0.2, swapChance: 0.75 };
 
 /** Builds and trains the identity oracle on `set` (call torch.manualSeed first). Returns it (eval mode) and the wall time. */
-export function trainIdentityEmbedder(set: SynthSet, settings: IdentityTraining, progress: ProgressReporter): { net: IdentityEmbedder; seconds: number } {
+export function trainIdentityEmbedder(
+  set: SynthSet,
+  settings: IdentityTraining,
+  progress: ProgressReporter,
+): { net: IdentityEmbedder; seconds: number } {
   const net = new IdentityEmbedder(IDENTITY_ARCHITECTURE);
   const classes = set.identities.length;
   // The class centres: training only, not shipped.
   const head = new Linear(IDENTITY_ARCHITECTURE.embeddingDim, classes, { bias: false });
   const { batchSize: b } = settings;
   try {
-    const seconds = fit(net, head.parameters(), () => {
-      const rows = torch.randint(0, set.frames.size(0), [b]);
-      const label = set.label.indexSelect(0, rows);
-      let frames = swapBackground(
-        toUnit(set.frames.indexSelect(0, rows)),
-        set.foreground.indexSelect(0, rows),
-        toUnit(set.backgrounds.indexSelect(0, torch.randint(0, classes, [b]))),
-        torch.rand([b]).lt(settings.swapChance),
-      );
-      frames = soften(frames, torch.rand([b]).mul(torch.rand([b]).lt(0.5)));
-      frames = addNoise(frames, torch.rand([b]).mul(0.03));
-      const cosine = net.forward(frames).embedding.matmul(normalize(head.weight).transpose(0, 1)); // (B, classes)
-      const own = torch.zeros([b, classes]).scatter(1, label.view(b, 1), torch.ones([b, 1]));
-      const logits = cosine.sub(own.mul(settings.margin)).mul(settings.scale);
-      const accuracy = cosine.argmax(1).eq(label).to("float32").mean();
-      const loss = torch.F.crossEntropy(logits, label);
-      return { total: loss, show: { cosface: loss, train_top1: accuracy } };
-    }, { steps: settings.steps, lr: settings.lr, progress });
+    const seconds = fit(
+      net,
+      head.parameters(),
+      () => {
+        const rows = torch.randint(0, set.frames.size(0), [b]);
+        const label = set.label.indexSelect(0, rows);
+        let frames = swapBackground(
+          toUnit(set.frames.indexSelect(0, rows)),
+          set.foreground.indexSelect(0, rows),
+          toUnit(set.backgrounds.indexSelect(0, torch.randint(0, classes, [b]))),
+          torch.rand([b]).lt(settings.swapChance),
+        );
+        frames = soften(frames, torch.rand([b]).mul(torch.rand([b]).lt(0.5)));
+        frames = addNoise(frames, torch.rand([b]).mul(0.03));
+        const cosine = net.forward(frames).embedding.matmul(normalize(head.weight).transpose(0, 1)); // (B, classes)
+        const own = torch.zeros([b, classes]).scatter(1, label.view(b, 1), torch.ones([b, 1]));
+        const logits = cosine.sub(own.mul(settings.margin)).mul(settings.scale);
+        const accuracy = cosine.argmax(1).eq(label).to("float32").mean();
+        const loss = torch.F.crossEntropy(logits, label);
+        return { total: loss, show: { cosface: loss, train_top1: accuracy } };
+      },
+      { steps: settings.steps, lr: settings.lr, progress },
+    );
     return { net, seconds };
   } finally {
     head.dispose();

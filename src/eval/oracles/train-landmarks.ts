@@ -23,29 +23,42 @@ export const LANDMARK_ARCHITECTURE: Omit<LandmarkRegressorOptions, "numLandmarks
 export const LANDMARK_TRAINING: LandmarkTraining = { steps: 1500, batchSize: 32, lr: 2e-3, hiddenWeight: 0.2, swapChance: 0.5 };
 
 /** Builds and trains the landmark oracle on `set` (call torch.manualSeed first). Returns it (eval mode) and the wall time. */
-export function trainLandmarkRegressor(set: SynthSet, settings: LandmarkTraining, progress: ProgressReporter): { net: LandmarkRegressor; seconds: number } {
+export function trainLandmarkRegressor(
+  set: SynthSet,
+  settings: LandmarkTraining,
+  progress: ProgressReporter,
+): { net: LandmarkRegressor; seconds: number } {
   const net = new LandmarkRegressor({ numLandmarks: set.landmarkNames.length, ...LANDMARK_ARCHITECTURE });
   const mirror = mirrorIndex(set.landmarkNames);
   const pixelsPerUnit = (set.info.size - 1) / 2;
   const { batchSize: b } = settings;
-  const seconds = fit(net, [], () => {
-    const rows = torch.randint(0, set.frames.size(0), [b]);
-    const swapped = swapBackground(
-      toUnit(set.frames.indexSelect(0, rows)),
-      set.foreground.indexSelect(0, rows),
-      toUnit(set.backgrounds.indexSelect(0, torch.randint(0, set.identities.length, [b]))),
-      torch.rand([b]).lt(settings.swapChance),
-    );
-    const batch = flipLandmarks({ frames: swapped, points: set.points.indexSelect(0, rows), visible: set.visible.indexSelect(0, rows) }, torch.rand([b]).lt(0.5), mirror);
-    let frames = jitterColour(batch.frames, torch.rand([b, 3]).sub(0.5).mul(0.3).add(1), torch.rand([b]).sub(0.5).mul(0.2));
-    frames = soften(frames, torch.rand([b]).mul(torch.rand([b]).lt(0.5)));
-    frames = addNoise(frames, torch.rand([b]).mul(0.03));
-    const predicted = net.forward(frames);
-    const error = predicted.points.sub(batch.points).abs().sum(-1).mul(pixelsPerUnit); // (B, K) L1 in pixels
-    const weight = batch.visible.mul(1 - settings.hiddenWeight).add(settings.hiddenWeight); // (B, K)
-    const position = error.mul(weight).sum().div(weight.sum());
-    const visibility = torch.F.binaryCrossEntropyWithLogits(predicted.visibleLogit, batch.visible);
-    return { total: position.add(visibility), show: { l1_px: position, visibility } };
-  }, { steps: settings.steps, lr: settings.lr, progress });
+  const seconds = fit(
+    net,
+    [],
+    () => {
+      const rows = torch.randint(0, set.frames.size(0), [b]);
+      const swapped = swapBackground(
+        toUnit(set.frames.indexSelect(0, rows)),
+        set.foreground.indexSelect(0, rows),
+        toUnit(set.backgrounds.indexSelect(0, torch.randint(0, set.identities.length, [b]))),
+        torch.rand([b]).lt(settings.swapChance),
+      );
+      const batch = flipLandmarks(
+        { frames: swapped, points: set.points.indexSelect(0, rows), visible: set.visible.indexSelect(0, rows) },
+        torch.rand([b]).lt(0.5),
+        mirror,
+      );
+      let frames = jitterColour(batch.frames, torch.rand([b, 3]).sub(0.5).mul(0.3).add(1), torch.rand([b]).sub(0.5).mul(0.2));
+      frames = soften(frames, torch.rand([b]).mul(torch.rand([b]).lt(0.5)));
+      frames = addNoise(frames, torch.rand([b]).mul(0.03));
+      const predicted = net.forward(frames);
+      const error = predicted.points.sub(batch.points).abs().sum(-1).mul(pixelsPerUnit); // (B, K) L1 in pixels
+      const weight = batch.visible.mul(1 - settings.hiddenWeight).add(settings.hiddenWeight); // (B, K)
+      const position = error.mul(weight).sum().div(weight.sum());
+      const visibility = torch.F.binaryCrossEntropyWithLogits(predicted.visibleLogit, batch.visible);
+      return { total: position.add(visibility), show: { l1_px: position, visibility } };
+    },
+    { steps: settings.steps, lr: settings.lr, progress },
+  );
   return { net, seconds };
 }

@@ -72,14 +72,19 @@ async function ensureData(kind: KindName, spec: OracleData, dir: string, progres
     const want = { kind, size: ORACLE_SIZE, ...spec };
     const wrong = Object.entries(want).filter(([key, value]) => (info as unknown as Record<string, unknown>)[key] !== value);
     if (wrong.length > 0) {
-      throw new Error(`${dir} holds other data (${wrong.map(([key, value]) => `${key} ${(info as unknown as Record<string, unknown>)[key]}, not ${value}`).join("; ")}): remove it or choose another --data`);
+      throw new Error(
+        `${dir} holds other data (${wrong.map(([key, value]) => `${key} ${(info as unknown as Record<string, unknown>)[key]}, not ${value}`).join("; ")}): remove it or choose another --data`,
+      );
     }
     progress.note(`data: reusing ${dir}`);
     return;
   }
   progress.note(`data: ${synthCommand(kind, spec, dir)}`);
   const report = await generateDataset({
-    kind, size: ORACLE_SIZE, out: dir, ...spec,
+    kind,
+    size: ORACLE_SIZE,
+    out: dir,
+    ...spec,
     onProgress: (done, total) => {
       if (done % 100 === 0 || done === total) progress.note(`data: ${done}/${total} videos`);
     },
@@ -88,7 +93,11 @@ async function ensureData(kind: KindName, spec: OracleData, dir: string, progres
 }
 
 function describeSet(set: SynthSet): Record<string, number> {
-  return { videos: new Set(set.label.toArray().map((l, n) => `${l}#${set.take[n]}`)).size, frames: set.frames.size(0), identities: set.identities.length };
+  return {
+    videos: new Set(set.label.toArray().map((l, n) => `${l}#${set.take[n]}`)).size,
+    frames: set.frames.size(0),
+    identities: set.identities.length,
+  };
 }
 
 /** Generates (or reuses) the data, trains the nets, measures them and writes them. */
@@ -104,7 +113,10 @@ export async function trainOracles(options: TrainOraclesOptions): Promise<Oracle
   const dataSeconds = (performance.now() - dataStarted) / 1000;
   const report: OracleReport = { out, dataSeconds };
   const common = {
-    format: "dime-oracle" as const, kind, size: ORACLE_SIZE, landmarkNames: [...train.landmarkNames],
+    format: "dime-oracle" as const,
+    kind,
+    size: ORACLE_SIZE,
+    landmarkNames: [...train.landmarkNames],
   };
   const trainingRecord = (settings: object, seconds: number) => ({
     command: options.command,
@@ -123,11 +135,21 @@ export async function trainOracles(options: TrainOraclesOptions): Promise<Oracle
       torch.manualSeed(options.seed ?? 0);
       const { net, seconds } = trainLandmarkRegressor(train, settings, progress);
       progress.end();
-      report.landmarks = measureLandmarks((frames) => torch.inferenceMode(() => {
-        const { points, visibleLogit } = net.forward(frames);
-        return { points, visible: visibleLogit.gt(0) };
-      }), test);
-      const sidecar: OracleSidecar = { ...common, net: "landmarks", architecture: { numLandmarks: train.landmarkNames.length, ...LANDMARK_ARCHITECTURE }, training: trainingRecord(settings, seconds), accuracy: { ...report.landmarks } };
+      report.landmarks = measureLandmarks(
+        (frames) =>
+          torch.inferenceMode(() => {
+            const { points, visibleLogit } = net.forward(frames);
+            return { points, visible: visibleLogit.gt(0) };
+          }),
+        test,
+      );
+      const sidecar: OracleSidecar = {
+        ...common,
+        net: "landmarks",
+        architecture: { numLandmarks: train.landmarkNames.length, ...LANDMARK_ARCHITECTURE },
+        training: trainingRecord(settings, seconds),
+        accuracy: { ...report.landmarks },
+      };
       saveOracle(out, net, sidecar);
       net.dispose();
       progress.note(`landmarks: ${JSON.stringify(report.landmarks)}`);
@@ -139,7 +161,13 @@ export async function trainOracles(options: TrainOraclesOptions): Promise<Oracle
       const { net, seconds } = trainIdentityEmbedder(train, settings, progress);
       progress.end();
       report.identity = measureIdentity((frames) => torch.inferenceMode(() => net.forward(frames).embedding), test);
-      const sidecar: OracleSidecar = { ...common, net: "identity", architecture: { ...IDENTITY_ARCHITECTURE }, training: trainingRecord(settings, seconds), accuracy: { ...report.identity } };
+      const sidecar: OracleSidecar = {
+        ...common,
+        net: "identity",
+        architecture: { ...IDENTITY_ARCHITECTURE },
+        training: trainingRecord(settings, seconds),
+        accuracy: { ...report.identity },
+      };
       saveOracle(out, net, sidecar);
       net.dispose();
       progress.note(`identity: ${JSON.stringify(report.identity)}`);

@@ -69,22 +69,33 @@ export function saveOracle(dir: string, module: Module, sidecar: OracleSidecar):
 export function readOracle(dir: string, net: OracleNet, kind: string): { sidecar: OracleSidecar; tensors: Map<string, Tensor> } {
   const files = oracleFiles(dir, net);
   for (const path of [files.weights, files.sidecar]) {
-    if (!existsSync(path)) throw new OracleWeightsError(`no ${net} oracle for '${kind}': ${path} is missing; train the oracles with \`${trainCommand(kind)}\` (docs/oracles.md)`);
+    if (!existsSync(path))
+      throw new OracleWeightsError(
+        `no ${net} oracle for '${kind}': ${path} is missing; train the oracles with \`${trainCommand(kind)}\` (docs/oracles.md)`,
+      );
   }
   let sidecar: OracleSidecar;
   try {
     sidecar = JSON.parse(readFileSync(files.sidecar, "utf8")) as OracleSidecar;
   } catch (error) {
-    throw new OracleWeightsError(`${files.sidecar}: not readable JSON (${(error as Error).message}); write it again with \`${trainCommand(kind)}\``);
+    throw new OracleWeightsError(
+      `${files.sidecar}: not readable JSON (${(error as Error).message}); write it again with \`${trainCommand(kind)}\``,
+    );
   }
   if (sidecar.format !== "dime-oracle" || sidecar.net !== net || sidecar.kind !== kind) {
-    throw new OracleWeightsError(`${files.sidecar} describes the ${sidecar.net ?? "unknown"} oracle of '${sidecar.kind ?? "unknown"}', not the ${net} oracle of '${kind}': each folder holds landmarks.* and identity.* of one kind`);
+    throw new OracleWeightsError(
+      `${files.sidecar} describes the ${sidecar.net ?? "unknown"} oracle of '${sidecar.kind ?? "unknown"}', not the ${net} oracle of '${kind}': each folder holds landmarks.* and identity.* of one kind`,
+    );
   }
   const { tensors, metadata } = readSafetensors(files.weights);
   if (metadata.format !== "dime-oracle" || metadata.net !== net || metadata.kind !== kind) {
     for (const t of tensors.values()) t.dispose();
-    const holds = metadata.net ? `the ${metadata.net} oracle of '${metadata.kind}'` : "no dime oracle (its header has no net/kind metadata)";
-    throw new OracleWeightsError(`${files.weights} holds ${holds}, not the ${net} oracle of '${kind}': was a file renamed? Each folder holds landmarks.* and identity.* of one kind`);
+    const holds = metadata.net
+      ? `the ${metadata.net} oracle of '${metadata.kind}'`
+      : "no dime oracle (its header has no net/kind metadata)";
+    throw new OracleWeightsError(
+      `${files.weights} holds ${holds}, not the ${net} oracle of '${kind}': was a file renamed? Each folder holds landmarks.* and identity.* of one kind`,
+    );
   }
   return { sidecar, tensors };
 }

@@ -11,7 +11,15 @@ interface Picked {
   preview: string;
 }
 
-const state: { models: ModelInfo[]; source?: Picked; refs: Picked[]; driving?: Picked; job?: string; events?: EventSource; live?: LiveSession } = { models: [], refs: [] };
+const state: {
+  models: ModelInfo[];
+  source?: Picked;
+  refs: Picked[];
+  driving?: Picked;
+  job?: string;
+  events?: EventSource;
+  live?: LiveSession;
+} = { models: [], refs: [] };
 
 function showError(message: string | undefined): void {
   const line = $<HTMLParagraphElement>("error");
@@ -34,7 +42,9 @@ function currentModel(): ModelInfo | undefined {
 
 function showModel(): void {
   const m = currentModel();
-  $("model-info").textContent = m ? `${m.width}x${m.height} frames, step ${m.step}, trained with ${m.refs} reference view${m.refs === 1 ? "" : "s"}, on ${m.trainedOn}` : "";
+  $("model-info").textContent = m
+    ? `${m.width}x${m.height} frames, step ${m.step}, trained with ${m.refs} reference view${m.refs === 1 ? "" : "s"}, on ${m.trainedOn}`
+    : "";
 }
 
 function showInputs(): void {
@@ -55,7 +65,10 @@ async function uploadFrom(input: HTMLInputElement, kind: "picture" | "video"): P
   const picked: Picked[] = [];
   for (const file of Array.from(input.files ?? [])) {
     const info = await upload(kind, file);
-    const detail = kind === "video" ? `${info.width}x${info.height}, ${info.frames} frames, ${info.duration.toFixed(1)} s` : `${info.width}x${info.height}`;
+    const detail =
+      kind === "video"
+        ? `${info.width}x${info.height}, ${info.frames} frames, ${info.duration.toFixed(1)} s`
+        : `${info.width}x${info.height}`;
     picked.push({ id: info.id, label: `${info.name} (${detail})`, preview: URL.createObjectURL(file) });
   }
   input.value = "";
@@ -85,10 +98,12 @@ function showJob(status: JobStatus): void {
   $<HTMLButtonElement>("run").disabled = running;
   $<HTMLButtonElement>("cancel").disabled = !running;
   bar.value = status.frames ? (100 * status.framesDone) / status.frames : 0;
-  if (status.state === "queued") text.textContent = status.position === 1 ? "waiting: next in the queue" : `waiting: number ${status.position} in the queue`;
+  if (status.state === "queued")
+    text.textContent = status.position === 1 ? "waiting: next in the queue" : `waiting: number ${status.position} in the queue`;
   else if (status.phase === "loading") text.textContent = "loading the model";
   else if (status.phase === "searching") text.textContent = `finding the best frame: ${status.framesDone}/${status.frames}`;
-  else if (status.state === "running") text.textContent = `${status.framesDone}/${status.frames} frames, ${status.fps.toFixed(1)} frames/s, ETA ${status.etaSeconds !== undefined ? clock(status.etaSeconds) : "-"}`;
+  else if (status.state === "running")
+    text.textContent = `${status.framesDone}/${status.frames} frames, ${status.fps.toFixed(1)} frames/s, ETA ${status.etaSeconds !== undefined ? clock(status.etaSeconds) : "-"}`;
   else if (status.state === "done") {
     bar.value = 100;
     text.textContent = `done: ${status.result!.frames} frames${status.result!.initialFrame ? `, relative motion from driving frame ${status.result!.initialFrame}` : ""}`;
@@ -116,7 +131,13 @@ async function run(): Promise<void> {
   if (!state.driving) throw new Error("pick a driving video first (upload one, or use the demo clip)");
   state.events?.close();
   $("result").hidden = true;
-  const status = await postJson<JobStatus>("/api/jobs", { model: model.id, source: state.source.id, references: state.refs.map((r) => r.id), driving: state.driving.id, ...options() });
+  const status = await postJson<JobStatus>("/api/jobs", {
+    model: model.id,
+    source: state.source.id,
+    references: state.refs.map((r) => r.id),
+    driving: state.driving.id,
+    ...options(),
+  });
   state.job = status.id;
   showJob(status);
   const events = new EventSource(`/api/jobs/${status.id}/events`);
@@ -142,9 +163,19 @@ async function liveStart(): Promise<void> {
   if (!state.source) throw new Error("pick a source picture first (upload one, or use the demo face)");
   const { mode, adaptScale, odeSteps } = options();
   state.live = await startLive({
-    model: model.id, source: state.source.id, references: state.refs.map((r) => r.id), mode, adaptScale, odeSteps,
-    camera: $<HTMLCanvasElement>("live-camera"), output: $<HTMLCanvasElement>("live-output"), stats: $("live-stats"),
-    onError: (message) => { showError(message); liveStopped(); },
+    model: model.id,
+    source: state.source.id,
+    references: state.refs.map((r) => r.id),
+    mode,
+    adaptScale,
+    odeSteps,
+    camera: $<HTMLCanvasElement>("live-camera"),
+    output: $<HTMLCanvasElement>("live-output"),
+    stats: $("live-stats"),
+    onError: (message) => {
+      showError(message);
+      liveStopped();
+    },
   });
   $<HTMLButtonElement>("live-start").disabled = true;
   $<HTMLButtonElement>("live-reset").disabled = false;
@@ -162,20 +193,58 @@ function liveStopped(): void {
 async function init(): Promise<void> {
   state.models = await getJson<ModelInfo[]>("/api/models");
   const select = $<HTMLSelectElement>("model");
-  select.replaceChildren(...state.models.map((m) => Object.assign(document.createElement("option"), { value: m.id, textContent: `${m.name}${m.demo ? " (shipped demo)" : ""}, ${m.width}x${m.height}` })));
+  select.replaceChildren(
+    ...state.models.map((m) =>
+      Object.assign(document.createElement("option"), {
+        value: m.id,
+        textContent: `${m.name}${m.demo ? " (shipped demo)" : ""}, ${m.width}x${m.height}`,
+      }),
+    ),
+  );
   select.onchange = showModel;
   showModel();
 
-  $("source-demo").onclick = () => { state.source = { id: "demo-source", label: "demo face (assets/demo/source.png)", preview: "/api/demo/demo-source" }; showInputs(); };
-  $("ref-demo").onclick = () => { if (!state.refs.some((r) => r.id === "demo-reference")) state.refs.push({ id: "demo-reference", label: "demo face, turned", preview: "/api/demo/demo-reference" }); showInputs(); };
-  $("ref-clear").onclick = () => { state.refs = []; showInputs(); };
-  $("driving-demo").onclick = () => { state.driving = { id: "demo-driving", label: "demo clip (96 frames, 25 fps)", preview: "/api/demo/demo-driving" }; showInputs(); };
-  $<HTMLInputElement>("source-file").onchange = (e) => guarded(async () => { [state.source] = await uploadFrom(e.target as HTMLInputElement, "picture"); showInputs(); });
-  $<HTMLInputElement>("ref-file").onchange = (e) => guarded(async () => { state.refs.push(...(await uploadFrom(e.target as HTMLInputElement, "picture"))); showInputs(); });
-  $<HTMLInputElement>("driving-file").onchange = (e) => guarded(async () => { [state.driving] = await uploadFrom(e.target as HTMLInputElement, "video"); showInputs(); });
+  $("source-demo").onclick = () => {
+    state.source = { id: "demo-source", label: "demo face (assets/demo/source.png)", preview: "/api/demo/demo-source" };
+    showInputs();
+  };
+  $("ref-demo").onclick = () => {
+    if (!state.refs.some((r) => r.id === "demo-reference"))
+      state.refs.push({ id: "demo-reference", label: "demo face, turned", preview: "/api/demo/demo-reference" });
+    showInputs();
+  };
+  $("ref-clear").onclick = () => {
+    state.refs = [];
+    showInputs();
+  };
+  $("driving-demo").onclick = () => {
+    state.driving = { id: "demo-driving", label: "demo clip (96 frames, 25 fps)", preview: "/api/demo/demo-driving" };
+    showInputs();
+  };
+  $<HTMLInputElement>("source-file").onchange = (e) =>
+    guarded(async () => {
+      [state.source] = await uploadFrom(e.target as HTMLInputElement, "picture");
+      showInputs();
+    });
+  $<HTMLInputElement>("ref-file").onchange = (e) =>
+    guarded(async () => {
+      state.refs.push(...(await uploadFrom(e.target as HTMLInputElement, "picture")));
+      showInputs();
+    });
+  $<HTMLInputElement>("driving-file").onchange = (e) =>
+    guarded(async () => {
+      [state.driving] = await uploadFrom(e.target as HTMLInputElement, "video");
+      showInputs();
+    });
   $("run").onclick = () => guarded(run);
-  $("cancel").onclick = () => guarded(async () => { if (state.job) showJob(await cancelJob(state.job)); });
-  $("tab-file").onclick = () => { liveStopped(); switchTab(false); };
+  $("cancel").onclick = () =>
+    guarded(async () => {
+      if (state.job) showJob(await cancelJob(state.job));
+    });
+  $("tab-file").onclick = () => {
+    liveStopped();
+    switchTab(false);
+  };
   $("tab-live").onclick = () => switchTab(true);
   $("live-start").onclick = () => guarded(liveStart);
   $("live-reset").onclick = () => state.live?.resetPose();

@@ -98,7 +98,14 @@ export async function startLive(setup: LiveSetup): Promise<LiveSession> {
 
   socket.onmessage = (event) => {
     if (typeof event.data === "string") {
-      const message = JSON.parse(event.data) as { type: string; width?: number; height?: number; message?: string; dropped?: number; modelMs?: number };
+      const message = JSON.parse(event.data) as {
+        type: string;
+        width?: number;
+        height?: number;
+        message?: string;
+        dropped?: number;
+        modelMs?: number;
+      };
       if (message.type === "ready") {
         size = { width: message.width!, height: message.height! };
         for (const canvas of [setup.camera, setup.output]) Object.assign(canvas, size);
@@ -138,7 +145,17 @@ export async function startLive(setup: LiveSetup): Promise<LiveSession> {
     socket.onopen = () => resolve();
     socket.onerror = () => reject(new Error("could not open the live connection to the server"));
   });
-  socket.send(JSON.stringify({ type: "start", model: setup.model, source: setup.source, references: setup.references, mode: setup.mode, adaptScale: setup.adaptScale, odeSteps: setup.odeSteps }));
+  socket.send(
+    JSON.stringify({
+      type: "start",
+      model: setup.model,
+      source: setup.source,
+      references: setup.references,
+      mode: setup.mode,
+      adaptScale: setup.adaptScale,
+      odeSteps: setup.odeSteps,
+    }),
+  );
   setup.stats.textContent = "starting";
   return { resetPose: () => (reset = true), stop };
 }
