@@ -27,13 +27,21 @@ test("the pack holds what `dime demo` needs: the CLI, the addon's build, the dem
   const model = filesUnder(relative(repo, DEMO_CHECKPOINT));
   const native = filesUnder("native");
   // One compiled module per source module: the CLI imports them all, directly or not.
-  const compiled = filesUnder("src", (n) => n.endsWith(".ts")).map((p) => p.replace(/^src\//, "dist/").replace(/\.ts$/, ".js"));
+  const compiled = filesUnder("src", (n) => n.endsWith(".ts")).map((p) =>
+    // The page's code builds into dist/page (src/serve/page/build.mjs), the rest mirrors src/.
+    p
+      .replace(/^src\/serve\/page\//, "dist/page/")
+      .replace(/^src\//, "dist/")
+      .replace(/\.ts$/, ".js"),
+  );
   const needed = [
     "package.json",
     "README.md",
     "bin/dime.js",
     "binding.gyp",
     "dist/index.d.ts",
+    "dist/page/index.html",
+    "dist/page/style.css",
     "configs/synth-faces-64.yaml",
     ...demo,
     ...model,

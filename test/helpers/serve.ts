@@ -13,7 +13,7 @@ export const DEMO_SOURCE = join(ROOT, "assets/demo/source.png");
 
 /** Compiles the page's TypeScript into dist/page (the server serves it from there). */
 export function buildPage(): void {
-  execFileSync(join(ROOT, "node_modules/.bin/tsc"), ["-p", join(ROOT, "src/serve/page/tsconfig.json")], { stdio: "inherit" });
+  execFileSync(process.execPath, [join(ROOT, "src/serve/page/build.mjs")], { stdio: "inherit" });
 }
 
 export interface Answer {
