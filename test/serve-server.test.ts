@@ -1,21 +1,26 @@
 // dime serve without a browser: real HTTP and WebSocket clients against createServer. Bad uploads
 // and requests get a 4xx with one line and write nothing outside the work folder; jobs queue,
 // cancel without leaving a file, and give the same frames as the library under 200 concurrent
-// status requests; live mode gives the library's frames and drops frames that come while busy.
+// status requests; live mode gives the library's frames and drops frames that come while busy;
+// real footage (crop face) gives the pasted result at the source's size, and no face fails in one line.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
+import sharp from "sharp";
 import WebSocket from "ws";
 
 import { animate } from "../src/infer/animate.js";
 import { loadModel } from "../src/infer/model.js";
 import { imageToRgb24 } from "../src/media/image.js";
+import { probeMedia } from "../src/media/probe.js";
 import { readAllFrames } from "../src/media/video-read.js";
 import { createServer, type DimeServer, type JobStatus } from "../src/serve/index.js";
+import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 import { buildPage, call, DEMO_DRIVING, DEMO_SOURCE, listTree, ROOT, uploadBytes, uploadFile, waitForJob } from "./helpers/serve.js";
 
 const DEMO_MODEL = join(ROOT, "models/demo");
@@ -314,6 +319,75 @@ describe("jobs", () => {
     assert.equal(done.state, "failed");
     assert.equal(done.error, "an upload: no such file or folder: check the path");
     assert.deepEqual(readdirSync(results), before);
+  });
+});
+
+describe("real footage: crop, paste-back and smoothing, as dime animate", () => {
+  const portrait = join(DATA_DIR, "image", "liveportrait_s0.jpg"); // 600x704, one face
+  const skip = fixtureSkip(portrait, "the shared portrait", "DIME_DATA");
+
+  test("crop face on a real portrait: the result is the source's size, the side-by-side the footage panels", {
+    skip: skip || SLOW.skip,
+  }, async () => {
+    const picture = await uploadFile(base, "picture", portrait, "portrait.jpg");
+    assert.equal(picture.status, 201, JSON.stringify(picture.body));
+    const job = await call(base, "POST", "api/jobs", {
+      model,
+      source: picture.body.id,
+      driving: "demo-driving",
+      crop: "face",
+      faceIndex: 0,
+      track: "fixed",
+      pasteBack: true,
+      smooth: 1,
+      odeSteps: 1,
+    });
+    assert.equal(job.status, 202, JSON.stringify(job.body));
+    const done = await waitForJob(base, String(job.body.id), 120_000);
+    assert.equal(done.state, "done", done.error);
+    assert.equal(done.result?.frames, 96);
+    const sizes: number[][] = [];
+    for (const route of ["result.mp4", "side-by-side.mp4"]) {
+      const response = await fetch(`${base}api/jobs/${job.body.id}/${route}`);
+      assert.equal(response.status, 200, route);
+      const path = join(dir, `portrait-${route}`);
+      writeFileSync(path, Buffer.from(await response.arrayBuffer()));
+      const info = await probeMedia(path);
+      sizes.push([info.width, info.height, info.frameCount]);
+      rmSync(path);
+    }
+    // The pasted output at the source's size (rounded to even for H.264); the four footage panels beside it.
+    assert.deepEqual(sizes[0], [600, 704, 96]);
+    assert.deepEqual(sizes[1], [4 * 256, 256, 96]);
+  });
+
+  test("crop face on a picture with no face: one line naming the upload, no file left", async () => {
+    const results = join(server.work.root, "results");
+    const before = readdirSync(results);
+    const flat = await sharp({ create: { width: 96, height: 96, channels: 3, background: { r: 120, g: 160, b: 200 } } })
+      .png()
+      .toBuffer();
+    const picture = await uploadBytes(base, "picture", flat, "flat.png");
+    assert.equal(picture.status, 201, JSON.stringify(picture.body));
+    const job = await call(base, "POST", "api/jobs", { model, source: picture.body.id, driving: "demo-driving", crop: "face" });
+    const done = await waitForJob(base, String(job.body.id));
+    assert.equal(done.state, "failed");
+    assert.match(done.error ?? "", /^no face found in flat\.png: [^\n]+$/);
+    assert.doesNotMatch(done.error ?? "", /\//, "no work path");
+    assert.deepEqual(readdirSync(results), before);
+  });
+
+  test("the crop options are checked: a bad crop or smoothing strength is a 400", async () => {
+    for (const extra of [
+      { crop: "faces" },
+      { crop: { x: 0, y: 0, width: 0, height: 5 } },
+      { smooth: 0 },
+      { smooth: true },
+      { track: "sideways" },
+    ]) {
+      const answer = await call(base, "POST", "api/jobs", { model, source: "demo-source", driving: "demo-driving", ...extra });
+      assert.equal(answer.status, 400, JSON.stringify(extra));
+    }
   });
 });
 

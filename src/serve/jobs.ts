@@ -15,7 +15,7 @@ export interface JobStatus {
   state: JobState;
   /** Place in the model's queue: 1 is next; 0 once it runs. */
   position: number;
-  phase: "waiting" | "loading" | "searching" | "animating" | "finished";
+  phase: "waiting" | "loading" | "tracking" | "searching" | "animating" | "finished";
   framesDone: number;
   frames: number;
   fps: number;

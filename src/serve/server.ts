@@ -37,6 +37,12 @@ interface JobBody {
   adaptScale?: boolean;
   findBestFrame?: boolean;
   odeSteps?: number;
+  crop?: "face" | "auto" | "center" | "none" | { x: number; y: number; width: number; height: number };
+  faceIndex?: number;
+  track?: "fixed" | "follow";
+  pasteBack?: boolean;
+  /** A smoothing strength; absent or false: none. */
+  smooth?: number | false;
 }
 
 const ID = { type: "string", minLength: 1, maxLength: 64 } as const;
@@ -53,6 +59,27 @@ const JOB_SCHEMA = {
     adaptScale: { type: "boolean" },
     findBestFrame: { type: "boolean" },
     odeSteps: { type: "integer", minimum: 1, maximum: 100 },
+    // As `dime animate --crop face|auto|center|none|X,Y,W,H` (a box in the source's pixels).
+    crop: {
+      anyOf: [
+        { enum: ["face", "auto", "center", "none"] },
+        {
+          type: "object",
+          required: ["x", "y", "width", "height"],
+          additionalProperties: false,
+          properties: {
+            x: { type: "integer", minimum: 0, maximum: 100_000 },
+            y: { type: "integer", minimum: 0, maximum: 100_000 },
+            width: { type: "integer", minimum: 1, maximum: 100_000 },
+            height: { type: "integer", minimum: 1, maximum: 100_000 },
+          },
+        },
+      ],
+    },
+    faceIndex: { type: "integer", minimum: 0, maximum: 100 },
+    track: { enum: ["fixed", "follow"] },
+    pasteBack: { type: "boolean" },
+    smooth: { anyOf: [{ const: false }, { type: "number", exclusiveMinimum: 0, maximum: 100 }] },
   },
 } as const;
 
@@ -120,6 +147,11 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
     if (found.kind !== kind) throw new RequestError(`${what}: '${asset?.label ?? upload?.name}' is a ${found.kind}, not a ${kind}`);
     return asset?.path ?? upload!.path;
   };
+  /** A checked input's work path and the name the user knows it by (for messages). */
+  const inputName = (id: string): [string, string] => {
+    const asset = demoAsset(id);
+    return asset ? [asset.path, asset.label] : [uploads.get(id)!.path, uploads.get(id)!.name];
+  };
   const jobById = (id: string): Job => {
     const job = jobs.get(id);
     if (!job) throw new RequestError(`unknown job id '${id.slice(0, 64)}'`, 404);
@@ -186,6 +218,7 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
     const source = inputFile(body.source, "picture", "source");
     const references = (body.references ?? []).map((r, i) => inputFile(r, "picture", `reference ${i + 1}`));
     const driving = inputFile(body.driving, "video", "driving video");
+    const names = new Map([body.source, ...(body.references ?? []), body.driving].map(inputName));
     const job = jobs.submit({
       modelId: model.id,
       inputs: [source, ...references, driving],
@@ -200,6 +233,12 @@ export async function createServer(options: ServeOptions = {}): Promise<DimeServ
         findBestFrame: Boolean(body.findBestFrame),
         odeSteps: body.odeSteps,
         batch,
+        crop: body.crop ?? "auto",
+        faceIndex: body.faceIndex,
+        track: body.track,
+        pasteBack: body.pasteBack,
+        smooth: body.smooth === false ? undefined : body.smooth,
+        names,
       }),
     });
     return reply.code(202).send(job.status);

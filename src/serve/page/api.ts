@@ -25,7 +25,7 @@ export interface JobStatus {
   id: string;
   state: "queued" | "running" | "done" | "failed" | "cancelled";
   position: number;
-  phase: "waiting" | "loading" | "searching" | "animating" | "finished";
+  phase: "waiting" | "loading" | "tracking" | "searching" | "animating" | "finished";
   framesDone: number;
   frames: number;
   fps: number;

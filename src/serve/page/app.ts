@@ -86,6 +86,24 @@ function options() {
   };
 }
 
+/** The file job's crop options, as `dime animate --crop --face-index --track --paste-back --smooth`. */
+function footageOptions() {
+  const choice = $<HTMLSelectElement>("crop").value;
+  const box = () => ({
+    x: Number($<HTMLInputElement>("box-x").value),
+    y: Number($<HTMLInputElement>("box-y").value),
+    width: Number($<HTMLInputElement>("box-w").value),
+    height: Number($<HTMLInputElement>("box-h").value),
+  });
+  return {
+    crop: choice === "box" ? box() : choice,
+    faceIndex: Number($<HTMLInputElement>("face-index").value || 0),
+    track: $<HTMLSelectElement>("track").value,
+    pasteBack: $<HTMLInputElement>("paste-back").checked,
+    smooth: $<HTMLInputElement>("smooth").checked ? Number($<HTMLInputElement>("smooth-strength").value || 1) : false,
+  };
+}
+
 function clock(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
@@ -101,6 +119,7 @@ function showJob(status: JobStatus): void {
   if (status.state === "queued")
     text.textContent = status.position === 1 ? "waiting: next in the queue" : `waiting: number ${status.position} in the queue`;
   else if (status.phase === "loading") text.textContent = "loading the model";
+  else if (status.phase === "tracking") text.textContent = `finding the face in the driving clip: ${status.framesDone}/${status.frames}`;
   else if (status.phase === "searching") text.textContent = `finding the best frame: ${status.framesDone}/${status.frames}`;
   else if (status.state === "running")
     text.textContent = `${status.framesDone}/${status.frames} frames, ${status.fps.toFixed(1)} frames/s, ETA ${status.etaSeconds !== undefined ? clock(status.etaSeconds) : "-"}`;
@@ -137,6 +156,7 @@ async function run(): Promise<void> {
     references: state.refs.map((r) => r.id),
     driving: state.driving.id,
     ...options(),
+    ...footageOptions(),
   });
   state.job = status.id;
   showJob(status);
@@ -236,6 +256,9 @@ async function init(): Promise<void> {
       [state.driving] = await uploadFrom(e.target as HTMLInputElement, "video");
       showInputs();
     });
+  $<HTMLSelectElement>("crop").onchange = () => {
+    $("crop-box").hidden = $<HTMLSelectElement>("crop").value !== "box";
+  };
   $("run").onclick = () => guarded(run);
   $("cancel").onclick = () =>
     guarded(async () => {
