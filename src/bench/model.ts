@@ -3,7 +3,7 @@
 // timed apart, and a training step (forward, backward, Adam) at 64 px, at each thread count.
 // Weights are random: the cost does not depend on their values.
 import * as torch from "../torch/index.js";
-import type { Tensor } from "../torch/index.js";
+import type { Precision, Tensor } from "../torch/index.js";
 import { countMacs } from "../nn/index.js";
 import { Adam } from "../optim/index.js";
 import { DiME } from "../dime/dime.js";
@@ -13,6 +13,7 @@ import { TrainingObjective } from "../dime/objective.js";
 import { PerceptualPyramidLoss, Vgg19, hashVgg19Weights, reconstructionLoss, type ReconstructionLoss } from "../dime/losses/index.js";
 import { cpuSnapshot, machineInfo, otherProcessCores, type MachineInfo } from "./machine.js";
 import { time } from "./timing.js";
+import { inferIn } from "../infer/precision.js";
 
 /** One row of the paper's ablation: which DiME parts the model is built with. */
 export interface SwitchSetting {
@@ -54,6 +55,11 @@ export interface ModelBenchOptions {
   forward: ForwardCase[];
   train?: TrainCase;
   settings?: readonly SwitchSetting[];
+  /**
+   * Precisions to time the forward figures in (default fp32 alone): autocast on the model's
+   * device, fp32 islands kept (src/torch/autocast.ts). The training step stays fp32.
+   */
+  precisions?: readonly Precision[];
   /** Seeds the weights, the inputs and the training step's random warps. */
   seed?: number;
 }
@@ -82,6 +88,8 @@ export interface ModelBenchFigure {
   references: number;
   batch: number;
   loss?: TrainLossKind;
+  /** fp32, or the autocast dtype the figure ran in. */
+  precision: Precision;
   threads: number;
   runs: number;
   warmup: number;
@@ -201,6 +209,7 @@ function benchForward(
   testCase: ForwardCase,
   setting: SwitchSetting,
   threads: number[],
+  precision: Precision,
   seed: number,
   progress?: Progress,
 ): ModelBenchFigure[] {
@@ -212,7 +221,8 @@ function benchForward(
   const source = images(1, testCase.config, generator);
   const driving = images(1, testCase.config, generator);
   const references = Array.from({ length: setting.references }, () => images(1, testCase.config, generator));
-  const prepared = torch.inferenceMode(() => model.prepare(source, references));
+  const device = model.parameters()[0].device;
+  const prepared = inferIn(device, precision, () => model.prepare(source, references));
   const figures: ModelBenchFigure[] = [];
   try {
     for (const t of threads) {
@@ -224,19 +234,21 @@ function benchForward(
         switches: params.switches,
         references: setting.references,
         batch: 1,
+        precision,
         threads: t,
         runs: testCase.runs,
         warmup: testCase.warmup,
       };
-      progress?.(`${size} px ${setting.name}, ${t} thread(s): per frame`);
+      const what = `${size} px ${setting.name}${precision === "fp32" ? "" : ` ${precision}`}, ${t} thread(s)`;
+      progress?.(`${what}: per frame`);
       const frame = measure(
-        () => torch.tidy(() => torch.inferenceMode(() => void model.animateFrame(prepared, model.keypoints(driving, false)))),
+        () => torch.tidy(() => inferIn(device, precision, () => void model.animateFrame(prepared, model.keypoints(driving, false)))),
         testCase.runs,
         testCase.warmup,
       );
-      progress?.(`${size} px ${setting.name}, ${t} thread(s): per job (prepare)`);
+      progress?.(`${what}: per job (prepare)`);
       const job = measure(
-        () => torch.tidy(() => torch.inferenceMode(() => void model.prepare(source, references))),
+        () => torch.tidy(() => inferIn(device, precision, () => void model.prepare(source, references))),
         testCase.runs,
         testCase.warmup,
       );
@@ -311,6 +323,7 @@ function benchTrain(testCase: TrainCase, kind: TrainLossKind, threads: number[],
         references: params.switches.num_refs,
         batch: testCase.batch,
         loss: kind,
+        precision: "fp32",
         threads: t,
         runs: testCase.runs,
         warmup: testCase.warmup,
@@ -346,7 +359,8 @@ export function benchModel(options: ModelBenchOptions, progress?: Progress): Mod
   try {
     for (const testCase of options.forward) {
       for (const setting of options.settings ?? SWITCH_SETTINGS)
-        figures.push(...benchForward(testCase, setting, options.threads, seed, progress));
+        for (const precision of options.precisions ?? ["fp32"])
+          figures.push(...benchForward(testCase, setting, options.threads, precision, seed, progress));
     }
     if (options.train) {
       for (const kind of options.train.losses) figures.push(...benchTrain(options.train, kind, options.threads, seed, progress));
@@ -371,7 +385,7 @@ export function benchModel(options: ModelBenchOptions, progress?: Progress): Mod
 
 function label(f: ModelBenchFigure): string {
   if (f.kind === "train") return `train ${f.size} px, batch ${f.batch}, ${f.references} ref(s), ${f.loss} loss`;
-  return `${f.kind === "frame" ? "frame" : "job  "} ${f.size} px ${f.setting}`;
+  return `${f.kind === "frame" ? "frame" : "job  "} ${f.size} px ${f.setting}${f.precision === "fp32" ? "" : ` ${f.precision}`}`;
 }
 
 /** The figures as a table, with the machine and the method. */

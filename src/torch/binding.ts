@@ -76,6 +76,12 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   enterInferenceMode(): number;
   exitInferenceMode(depth: number): void;
   isInferenceMode(): boolean;
+  autocastSetEnabled(deviceType: "cpu" | "cuda", enabled: boolean): boolean;
+  autocastIsEnabled(deviceType: "cpu" | "cuda"): boolean;
+  autocastSetDtype(deviceType: "cpu" | "cuda", dtype: number): number;
+  autocastGetDtype(deviceType: "cpu" | "cuda"): number;
+  autocastEnter(): number;
+  autocastExit(): number;
   // metadata and lifetime
   shape(t: H): number[];
   dtype(t: H): number;

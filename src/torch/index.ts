@@ -12,3 +12,25 @@ export { GradMode, noGrad, enableGrad, isGradEnabled, inferenceMode, grad, type 
 export { getNumThreads, setNumThreads, libtorchVersion } from "./threads.js";
 export * as F from "./functional.js";
 export * as linalg from "./linalg.js";
+export {
+  AutocastScope,
+  withAutocast,
+  fp32Island,
+  fp32Scope,
+  widen,
+  isAutocastEnabled,
+  autocastState,
+  autocastDeviceType,
+  type AutocastDtype,
+  type AutocastDeviceType,
+  type AutocastState,
+} from "./autocast.js";
+export {
+  cpuHasNativeBf16,
+  resolvePrecision,
+  precisionProblem,
+  autocastDtypeOf,
+  PRECISION_CHOICES,
+  type Precision,
+  type PrecisionChoice,
+} from "./precision.js";

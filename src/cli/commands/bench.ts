@@ -11,6 +11,7 @@ import { benchModel, defaultModelBenchOptions, formatModelBench } from "../../be
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
+import { precisionOf } from "../checks.js";
 
 const HELP = `Usage: dime bench engine|data|model|animate|eval|checksum|io|serve [--json FILE] [options]
 
@@ -82,7 +83,9 @@ Measures performance and prints a table.
   --footage       animate: only the real-footage case (face detection and landmarks on a 1280x720
                   frame; face crop, tracking every frame and every 5th, paste-back, end to end on a
                   1280x720 clip made from the shared data's talking head; skipped without it)
-  --workers N     data: loader worker threads (default 2)`;
+  --workers N     data: loader worker threads (default 2)
+  --precision P   model: the forward figures in these precisions, comma-separated (fp32, bf16,
+                  fp16 on CUDA, auto; default fp32): autocast with fp32 islands (docs/precision.md)`;
 
 const progress = (message: string) => process.stderr.write(`  ${message}\n`);
 
@@ -105,6 +108,7 @@ const FLAGS = defineFlags({
   "fuzz-cases": "int",
   footage: "bool",
   seconds: "int",
+  precision: "string",
 });
 
 export const bench: Command = {
@@ -131,7 +135,8 @@ export const bench: Command = {
     } else if (suite === "model") {
       const runs = flags.runs;
       if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
-      const result = benchModel(defaultModelBenchOptions(threadList(flags.threads), runs), progress);
+      const precisions = (flags.precision ?? "fp32").split(",").map((p) => precisionOf(p, "cpu", "bench"));
+      const result = benchModel({ ...defaultModelBenchOptions(threadList(flags.threads), runs), precisions }, progress);
       console.log(formatModelBench(result));
       if (flags.json !== undefined) writeJson(flags.json, result);
     } else if (suite === "animate") {
