@@ -5,14 +5,14 @@
 import { existsSync, statSync } from "node:fs";
 
 import * as torch from "../torch/index.js";
-import type { Device } from "../torch/index.js";
+import type { Device, Precision, PrecisionChoice } from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
 import type { DimeConfig } from "../dime/config/schema.js";
 import { applyOverrides } from "../dime/config/file.js";
 import { TrainingObjective } from "../dime/objective.js";
 import { reconstructionLoss, type ReconstructionLoss } from "../dime/losses/index.js";
 import { DataLoader } from "../data/loader.js";
-import { Adam, MultiStepLR } from "../optim/index.js";
+import { Adam, GradScaler, MultiStepLR, type GradScalerOptions } from "../optim/index.js";
 import { findCheckpoint, latestCheckpoint, type CheckpointEntry, type DataPosition, type RunInit } from "../checkpoint/files.js";
 import { isFommToDime, startFromFomm } from "../dime/fomm-start.js";
 import { isTorchCheckpointPath } from "../checkpoint/fomm-import.js";
@@ -60,6 +60,16 @@ export interface TrainOptions {
   keep?: number;
   /** Loader worker threads (default 1; 0 loads in the training thread). The batches are the same whatever the count. */
   workers?: number;
+  /**
+   * fp32 (default; a resume defaults to the run's), bf16 or fp16 (CUDA only, with dynamic loss
+   * scaling): autocast over the forward and the losses, fp32 islands kept (src/torch/autocast.ts).
+   */
+  precision?: PrecisionChoice;
+  /**
+   * Dynamic loss scaling (default: on for fp16 only; a resume keeps the run's). On in fp32 it
+   * changes nothing but the skipped steps of an overflow (tests force one with a huge initScale).
+   */
+  lossScale?: GradScalerOptions;
 }
 
 /** Everything a training loop needs, ready at its first step. */
@@ -71,6 +81,8 @@ export interface Session {
   objective: TrainingObjective;
   parts: TrainingParts;
   device: Device;
+  /** What the forward and the losses run in. */
+  precision: Precision;
   seed: number;
   threads: number;
   totalSteps: number;
@@ -125,6 +137,12 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       `note: the run used ${resumed.sidecar.run.threads} threads, this session ${threads}; a resume is bit-exact only with the same count`,
     );
   if (threads !== undefined) torch.setNumThreads(threads);
+  const runPrecision = resumed ? (resumed.sidecar.precision?.mode ?? "fp32") : undefined;
+  const precision = torch.resolvePrecision(options.precision ?? runPrecision ?? "fp32", device);
+  const precisionProblem = torch.precisionProblem(precision, device);
+  if (precisionProblem) throw new TrainError(`--precision ${precision}: ${precisionProblem}`);
+  if (runPrecision !== undefined && precision !== runPrecision)
+    notes.push(`note: the run trained in ${runPrecision}, this session in ${precision}; a resume is bit-exact only in the same precision`);
 
   const train = config.train_params;
   const [height, width] = config.dataset_params.frame_shape;
@@ -159,7 +177,10 @@ export async function openSession(options: TrainOptions): Promise<Session> {
     const model = new DiME(config.model_params).to(device);
     const optimizer = new Adam(model.parameters(), { lr: train.lr, betas: train.betas });
     const scheduler = new MultiStepLR(optimizer, { milestones: milestones(train.lr_milestones, totalSteps), gamma: 0.1 });
-    const parts: TrainingParts = { model, optimizer, scheduler, transformGenerator: new torch.Generator(seed + 1) };
+    const scaler = new GradScaler(
+      options.lossScale ?? { enabled: precision === "fp16" || resumed?.sidecar.precision?.scaler !== undefined },
+    );
+    const parts: TrainingParts = { model, optimizer, scheduler, transformGenerator: new torch.Generator(seed + 1), precision, scaler };
     if (initial) {
       torch.tidy(() =>
         initial.fommStart ? startFromFomm(model, initial.model.stateDict()) : model.loadStateDict(initial.model.stateDict()),
@@ -185,6 +206,7 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       loader,
       reconstruction,
       device,
+      precision,
       seed,
       init,
       totalSteps,

@@ -1,11 +1,12 @@
 // The training state a checkpoint carries and a resume restores: the model's parameters and
-// buffers, Adam's moments and step counts, the schedule's counter, and both random generators.
+// buffers, Adam's moments and step counts, the schedule's counter, both random generators, and
+// the precision with (fp16) the loss scaler's state.
 // With the data position (kept by the trainer) that is everything a step depends on, so a resumed
 // run takes the same steps as one never stopped.
 import * as torch from "../torch/index.js";
-import type { Generator } from "../torch/index.js";
+import type { Generator, Precision } from "../torch/index.js";
 import type { DiME } from "../dime/dime.js";
-import type { Adam, MultiStepLR } from "../optim/index.js";
+import type { Adam, GradScaler, MultiStepLR } from "../optim/index.js";
 import { readCheckpointTensors, type CheckpointContents, type CheckpointEntry, type CheckpointSidecar } from "../checkpoint/files.js";
 
 /** The objects whose state a checkpoint holds. */
@@ -15,10 +16,14 @@ export interface TrainingParts {
   scheduler: MultiStepLR;
   /** Draws the random thin-plate-spline warps of the equivariance loss. */
   transformGenerator: Generator;
+  /** What the forward and the losses run in (default fp32). */
+  precision?: Precision;
+  /** fp16's dynamic loss scaling (enabled only for fp16). */
+  scaler?: GradScaler;
 }
 
 /** What the sidecar says beyond the parts' own state. */
-export type RunInfo = Omit<CheckpointSidecar, "format" | "version" | "written" | "files" | "optimizer" | "scheduler" | "rng">;
+export type RunInfo = Omit<CheckpointSidecar, "format" | "version" | "written" | "files" | "optimizer" | "scheduler" | "rng" | "precision">;
 
 /**
  * The checkpoint of `parts` now. The tensors are new handles sharing the parts' storage: save
@@ -37,6 +42,10 @@ export function captureCheckpoint(parts: TrainingParts, info: RunInfo): Checkpoi
       optimizer: optimizer.meta,
       scheduler: parts.scheduler.stateDict(),
       rng: { torch_default: generatorState(torch.defaultGenerator()), transform: generatorState(parts.transformGenerator) },
+      // Plain fp32 runs write no precision key, so their sidecars are as before.
+      ...((parts.precision ?? "fp32") !== "fp32" || parts.scaler?.enabled
+        ? { precision: { mode: parts.precision ?? "fp32", ...(parts.scaler?.enabled ? { scaler: parts.scaler.stateDict() } : {}) } }
+        : {}),
     },
   };
 }
@@ -52,6 +61,8 @@ export function restoreCheckpoint(parts: TrainingParts, entry: CheckpointEntry):
     parts.scheduler.loadStateDict(entry.sidecar.scheduler);
     setGeneratorState(torch.defaultGenerator(), entry.sidecar.rng.torch_default);
     setGeneratorState(parts.transformGenerator, entry.sidecar.rng.transform);
+    const scaler = entry.sidecar.precision?.scaler;
+    if (scaler && parts.scaler?.enabled) parts.scaler.loadStateDict(scaler);
   });
 }
 

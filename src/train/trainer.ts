@@ -172,7 +172,7 @@ class Trainer {
     const what = resumed
       ? `resuming ${session.folder.root} at step ${resumed.step}/${totalSteps}`
       : `training ${session.folder.root}: ${totalSteps} steps`;
-    const line = `${what}, batch ${train.batch_size}, ${session.batchesPerEpoch} batches per epoch, ${session.parts.model.numParameters()} parameters, ${session.device}, ${session.threads} threads, seed ${session.seed}`;
+    const line = `${what}, batch ${train.batch_size}, ${session.batchesPerEpoch} batches per epoch, ${session.parts.model.numParameters()} parameters, ${session.device}${session.precision === "fp32" ? "" : ` ${session.precision}`}, ${session.threads} threads, seed ${session.seed}`;
     const loss = describeReconstructionLoss(session.reconstruction);
     for (const message of [line, loss, ...session.notes]) this.progress.note(message);
     this.#log.write({
@@ -189,16 +189,27 @@ class Trainer {
 
   /** One optimizer step inside one scope; throws NonFiniteLossError before updating anything. */
   #trainStep(batch: Batch, step: number): StepResult {
-    const { objective, parts, device } = this.session;
+    const { objective, parts, device, precision } = this.session;
     return torch.tidy(() => {
       const tensors = toTrainingBatch(batch, device);
-      const result = objective.compute(tensors, parts.transformGenerator);
+      const compute = () => objective.compute(tensors, parts.transformGenerator);
+      // Autocast over the forward and the losses only; backward runs in the forward's dtypes.
+      const result = precision === "fp32" ? compute() : torch.withAutocast(device, torch.autocastDtypeOf(precision), compute);
       this.hooks.lossTerms?.(step, result.losses);
       const loss = this.#finite(step, new Map([...result.losses, ["total", result.total]]));
       const details = readScalars(result.details);
       parts.optimizer.zeroGrad();
-      result.total.backward();
-      parts.optimizer.step();
+      const scaler = parts.scaler;
+      if (scaler?.enabled) {
+        // fp16: backward on the scaled loss; a step whose gradients overflowed is skipped.
+        details.loss_scale = scaler.scale;
+        scaler.scaleLoss(result.total).backward();
+        details.skipped = scaler.step(parts.optimizer) ? 0 : 1;
+        scaler.update();
+      } else {
+        result.total.backward();
+        parts.optimizer.step();
+      }
       const due = step % this.session.config.train_params.sample_freq === 0 || step === this.session.totalSteps;
       return { loss: { total: loss.total, ...loss }, details, ...(due ? { sample: sampleData(tensors, result.output) } : {}) };
     });

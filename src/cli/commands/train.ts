@@ -7,6 +7,7 @@ import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { exitCodeFor, withInterrupts, type StopSignal } from "../interrupt.js";
 import { checkpointInputs, datasetInputs, refuseOutputsOverInputs } from "../same-file.js";
+import { precisionHelp, precisionOf } from "../checks.js";
 
 const HELP = `Usage: dime train --config FILE --data DIR --out RUN_DIR [options]
 
@@ -37,6 +38,9 @@ Options:
                            fine-tuning, or a warm restart of a finished run. The optimizer, the
                            learning-rate schedule, the step count and the data order start afresh
   --device cpu|cuda        where to train (default cpu)
+${precisionHelp(27)}
+                           Over the forward and the losses; fp16 adds dynamic loss scaling
+                           (saved in checkpoints). A resume keeps the run's unless given.
   --threads N              libtorch threads (default: all cores; a resume keeps the run's)
   --seed S                 seeds the initialisation, the warps and the data order (default 0)
   --vgg-weights FILE       VGG-19 safetensors for perceptual: vgg (else train_params.vgg_weights)
@@ -61,6 +65,7 @@ const FLAGS = defineFlags({
   resume: "bool",
   init: "string",
   device: "string",
+  precision: "string",
   threads: "int",
   seed: "int",
   "vgg-weights": "string",
@@ -88,6 +93,7 @@ export const trainCommand: Command = {
     } catch (error) {
       throw new UsageError(`--device: ${(error as Error).message}`);
     }
+    const precision = flags.precision === undefined ? undefined : precisionOf(flags.precision, device ?? "cpu", "train");
 
     refuseOutputsOverInputs(
       [{ flag: "--out", path: out }],
@@ -115,6 +121,7 @@ export const trainCommand: Command = {
           out,
           resume,
           device,
+          precision,
           init: flags.init,
           steps: flags.steps,
           epochs: flags.epochs,
