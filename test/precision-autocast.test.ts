@@ -1,6 +1,7 @@
 // Autocast scopes (src/torch/autocast.ts): the dtypes they give, how they nest and restore, the
 // fp32 islands inside DiME, and how far a small model's bf16 outputs stray from fp32's.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
@@ -43,6 +44,18 @@ test("autocast on gives bf16 convolutions, off and fp32 islands give fp32, and t
     assert.equal(conv(x, w), "float32");
   });
   assert.deepEqual(torch.autocastState(), before);
+});
+
+test("auto is bf16 on CUDA and on CPUs with native bf16, else fp32; fp16 has no CPU path", () => {
+  assert.equal(torch.resolvePrecision("auto", "cuda:0"), "bf16");
+  const flags = /^flags\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1].split(/\s+/) ?? [];
+  const native = flags.includes("avx512_bf16") || flags.includes("amx_bf16");
+  assert.equal(torch.cpuHasNativeBf16(), native);
+  assert.equal(torch.resolvePrecision("auto", "cpu"), native ? "bf16" : "fp32");
+  assert.equal(torch.resolvePrecision("fp16", "cpu"), "fp16");
+  assert.match(torch.precisionProblem("fp16", "cpu") ?? "", /needs a CUDA device/);
+  assert.equal(torch.precisionProblem("fp16", "cuda"), undefined);
+  assert.equal(torch.precisionProblem("bf16", "cpu"), undefined);
 });
 
 test("a scope closed with inner scopes still open closes them too; errors and async functions restore the state", () => {

@@ -122,4 +122,19 @@ test("--precision fp16 on the CPU is refused with one line, before anything is w
   assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
   assert.match(result.stderr, /--precision fp16: fp16 needs a CUDA device/);
   assert.equal(existsSync(out), false, "the run folder was made");
+  const unknown = runDime([
+    "animate",
+    "--checkpoint",
+    "models/demo",
+    "--source",
+    "x.png",
+    "--driving",
+    "x.mp4",
+    "-o",
+    "x.mp4",
+    "--precision",
+    "fp8",
+  ]);
+  assert.equal(unknown.status, 1, unknown.stderr);
+  assert.equal(unknown.stderr.trim(), "dime animate: --precision must be fp32, bf16, fp16, auto, got 'fp8'");
 });
