@@ -63,9 +63,16 @@ test("a scope closed with inner scopes still open closes them too; errors and as
   const outer = new torch.AutocastScope({ cpu: { enabled: true, dtype: "bfloat16" } });
   new torch.AutocastScope({ cpu: { enabled: false, dtype: "bfloat16" } }); // abandoned: never disposed
   assert.equal(torch.autocastState().cpu.enabled, false);
+  const abandoned = new torch.AutocastScope({ cpu: { enabled: true, dtype: "bfloat16" } });
   outer.dispose();
   assert.deepEqual(torch.autocastState(), before);
   outer.dispose(); // twice is harmless
+  // A scope closed by its enclosing one and disposed later leaves the scopes open now alone.
+  const later = new torch.AutocastScope({ cpu: { enabled: true, dtype: "bfloat16" } });
+  abandoned.dispose();
+  assert.equal(torch.autocastState().cpu.enabled, true);
+  later.dispose();
+  assert.deepEqual(torch.autocastState(), before);
 
   assert.throws(
     () =>

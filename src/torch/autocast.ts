@@ -45,32 +45,28 @@ function apply(state: AutocastState): void {
   }
 }
 
-// The state each open scope found when it opened, innermost last.
-const saved: AutocastState[] = [];
+// Each open scope with the state it found when it opened, innermost last.
+const open: { scope: AutocastScope; before: AutocastState }[] = [];
 
 /**
  * A scope that sets autocast for some device types and restores the previous state when
  * disposed (`using _ = new AutocastScope({ cpu: { enabled: true, dtype: "bfloat16" } })`).
  */
 export class AutocastScope implements Disposable {
-  readonly #depth: number;
-  #closed = false;
-
   constructor(changes: Partial<AutocastState>) {
     const before = autocastState();
-    saved.push(before);
-    this.#depth = saved.length;
+    open.push({ scope: this, before });
     native.autocastEnter();
     apply({ ...before, ...changes });
   }
 
   [Symbol.dispose](): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    // Scopes opened inside this one and never closed end here too.
-    while (saved.length >= this.#depth) {
-      const state = saved.pop() as AutocastState;
-      apply(state);
+    const index = open.findIndex((entry) => entry.scope === this);
+    // Closed already: by itself, or by an enclosing scope that closed first.
+    if (index < 0) return;
+    // Scopes opened inside this one and never closed end here too, innermost first.
+    while (open.length > index) {
+      apply((open.pop() as { before: AutocastState }).before);
       native.autocastExit();
     }
   }
