@@ -1,5 +1,6 @@
 // Runtime: threads, seeds and generators, grad and inference modes, CUDA, tensor metadata and lifetime.
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
