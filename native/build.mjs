@@ -9,7 +9,7 @@
 // --direct is for machines without npm's node-gyp (the GPU bundle) and for builds against a
 // second libtorch that must not overwrite build/ (scripts/check-libtorch.sh); it is also taken
 // when node-gyp is missing. DIME_NODE_HEADERS names a folder holding node_api.h when Node's own
-// include/node is absent; CXX picks the compiler; DIME_BUILD_JOBS the parallel compiles.
+// include/node (or the offline bundle's node-headers/) is absent; CXX picks the compiler; DIME_BUILD_JOBS the parallel compiles.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -48,7 +48,14 @@ function fail(message) {
 // The folder with node_api.h: DIME_NODE_HEADERS, or Node's own include/node.
 function nodeHeaders() {
   const prefix = dirname(dirname(process.execPath));
-  const candidates = [process.env.DIME_NODE_HEADERS, join(prefix, "include/node"), "/usr/include/node", "/usr/local/include/node"];
+  // node-headers/ is where scripts/bundle.sh puts them, for machines whose Node has none.
+  const candidates = [
+    process.env.DIME_NODE_HEADERS,
+    join(prefix, "include/node"),
+    "/usr/include/node",
+    "/usr/local/include/node",
+    join(root, "node-headers"),
+  ];
   const hit = candidates.find((d) => d && existsSync(join(d, "node_api.h")));
   if (!hit) fail("node_api.h not found; set DIME_NODE_HEADERS to a folder holding Node's headers (include/node).");
   return hit;

@@ -16,6 +16,7 @@
 #   bash scripts/device-run.sh --cpu    the same steps on the CPU, small, to test this script on a
 #                                       machine without a GPU (OUT defaults to .devicerun/out)
 # DEVICE_RUN_BUDGET (seconds, default 450) caps the whole run: a step gets at most what is left.
+# DEVICE_RUN_LIMIT_SCALE (default 1) multiplies every step's own limit (a slow test machine: 4).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -26,13 +27,14 @@ WORK=$ROOT/.devicerun
 OUT=${OUT:-$WORK/out}
 LOGS=$WORK/logs
 BUDGET=${DEVICE_RUN_BUDGET:-450}
+SCALE=${DEVICE_RUN_LIMIT_SCALE:-1}
 mkdir -p "$OUT" "$LOGS" "$WORK/bin"
 SUMMARY=()
 
 # step NAME LIMIT CMD...: runs CMD under a time limit (the smaller of LIMIT and what is left of
 # the budget), output in $LOGS/NAME.log, and adds a summary row; returns CMD's status.
 step() {
-  local name=$1 limit=$2
+  local name=$1 limit=$(($2 * SCALE))
   shift 2
   local left=$((BUDGET - SECONDS))
   if ((left < 15)); then

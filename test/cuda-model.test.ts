@@ -19,6 +19,7 @@ import { animate } from "../src/infer/animate.js";
 import { generateDataset } from "../src/synth/generate.js";
 import { DEVICE_TOL, TEST_DEVICE, assertSameOnDevice, deviceSkip, relativeError, valuesOf } from "./helpers/devices.js";
 import { tinyTrainConfig } from "./helpers/train-fixtures.js";
+import { captureRng, restoreRng } from "../src/train/state.js";
 
 const skip = deviceSkip();
 const device = (TEST_DEVICE ?? "cpu") as Device;
@@ -109,6 +110,21 @@ describe(`DiME on ${device} against the CPU`, { skip }, () => {
       const error = relativeError(other.buffers.get(name) as number[], b);
       assert.ok(error < DEVICE_TOL.relative, `buffer ${name}: relative error ${error.toExponential(2)}`);
     }
+  });
+
+  test("every GPU's generator state goes into a checkpoint's rng and comes back on resume", {
+    skip: !torch.cuda.isAvailable() && "the GPUs' generators need CUDA",
+  }, () => {
+    const warps = new torch.Generator(1);
+    torch.manualSeed(3);
+    const saved = captureRng(warps);
+    assert.equal(saved.cuda?.length, torch.cuda.deviceCount());
+    const draw = () => torch.tidy(() => valuesOf(torch.randn([64], { device })));
+    const first = draw();
+    const json = JSON.parse(JSON.stringify(saved)); // as the sidecar holds it
+    draw();
+    restoreRng(json, warps);
+    assert.deepEqual(draw(), first, "the same numbers again after the restore");
   });
 
   const work = mkdtempSync(join(tmpdir(), "dime-cuda-"));

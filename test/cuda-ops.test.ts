@@ -8,6 +8,7 @@ import { describe, test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import type { Device, Tensor } from "../src/torch/index.js";
 import { AntiAliasInterpolation2d } from "../src/dime/geometry.js";
+import { toTensorBatch } from "../src/infer/frames.js";
 import { DEVICE_TOL, TEST_DEVICE, assertSameOnDevice, deviceSkip } from "./helpers/devices.js";
 
 const skip = deviceSkip();
@@ -29,6 +30,10 @@ function bothWays(inputs: Tensor[], fn: (xs: Tensor[]) => Tensor): { out: [Tenso
   const onDevice = run(device);
   const onCpu = run("cpu");
   return { out: [onDevice.out, onCpu.out], grads: onDevice.grads.map((g, i) => [g, onCpu.grads[i]] as [Tensor, Tensor]) };
+}
+
+function valuesAsFloats(t: Tensor): Float32Array {
+  return t.data<"float32">();
 }
 
 function randn(shape: number[], seed: number): Tensor {
@@ -99,6 +104,31 @@ describe(`ops on ${device} against the CPU`, { skip }, () => {
       });
     });
   }
+
+  test("frames in and out: pinned host memory, non-blocking copies, the same values back", () => {
+    torch.tidy(() => {
+      const frames = Array.from({ length: 3 }, (_, i) => ({
+        data: valuesAsFloats(torch.rand([3, 8, 10], { generator: new torch.Generator(20 + i) })),
+        width: 10,
+        height: 8,
+      }));
+      const batch = toTensorBatch(frames, device); // (3, 3, 8, 10)
+      assert.equal(batch.device, torch.canonicalDevice(device));
+      assert.deepEqual(batch.shape, [3, 3, 8, 10]);
+      const [back] = torch.hostFloats([batch.mul(2)]);
+      frames.forEach((f, i) => f.data.forEach((v, j) => assert.equal(back[i * f.data.length + j], 2 * v)));
+      if (device !== "cpu") {
+        const pinned = torch.rand([4, 5]).pinMemory();
+        assert.ok(pinned.isPinned);
+        const there = pinned.to(device, { nonBlocking: true });
+        const home = there.to("cpu", { nonBlocking: true });
+        torch.cuda.synchronize();
+        assert.deepEqual(home.toArray(), pinned.toArray());
+      } else {
+        assert.equal(torch.rand([2]).isPinned, false);
+      }
+    });
+  });
 
   test("the anti-aliased downscale (a depthwise Gaussian convolution, then subsampling)", () => {
     torch.tidy(() => {

@@ -228,7 +228,8 @@ function measure(fn: () => void, runs: number, warmup: number): Measured {
 
 function images(batch: number, config: DimeConfig, generator: torch.Generator, device: torch.Device): Tensor {
   const [h, w, c] = config.dataset_params.frame_shape;
-  return torch.rand([batch, c, h, w], { generator, device });
+  // Drawn on the CPU (the generator is a CPU one), then moved.
+  return torch.tidy(() => torch.rand([batch, c, h, w], { generator }).to(device));
 }
 
 /** Makes fn's work finish before its clock stops: CUDA kernels run asynchronously. */

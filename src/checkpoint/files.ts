@@ -49,8 +49,11 @@ export interface CheckpointSidecar {
   config: DimeConfig;
   optimizer: OptimizerStateDict["meta"];
   scheduler: SchedulerStateDict;
-  /** Generator states, base64: libtorch's default generator and the trainer's warp generator. */
-  rng: { torch_default: string; transform: string };
+  /**
+   * Generator states, base64: libtorch's default generator, the trainer's warp generator and, from
+   * a machine with CUDA, every GPU's default generator (by device index).
+   */
+  rng: { torch_default: string; transform: string; cuda?: string[] };
   /** Set by `dime recalibrate`: the batch-norm statistics were recomputed over these training batches. */
   recalibrated?: { data: string; batches: number; batch_size: number; seed: number; averaged?: string[] };
   /** Set by `dime import`: the weights came from this PyTorch checkpoint. */

@@ -68,6 +68,7 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   manualSeed(seed: number): void;
   newGenerator(seed: number): GeneratorHandle;
   defaultGenerator(): GeneratorHandle;
+  cudaDefaultGenerator(index: number): GeneratorHandle;
   generatorSeed(g: GeneratorHandle, seed: number): void;
   generatorGetState(g: GeneratorHandle): H;
   generatorSetState(g: GeneratorHandle, state: H): void;
@@ -104,7 +105,9 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   uniform_(t: H, low: number, high: number, gen?: GeneratorHandle): void;
   normal_(t: H, mean: number, std: number, gen?: GeneratorHandle): void;
   toDtype(t: H, dtype: number): H;
-  toDevice(t: H, device: string): H;
+  toDevice(t: H, device: string, nonBlocking?: boolean): H;
+  pinMemory(t: H): H;
+  isPinned(t: H): boolean;
   clone(t: H): H;
   contiguous(t: H): H;
   detach(t: H): H;

@@ -1,5 +1,6 @@
 // The training state a checkpoint carries and a resume restores: the model's parameters and
-// buffers, Adam's moments and step counts, the schedule's counter, and both random generators.
+// buffers, Adam's moments and step counts, the schedule's counter, and the random generators (the
+// CPU's, the warps', and each GPU's).
 // With the data position (kept by the trainer) that is everything a step depends on, so a resumed
 // run takes the same steps as one never stopped.
 import * as torch from "../torch/index.js";
@@ -36,7 +37,7 @@ export function captureCheckpoint(parts: TrainingParts, info: RunInfo): Checkpoi
       written: new Date().toISOString(),
       optimizer: optimizer.meta,
       scheduler: parts.scheduler.stateDict(),
-      rng: { torch_default: generatorState(torch.defaultGenerator()), transform: generatorState(parts.transformGenerator) },
+      rng: captureRng(parts.transformGenerator),
     },
   };
 }
@@ -50,9 +51,32 @@ export function restoreCheckpoint(parts: TrainingParts, entry: CheckpointEntry):
       meta: entry.sidecar.optimizer,
     });
     parts.scheduler.loadStateDict(entry.sidecar.scheduler);
-    setGeneratorState(torch.defaultGenerator(), entry.sidecar.rng.torch_default);
-    setGeneratorState(parts.transformGenerator, entry.sidecar.rng.transform);
+    restoreRng(entry.sidecar.rng, parts.transformGenerator);
   });
+}
+
+/** The generators' states for a checkpoint: libtorch's CPU default, the warps', and every GPU's default. */
+export function captureRng(transformGenerator: Generator): CheckpointSidecar["rng"] {
+  return {
+    torch_default: generatorState(torch.defaultGenerator()),
+    transform: generatorState(transformGenerator),
+    ...(torch.cuda.isAvailable() ? { cuda: cudaGenerators().map(generatorState) } : {}),
+  };
+}
+
+/** Puts back what captureRng saved. */
+export function restoreRng(rng: CheckpointSidecar["rng"], transformGenerator: Generator): void {
+  setGeneratorState(torch.defaultGenerator(), rng.torch_default);
+  setGeneratorState(transformGenerator, rng.transform);
+  // Resumed on the CPU, the GPUs' states are not needed; on fewer GPUs, those that exist get theirs.
+  const cudaStates = rng.cuda ?? [];
+  if (cudaStates.length > 0 && torch.cuda.isAvailable())
+    cudaGenerators().forEach((generator, i) => i < cudaStates.length && setGeneratorState(generator, cudaStates[i]));
+}
+
+/** Every visible GPU's default generator, by device index. */
+function cudaGenerators(): Generator[] {
+  return Array.from({ length: torch.cuda.deviceCount() }, (_, i) => torch.cuda.defaultGenerator(i));
 }
 
 function generatorState(generator: Generator): string {

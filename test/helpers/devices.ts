@@ -39,7 +39,7 @@ export function valuesOf(t: Tensor): number[] {
 
 /** Asserts the device's tensor is within tol of the CPU's, element-wise. */
 export function assertSameOnDevice(onDevice: Tensor, onCpu: Tensor, tol: { atol: number; rtol: number }, what: string): void {
-  if (TEST_DEVICE !== undefined && onDevice.device !== TEST_DEVICE && !(TEST_DEVICE === "cuda" && onDevice.device === "cuda:0"))
+  if (TEST_DEVICE !== undefined && onDevice.device !== torch.canonicalDevice(TEST_DEVICE))
     throw new Error(`${what}: expected a tensor on ${TEST_DEVICE}, got one on ${onDevice.device}`);
   assertClose(valuesOf(onDevice), valuesOf(onCpu), tol.atol, tol.rtol, what);
 }
