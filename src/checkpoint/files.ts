@@ -49,8 +49,11 @@ export interface CheckpointSidecar {
   config: DimeConfig;
   optimizer: OptimizerStateDict["meta"];
   scheduler: SchedulerStateDict;
-  /** Generator states, base64: libtorch's default generator and the trainer's warp generator. */
-  rng: { torch_default: string; transform: string };
+  /**
+   * Generator states, base64: libtorch's default generator, the trainer's warp generator and, from
+   * a machine with CUDA, every GPU's default generator (by device index).
+   */
+  rng: { torch_default: string; transform: string; cuda?: string[] };
   /** The precision the run trains in (absent: fp32) and, for fp16, the loss scaler's state. */
   precision?: { mode: "fp32" | "bf16" | "fp16"; scaler?: GradScalerState };
   /** Set by `dime recalibrate`: the batch-norm statistics were recomputed over these training batches. */

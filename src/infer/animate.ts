@@ -13,7 +13,7 @@ import type { RgbImage } from "../media/image.js";
 import { OneEuroFilter, type OneEuroParams } from "../face/one-euro.js";
 import type { MediaInfo } from "../media/info.js";
 import { probeMedia } from "../media/probe.js";
-import { batches, drivingFrames, readStill, toTensor, type DrivingInput, type FrameInput } from "./frames.js";
+import { batches, drivingFrames, readStill, toTensor, toTensorBatch, type DrivingInput, type FrameInput } from "./frames.js";
 import { bestFrame, movementScale, targetKeypoints, type MotionMode } from "./motion.js";
 import { inferIn } from "./precision.js";
 import type { FrameSize } from "./model.js";
@@ -154,7 +154,7 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
     for await (const frames of batches(drivingFrames(driving, size, drivingInfo), batchSize)) {
       const out = inferIn(device, precision, () =>
         torch.tidy(() => {
-          const images = torch.stack(frames.map((f) => toTensor(f, device))); // (B, 3, H, W)
+          const images = toTensorBatch(frames, device); // (B, 3, H, W)
           const kpDriving = model.keypoints(images, jacobians);
           if (filter) kpDriving.value = smoothed(filter, kpDriving.value);
           const perFrame = framesOf(kpDriving);
@@ -169,7 +169,8 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
           };
           const target = targetKeypoints(model.sourceKeypoints(prepared), kpDriving, initialKp, plan);
           const prediction = model.animateFrame(prepared, target, options.ode ? { ode: options.ode } : {}).prediction; // (B, 3, H, W)
-          return { prediction: floats(prediction), target: floats(target.value), perFrame };
+          const [predicted, targets] = torch.hostFloats([prediction, target.value]);
+          return { prediction: predicted, target: targets, perFrame };
         }),
       );
       const [plane, k2] = [3 * size.width * size.height, kpSource.value.length];
@@ -255,9 +256,7 @@ async function searchBestFrame(
     if (!replayable) held.push(...frames);
     keypoints.push(
       ...inferIn(device, job.options?.precision, () =>
-        torch.tidy(() =>
-          framesOf(job.model.keypoints(torch.stack(frames.map((f) => toTensor(f, device))), job.model.params.switches.jacobians)),
-        ),
+        torch.tidy(() => framesOf(job.model.keypoints(toTensorBatch(frames, device), job.model.params.switches.jacobians))),
       ),
     );
     job.options?.onSearch?.(keypoints.length);

@@ -1,5 +1,5 @@
-// The only door to the native addon: loads build/Release/dime_native.node and declares, with
-// types, everything it exports. Nothing else in the project requires the .node file.
+// The only door to the native addon: loads build/Release/dime_native.node (or $DIME_ADDON) and
+// declares, with types, everything it exports. Nothing else in the project requires the .node file.
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -68,6 +68,7 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   manualSeed(seed: number): void;
   newGenerator(seed: number): GeneratorHandle;
   defaultGenerator(): GeneratorHandle;
+  cudaDefaultGenerator(index: number): GeneratorHandle;
   generatorSeed(g: GeneratorHandle, seed: number): void;
   generatorGetState(g: GeneratorHandle): H;
   generatorSetState(g: GeneratorHandle, state: H): void;
@@ -110,7 +111,9 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   uniform_(t: H, low: number, high: number, gen?: GeneratorHandle): void;
   normal_(t: H, mean: number, std: number, gen?: GeneratorHandle): void;
   toDtype(t: H, dtype: number): H;
-  toDevice(t: H, device: string): H;
+  toDevice(t: H, device: string, nonBlocking?: boolean): H;
+  pinMemory(t: H): H;
+  isPinned(t: H): boolean;
   clone(t: H): H;
   contiguous(t: H): H;
   detach(t: H): H;
@@ -263,7 +266,14 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   ): (H | undefined)[];
 }
 
+// DIME_ADDON names another build of the addon (scripts/check-libtorch.sh: one against a second
+// libtorch, built in its own folder); without it, the package's own build.
 function locate(): string {
+  const chosen = process.env.DIME_ADDON;
+  if (chosen) {
+    if (!existsSync(chosen)) throw new Error(`dime: DIME_ADDON=${chosen} does not exist; build it with node native/build.mjs --out DIR`);
+    return chosen;
+  }
   const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
   const path = join(root, "build/Release/dime_native.node");
   if (!existsSync(path)) {

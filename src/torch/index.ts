@@ -2,10 +2,11 @@
 export { Tensor, type TensorOrScalar } from "./tensor.js";
 export type { DType, TypedArrayOf, AnyTypedArray } from "./dtype.js";
 export { bytesPerElement, isFloating, typedArrayView } from "./dtype.js";
-export { cuda, parseDevice, type Device } from "./device.js";
+export { cuda, canonicalDevice, parseDevice, type Device } from "./device.js";
 export { UseAfterDisposeError } from "./errors.js";
 export { tidy, keep, dispose, memory, type MemoryInfo } from "./scope.js";
 export * from "./creation.js";
+export { hostFloats } from "./transfer.js";
 export * from "./ops.js";
 export { Generator, defaultGenerator, manualSeed } from "./random.js";
 export { GradMode, noGrad, enableGrad, isGradEnabled, inferenceMode, grad, type GradOptions } from "./autograd.js";
