@@ -10,6 +10,8 @@ import { inferIn } from "../src/infer/precision.js";
 import { animate } from "../src/infer/animate.js";
 import { loadModel } from "../src/infer/model.js";
 import { readAllFrames } from "../src/media/video-read.js";
+import { DEFAULT_CONFIG } from "../src/dime/config/schema.js";
+import { SWITCH_SETTINGS, benchModel, formatModelBench } from "../src/bench/model.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { SLOW } from "./helpers/tier.js";
 
@@ -152,4 +154,23 @@ test("animate --precision bf16: the demo model's frames within the bound of fp32
   assert.ok(max < DEMO_BF16_BOUND.max && sum / count < DEMO_BF16_BOUND.mean, `bf16 vs fp32: max ${max}, mean ${sum / count}`);
   await assert.rejects(run("fp16"), /precision: fp16 needs a CUDA device/);
   loaded.model.dispose();
+});
+
+test("bench model --precision fp32,bf16: a figure per precision, steady live tensors, labelled in the table", () => {
+  const config = structuredClone(DEFAULT_CONFIG);
+  config.dataset_params.frame_shape = [64, 64, 3];
+  config.model_params = tinyDimeParams({ num_refs: 1 });
+  const result = benchModel({
+    threads: [1],
+    forward: [{ name: "tiny", config, runs: 1, warmup: 1 }],
+    settings: [SWITCH_SETTINGS[3]],
+    precisions: ["fp32", "bf16"],
+  });
+  assert.deepEqual(
+    result.figures.map((f) => `${f.kind} ${f.precision}`),
+    ["frame fp32", "job fp32", "frame bf16", "job bf16"],
+  );
+  for (const f of result.figures) assert.equal(f.liveTensors.grew, false, `${f.kind} ${f.precision}`);
+  assert.match(formatModelBench(result), /frame 64 px \+3 refs bf16/);
+  assert.deepEqual(torch.autocastState().cpu.enabled, false);
 });

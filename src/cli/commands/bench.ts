@@ -150,6 +150,8 @@ export const bench: Command = {
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
     const suite = positional[0];
+    if (flags.precision !== undefined && suite !== "model")
+      throw new UsageError(`--precision applies to bench model only (see dime bench --help)`);
     if (suite === "engine") {
       const result = await benchEngine(
         { threads: threadList(flags.threads), overheadCalls: flags.calls ?? 100000, convRuns: flags.runs ?? 20 },
