@@ -4,7 +4,7 @@
 //   3. the system (Debian/Ubuntu `libtorch-dev`: /usr/include/torch, libtorch.so).
 // Prints JSON {include:[], lib, cuda, cudaBuild, cxx11Abi, std, source} or exits 1 with one line naming the three ways.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 
 const SYSTEM_LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"];
@@ -62,11 +62,13 @@ function linkFlags(found) {
   return [`-L${found.lib}`, `-Wl,-rpath,${found.lib}`, ...cuda, ...libs].join(" ");
 }
 
-function fromEnv(root) {
-  if (!root) return null;
-  const found = layout(join(root, "include"), join(root, "lib"), `LIBTORCH=${root}`);
+function fromEnv(given) {
+  if (!given) return null;
+  // The real folder: the rpath and the build's command line name it, whatever link led there.
+  const root = existsSync(given) ? realpathSync(given) : given;
+  const found = layout(join(root, "include"), join(root, "lib"), `LIBTORCH=${given}`);
   if (!found)
-    throw new Error(`dime: LIBTORCH=${root} is not a libtorch folder (expected ${root}/include/ATen/ATen.h and ${root}/lib/libtorch.so)`);
+    throw new Error(`dime: LIBTORCH=${given} is not a libtorch folder (expected ${root}/include/ATen/ATen.h and ${root}/lib/libtorch.so)`);
   return found;
 }
 

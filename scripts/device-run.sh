@@ -72,16 +72,20 @@ skip() { SUMMARY+=("$(printf '%-22s %-14s %5s  %s' "$1" "SKIPPED" "-" "$2")"); e
 } >"$LOGS/env.log" 2>&1
 cat "$LOGS/env.log"
 
+# xz and tar -J need the xz program; Python's lzma module does the same where it is missing.
+unxz_to() { if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi; }
+untar_xz() { if command -v xz >/dev/null; then tar -xJf "$1"; else python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall()' "$1"; fi; }
+
 unpack() {
   set -e
   [[ -f $PACK/node.xz ]] || { echo "no $PACK/node.xz: run scripts/device-pack.sh on the sending machine and carry .devicepack"; exit 1; }
   if [[ ! -x $WORK/bin/node ]]; then
-    xz -dc "$PACK/node.xz" >"$WORK/bin/node.tmp"
+    unxz_to "$PACK/node.xz" "$WORK/bin/node.tmp"
     chmod +x "$WORK/bin/node.tmp"
     mv "$WORK/bin/node.tmp" "$WORK/bin/node"
   fi
-  if [[ ! -d node_modules/node-addon-api ]]; then tar -xJf "$PACK/node_modules.tar.xz"; fi
-  if [[ -f $PACK/dist.tar.xz ]]; then rm -rf dist && tar -xJf "$PACK/dist.tar.xz"; fi
+  if [[ ! -d node_modules/node-addon-api ]]; then untar_xz "$PACK/node_modules.tar.xz"; fi
+  if [[ -f $PACK/dist.tar.xz ]]; then rm -rf dist && untar_xz "$PACK/dist.tar.xz"; fi
   PATH=$WORK/bin:$PATH node --version
   echo "node_modules: $(ls node_modules | wc -l) packages; dist: $(find dist -name '*.js' | wc -l) files"
 }
@@ -97,7 +101,7 @@ build() {
 
 DIME=(node "$ROOT/bin/dime.js")
 ready=1
-step unpack 60 bash -c "$(declare -f unpack); WORK='$WORK' PACK='$PACK' unpack" || ready=0
+step unpack 60 bash -c "$(declare -f unxz_to untar_xz unpack); WORK='$WORK' PACK='$PACK' unpack" || ready=0
 if ((ready)); then step build 240 bash -c "$(declare -f build); PACK='$PACK' build" || ready=0; fi
 if ((ready)); then
   step addon 60 node -e 'import("./dist/torch/index.js").then((t) => { console.log("libtorch", t.libtorchVersion(), "cuda", t.cuda.isAvailable(), t.cuda.deviceCount()); })' || true
@@ -125,7 +129,7 @@ if ((ready)); then
     step "bench-dime-$p" 90 "${DIME[@]}" bench model --device "$DEVICE" --config configs/vox-256.yaml --settings +3refs \
       "${size_args[@]}" "${extra[@]}" --json "$WORK/bench-dime-$p.json"
   done
-  if [[ ${#precisions[@]} == 1 ]]; then skip bench-bf16 "this dime has no --precision switch (issue 21 item 3 not merged)"; fi
+  if [[ ${#precisions[@]} == 1 ]]; then skip bench-bf16 "dime bench has no --precision switch here (issue 21 item 3 not merged, or not for bench)"; fi
 
   # (c) a 256 px training step, pixel and VGG (hash weights) losses
   train_args=(--train-batch 8 --runs 5)
