@@ -100,6 +100,7 @@ export class BatchNorm2d extends NormBase {
       count.add_(1);
       if (this.momentum === null) factor = 1 / count.item();
     }
+    if (this.training && syncBatchNormOn && torch.distributed.getWorldSize() > 1) return this.#syncForward(x, factor);
     // Without running statistics, batch statistics are used in eval mode too (as PyTorch).
     const useBatchStats = this.training || !this.trackRunningStats;
     // PyTorch passes the buffers (and so updates them) unless training without tracking.
@@ -114,7 +115,50 @@ export class BatchNorm2d extends NormBase {
       eps: this.eps,
     });
   }
+
+  /**
+   * Training-mode batch norm with statistics over every rank's batch: the sum and count, then the
+   * squared deviations from the global mean (two passes, as precise as one process's), each
+   * all-reduced through a differentiable sum so gradients flow across ranks as SyncBatchNorm's do.
+   */
+  #syncForward(x: Tensor, factor: number): Tensor {
+    const [n, c, h, w] = x.shape;
+    return torch.tidy(() => {
+      const local = torch.cat([x.sum([0, 2, 3]), torch.full([1], n * h * w, { dtype: x.dtype })]); // (C + 1)
+      const total = torch.distributed.allReduceSum(local);
+      const count = total.narrow(0, c, 1); // (1)
+      const mean = total.narrow(0, 0, c).div(count); // (C)
+      const centred = x.sub(mean.view(1, c, 1, 1)); // (N, C, H, W)
+      const variance = torch.distributed.allReduceSum(centred.square().sum([0, 2, 3])).div(count); // (C), biased
+      let y = centred.mul(variance.add(this.eps).rsqrt().view(1, c, 1, 1));
+      if (this.weight && this.bias) y = y.mul(this.weight.view(1, c, 1, 1)).add(this.bias.view(1, c, 1, 1));
+      if (this.trackRunningStats) {
+        torch.noGrad(() => {
+          const all = count.item();
+          const unbiased = variance.detach().mul(all / Math.max(all - 1, 1));
+          this.buffer("running_mean")
+            .mul_(1 - factor)
+            .add_(mean.detach().mul(factor));
+          this.buffer("running_var")
+            .mul_(1 - factor)
+            .add_(unbiased.mul(factor));
+        });
+      }
+      return y;
+    });
+  }
 }
+
+/**
+ * Synchronised batch norm (torch.nn.SyncBatchNorm) for every BatchNorm2d in training mode while a
+ * process group of more than one rank exists: the batch statistics are those of the batches of
+ * all ranks together, so N ranks with B items each normalise as one process with N x B would.
+ */
+export function setSyncBatchNorm(on: boolean): void {
+  syncBatchNormOn = on;
+}
+
+let syncBatchNormOn = false;
 
 /**
  * Instance normalisation over (H, W) for each sample and channel of (N, C, H, W). PyTorch's

@@ -65,6 +65,24 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
   liveTensors(): number;
+  // distributed (native/distributed.cc; src/torch/distributed.ts)
+  distInit(host: string, port: number, rank: number, worldSize: number, timeoutMs: number, backend: string, localHost: string): number;
+  distIsInitialized(): boolean;
+  distRank(): number;
+  distWorldSize(): number;
+  distHasNccl(): boolean;
+  distAllReduce(tensors: H[]): void;
+  distBroadcast(tensors: H[], root: number): void;
+  distAllReduceSum(t: H): H;
+  distBarrier(): void;
+  distBuckets(params: H[], bucketBytes: number, firstBucketBytes: number): number;
+  distPrepareBackward(): void;
+  distFinishGradients(): void;
+  distStoreGet(key: string, timeoutMs: number): string;
+  distStoreSet(key: string, value: string): void;
+  distStoreCheck(key: string): boolean;
+  distSilentRanks(waitMs: number): number[];
+  distShutdown(): void;
   manualSeed(seed: number): void;
   newGenerator(seed: number): GeneratorHandle;
   defaultGenerator(): GeneratorHandle;

@@ -12,3 +12,4 @@ export { GradMode, noGrad, enableGrad, isGradEnabled, inferenceMode, grad, type 
 export { getNumThreads, setNumThreads, libtorchVersion } from "./threads.js";
 export * as F from "./functional.js";
 export * as linalg from "./linalg.js";
+export * as distributed from "./distributed.js";
