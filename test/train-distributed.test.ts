@@ -15,7 +15,7 @@ import * as torch from "../src/torch/index.js";
 import { readSafetensors } from "../src/io/safetensors.js";
 import { configToYaml } from "../src/dime/config/file.js";
 import { latestCheckpoint } from "../src/checkpoint/index.js";
-import { readLog } from "../src/train/index.js";
+import { readLog, type StepRecord } from "../src/train/index.js";
 import { freePort } from "../src/train/launch.js";
 import { tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
 
@@ -62,16 +62,15 @@ function weights(run: string): string {
   return entry.weightsPath;
 }
 
-const WORKER = fileURLToPath(new URL("./helpers/dist-bn-worker.ts", import.meta.url));
-
-/** Runs the sync-batch-norm worker as `worldSize` ranks on 127.0.0.1; returns each rank's lines. */
-async function bnRanks(worldSize: number): Promise<string[][]> {
+/** Runs a worker script (test/helpers) as `worldSize` ranks on 127.0.0.1; returns each rank's stdout. */
+async function ranksOf(worker: string, worldSize: number): Promise<string[]> {
+  const script = fileURLToPath(new URL(`./helpers/${worker}`, import.meta.url));
   const port = await freePort("127.0.0.1");
   const runs = Array.from(
     { length: worldSize },
     (_, rank) =>
-      new Promise<string[]>((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", WORKER], {
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ["--import", "tsx", script], {
           cwd: repo,
           env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(worldSize), PORT: String(port) },
         });
@@ -79,31 +78,63 @@ async function bnRanks(worldSize: number): Promise<string[][]> {
         let err = "";
         child.stdout.on("data", (c) => (out += c));
         child.stderr.on("data", (c) => (err += c));
-        child.on("exit", (code) =>
-          code === 0
-            ? resolve(
-                out
-                  .trim()
-                  .split("\n")
-                  .map((l) => l.replace(/^\d+ /, "")),
-              )
-            : reject(new Error(err)),
-        );
+        child.on("exit", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`rank ${rank} of ${worker}: ${err}`))));
       }),
   );
   return Promise.all(runs);
 }
 
 test("2 ranks with Gloo: synchronised batch norm and bucketed gradients equal one process on the combined batch", async () => {
-  const [single] = await bnRanks(1);
-  const pair = await bnRanks(2);
-  // Printed to 5 decimals: gradients of conv and batch norm, then the running mean.
-  const norm = (lines: string[]) => lines.map((l) => l.replace(/-0\.00000/g, "0.00000"));
-  assert.deepEqual(norm(pair[0]), norm(single));
-  assert.deepEqual(norm(pair[1]), norm(single));
+  const [single] = await ranksOf("dist-bn-worker.ts", 1);
+  const pair = await ranksOf("dist-bn-worker.ts", 2);
+  // Printed to 5 decimals: gradients of the conv and the batch norm, then the running mean.
+  const lines = (out: string) => out.split("\n").map((l) => l.replace(/^\d+ /, "").replace(/-0\.00000/g, "0.00000"));
+  assert.deepEqual(lines(pair[0]), lines(single));
+  assert.deepEqual(lines(pair[1]), lines(single));
 });
 
-test("2 ranks train with dime train --nproc-per-node 2; rank 0 alone writes; a 1-rank resume continues", () => {
+test("2 ranks with Gloo: the whole DiME objective's gradients and statistics equal one process's", async () => {
+  type Dump = { grads: Record<string, number[] | null>; means: Record<string, number[]> };
+  const [single] = (await ranksOf("dist-model-worker.ts", 1)).map((o) => JSON.parse(o) as Dump);
+  const pair = (await ranksOf("dist-model-worker.ts", 2)).map((o) => JSON.parse(o) as Dump);
+  const far = (a: number[], b: number[]) => a.some((v, i) => !(Math.abs(v - b[i]) <= 1e-4 + 1e-3 * Math.abs(v)));
+  for (const dump of pair) {
+    const grads = Object.entries(single.grads).filter(([name, g]) => far(g ?? [0], dump.grads[name] ?? [0]));
+    assert.deepEqual(
+      grads.map(([name]) => name),
+      [],
+      "gradients that differ",
+    );
+    const means = Object.entries(single.means).filter(([name, m]) => far(m, dump.means[name]));
+    assert.deepEqual(
+      means.map(([name]) => name),
+      [],
+      "running means that differ",
+    );
+  }
+  const moving = Object.values(single.grads).filter((g) => g && g[0] > 1e-6).length;
+  assert.ok(moving > 80, `only ${moving} parameters have a gradient to compare`);
+});
+
+test("dime train --nproc-per-node 2: the losses of one process on the combined batch; rank 0 alone writes", () => {
+  const one = join(dir, "one");
+  const two = join(dir, "two-ranks");
+  dime(trainArgs(one, 3));
+  dime(trainArgs(two, 3, ["--nproc-per-node", "2", "--dist-timeout", "30"]));
+  const losses = (run: string) =>
+    readLog(join(run, "log.jsonl"))
+      .filter((r): r is StepRecord => r.event === "step")
+      .map((r) => r.loss.total);
+  const [a, b] = [losses(one), losses(two)];
+  assert.equal(b.length, 3, "each step logged once");
+  // Step 1 is before any update: the same data, warps and batch statistics give the same loss.
+  assert.ok(Math.abs(a[0] - b[0]) <= 1e-5 * a[0], `step 1: ${a[0]} vs ${b[0]}`);
+  // After it, Adam's first steps (about lr x sign of each gradient) amplify float differences in
+  // tiny gradients, so the later losses agree more loosely.
+  for (let i = 1; i < 3; i++) assert.ok(Math.abs(a[i] - b[i]) <= 0.02 * a[i], `step ${i + 1}: ${a[i]} vs ${b[i]}`);
+});
+
+test("a 2-rank checkpoint resumes with 1 rank and continues", () => {
   const two = join(dir, "two");
   dime(trainArgs(two, 2, ["--nproc-per-node", "2", "--dist-timeout", "30"]));
   const steps = readLog(join(two, "log.jsonl")).filter((r) => r.event === "step");

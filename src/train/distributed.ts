@@ -119,6 +119,23 @@ export class DataParallel {
     this.#collective(() => torch.distributed.finishGradients());
   }
 
+  /** The mean over ranks of each number (one small all-reduce). */
+  mean(values: Record<string, number>): Record<string, number> {
+    const names = Object.keys(values);
+    if (names.length === 0) return values;
+    return this.#collective(() =>
+      torch.tidy(() => {
+        const t = torch.tensor(
+          names.map((n) => values[n]),
+          { dtype: "float64" },
+        );
+        torch.distributed.allReduce([t]);
+        const sums = t.data() as Float64Array;
+        return Object.fromEntries(names.map((n, i) => [n, sums[i] / this.worldSize]));
+      }),
+    );
+  }
+
   /** Whether any rank wants to stop (Ctrl-C, SIGTERM, a hook): all ranks stop after the same step. */
   agreeToStop(stop: boolean): boolean {
     return this.#collective(() =>

@@ -131,6 +131,8 @@ class Trainer {
           const step = this.#step + 1;
           const lr = session.parts.optimizer.paramGroups[0].lr;
           const result = this.#trainStep(batch, step);
+          // Each rank's loss is its share's: the log gets their mean, the loss of the whole batch.
+          if (session.parallel) result.loss = session.parallel.mean(result.loss);
           session.parts.scheduler.step();
           this.#advance(batch.shape.batch * (session.parallel?.worldSize ?? 1));
           const now = performance.now();
