@@ -23,6 +23,12 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++1y", "-std=gnu++20"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
       "libraries": ["<!@(node native/find-libtorch.mjs --libs)"]
+    },
+    {
+      "target_name": "dime_bind_address",
+      "type": "shared_library",
+      "sources": ["native/bind-address.c"],
+      "libraries": ["-ldl"]
     }
   ]
 }

@@ -113,7 +113,7 @@ struct AllReduceSum : public torch::autograd::Function<AllReduceSum> {
 // distInit(host, port, rank, worldSize, timeoutMs, backend, localHost) -> the store's port.
 // Rank 0 hosts the TCPStore on `port` (0: a free one, returned); every rank connects to it,
 // then the process group rendezvouses through it. `localHost` is the address this rank's Gloo
-// connections bind to.
+// connections bind to ("": the address of this machine's host name, Gloo's default).
 DIME_OP(distInit, {
   if (group()) a.fail("a process group already exists in this process");
   std::string host = a.string(0);
@@ -131,7 +131,8 @@ DIME_OP(distInit, {
   g->store = connectStore(host, port, worldSize, rank == 0, timeout);
   if (backend == "gloo") {
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
-    options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(localHost));
+    options->devices.push_back(localHost.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
+                                                  : c10d::ProcessGroupGloo::createDeviceForHostname(localHost));
     g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, rank, worldSize, options);
   } else if (backend == "nccl") {
 #ifdef DIME_HAS_NCCL

@@ -43,19 +43,6 @@ function dime(args: string[]) {
   return result;
 }
 
-/** The largest difference between the tensors of two weights files, per name, over `floor`. */
-function differences(a: string, b: string, floor: number): string[] {
-  return torch.tidy(() => {
-    const [left, right] = [readSafetensors(a).tensors, readSafetensors(b).tensors];
-    assert.deepEqual([...left.keys()].sort(), [...right.keys()].sort());
-    return [...left]
-      .filter(([, t]) => t.dtype === "float32")
-      .map(([name, t]) => [name, t.sub(right.get(name)!).abs().amax().item()] as const)
-      .filter(([, d]) => !(d <= floor))
-      .map(([name, d]) => `${name}: ${d}`);
-  });
-}
-
 function weights(run: string): string {
   const entry = latestCheckpoint(join(run, "checkpoints"));
   assert.ok(entry, `${run}: no checkpoint`);
@@ -219,16 +206,18 @@ test("killing a rank stops the other within the timeout, with one line naming it
   }
   const ranks = childrenOf(launcher.pid!);
   assert.equal(ranks.length, 2);
-  // Gloo's pairs listen on 127.0.0.1 only. (libtorch 1.13's TCPStore binds every address, as
-  // PyTorch's does: its port is left out here; docs/distributed.md.)
-  for (const pid of ranks) {
-    const store = readFileSync(`/proc/${pid}/environ`, "utf8")
-      .split("\0")
-      .find((v) => v.startsWith("MASTER_PORT="))
-      ?.slice(12);
-    for (const address of listening(pid).filter((a) => !a.endsWith(`:${store}`)))
-      assert.match(address, /^127\.0\.0\.1:\d+$/, `rank pid ${pid}`);
-  }
+  // Nothing listens on an address other than 127.0.0.1: rank 0's store (its port is MASTER_PORT)
+  // and every rank's Gloo pairs.
+  const store = readFileSync(`/proc/${ranks[0]}/environ`, "utf8")
+    .split("\0")
+    .find((v) => v.startsWith("MASTER_PORT="))
+    ?.slice(12);
+  const addresses = ranks.flatMap((pid) => listening(pid));
+  assert.ok(
+    addresses.some((a) => a.endsWith(`:${store}`)),
+    `the store's port ${store} is not among ${addresses.join(", ")}`,
+  );
+  for (const address of addresses) assert.match(address, /^127\.0\.0\.1:\d+$/);
   const victim = ranks.find((pid) => rankOf(pid) === 1)!;
   const survivor = ranks.find((pid) => rankOf(pid) === 0)!;
   stderr = "";

@@ -287,3 +287,13 @@ function locate(): string {
 }
 
 export const native: Native = createRequire(import.meta.url)(locate()) as Native;
+
+/**
+ * The preload library built beside the addon (native/bind-address.c) that makes a wildcard bind()
+ * bind $DIME_BIND_ADDR instead, or undefined when it was not built. Not loaded here: the launcher
+ * of distributed training gives it to its ranks through LD_PRELOAD.
+ */
+export function bindAddressLibrary(): string | undefined {
+  const path = join(dirname(locate()), "dime_bind_address.so");
+  return existsSync(path) ? path : undefined;
+}

@@ -16,7 +16,10 @@ export interface InitOptions {
   /** How long a collective or the rendezvous may wait for a peer, in ms. */
   timeoutMs: number;
   backend?: Backend;
-  /** The address this rank's Gloo connections bind to (default masterAddr: right on one node). */
+  /**
+   * The address this rank's Gloo connections bind to (default masterAddr: right on one node);
+   * "" lets Gloo take the address of this machine's host name.
+   */
   localAddr?: string;
 }
 
@@ -35,6 +38,8 @@ export function initProcessGroup(options: InitOptions): number {
     options.localAddr ?? options.masterAddr,
   );
 }
+
+export { bindAddressLibrary } from "./binding.js";
 
 export function isInitialized(): boolean {
   return native.distIsInitialized();

@@ -19,6 +19,8 @@ export interface RankPlace {
   /** How long a collective may wait for a peer before the run stops, in ms. */
   timeoutMs: number;
   backend: torch.distributed.Backend;
+  /** The address this rank's Gloo connections bind to ("": the host name's; see InitOptions). */
+  localAddr: string;
 }
 
 /** Seconds a rank waits for a silent peer unless DIME_DIST_TIMEOUT (or --dist-timeout) says otherwise. */
@@ -45,6 +47,8 @@ export function rankPlaceFromEnv(env: NodeJS.ProcessEnv = process.env): RankPlac
     masterPort: int("MASTER_PORT", env.MASTER_PORT ?? "29500", 1),
     timeoutMs: 1000 * (env.DIME_DIST_TIMEOUT === undefined ? DEFAULT_DIST_TIMEOUT_S : Number(env.DIME_DIST_TIMEOUT)),
     backend,
+    // One node: everything on the master address (127.0.0.1 by default). Several: this node's own.
+    localAddr: env.DIME_LOCAL_ADDR ?? (env.LOCAL_WORLD_SIZE === env.WORLD_SIZE ? (env.MASTER_ADDR ?? "127.0.0.1") : ""),
   };
 }
 
@@ -72,6 +76,7 @@ export class DataParallel {
         worldSize: place.worldSize,
         timeoutMs: place.timeoutMs,
         backend: place.backend,
+        localAddr: place.localAddr,
       });
     } catch (error) {
       throw new TrainError(

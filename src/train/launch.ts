@@ -5,7 +5,9 @@
 // process group: no rank outlives the launcher (each also exits when the launcher's pipe closes).
 import { spawn, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { createServer } from "node:net";
+import { createServer, isIPv4 } from "node:net";
+
+import * as torch from "../torch/index.js";
 
 export interface LaunchOptions {
   /** Ranks on this node, nodes in all, and this node's index. */
@@ -18,6 +20,8 @@ export interface LaunchOptions {
   /** Seconds a rank waits for a silent peer. */
   timeoutS: number;
   backend: "gloo" | "nccl";
+  /** This node's address for Gloo's connections (default: the master address on one node, the host name's on several). */
+  localAddr?: string;
   /** `dime train` arguments for every rank (without the launcher's flags). */
   args: string[];
   /** Where ranks' lines and the launcher's go (default the process's stderr). */
@@ -33,6 +37,13 @@ export async function launch(options: LaunchOptions): Promise<number> {
   // Threads per rank: the cores shared out (torchrun sets OMP_NUM_THREADS=1; an equal share is faster here).
   if (!args.includes("--threads")) args.push("--threads", String(Math.max(1, Math.floor(availableParallelism() / nprocPerNode))));
   const script = process.argv[1];
+  // The store (rank 0's) listens on the master address only, not on every address as libtorch's
+  // TCPStore does by itself: see native/bind-address.c.
+  const shim = torch.distributed.bindAddressLibrary();
+  const bindOnly =
+    shim && isIPv4(options.masterAddr) && nodeRank === 0
+      ? { LD_PRELOAD: [shim, process.env.LD_PRELOAD].filter(Boolean).join(" "), DIME_BIND_ADDR: options.masterAddr }
+      : {};
   const children: { rank: number; child: ChildProcess; exit?: { code: number | null; signal: NodeJS.Signals | null } }[] = [];
   for (let local = 0; local < nprocPerNode; local++) {
     const rank = nodeRank * nprocPerNode + local;
@@ -48,6 +59,8 @@ export async function launch(options: LaunchOptions): Promise<number> {
       DIME_DIST_TIMEOUT: String(options.timeoutS),
       DIME_DIST_BACKEND: options.backend,
       DIME_LAUNCHER_PIPE: "1",
+      ...(options.localAddr !== undefined ? { DIME_LOCAL_ADDR: options.localAddr } : {}),
+      ...bindOnly,
     };
     // Own process group (detached) so that the launcher can kill a rank with everything it started.
     const child = spawn(process.execPath, [...process.execArgv, script, "train", ...args], {

@@ -54,6 +54,8 @@ Across processes and machines (docs/distributed.md; torchrun + DistributedDataPa
   --node-rank R            this node's index, 0..M-1 (default 0; node 0 hosts the store)
   --master-addr HOST       address of node 0 (default 127.0.0.1)
   --master-port P          its store's port (default: a free one on a single node; 29500 else)
+  --local-addr HOST        this node's address for Gloo's connections (default: the master address
+                           on one node, the address of the host name on several)
   --dist-timeout S         seconds a rank waits for a silent peer before the run stops (default ${DEFAULT_DIST_TIMEOUT_S})
   --dist-backend B         gloo (default) or nccl (a CUDA libtorch's)
 
@@ -87,9 +89,19 @@ const FLAGS = defineFlags({
   "master-port": "int",
   "dist-timeout": "number",
   "dist-backend": "string",
+  "local-addr": "string",
 });
 
-const LAUNCHER_FLAGS = ["nproc-per-node", "nnodes", "node-rank", "master-addr", "master-port", "dist-timeout", "dist-backend"];
+const LAUNCHER_FLAGS = [
+  "nproc-per-node",
+  "nnodes",
+  "node-rank",
+  "master-addr",
+  "master-port",
+  "dist-timeout",
+  "dist-backend",
+  "local-addr",
+];
 
 /** The arguments without the launcher's flags (and their values): what each rank is given. */
 function rankArgs(argv: string[]): string[] {
@@ -159,6 +171,7 @@ export const trainCommand: Command = {
         masterPort: count("master-port", flags["master-port"], 0, 0),
         timeoutS,
         backend,
+        localAddr: flags["local-addr"],
         args: rankArgs(argv),
       });
     }
