@@ -101,12 +101,13 @@ export async function launch(options: LaunchOptions): Promise<number> {
   }
   const failed = children.filter((c) => c.exit!.code !== 0);
   if (failed.length === 0) return 0;
-  // A rank that exits with 1 has printed its one line; else the launcher names the rank.
-  if (!failed.some((c) => c.exit!.code === 1)) {
-    const first = failed[0];
-    const how = first.exit!.signal ? `was killed by ${first.exit!.signal}` : `exited with code ${first.exit!.code}`;
-    (options.stderr ?? process.stderr).write(`dime train: rank ${first.rank} ${how}; the other ranks were stopped\n`);
-  }
+  // A rank that exits with 1 has printed its one line, and 130/143 are the ranks stopping on a
+  // signal passed on; a rank killed outright with nobody left to say so is named here.
+  const killed = failed.find((c) => c.exit?.signal);
+  if (killed && !failed.some((c) => c.exit?.code === 1))
+    (options.stderr ?? process.stderr).write(
+      `dime train: rank ${killed.rank} was killed by ${killed.exit?.signal}; the other ranks were stopped\n`,
+    );
   const main = children[0].exit!;
   if (main.code !== 0 && main.code !== null) return main.code;
   return failed.find((c) => c.exit?.code !== null)?.exit?.code ?? 1;
