@@ -117,19 +117,39 @@ export class BatchNorm2d extends NormBase {
   }
 
   /**
-   * Training-mode batch norm with statistics over every rank's batch: the sum and count, then the
-   * squared deviations from the global mean (two passes, as precise as one process's), each
-   * all-reduced through a differentiable sum so gradients flow across ranks as SyncBatchNorm's do.
+   * Training-mode batch norm with statistics over every rank's batch, one collective each way (as
+   * SyncBatchNorm: each rank's count, mean and sum of squared deviations are gathered, and
+   * combined exactly with Chan's formula). The gather is a differentiable all-reduce of a table in
+   * which each rank fills its own row, so gradients reach every rank's statistics as in
+   * SyncBatchNorm's backward.
    */
   #syncForward(x: Tensor, factor: number): Tensor {
     const [n, c, h, w] = x.shape;
+    const ranks = torch.distributed.getWorldSize();
+    const rank = torch.distributed.getRank();
     return torch.tidy(() => {
-      const local = torch.cat([x.sum([0, 2, 3]), torch.full([1], n * h * w, { dtype: x.dtype })]); // (C + 1)
-      const total = torch.distributed.allReduceSum(local);
-      const count = total.narrow(0, c, 1); // (1)
-      const mean = total.narrow(0, 0, c).div(count); // (C)
+      const localMean = x.mean([0, 2, 3]); // (C)
+      const localM2 = x
+        .sub(localMean.view(1, c, 1, 1))
+        .square()
+        .sum([0, 2, 3]); // (C)
+      const row = torch.cat([torch.full([1], n * h * w, { dtype: x.dtype }), localMean, localM2]).view(1, 2 * c + 1);
+      const rows = [
+        ...(rank > 0 ? [torch.zeros([rank, 2 * c + 1], { dtype: x.dtype })] : []),
+        row,
+        ...(rank < ranks - 1 ? [torch.zeros([ranks - 1 - rank, 2 * c + 1], { dtype: x.dtype })] : []),
+      ];
+      const table = torch.distributed.allReduceSum(torch.cat(rows, 0)); // (ranks, 2C + 1)
+      const counts = table.narrow(1, 0, 1); // (ranks, 1)
+      const means = table.narrow(1, 1, c); // (ranks, C)
+      const count = counts.sum(); // ()
+      const mean = means.mul(counts).sum(0).div(count); // (C)
+      const m2 = table
+        .narrow(1, 1 + c, c)
+        .sum(0)
+        .add(means.sub(mean.view(1, c)).square().mul(counts).sum(0)); // (C)
+      const variance = m2.div(count); // (C), biased
       const centred = x.sub(mean.view(1, c, 1, 1)); // (N, C, H, W)
-      const variance = torch.distributed.allReduceSum(centred.square().sum([0, 2, 3])).div(count); // (C), biased
       let y = centred.mul(variance.add(this.eps).rsqrt().view(1, c, 1, 1));
       if (this.weight && this.bias) y = y.mul(this.weight.view(1, c, 1, 1)).add(this.bias.view(1, c, 1, 1));
       if (this.trackRunningStats) {
