@@ -52,8 +52,16 @@ export function rankPlaceFromEnv(env: NodeJS.ProcessEnv = process.env): RankPlac
   };
 }
 
-/** A failure this rank already explained in one line: the trainer stops without adding to it. */
-export class PeerFailure extends TrainError {
+/** An error of a rank of a data-parallel run, its message starting with the rank. */
+export class RankError extends TrainError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RankError";
+  }
+}
+
+/** A failed collective, explained: the rank that went silent (or failed) is named. */
+export class PeerFailure extends RankError {
   constructor(message: string) {
     super(message);
     this.name = "PeerFailure";
@@ -157,7 +165,7 @@ export class DataParallel {
    * the rank that went silent; this rank's own error is announced to the others and passed on.
    */
   explain(error: unknown): Error {
-    if (error instanceof PeerFailure) return error;
+    if (error instanceof RankError) return error;
     const message = error instanceof Error ? error.message : String(error);
     if (!/^dist[A-Z]\w*: /.test(message)) {
       try {
@@ -165,7 +173,7 @@ export class DataParallel {
       } catch {
         // the store is gone too; the others will find this rank silent
       }
-      return error instanceof Error ? error : new Error(message);
+      return new RankError(`rank ${this.rank}: ${message}`, { cause: error });
     }
     return new PeerFailure(this.#blame());
   }
