@@ -18,6 +18,7 @@ import { latestCheckpoint } from "../src/checkpoint/index.js";
 import { readLog, type StepRecord } from "../src/train/index.js";
 import { freePort } from "../src/train/launch.js";
 import { tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const BIN = fileURLToPath(new URL("../bin/dime.js", import.meta.url));
@@ -103,7 +104,7 @@ test("2 ranks with Gloo: the whole DiME objective's gradients and statistics equ
   assert.ok(moving > 80, `only ${moving} parameters have a gradient to compare`);
 });
 
-test("dime train --nproc-per-node 2: the losses of one process on the combined batch; rank 0 alone writes", () => {
+test("dime train --nproc-per-node 2: the losses of one process on the combined batch; rank 0 alone writes", SLOW, () => {
   const one = join(dir, "one");
   const two = join(dir, "two-ranks");
   dime(trainArgs(one, 3));
@@ -121,7 +122,7 @@ test("dime train --nproc-per-node 2: the losses of one process on the combined b
   for (let i = 1; i < 3; i++) assert.ok(Math.abs(a[i] - b[i]) <= 0.02 * a[i], `step ${i + 1}: ${a[i]} vs ${b[i]}`);
 });
 
-test("a 2-rank checkpoint resumes with 1 rank and continues", () => {
+test("a 2-rank checkpoint resumes with 1 rank and continues", SLOW, () => {
   const two = join(dir, "two");
   dime(trainArgs(two, 2, ["--nproc-per-node", "2", "--dist-timeout", "30"]));
   const steps = readLog(join(two, "log.jsonl")).filter((r) => r.event === "step");
@@ -188,7 +189,7 @@ function decodeAddress(hex: string): string {
   return `[${flat.map((b) => b.toString(16).padStart(2, "0")).join("")}]:${Number.parseInt(port, 16)}`;
 }
 
-test("killing a rank stops the other within the timeout, with one line naming it, and no process is left", async () => {
+test("killing a rank stops the other within the timeout, with one line naming it, and no process is left", SLOW, async () => {
   const out = join(dir, "killed");
   const timeoutS = 5;
   const launcher = spawn(process.execPath, [BIN, ...trainArgs(out, 1000, ["--nproc-per-node", "2", "--dist-timeout", String(timeoutS)])], {
@@ -237,4 +238,36 @@ test("killing a rank stops the other within the timeout, with one line naming it
   // No half-written checkpoint: every weights file has its sidecar and loads.
   for (const name of readdirSync(join(out, "checkpoints")).filter((n) => n.endsWith(".safetensors") && !n.includes("optimizer")))
     torch.tidy(() => readSafetensors(join(out, "checkpoints", name)));
+});
+
+test("a rank that stops answering (SIGSTOP) stops the other within the timeout, with one line naming it", SLOW, async () => {
+  const out = join(dir, "hung");
+  const timeoutS = 4;
+  const launcher = spawn(process.execPath, [BIN, ...trainArgs(out, 1000, ["--nproc-per-node", "2", "--dist-timeout", String(timeoutS)])], {
+    cwd: repo,
+  });
+  let stderr = "";
+  launcher.stderr.on("data", (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => launcher.on("exit", (code) => resolve(code)));
+  const log = join(out, "log.jsonl");
+  const begun = Date.now();
+  while (!(existsSync(log) && readFileSync(log, "utf8").includes('"event":"step"'))) {
+    assert.ok(Date.now() - begun < 60_000, `no step after 60 s:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const ranks = childrenOf(launcher.pid!);
+  const hung = ranks.find((pid) => rankOf(pid) === 1)!;
+  stderr = "";
+  const stoppedAt = Date.now();
+  process.kill(hung, "SIGSTOP");
+  const code = await exited;
+  const seconds = (Date.now() - stoppedAt) / 1000;
+  assert.equal(code, 1);
+  // The timeout, the 2.5 s look at the heartbeats, and a step's worth of slack on a loaded machine.
+  assert.ok(seconds < timeoutS + 10, `the launcher took ${seconds} s to exit`);
+  const lines = stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("step "));
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0], /^dime train: rank 0: rank 1 died or stopped answering/);
+  for (const pid of ranks)
+    assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "), `pid ${pid} left`);
 });

@@ -1,8 +1,9 @@
 // The launcher of `dime train --nproc-per-node N`, in the spirit of torchrun: one process per rank
 // on this node, each given torchrun's variables (RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE,
-// GROUP_RANK, MASTER_ADDR, MASTER_PORT) and an equal share of the cores. When a rank fails the
-// others get the timeout to notice and say so themselves, then whatever is left is killed with its
-// process group: no rank outlives the launcher (each also exits when the launcher's pipe closes).
+// GROUP_RANK, MASTER_ADDR, MASTER_PORT) and an equal share of the cores. A rank that fails prints
+// one line and exits with 1, and the others are killed then; a rank killed outright leaves the
+// others the timeout to notice and name it. Ranks are killed with their process group, and each
+// also exits when the launcher's pipe closes, so no rank outlives the launcher.
 import { spawn, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { createServer, isIPv4 } from "node:net";
@@ -85,7 +86,10 @@ export async function launch(options: LaunchOptions): Promise<number> {
         entry.child.on("exit", (code, signal) => {
           entry.exit = { code, signal };
           left -= 1;
-          if ((code !== 0 || signal) && !killer) {
+          if (code === 1) {
+            // A rank explained the failure in its line: the others would only repeat it.
+            killAll(children);
+          } else if ((code !== 0 || signal) && !killer) {
             // The others have the timeout (and the time to name the culprit) to stop by themselves.
             killer = setTimeout(() => killAll(children), (options.timeoutS + 10) * 1000);
           }
