@@ -17,6 +17,8 @@
 #define DIME_HAS_NCCL 1
 #endif
 
+#include <torch/version.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -26,6 +28,14 @@
 namespace dime {
 
 namespace {
+
+// The class the process groups derive from: ProcessGroup in libtorch 1.x, Backend from 2.0 on
+// (the collectives have the same signatures in both). A candidate for native/compat.h.
+#if TORCH_VERSION_MAJOR >= 2
+using ProcessGroupBase = c10d::Backend;
+#else
+using ProcessGroupBase = c10d::ProcessGroup;
+#endif
 
 // Gradients of a set of parameters, in buckets of about `bucketBytes` (in reverse parameter
 // order, since backward produces the last layers' gradients first). A bucket's all-reduce starts
@@ -49,7 +59,7 @@ struct Buckets {
 
 struct Group {
   c10::intrusive_ptr<c10d::TCPStore> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  c10::intrusive_ptr<ProcessGroupBase> pg;
   std::shared_ptr<Buckets> buckets;
   int rank = 0;
   int worldSize = 1;
