@@ -5,7 +5,7 @@
 // line naming it, leaving no process behind.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -270,4 +270,23 @@ test("a rank that stops answering (SIGSTOP) stops the other within the timeout, 
   assert.match(lines[0], /^dime train: rank 0: rank 1 died or stopped answering/);
   for (const pid of ranks)
     assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "), `pid ${pid} left`);
+});
+
+test("the launcher refuses a batch that the ranks cannot share, and a bad run folder gives one line from rank 0", SLOW, () => {
+  const bad = spawnSync(process.execPath, [BIN, ...trainArgs(join(dir, "odd"), 2, ["--batch-size", "3", "--nproc-per-node", "2"])], {
+    cwd: repo,
+    encoding: "utf8",
+  });
+  assert.notEqual(bad.status, 0);
+  assert.equal(bad.stderr.trim(), "dime train: --batch-size 3 is the batch of all 2 ranks together: give a multiple of 2");
+  assert.ok(!existsSync(join(dir, "odd")), "nothing written");
+  const full = join(dir, "full");
+  mkdirSync(join(full, "something"), { recursive: true });
+  const refused = spawnSync(process.execPath, [BIN, ...trainArgs(full, 2, ["--nproc-per-node", "2", "--dist-timeout", "10"])], {
+    cwd: repo,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr.trim(), /^dime train: rank 0: \S+full: is not empty \(something\): choose an empty or new --out$/);
 });

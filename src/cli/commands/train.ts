@@ -161,6 +161,11 @@ export const trainCommand: Command = {
       if (!(timeoutS > 0)) throw new UsageError(`--dist-timeout must be a number of seconds > 0, got ${timeoutS}`);
       const backend = flags["dist-backend"] ?? (device && device !== "cpu" ? "nccl" : "gloo");
       if (backend !== "gloo" && backend !== "nccl") throw new UsageError(`--dist-backend must be gloo or nccl, got ${backend}`);
+      const batch = flags["batch-size"];
+      if (batch !== undefined && batch % (nprocPerNode * nnodes) !== 0)
+        throw new UsageError(
+          `--batch-size ${batch} is the batch of all ${nprocPerNode * nnodes} ranks together: give a multiple of ${nprocPerNode * nnodes}`,
+        );
       if (nnodes > 1 && flags["master-port"] === undefined)
         throw new UsageError("--master-port P is required with --nnodes > 1 (the same on every node)");
       return launch({
