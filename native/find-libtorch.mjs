@@ -129,6 +129,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (what === "--include") console.log(found.include.join(" "));
   else if (what === "--libs") console.log(linkFlags(found));
   else if (what === "--std") console.log(`-std=${found.std}`);
-  else if (what === "--defines") console.log(`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}`);
+  // USE_C10D_NCCL: a CUDA libtorch carries ProcessGroupNCCL (native/distributed.cc compiles it in).
+  else if (what === "--defines") console.log(`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}${found.cuda ? " USE_C10D_NCCL" : ""}`);
   else console.log(JSON.stringify(found));
 }

@@ -65,6 +65,24 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
   liveTensors(): number;
+  // distributed (native/distributed.cc; src/torch/distributed.ts)
+  distInit(host: string, port: number, rank: number, worldSize: number, timeoutMs: number, backend: string, localHost: string): number;
+  distIsInitialized(): boolean;
+  distRank(): number;
+  distWorldSize(): number;
+  distHasNccl(): boolean;
+  distAllReduce(tensors: H[]): void;
+  distBroadcast(tensors: H[], root: number): void;
+  distAllReduceSum(t: H): H;
+  distBarrier(): void;
+  distBuckets(params: H[], bucketBytes: number, firstBucketBytes: number): number;
+  distPrepareBackward(): void;
+  distFinishGradients(): void;
+  distStoreGet(key: string, timeoutMs: number): string;
+  distStoreSet(key: string, value: string): void;
+  distStoreCheck(key: string): boolean;
+  distSilentRanks(waitMs: number): number[];
+  distShutdown(): void;
   manualSeed(seed: number): void;
   newGenerator(seed: number): GeneratorHandle;
   defaultGenerator(): GeneratorHandle;
@@ -285,3 +303,13 @@ function locate(): string {
 }
 
 export const native: Native = createRequire(import.meta.url)(locate()) as Native;
+
+/**
+ * The preload library built beside the addon (native/bind-address.c) that makes a wildcard bind()
+ * bind $DIME_BIND_ADDR instead, or undefined when it was not built. Not loaded here: the launcher
+ * of distributed training gives it to its ranks through LD_PRELOAD.
+ */
+export function bindAddressLibrary(): string | undefined {
+  const path = join(dirname(locate()), "dime_bind_address.so");
+  return existsSync(path) ? path : undefined;
+}

@@ -35,3 +35,4 @@ export {
   type Precision,
   type PrecisionChoice,
 } from "./precision.js";
+export * as distributed from "./distributed.js";

@@ -18,8 +18,9 @@ import { isFommToDime, startFromFomm } from "../dime/fomm-start.js";
 import { isTorchCheckpointPath } from "../checkpoint/fomm-import.js";
 import { loadCheckpoint, type LoadedCheckpoint } from "../checkpoint/load.js";
 import { TrainError } from "./errors.js";
-import { checkSameConfig, createRunFolder, openRunFolder, readRunConfig, saveRunConfig, type RunFolder } from "./run-dir.js";
+import { checkSameConfig, createRunFolder, openRunFolder, readRunConfig, runFolder, saveRunConfig, type RunFolder } from "./run-dir.js";
 import { restoreCheckpoint, type TrainingParts } from "./state.js";
+import type { DataParallel } from "./distributed.js";
 
 export interface TrainOptions {
   /** The config (loadConfig of a file, with any overrides). With `resume` it may be left out: the run's saved config is used. */
@@ -70,6 +71,11 @@ export interface TrainOptions {
    * changes nothing but the skipped steps of an overflow (tests force one with a huge initScale).
    */
   lossScale?: GradScalerOptions;
+  /**
+   * This process's part in a data-parallel run (train/distributed.ts): train_params.batch_size
+   * is then the batch of all ranks together, each rank loading its share; only rank 0 writes.
+   */
+  parallel?: DataParallel;
 }
 
 /** Everything a training loop needs, ready at its first step. */
@@ -97,6 +103,8 @@ export interface Session {
   start: DataPosition & { step: number; seconds: number };
   /** Notes for the user (a changed thread count, say). */
   notes: string[];
+  /** The data-parallel run this process is a rank of, if any. */
+  parallel?: DataParallel;
   close(): Promise<void>;
 }
 
@@ -110,7 +118,9 @@ export async function openSession(options: TrainOptions): Promise<Session> {
   const device = options.device ?? "cpu";
   if (device !== "cpu" && !torch.cuda.isAvailable())
     throw new TrainError(`--device ${device}: libtorch sees no CUDA device here: use --device cpu`);
-  const resumeFolder = options.resume ? openRunFolder(options.out) : undefined;
+  const parallel = options.parallel;
+  const main = !parallel || parallel.isMain;
+  const resumeFolder = options.resume ? (main ? openRunFolder(options.out) : runFolder(options.out)) : undefined;
   const resumed = resumeFolder && latestCheckpoint(resumeFolder.checkpoints);
   const configSource = options.configSource ?? "the given config";
 
@@ -156,6 +166,10 @@ export async function openSession(options: TrainOptions): Promise<Session> {
     loader = await openTrainingLoader(options.data, config, seed, options.workers);
     const epochLength = loader.epochLength;
     const batchesPerEpoch = Math.floor(epochLength / train.batch_size);
+    if (parallel && train.batch_size % parallel.worldSize !== 0)
+      throw new TrainError(
+        `train_params.batch_size ${train.batch_size} is the batch of all ${parallel.worldSize} ranks together: give a --batch-size divisible by ${parallel.worldSize}`,
+      );
     if (batchesPerEpoch === 0)
       throw new TrainError(
         `${options.data}/train: ${epochLength} videos make no whole batch of ${train.batch_size}: lower --batch-size or add videos`,
@@ -169,8 +183,8 @@ export async function openSession(options: TrainOptions): Promise<Session> {
         `${resumed.weightsPath}: the run is at step ${resumed.step}, past the ${totalSteps} steps asked for: give more --steps`,
       );
 
-    const folder = resumeFolder ?? createRunFolder(options.out);
-    saveRunConfig(folder, config);
+    const folder = resumeFolder ?? (main ? createRunFolder(options.out) : runFolder(options.out));
+    if (main) saveRunConfig(folder, config);
     if (resumed) checkSameConfig(resumed.sidecar.config, config, resumed.sidecarPath, folder.configPath);
 
     torch.manualSeed(seed);
@@ -196,6 +210,10 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       // The milestones are fractions of the run's total, which a resume may have changed.
       scheduler.milestones = milestones(train.lr_milestones, totalSteps);
     }
+    parallel?.attach(
+      model.parameters().filter((p) => p.requiresGrad),
+      model.buffers(),
+    );
     const start = resumed
       ? { step: resumed.step, epoch: resumed.sidecar.data.epoch, position: resumed.sidecar.data.position, seconds: resumed.sidecar.seconds }
       : { step: 0, epoch: 0, position: 0, seconds: 0 };
@@ -216,6 +234,7 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       start,
       notes,
       parts,
+      parallel,
       threads: torch.getNumThreads(),
       objective: new TrainingObjective(model, train, reconstruction),
       async close() {
