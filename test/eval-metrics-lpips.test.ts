@@ -13,8 +13,9 @@ import { LPIPS_BACKBONES, Lpips, backboneTensorShapes, lpipsHeadShapes, type Lpi
 import { METRIC_REL, REFERENCE, assertRefuses, hashWeights, referenceImages, weightsDir } from "./helpers/metric-fixtures.js";
 import { assertClose } from "./helpers/assert.js";
 import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
+import { oneThread } from "./helpers/threads.js";
 
-torch.setNumThreads(1);
+oneThread();
 
 const dir = weightsDir("dime-lpips-");
 
