@@ -7,8 +7,10 @@ import { describe, test } from "node:test";
 
 import { fuzzTorchCheckpoint } from "../src/bench/torch-fuzz.js";
 import { GOLDEN_DIR, NO_GOLDEN } from "./helpers/golden.js";
+import { QUICK } from "./helpers/tier.js";
 
-const CASES = Number(process.env.DIME_FUZZ_CASES ?? 1000);
+// 300 in the quick tier: enough to reach both outcomes and the 20 distinct refusals checked below.
+const CASES = Number(process.env.DIME_FUZZ_CASES ?? (QUICK ? 300 : 1000));
 
 describe("fuzzing the checkpoint reader", { skip: NO_GOLDEN }, () => {
   for (const file of ["fomm-tiny-legacy.pth.tar", "fomm-tiny-zip.pth.tar"]) {
