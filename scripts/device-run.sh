@@ -52,7 +52,9 @@ step() {
   local status="ok"
   if ((rc == 124 || rc == 137)); then status="TIMEOUT"; elif ((rc != 0)); then status="FAILED ($rc)"; fi
   local last
-  last=$(grep -v '^\s*$' "$LOGS/$name.log" | tail -1 | cut -c1-90)
+  # A test run's counts, else the log's last line.
+  last=$(grep -E '^# (pass|fail|skipped) ' "$LOGS/$name.log" | tr '\n' ' ')
+  [[ -n $last ]] || last=$(grep -v '^\s*$' "$LOGS/$name.log" | tail -1 | cut -c1-90)
   SUMMARY+=("$(printf '%-22s %-14s %4ds  %s' "$name" "$status" $((SECONDS - t0)) "$last")")
   echo "   $status in $((SECONDS - t0))s" | tee -a "$LOGS/steps.log"
   return $rc
@@ -157,16 +159,17 @@ else
 fi
 
 # --- what comes back: at most 8 files
-table=$(printf '%s\n' "device-run on $DEVICE, $(date -u +%FT%TZ), ${SECONDS}s in all" "$(printf '%-22s %-14s %5s  %s' step status time 'last line')" "${SUMMARY[@]}")
+gpu=$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
+table=$(printf '%s\n' "device-run on $DEVICE${gpu:+ ($gpu)}, $(date -u +%FT%TZ), ${SECONDS}s in all" "$(printf '%-22s %-14s %5s  %s' step status time 'last line')" "${SUMMARY[@]}" "" "$figures")
 echo "$table" >"$OUT/summary.txt"
 cat "$LOGS/env.log" "$LOGS/steps.log" "$LOGS"/unpack.log "$LOGS"/build.log "$LOGS"/addon.log >"$OUT/setup.log" 2>/dev/null
 cp "$LOGS/tests.log" "$OUT/tests.log" 2>/dev/null
 cat "$LOGS"/bench-*.log >"$OUT/bench.log" 2>/dev/null
 cp "$LOGS/train.log" "$OUT/train.log" 2>/dev/null
 cat "$LOGS"/synth-driving.log "$LOGS"/animate.log >"$OUT/animate.log" 2>/dev/null
-if command -v node >/dev/null; then
-  node -e 'const fs = require("fs"); const out = {}; for (const f of process.argv.slice(2)) { try { out[f.replace(/.*\//, "")] = JSON.parse(fs.readFileSync(f, "utf8")); } catch {} } fs.writeFileSync(process.env.OUT + "/bench.json", JSON.stringify(out, null, 1));' \
-    "$WORK"/bench-*.json 2>/dev/null
+figures=""
+if command -v node >/dev/null && compgen -G "$WORK/bench-*.json" >/dev/null; then
+  figures=$(node scripts/bench-summary.mjs "$OUT/bench.json" "$WORK"/bench-*.json 2>&1)
 fi
 tar -czf "$OUT/logs.tar.gz" -C "$WORK" logs 2>/dev/null
 echo
