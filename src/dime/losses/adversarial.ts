@@ -13,6 +13,14 @@ import { ImagePyramid } from "./pyramid.js";
 
 export type AdversarialWeights = Pick<TrainParams["loss_weights"], "generator_gan" | "discriminator_gan" | "feature_matching">;
 
+export interface DiscriminatorLoss {
+  /** disc_gan, the scalar to backpropagate. */
+  total: Tensor;
+  /** (B, 1, h, w): the first scale's scores of the real and the generated frame (detached). */
+  real: Tensor;
+  generated: Tensor;
+}
+
 /** Whether train_params switch the adversarial terms on (FOMM's train.py: generator_gan != 0). */
 export function adversarialOn(trainParams: TrainParams): boolean {
   return trainParams.loss_weights.generator_gan !== 0;
@@ -73,9 +81,10 @@ export class AdversarialLoss extends Module {
 
   /**
    * The discriminator's LSGAN loss `disc_gan` = sum over scales of discriminator_gan * mean((1 -
-   * D(real))^2 + D(G)^2), on the generated frame detached (no gradient reaches the generator).
+   * D(real))^2 + D(G)^2), on the generated frame detached (no gradient reaches the generator),
+   * and the first scale's patch scores (B, 1, h, w) of both (detached, for the sample pictures).
    */
-  discriminatorLoss(prediction: Tensor, driving: Tensor, kpDriving: Tensor): Tensor {
+  discriminatorLoss(prediction: Tensor, driving: Tensor, kpDriving: Tensor): DiscriminatorLoss {
     return torch.tidy(() => {
       const generated = this.discriminator.forward(this.#levels(prediction.detach()), kpDriving);
       const real = this.discriminator.forward(this.#levels(driving), kpDriving);
@@ -85,7 +94,8 @@ export class AdversarialLoss extends Module {
         const term = value.mul(this.weights.discriminator_gan);
         total = total === undefined ? term : total.add(term);
       }
-      return total!;
+      const first = this.discriminator.scales[0];
+      return { total: total!, real: real.get(first)!.predictionMap.detach(), generated: generated.get(first)!.predictionMap.detach() };
     });
   }
 }
