@@ -13,6 +13,9 @@
 #                                      SSIM, sharpness, AKD, FD-synth, CSIM: adversarial.md
 #   experiments/paper.sh train [NAMES] only train (NAMES: run names such as full-s0 full-adv-s1;
 #                                      default: every run the three tables need)
+#   experiments/paper.sh pack DIR      copy each finished run's last weights, sidecar, config and
+#                                      logs (no optimizer state) to DIR/NAME, the layout the tables
+#                                      read with RUNS=DIR: to bring runs back from a GPU machine
 #
 # Environment: STEPS (default 5000), SEEDS (default "0 1 2"), DEVICE (cpu | cuda, for train and
 # eval), PARALLEL (training processes at once, one per run, default 1), THREADS (libtorch threads
@@ -43,7 +46,7 @@ train_run() {
   local name=$1 run="$RUNS/$1" variant=${1%-s*} seed=${1##*-s} start=$SECONDS
   [ -f "$run/checkpoints/step-$(printf '%06d' "$STEPS").json" ] && { echo "$name: finished"; return 0; }
   local common=(--data "$DATA" --out "$run" --steps "$STEPS" --threads "$THREADS" --device "$DEVICE"
-    --checkpoint-every 500 --sample-every 1000)
+    --checkpoint-every 500 --sample-every 1000 --keep 2)
   if [ -f "$run/config.yaml" ]; then
     nice -n 5 $DIME train "${common[@]}" --resume >>"$run.log" 2>&1
   else
@@ -111,6 +114,21 @@ case $table in
       train_all "${all[@]}"
     fi
     ;;
+  pack)
+    [ $# -eq 1 ] || { echo "usage: experiments/paper.sh pack DIR" >&2; exit 2; }
+    stem=step-$(printf '%06d' "$STEPS")
+    for run in "$RUNS"/*/; do
+      name=$(basename "$run")
+      [ -f "$run/checkpoints/$stem.json" ] || continue
+      mkdir -p "$1/$name/checkpoints"
+      cp "$run/config.yaml" "$run/log.jsonl" "$1/$name/"
+      cp "$run/checkpoints/$stem.json" "$run/checkpoints/$stem.safetensors" "$1/$name/checkpoints/"
+      [ -f "$RUNS/$name.log" ] && cp "$RUNS/$name.log" "$1/"
+      [ -f "$run/checkpoints/$stem.discriminator.safetensors" ] && cp "$run/checkpoints/$stem.discriminator.safetensors" "$1/$name/checkpoints/"
+    done
+    cp "$OUT/training.run.md" "$1/" 2>/dev/null || true
+    echo "packed the finished runs of $RUNS into $1 ($(du -sh "$1" | cut -f1))"
+    ;;
   table3)
     mapfile -t names < <(runs_of "${TABLE3[@]}")
     train_all "${names[@]}"
@@ -147,7 +165,7 @@ case $table in
     node experiments/seeds-table.mjs adversarial "$OUT" "$STEPS" "$SEEDS" "$(IFS=,; echo "${variants[*]}")"
     ;;
   *)
-    echo "usage: experiments/paper.sh table3|table4|adversarial|train [RUN...]" >&2
+    echo "usage: experiments/paper.sh table3|table4|adversarial|train [RUN...]|pack DIR" >&2
     exit 2
     ;;
 esac

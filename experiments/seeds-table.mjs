@@ -36,6 +36,7 @@ const floor = existsSync(join(out, "floor.json")) ? JSON.parse(readFileSync(join
 const md = [];
 const json = { table, steps: Number(steps), seeds, floor, tasks: {} };
 const runNotes = [];
+let testVideos = "the";
 for (const task of tasks) {
   const reports = seeds
     .map((seed) => ({ seed, path: join(out, `${table}-${task}-s${seed}.json`) }))
@@ -47,6 +48,7 @@ for (const task of tasks) {
     if (existsSync(note)) runNotes.push(`- seed ${seed}: ${readFileSync(note, "utf8").trim()}`);
   }
   const columns = reports[0].report.columns;
+  testVideos = String(reports[0].report.dataset.videos);
   /** value[label][metric] = per-seed values, in `reports` order (null where missing). */
   const value = (label, key) =>
     reports.map(({ report }) => {
@@ -102,7 +104,7 @@ const header = [
   `# ${{ table3: "Table 3 (ablations)", table4: "Table 4 (references at inference)", adversarial: "With and without FOMM's adversarial terms" }[table]}, synth-faces 64 px`,
   "",
   `Written by experiments/paper.sh ${table} (experiments/seeds-table.mjs). Budget per model: ${steps} steps, batch 8, ` +
-    "learning rate x0.1 at 60% and 90%, configs in experiments/configs/paper/. Evaluation seed 0 on the 40 test videos.",
+    `learning rate x0.1 at 60% and 90%, configs in experiments/configs/paper/. Evaluation seed 0 on the ${testVideos} test videos.`,
   "",
   ...(existsSync(training)
     ? [
