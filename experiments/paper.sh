@@ -20,8 +20,9 @@
 # Environment: STEPS (default 5000), SEEDS (default "0 1 2"), DEVICE (cpu | cuda, for train and
 # eval), PARALLEL (training processes at once, one per run, default 1), THREADS (libtorch threads
 # per process, default 1), TRAIN=0 (evaluate finished runs only), ADV_VARIANTS (default "full
-# fomm-jacobians"), PAIRS and DRIVING_FRAMES (animation protocol, as common.sh); OUT, RUNS and DATA
-# move the results, the run folders and the dataset (for a quick trial on a small set). Every run resumes
+# fomm-jacobians"), PAIRS and DRIVING_FRAMES (animation protocol, as common.sh); PAPER_OUT,
+# PAPER_RUNS and PAPER_DATA move the results (experiments/results/paper), the run folders
+# (experiments/work/paper) and the dataset (experiments/work/faces64), e.g. for a trial on a small set. Every run resumes
 # where it stopped; finished runs and evaluations are not redone (delete their files to redo).
 # Wall times go to experiments/results/paper/*.run.md.
 set -euo pipefail
@@ -34,9 +35,9 @@ DEVICE=${DEVICE:-cpu}
 PARALLEL=${PARALLEL:-1}
 ADV_VARIANTS=${ADV_VARIANTS:-full fomm-jacobians}
 TABLE3=(full no-refine no-id one-shot fomm-jacobians fomm-no-jacobians)
-OUT=${OUT:-$RESULTS/paper}
-RUNS=${RUNS:-$WORK/paper}
-DATA=${DATA:-$WORK/faces64}
+OUT=${PAPER_OUT:-$RESULTS/paper}
+RUNS=${PAPER_RUNS:-$WORK/paper}
+DATA=${PAPER_DATA:-$WORK/faces64}
 mkdir -p "$OUT" "$RUNS"
 export STEPS DEVICE THREADS RUNS DIME DATA
 
@@ -110,7 +111,8 @@ table=${1:-table3}
 case $table in
   train)
     if [ $# -gt 0 ]; then train_all "$@"; else
-      mapfile -t all < <(runs_of "${TABLE3[@]}" $(for v in $ADV_VARIANTS; do echo "$v-adv"; done))
+      # The adversarial comparison's runs first (the smallest set that answers a question), then Table 3's.
+      mapfile -t all < <(runs_of $(for v in $ADV_VARIANTS; do echo "$v $v-adv"; done) $(for v in "${TABLE3[@]}"; do [[ " $ADV_VARIANTS " == *" $v "* ]] || echo "$v"; done))
       train_all "${all[@]}"
     fi
     ;;
