@@ -119,7 +119,9 @@ for (const dtype of ["float64", "float32"] as const)
         gradsAfterG.set(name, torch.keep(p.grad!.clone()));
         p.setGrad(undefined);
       }
-      discLoss = torch.keep(adversarial.discriminatorLoss(result.output.prediction, at("input.driving"), result.output.kpDriving.value).total);
+      discLoss = torch.keep(
+        adversarial.discriminatorLoss(result.output.prediction, at("input.driving"), result.output.kpDriving.value).total,
+      );
       discLoss.backward();
     });
 
