@@ -59,7 +59,9 @@ export class Generator extends Module {
       }
       out = this.bottleneck.forward(out);
       for (const block of this.up_blocks) out = block.forward(out);
-      return this.final.forward(out).sigmoid();
+      const logits = this.final.forward(out);
+      // fp32 island: the output frame.
+      return torch.fp32Island(() => torch.widen(logits).sigmoid());
     });
   }
 }

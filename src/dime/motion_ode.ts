@@ -56,7 +56,8 @@ export class MotionDynamics extends Module {
       const time = torch.full([b, 1, h, w], eps, { dtype: u.dtype, device: u.device });
       const warped = warp(conditions.viewDown, displacementToFlow(u));
       const input = torch.cat([u, time, warped, conditions.drivingHeatmaps, conditions.context], 1);
-      return this.final.forward(this.hourglass.forward(input));
+      // fp32 out: the solver sums several of these into the state u.
+      return torch.widen(this.final.forward(this.hourglass.forward(input)));
     });
   }
 }

@@ -7,10 +7,12 @@ import { benchEval, formatEvalBench } from "../../bench/eval.js";
 import { benchIo, formatIoBench } from "../../bench/io.js";
 import { benchServe, formatServeBench } from "../../bench/serve.js";
 import { animateFiles } from "../animate-files.js";
-import { benchModel, defaultModelBenchOptions, formatModelBench } from "../../bench/model.js";
+import { benchModel, defaultModelBenchOptions, formatModelBench, NAMED_SETTINGS, type SwitchSetting } from "../../bench/model.js";
+import { deviceOf } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
+import { precisionOf } from "../checks.js";
 
 const HELP = `Usage: dime bench engine|data|model|animate|eval|checksum|io|serve [--json FILE] [options]
 
@@ -82,15 +84,41 @@ Measures performance and prints a table.
   --footage       animate: only the real-footage case (face detection and landmarks on a 1280x720
                   frame; face crop, tracking every frame and every 5th, paste-back, end to end on a
                   1280x720 clip made from the shared data's talking head; skipped without it)
-  --workers N     data: loader worker threads (default 2)`;
+  --workers N     data: loader worker threads (default 2)
+  --device D      model: cpu (default), cuda or cuda:N; CUDA figures wait for the GPU before the
+                  clock stops
+  --batch LIST    model: driving frames per forward call, comma-separated (default 1); each
+                  batch is its own figure, with frames per second = batch / median
+  --config LIST   model: the configs timed forward, comma-separated paths (default
+                  configs/synth-faces-64.yaml,configs/vox-256.yaml), or none for the training step alone
+  --settings LIST model: which switch settings, comma-separated, from baseline, +refine, +ID,
+                  +3refs and fomm (FOMM itself, with Jacobians: not in the default)
+  --train-config FILE  model: the training step's config (default configs/synth-faces-64.yaml),
+                  or none for no training step
+  --train-batch N model: the training step's batch (default 8)
+
+  --precision P   model: the forward figures in these precisions, comma-separated (fp32, bf16,
+                  fp16 on CUDA, auto; default fp32): autocast with fp32 islands (docs/precision.md)`;
 
 const progress = (message: string) => process.stderr.write(`  ${message}\n`);
 
-function threadList(value = "1,2"): number[] {
-  const threads = value.split(",").map((s) => Number(s));
-  if (threads.some((t) => !Number.isInteger(t) || t < 1))
-    throw new UsageError(`--threads: expected positive integers like 1,2, got '${value}'`);
-  return threads;
+function positiveList(flag: string, value: string): number[] {
+  const numbers = value.split(",").map((s) => Number(s));
+  if (numbers.some((t) => !Number.isInteger(t) || t < 1))
+    throw new UsageError(`${flag}: expected positive integers like 1,2, got '${value}'`);
+  return numbers;
+}
+
+const threadList = (value = "1,2"): number[] => positiveList("--threads", value);
+
+// Setting names as typed on a command line: "+3refs" or "+3 refs".
+function settingList(value: string): SwitchSetting[] {
+  return value.split(",").map((name) => {
+    const hit = NAMED_SETTINGS.find((s) => s.name.replace(/ /g, "") === name.replace(/ /g, ""));
+    if (!hit)
+      throw new UsageError(`--settings: unknown setting '${name}'; use ${NAMED_SETTINGS.map((s) => s.name.replace(/ /g, "")).join(", ")}`);
+    return hit;
+  });
 }
 
 const FLAGS = defineFlags({
@@ -105,6 +133,13 @@ const FLAGS = defineFlags({
   "fuzz-cases": "int",
   footage: "bool",
   seconds: "int",
+  precision: "string",
+  device: "string",
+  batch: "string",
+  config: "string",
+  settings: "string",
+  "train-config": "string",
+  "train-batch": "int",
 });
 
 export const bench: Command = {
@@ -115,6 +150,8 @@ export const bench: Command = {
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
     const suite = positional[0];
+    if (flags.precision !== undefined && suite !== "model")
+      throw new UsageError(`--precision applies to bench model only (see dime bench --help)`);
     if (suite === "engine") {
       const result = await benchEngine(
         { threads: threadList(flags.threads), overheadCalls: flags.calls ?? 100000, convRuns: flags.runs ?? 20 },
@@ -131,7 +168,16 @@ export const bench: Command = {
     } else if (suite === "model") {
       const runs = flags.runs;
       if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
-      const result = benchModel(defaultModelBenchOptions(threadList(flags.threads), runs), progress);
+      const options = defaultModelBenchOptions(threadList(flags.threads), runs, {
+        configs: flags.config?.split(","),
+        settings: flags.settings === undefined ? undefined : settingList(flags.settings),
+        trainConfig: flags["train-config"],
+        trainBatch: flags["train-batch"],
+      });
+      options.device = deviceOf(flags.device);
+      options.precisions = (flags.precision ?? "fp32").split(",").map((p) => precisionOf(p, options.device ?? "cpu", "bench"));
+      options.batches = positiveList("--batch", flags.batch ?? "1");
+      const result = benchModel(options, progress);
       console.log(formatModelBench(result));
       if (flags.json !== undefined) writeJson(flags.json, result);
     } else if (suite === "animate") {

@@ -10,7 +10,7 @@ import { probeMedia } from "../../media/probe.js";
 import { outputRateFor } from "../../media/timing.js";
 import { VideoWriter } from "../../media/video-write.js";
 import { writeJson } from "../json.js";
-import { deviceOf, frameProgress, inRange, makeOutputFolder, odeFlags, required } from "../checks.js";
+import { deviceOf, frameProgress, inRange, makeOutputFolder, odeFlags, precisionHelp, precisionOf, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { withInterrupts } from "../interrupt.js";
@@ -40,7 +40,8 @@ For every metric of the paper, use dime eval.
   --ode-steps N       MotionODE steps (default: the config's)
   --ode-method M      euler | midpoint | rk4 (default: the config's)
   --batch N           frames per batch (default 8)
-  --device D          cpu (default), cuda or cuda:N`;
+  --device D          cpu (default), cuda or cuda:N
+${precisionHelp(22)}`;
 
 const FLAGS = defineFlags({
   checkpoint: "string",
@@ -56,6 +57,7 @@ const FLAGS = defineFlags({
   "ode-method": "string",
   batch: "int",
   device: "string",
+  precision: "string",
 });
 
 export interface VideoResult {
@@ -93,6 +95,7 @@ export const reconstructCommand: Command = {
     const ode = odeFlags(flags);
     const seed = flags.seed ?? 0;
     const device = deviceOf(flags.device);
+    const precision = precisionOf(flags.precision, device, "reconstruct");
     const writeVideos = !flags["no-videos"];
 
     refuseOutputsOverInputs(
@@ -125,7 +128,7 @@ export const reconstructCommand: Command = {
           const writer = writeVideos ? new VideoWriter(join(out, `${video.name}.mp4`), { fps, ...loaded.size, timing }) : undefined;
           let [l1, l1Source, frames] = [0, 0, 0];
           try {
-            for await (const part of reconstructVideo(loaded.model, video, loaded.size, { refs, seed, batch, device, ode })) {
+            for await (const part of reconstructVideo(loaded.model, video, loaded.size, { refs, seed, batch, device, ode, precision })) {
               const [err, errSource, pixels] = torch.tidy(
                 () =>
                   [
