@@ -291,7 +291,7 @@ test("applyOverrides reads CLI strings by the key's type and is as strict as a f
   );
   fails(
     { "model_params.__proto__.x": "1" },
-    "--set: model_params.__proto__: unknown key; valid keys in model_params: common_params, kp_detector_params, generator_params, motion_ode_params, self_flow_params, switches",
+    "--set: model_params.__proto__: unknown key; valid keys in model_params: common_params, kp_detector_params, generator_params, motion_ode_params, self_flow_params, switches, discriminator_params",
   );
   fails(
     { "model_params.switches.ode.steps": "0" },

@@ -166,7 +166,7 @@ describe("reconstruction scores", () => {
         ],
       );
       assert.ok(result.metrics.ssim!.value! > 0 && result.metrics.ssim!.value! < 1);
-      assert.deepEqual(Object.keys(result.metrics), ["l1", "lpips", "psnr", "ssim", "msSsim", "akd", "fid"]); // no FD-synth on real data
+      assert.deepEqual(Object.keys(result.metrics), ["l1", "lpips", "psnr", "ssim", "msSsim", "sharpness", "akd", "fid"]); // no FD-synth on real data
       assert.equal(result.metrics.akd!.value, null);
       assert.match(result.metrics.akd!.unavailable!, /real data \(no meta\.json\) and no --face-api/);
       assert.equal(result.metrics.fid!.value, null);

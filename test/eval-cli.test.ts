@@ -90,7 +90,7 @@ describe("dime eval", SLOW, () => {
     const report = JSON.parse(readFileSync(json, "utf8")) as Report;
     assert.deepEqual(
       report.columns.map((c) => c.heading),
-      ["L1 ↓", "LPIPS ↓", "PSNR ↑", "SSIM ↑", "MS-SSIM ↑", "AKD ↓", "FID ↓", "FD-synth ↓"],
+      ["L1 ↓", "LPIPS ↓", "PSNR ↑", "SSIM ↑", "MS-SSIM ↑", "Sharpness ↑", "AKD ↓", "FID ↓", "FD-synth ↓"],
     );
     assert.deepEqual(
       report.rows.map((r) => [r.name, r.refs, r.frames]),
@@ -101,7 +101,7 @@ describe("dime eval", SLOW, () => {
     );
     assert.deepEqual([report.dataset.kind, report.dataset.videos, report.dataset.identities], ["faces", 4, 2]);
     for (const row of report.rows) {
-      for (const key of ["l1", "lpips", "psnr", "ssim", "msSsim", "akd", "fdSynth"]) {
+      for (const key of ["l1", "lpips", "psnr", "ssim", "msSsim", "sharpness", "akd", "fdSynth"]) {
         const value = row.metrics[key].value;
         assert.ok(typeof value === "number" && Number.isFinite(value), `${row.name} ${key}: ${value}`);
       }
@@ -113,17 +113,17 @@ describe("dime eval", SLOW, () => {
     assert.notEqual(report.rows[0].metrics.l1.value, report.rows[1].metrics.l1.value);
     const lines = readFileSync(md, "utf8").split("\n");
     const header = lines.findIndex((l) => l.startsWith("| model |"));
-    assert.equal(lines[header], "| model | L1 ↓ | LPIPS ↓ | PSNR ↑ | SSIM ↑ | MS-SSIM ↑ | AKD ↓ | FID ↓ | FD-synth ↓ |");
+    assert.equal(lines[header], "| model | L1 ↓ | LPIPS ↓ | PSNR ↑ | SSIM ↑ | MS-SSIM ↑ | Sharpness ↑ | AKD ↓ | FID ↓ | FD-synth ↓ |");
     const rows = lines.slice(header + 2, header + 4);
     assert.deepEqual(
       rows.map((r) => r.split("|")[1].trim()),
       ["A", "B"],
     );
-    for (const [c, key] of ["l1", "lpips", "psnr", "ssim", "msSsim", "akd"].entries()) {
+    for (const [c, key] of ["l1", "lpips", "psnr", "ssim", "msSsim", "sharpness", "akd"].entries()) {
       const cells = rows.map((r) => r.split("|")[c + 2].trim());
       assert.equal(cells.filter((cell) => cell.startsWith("**")).length, 1, `one best ${key}: ${cells}`);
     }
-    assert.ok(rows.every((r) => r.split("|")[8].trim() === "unavailable"));
+    assert.ok(rows.every((r) => r.split("|")[9].trim() === "unavailable"));
     assert.ok(lines.some((l) => l.startsWith("- FID unavailable: no Inception weights given")));
     assert.match(run.stdout, /^model\s+L1 ↓\s+LPIPS ↓/m);
     assert.match(run.stdout, /^A\s+0\.\d{4}\s+0\.\d{4}/m);

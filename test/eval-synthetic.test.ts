@@ -84,7 +84,7 @@ describe("synthetic data", SLOW, () => {
   test("reconstruction: AKD over the landmarks visible in the real frame (meta.json), FD-synth of the oracle's features", async () => {
     const suite = { networks, judges, kind: "faces" };
     const result = await evaluateReconstruction(model, videos, metas, SIZE, suite, { refs: 1, batch: 4 });
-    assert.deepEqual(Object.keys(result.metrics), ["l1", "lpips", "psnr", "ssim", "msSsim", "akd", "fid", "fdSynth"]);
+    assert.deepEqual(Object.keys(result.metrics), ["l1", "lpips", "psnr", "ssim", "msSsim", "sharpness", "akd", "fid", "fdSynth"]);
     const akds: number[] = [];
     const [real, generated]: Tensor[][] = [[], []];
     let hidden = 0;

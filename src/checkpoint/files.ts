@@ -56,6 +56,8 @@ export interface CheckpointSidecar {
   rng: { torch_default: string; transform: string; cuda?: string[] };
   /** The precision the run trains in (absent: fp32) and, for fp16, the loss scaler's state. */
   precision?: { mode: "fp32" | "bf16" | "fp16"; scaler?: GradScalerState };
+  /** With adversarial training: the discriminator's Adam (its tensors in the optimizer file, `discriminator.*`) and schedule. */
+  discriminator?: { optimizer: OptimizerStateDict["meta"]; scheduler: SchedulerStateDict };
   /** Set by `dime recalibrate`: the batch-norm statistics were recomputed over these training batches. */
   recalibrated?: { data: string; batches: number; batch_size: number; seed: number; averaged?: string[] };
   /** Set by `dime import`: the weights came from this PyTorch checkpoint. */
@@ -124,7 +126,7 @@ export interface CheckpointContents {
   weights: ReadonlyMap<string, Tensor>;
   /** The optimizer's state tensors; left out, no optimizer file is written (inference only). */
   optimizerTensors?: ReadonlyMap<string, Tensor>;
-  /** An imported model's discriminator ("discriminator.*"), kept for adversarial fine-tuning. */
+  /** The discriminator ("discriminator.*"): an imported model's, or an adversarial run's. */
   discriminatorTensors?: ReadonlyMap<string, Tensor>;
   /** The sidecar without `files`, which saving fills in. */
   sidecar: Omit<CheckpointSidecar, "files">;
@@ -244,6 +246,9 @@ export function inspectSidecar(sidecarPath: string, needOptimizer = true): Check
     if (!optimizer) return `${sidecarPath}: an inference-only checkpoint (no optimizer state): it cannot be resumed`;
     const optimizerProblem = problem(optimizerPath, optimizer);
     if (optimizerProblem) return optimizerProblem;
+    const { discriminator } = sidecar.files;
+    const discriminatorProblem = discriminator && problem(join(folder, discriminator.name), discriminator);
+    if (discriminatorProblem) return discriminatorProblem;
   }
   return { step: sidecar.step, sidecarPath, weightsPath, optimizerPath, sidecar };
 }

@@ -39,7 +39,9 @@ export interface LoadedCheckpoint {
 }
 
 /** model_params keys that inference may set differently from training. */
-const INFERENCE_KNOBS = new Set(["switches.ode", "switches.num_refs"]);
+// discriminator_params too: the discriminator is no part of the weights file (it trains beside the
+// model and may be changed, or dropped, for fine-tuning).
+const INFERENCE_KNOBS = new Set(["switches.ode", "switches.num_refs", "discriminator_params"]);
 
 /**
  * Loads a checkpoint: a weights file (step-NNNNNN.safetensors), its .json sidecar, or a run or

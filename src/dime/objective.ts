@@ -2,12 +2,14 @@
 // reconstructs the driving frame from the source (and references); the loss is the reconstruction
 // pyramid (perceptual on VGG-19 features, or the pixel stand-in) plus the equivariance of the
 // keypoints under a random thin-plate-spline warp X of the driving frame (and, with Jacobians,
-// FOMM's Jacobian equivariance). Terms are a named map; zero-weighted ones are skipped.
+// FOMM's Jacobian equivariance), and with an AdversarialLoss FOMM's LSGAN and feature-matching
+// terms. Terms are a named map; zero-weighted ones are skipped.
 import * as torch from "../torch/index.js";
 import type { Tensor, Generator } from "../torch/index.js";
 import type { DiME, DimeOptions, DimeOutput } from "./dime.js";
 import type { TrainParams } from "./config/schema.js";
 import type { ReconstructionLoss } from "./losses/index.js";
+import type { AdversarialLoss } from "./losses/adversarial.js";
 import { Transform } from "./losses/transform.js";
 import { equivarianceLosses } from "./losses/equivariance.js";
 
@@ -24,7 +26,10 @@ export interface TrainingBatch {
 export interface ObjectiveResult {
   /** The scalar to backpropagate: the sum of the weighted terms. */
   total: Tensor;
-  /** Weighted terms: `perceptual` or `pixel`, `equivariance_value`, `equivariance_jacobian`. */
+  /**
+   * Weighted terms: `perceptual` or `pixel`, `gen_gan` and `feature_matching` (with an
+   * adversarial loss), `equivariance_value`, `equivariance_jacobian`.
+   */
   losses: Map<string, Tensor>;
   /** The reconstruction loss's unweighted terms by scale and layer (detached, for the log). */
   details: Map<string, Tensor>;
@@ -43,6 +48,8 @@ export class TrainingObjective {
     readonly model: DiME,
     readonly trainParams: TrainParams,
     readonly reconstruction: ReconstructionLoss,
+    /** FOMM's adversarial terms, when train_params switch them on (adversarialOn). */
+    readonly adversarial?: AdversarialLoss,
   ) {}
 
   /**
@@ -58,6 +65,9 @@ export class TrainingObjective {
       const weights = this.trainParams.loss_weights;
       const jacobians = output.kpDriving.jacobian !== undefined;
       const result: ObjectiveResult = { total: recon.total, losses, details: recon.terms, output };
+      if (this.adversarial)
+        for (const [name, value] of this.adversarial.generatorTerms(output.prediction, batch.driving, output.kpDriving.value))
+          losses.set(name, value);
       if (weights.equivariance_value !== 0 || (jacobians && weights.equivariance_jacobian !== 0)) {
         const transform = options.transform ?? Transform.random(this.trainParams.transform_params, batch.driving.size(0), generator);
         const transformedFrame = transform.transformFrame(batch.driving);

@@ -25,7 +25,7 @@ import { scoreImages, scoreKeypoints } from "./scoring.js";
 import type { EvalMeta } from "./video-meta.js";
 import type { MetricKey } from "./columns.js";
 
-const PER_FRAME: MetricKey[] = ["l1", "lpips", "psnr", "ssim", "msSsim", "akd"];
+const PER_FRAME: MetricKey[] = ["l1", "lpips", "psnr", "ssim", "msSsim", "sharpness", "akd"];
 
 /** meta.json's visibility of frames start..start+count, (count, K) float32 on `like`'s device. */
 function groundTruthVisible(meta: EvalMeta, video: VideoEntry, start: number, count: number, like: Tensor): Tensor {

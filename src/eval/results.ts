@@ -105,6 +105,7 @@ export function availableMetrics(
         : undefined),
     fid: suite.networks.unavailable.fid,
     ssim: side < 11 ? `${size.width}x${size.height} frames are smaller than SSIM's 11x11 window` : undefined,
+    sharpness: side < 3 ? `${size.width}x${size.height} frames are smaller than the Laplacian's 3x3 kernel` : undefined,
     msSsim: side < 33 ? `${size.width}x${size.height} frames are too small for MS-SSIM's five scales (33 px at least)` : undefined,
     akd: suite.judges.unavailable.akd,
     csim: suite.judges.unavailable.csim,

@@ -4,7 +4,7 @@
 // in inference mode on the batch's device; only one number per frame comes back to JS.
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
-import { akd, csim, l1, msSsim, psnr, ssim, type InceptionV3Features, type Lpips } from "./metrics/index.js";
+import { akd, csim, l1, msSsim, psnr, sharpness, ssim, type InceptionV3Features, type Lpips } from "./metrics/index.js";
 import type { FrameMeans } from "./accumulate.js";
 import type { MetricKey } from "./columns.js";
 import type { EmbeddingJudge, KeypointJudge } from "./detectors.js";
@@ -38,7 +38,7 @@ function score(means: FrameMeans, metric: MetricKey, timings: Timings | undefine
 }
 
 /**
- * L1, PSNR, SSIM, MS-SSIM and (with a network) LPIPS of each generated frame against its real frame:
+ * L1, PSNR, SSIM, MS-SSIM, sharpness and (with a network) LPIPS of each generated frame against its real frame:
  * prediction, real (B, 3, H, W). `metrics` lists those to compute (the available ones).
  */
 export function scoreImages(
@@ -55,6 +55,7 @@ export function scoreImages(
     if (metrics.has("psnr")) score(means, "psnr", timings, () => psnr(fake, real));
     if (metrics.has("ssim")) score(means, "ssim", timings, () => ssim(fake, real));
     if (metrics.has("msSsim")) score(means, "msSsim", timings, () => msSsim(fake, real));
+    if (metrics.has("sharpness")) score(means, "sharpness", timings, () => sharpness(fake, real));
     if (metrics.has("lpips") && lpips) score(means, "lpips", timings, () => lpips.forward(fake, real));
   } finally {
     fake.dispose();

@@ -2,6 +2,8 @@
 // One row per item (the first few of the batch), columns in this order (docs/training.md):
 //   source | reference 1..N | driving | output | source + keypoints | driving + keypoints |
 //   then per view (the source, then each reference): coarse flow | refined flow | confidence
+//   then, with adversarial training, the discriminator's patch scores of the driving frame and of
+//   the output (grey, clamped to [0, 1]: white = judged real, black = judged generated)
 // Flows are HSV-coloured displacements (flow-colour.ts) on one scale per row, so coarse and
 // refined compare; confidence is grey (white = trusted). Keypoints are dots, one colour each.
 import * as torch from "../torch/index.js";
@@ -39,13 +41,21 @@ export interface SampleData {
   refinedFlow: Float32Array;
   /** (rows, V, h, w) in [0, 1], when the model estimates confidence. */
   confidence?: Float32Array;
+  /** With adversarial training: the discriminator's first-scale scores (rows, dh, dw) of the driving frame and the output. */
+  discriminator?: { height: number; width: number; real: Float32Array; generated: Float32Array };
 }
 
 /** At most this many items of a batch are drawn. */
 export const SAMPLE_ROWS = 4;
 
 /** Copies what a sample needs from a step's batch and output (first `rows` items). */
-export function sampleData(batch: TrainingBatch, output: DimeOutput, rows = SAMPLE_ROWS): SampleData {
+export function sampleData(
+  batch: TrainingBatch,
+  output: DimeOutput,
+  rows = SAMPLE_ROWS,
+  /** The discriminator's scores (B, 1, dh, dw) of the driving frame and the output. */
+  discriminator?: { real: Tensor; generated: Tensor },
+): SampleData {
   return torch.tidy(() => {
     const n = Math.min(rows, batch.source.size(0));
     const take = (t: Tensor) => t.narrow(0, 0, n).detach().float().contiguous().data() as Float32Array;
@@ -68,6 +78,16 @@ export function sampleData(batch: TrainingBatch, output: DimeOutput, rows = SAMP
       coarseFlow: take(output.coarseFlow),
       refinedFlow: take(output.refinedFlow),
       ...(output.confidence ? { confidence: take(output.confidence) } : {}),
+      ...(discriminator
+        ? {
+            discriminator: {
+              height: discriminator.real.size(2),
+              width: discriminator.real.size(3),
+              real: take(discriminator.real),
+              generated: take(discriminator.generated),
+            },
+          }
+        : {}),
     };
   });
 }
@@ -118,6 +138,12 @@ export function sampleSheet(data: SampleData): Picture {
       row.push({ rgb: colourFlow(coarse[v], scale), width: w, height: h }, { rgb: colourFlow(refined[v], scale), width: w, height: h });
       if (data.confidence)
         row.push({ rgb: greyToRgb(data.confidence.subarray((r * views + v) * h * w, (r * views + v + 1) * h * w)), width: w, height: h });
+    }
+    const disc = data.discriminator;
+    if (disc) {
+      const size = disc.height * disc.width;
+      for (const scores of [disc.real, disc.generated])
+        row.push({ rgb: greyToRgb(scores.subarray(r * size, (r + 1) * size)), width: disc.width, height: disc.height });
     }
     rows.push(row);
   }

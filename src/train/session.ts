@@ -3,6 +3,7 @@
 // and generators built, or restored from the latest checkpoint. Every problem is found here, before
 // the first step, and reported as one line naming the file or flag.
 import { existsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 import * as torch from "../torch/index.js";
 import type { Device, Precision, PrecisionChoice } from "../torch/index.js";
@@ -19,7 +20,9 @@ import { isTorchCheckpointPath } from "../checkpoint/fomm-import.js";
 import { loadCheckpoint, type LoadedCheckpoint } from "../checkpoint/load.js";
 import { TrainError } from "./errors.js";
 import { checkSameConfig, createRunFolder, openRunFolder, readRunConfig, runFolder, saveRunConfig, type RunFolder } from "./run-dir.js";
-import { restoreCheckpoint, type TrainingParts } from "./state.js";
+import { DISCRIMINATOR_PREFIX, restoreCheckpoint, type AdversarialParts, type TrainingParts } from "./state.js";
+import { AdversarialLoss, adversarialOn } from "../dime/losses/adversarial.js";
+import { readCheckpointTensors } from "../checkpoint/files.js";
 import type { DataParallel } from "./distributed.js";
 
 export interface TrainOptions {
@@ -160,6 +163,12 @@ export async function openSession(options: TrainOptions): Promise<Session> {
     throw new TrainError(`dataset_params.frame_shape is ${height}x${width}: the loader makes square frames, so give equal sides`);
   // Read before anything is made, so that a refused checkpoint leaves no run folder behind.
   const initial = options.init !== undefined ? openInitialCheckpoint(options.init, config, configSource) : undefined;
+  // The discriminator's step is plain fp32 on one process: its gradients are not all-reduced and
+  // it has no loss scaler, so those combinations are refused rather than trained wrongly.
+  if (adversarialOn(train) && (precision !== "fp32" || parallel))
+    throw new TrainError(
+      `train_params.loss_weights.generator_gan is ${train.loss_weights.generator_gan}: adversarial training runs in fp32 on one process; leave out ${parallel ? "the distributed launch" : `--precision ${precision}`} or set generator_gan to 0`,
+    );
   const reconstruction = reconstructionLoss(train, { vggWeights: options.vggWeights, device });
   let loader: DataLoader | undefined;
   try {
@@ -191,10 +200,21 @@ export async function openSession(options: TrainOptions): Promise<Session> {
     const model = new DiME(config.model_params).to(device);
     const optimizer = new Adam(model.parameters(), { lr: train.lr, betas: train.betas });
     const scheduler = new MultiStepLR(optimizer, { milestones: milestones(train.lr_milestones, totalSteps), gamma: 0.1 });
+    const adversarial = adversarialOn(train) ? adversarialParts(config, totalSteps, device) : undefined;
     const scaler = new GradScaler(
       options.lossScale ?? { enabled: precision === "fp16" || resumed?.sidecar.precision?.scaler !== undefined },
     );
-    const parts: TrainingParts = { model, optimizer, scheduler, transformGenerator: new torch.Generator(seed + 1), precision, scaler };
+    const parts: TrainingParts = {
+      model,
+      optimizer,
+      scheduler,
+      transformGenerator: new torch.Generator(seed + 1),
+      precision,
+      scaler,
+      adversarial,
+    };
+    if (adversarial) notes.push(describeAdversarial(config));
+    if (initial && adversarial) notes.push(startDiscriminator(adversarial, initial));
     if (initial) {
       torch.tidy(() =>
         initial.fommStart ? startFromFomm(model, initial.model.stateDict()) : model.loadStateDict(initial.model.stateDict()),
@@ -209,6 +229,7 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       restoreCheckpoint(parts, resumed);
       // The milestones are fractions of the run's total, which a resume may have changed.
       scheduler.milestones = milestones(train.lr_milestones, totalSteps);
+      if (adversarial) adversarial.scheduler.milestones = milestones(train.lr_milestones, totalSteps);
     }
     parallel?.attach(
       model.parameters().filter((p) => p.requiresGrad),
@@ -236,11 +257,13 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       parts,
       parallel,
       threads: torch.getNumThreads(),
-      objective: new TrainingObjective(model, train, reconstruction),
+      objective: new TrainingObjective(model, train, reconstruction, adversarial?.loss),
       async close() {
         await openLoaderRef.close();
         optimizer.dispose();
         model.dispose();
+        adversarial?.optimizer.dispose();
+        adversarial?.loss.dispose();
         reconstruction.dispose();
       },
     };
@@ -291,6 +314,57 @@ function openInitialCheckpoint(path: string, config: DimeConfig, configSource: s
     );
   }
   return Object.assign(loaded, { fommStart });
+}
+
+/**
+ * FOMM's discriminator (built after the model, from the same seed), its Adam (lr_discriminator,
+ * the generator's betas, as FOMM's train.py) and the generator's schedule.
+ */
+function adversarialParts(config: DimeConfig, totalSteps: number, device: Device): AdversarialParts {
+  const { model_params: model, train_params: train } = config;
+  const loss = new AdversarialLoss(
+    model.discriminator_params,
+    train.loss_weights,
+    model.common_params.num_channels,
+    model.common_params.num_kp,
+  );
+  loss.to(device);
+  const optimizer = new Adam(loss.discriminator.parameters(), { lr: train.lr_discriminator, betas: train.betas });
+  const scheduler = new MultiStepLR(optimizer, { milestones: milestones(train.lr_milestones, totalSteps), gamma: 0.1 });
+  return { loss, optimizer, scheduler };
+}
+
+/** The log's line on the adversarial terms. */
+function describeAdversarial(config: DimeConfig): string {
+  const d = config.model_params.discriminator_params;
+  const w = config.train_params.loss_weights;
+  return `adversarial terms on (FOMM's LSGAN): generator_gan ${w.generator_gan}, feature_matching [${w.feature_matching.join(", ")}], discriminator_gan ${w.discriminator_gan}, lr_discriminator ${config.train_params.lr_discriminator}; discriminator scales [${d.scales.join(", ")}], ${d.num_blocks} blocks, block_expansion ${d.block_expansion}, spectral norm ${d.sn ? "on" : "off"}, keypoints ${d.use_kp ? "on" : "off"}`;
+}
+
+/**
+ * Loads the --init checkpoint's discriminator (kept beside an imported FOMM model by dime import,
+ * or written by an adversarial run) into `adversarial`, when it has one; returns the note to print.
+ */
+function startDiscriminator(adversarial: AdversarialParts, initial: LoadedCheckpoint): string {
+  const file = initial.sidecar.files.discriminator;
+  if (!file) return `note: --init ${initial.path} has no discriminator: the discriminator starts from scratch`;
+  const path = join(dirname(initial.sidecarPath), file.name);
+  torch.tidy(() => {
+    const tensors = readCheckpointTensors(path, file).tensors;
+    const state = new Map(
+      [...tensors].filter(([k]) => k.startsWith(DISCRIMINATOR_PREFIX)).map(([k, t]) => [k.slice(DISCRIMINATOR_PREFIX.length), t]),
+    );
+    try {
+      adversarial.loss.discriminator.loadStateDict(state);
+    } catch (error) {
+      const first = (error as Error).message.split("\n").find((line) => line.trim() !== "" && !line.includes("loadStateDict")) ?? "";
+      throw new TrainError(
+        `--init ${path}: the discriminator does not fit model_params.discriminator_params (${first.trim()}): set them as the model was trained (FOMM's: its config's discriminator_params)`,
+        { cause: error },
+      );
+    }
+  });
+  return `note: the discriminator starts from ${path}`;
 }
 
 /** Steps where the learning rate drops: fractions of the total, rounded. */

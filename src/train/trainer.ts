@@ -1,5 +1,6 @@
 // The training loop (paper section 3.3, DESIGN section 5): batches from the loader, one tidy scope
 // per step (objective, backward, Adam, schedule), every loss term checked finite before the update,
+// with adversarial training the discriminator's own step after the generator's (FOMM's train.py),
 // a JSONL record and the progress line per step, a sample picture and a checkpoint every N steps,
 // and a checkpoint when it ends or is asked to stop (Ctrl-C in the CLI, an AbortSignal here).
 import { join } from "node:path";
@@ -134,6 +135,7 @@ class Trainer {
           // Each rank's loss is its share's: the log gets their mean, the loss of the whole batch.
           if (session.parallel) result.loss = session.parallel.mean(result.loss);
           session.parts.scheduler.step();
+          session.parts.adversarial?.scheduler.step();
           this.#advance(batch.shape.batch * (session.parallel?.worldSize ?? 1));
           const now = performance.now();
           const record: StepRecord = {
@@ -234,7 +236,21 @@ class Trainer {
         parts.optimizer.step();
       }
       const due = step % this.session.config.train_params.sample_freq === 0 || step === this.session.totalSteps;
-      return { loss: { total: loss.total, ...loss }, details, ...(due ? { sample: sampleData(tensors, result.output) } : {}) };
+      const adversarial = parts.adversarial;
+      if (!adversarial)
+        return { loss: { total: loss.total, ...loss }, details, ...(due ? { sample: sampleData(tensors, result.output) } : {}) };
+      // FOMM's train.py: the discriminator's own step after the generator's, on the prediction
+      // detached; the gradients the generator's loss left on it are cleared first.
+      adversarial.optimizer.zeroGrad();
+      const disc = adversarial.loss.discriminatorLoss(result.output.prediction, tensors.driving, result.output.kpDriving.value);
+      const discValue = this.#finite(step, new Map([["disc_gan", disc.total]]));
+      disc.total.backward();
+      adversarial.optimizer.step();
+      return {
+        loss: { total: loss.total, ...loss, ...discValue },
+        details,
+        ...(due ? { sample: sampleData(tensors, result.output, undefined, { real: disc.real, generated: disc.generated }) } : {}),
+      };
     });
   }
 

@@ -33,6 +33,8 @@ export function fommTinyParams(): ModelParams {
       aligned_resize: false,
       ode: { method: "midpoint", steps: 2 },
     },
+    // The golden discriminator (../shared/golden/checkpoints/README.md): spectral norm on, no keypoints.
+    discriminator_params: { scales: [1], block_expansion: 8, max_features: 32, num_blocks: 4, sn: true, use_kp: false, kp_variance: 0.01 },
   };
 }
 

@@ -221,6 +221,16 @@ function scaledSize(h: number, w: number, scale: number): [number, number] {
   return [Math.ceil(h / step), Math.ceil(w / step)];
 }
 
+/**
+ * The side of FOMM's discriminator's prediction map for an input of `size` px, 0 when the input
+ * is too small: each block's unpadded 4x4 conv takes 3 px, each pooling but the last block's halves.
+ */
+function discriminatorOutputSize(size: number, numBlocks: number): number {
+  let s = size;
+  for (let i = 0; i < numBlocks && s >= 1; i++) s = i === numBlocks - 1 ? s - 3 : Math.floor((s - 3) / 2);
+  return Math.max(s, 0);
+}
+
 /** How many times n can be halved exactly. */
 function halvings(n: number): number {
   let k = 0;
@@ -292,6 +302,29 @@ function crossCheck(config: DimeConfig, fail: Fail): void {
       `${down} down blocks need the ${h}x${w} frame's sides divisible by ${2 ** down}`,
       `use at most ${most}, or change dataset_params.frame_shape`,
     );
+
+  // The adversarial terms (FOMM's train.py runs them when generator_gan is not 0): one
+  // feature-matching weight per discriminator block, and every scale's image big enough for the
+  // blocks' unpadded 4x4 convolutions.
+  const disc = model.discriminator_params;
+  if (config.train_params.loss_weights.generator_gan !== 0) {
+    const fm = config.train_params.loss_weights.feature_matching;
+    if (fm.length !== disc.num_blocks)
+      fail(
+        ["train_params", "loss_weights", "feature_matching"],
+        `${fm.length} weights for a discriminator of ${disc.num_blocks} blocks`,
+        `give one weight per block (model_params.discriminator_params.num_blocks), e.g. [${Array(disc.num_blocks).fill(10).join(", ")}]`,
+      );
+    disc.scales.forEach((scale, i) => {
+      const [sh, sw] = scaledSize(h, w, scale);
+      if (discriminatorOutputSize(Math.min(sh, sw), disc.num_blocks) < 1)
+        fail(
+          ["model_params", "discriminator_params", "scales", i],
+          `scale ${scale} gives ${sh}x${sw} images, too small for ${disc.num_blocks} discriminator blocks (4x4 convolutions without padding, 2x2 pooling)`,
+          "drop that scale, or use fewer model_params.discriminator_params.num_blocks",
+        );
+    });
+  }
 
   // VGG-19 pools once before each of relu2_1..relu5_1, so the deepest layer with a non-zero weight
   // (relu{d}_1) needs 2^(d-1) px; the perceptual loss refuses smaller images at its first step.

@@ -62,6 +62,9 @@ export const RULES_BY_KEY: Readonly<Record<string, Constraint>> = {
   pixel_ssim: nonNegative,
   equivariance_value: nonNegative,
   equivariance_jacobian: nonNegative,
+  generator_gan: nonNegative,
+  discriminator_gan: nonNegative,
+  lr_discriminator: positive,
 };
 
 /** Constraints by full dotted path, for keys whose name is ambiguous; these win over RULES_BY_KEY. */
@@ -71,6 +74,9 @@ export const RULES_BY_PATH: Readonly<Record<string, Constraint>> = {
   "train_params.lr_milestones": { rule: { kind: "range", min: 0, max: 1, minOpen: true, maxOpen: true }, increasing: true },
   "train_params.scales": { rule: { kind: "unitFraction" }, nonEmpty: true },
   "train_params.perceptual": { rule: { kind: "oneOf", values: ["vgg", "pixel"] } },
+  "model_params.discriminator_params.scales": { rule: { kind: "unitFraction" }, nonEmpty: true },
+  // One weight per discriminator block; crossCheck compares the count with num_blocks.
+  "train_params.loss_weights.feature_matching": { rule: { kind: "range", min: 0, max: Infinity } },
   // One weight per VGG-19 layer relu1_1..relu5_1.
   "train_params.loss_weights.perceptual": { rule: { kind: "range", min: 0, max: Infinity }, length: 5 },
 };
@@ -91,11 +97,9 @@ export const FOREIGN_KEY_HINTS: Readonly<Record<string, string>> = {
   image_shape: "DiME calls it dataset_params.frame_shape",
   id_sampling: "the loader always samples one video per identity when the dataset names identities; remove it",
   pairs_list: "animation pairs are chosen by dime eval with a seed; remove it",
-  discriminator_params: "DiME trains without a discriminator; remove it",
   num_epochs: "DiME counts training in steps: set train_params.num_steps (docs/configs.md shows the conversion)",
   num_repeats: "DiME counts training in steps: set train_params.num_steps (docs/configs.md shows the conversion)",
   epoch_milestones: "set train_params.lr_milestones as fractions of num_steps (FOMM's [60, 90] of 100 epochs is [0.6, 0.9])",
-  lr_generator: "DiME has one learning rate: train_params.lr",
-  lr_kp_detector: "DiME has one learning rate: train_params.lr",
-  lr_discriminator: "DiME trains without a discriminator; remove it",
+  lr_generator: "DiME's generator and keypoint detector share one learning rate: train_params.lr",
+  lr_kp_detector: "DiME's generator and keypoint detector share one learning rate: train_params.lr",
 };

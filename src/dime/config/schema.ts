@@ -82,6 +82,25 @@ export interface Switches {
   ode: { method: OdeMethod; steps: number };
 }
 
+/**
+ * FOMM's MultiScaleDiscriminator (modules/discriminator.py), used in training only when
+ * train_params.loss_weights.generator_gan is not 0; the generator's weights do not depend on it.
+ */
+export interface DiscriminatorParams {
+  /** One patch discriminator per scale of the frame (FOMM's released configs: [1]). */
+  scales: number[];
+  block_expansion: number;
+  max_features: number;
+  /** Down blocks: 4x4 conv, instance norm (not on the first), leaky ReLU 0.2, 2x2 pooling (not on the last). */
+  num_blocks: number;
+  /** Spectral norm on every conv (PyTorch's power iteration, one step per training forward). */
+  sn: boolean;
+  /** The driving keypoints' Gaussian heatmaps as extra input channels. */
+  use_kp: boolean;
+  /** Variance of those heatmaps (FOMM's default). */
+  kp_variance: number;
+}
+
 export interface ModelParams {
   common_params: CommonParams;
   kp_detector_params: KpDetectorParams;
@@ -89,6 +108,7 @@ export interface ModelParams {
   motion_ode_params: MotionOdeParams;
   self_flow_params: SelfFlowParams;
   switches: Switches;
+  discriminator_params: DiscriminatorParams;
 }
 
 export interface DatasetParams {
@@ -107,6 +127,8 @@ export interface TrainParams {
   betas: [number, number];
   /** Fractions of num_steps where the learning rate is multiplied by 0.1. */
   lr_milestones: number[];
+  /** The discriminator's Adam learning rate before the first drop (its schedule is the generator's). */
+  lr_discriminator: number;
   /** Pyramid scales of the reconstruction loss. */
   scales: number[];
   /** `vgg` needs vgg_weights (a safetensors file); `pixel` is L1 + SSIM at the same scales. */
@@ -123,6 +145,15 @@ export interface TrainParams {
     equivariance_value: number;
     /** Used only with switches.jacobians. */
     equivariance_jacobian: number;
+    /**
+     * FOMM's LSGAN term of the generator, sum over discriminator scales of mean((1 - D(G))^2); 0
+     * switches the discriminator and all adversarial terms off (FOMM's train.py).
+     */
+    generator_gan: number;
+    /** The discriminator's LSGAN loss, mean((1 - D(real))^2 + D(G)^2) per scale. */
+    discriminator_gan: number;
+    /** Feature matching: one weight per discriminator block, L1 between its maps of real and generated. */
+    feature_matching: number[];
   };
   checkpoint_freq: number;
   sample_freq: number;
@@ -173,6 +204,16 @@ export const DEFAULT_CONFIG: DimeConfig = {
       aligned_resize: true,
       ode: { method: "midpoint", steps: 2 },
     },
+    // FOMM's vox-256.yaml discriminator; kp_variance is its Discriminator's default.
+    discriminator_params: {
+      scales: [1],
+      block_expansion: 32,
+      max_features: 512,
+      num_blocks: 4,
+      sn: true,
+      use_kp: false,
+      kp_variance: 0.01,
+    },
   },
   train_params: {
     num_steps: 100000,
@@ -180,11 +221,22 @@ export const DEFAULT_CONFIG: DimeConfig = {
     lr: 2e-4,
     betas: [0.5, 0.999],
     lr_milestones: [0.6, 0.9],
+    lr_discriminator: 2e-4,
     scales: [1, 0.5, 0.25, 0.125],
     perceptual: "vgg",
     vgg_weights: "",
     transform_params: { sigma_affine: 0.05, sigma_tps: 0.005, points_tps: 5 },
-    loss_weights: { perceptual: [10, 10, 10, 10, 10], pixel_l1: 10, pixel_ssim: 10, equivariance_value: 10, equivariance_jacobian: 10 },
+    loss_weights: {
+      perceptual: [10, 10, 10, 10, 10],
+      pixel_l1: 10,
+      pixel_ssim: 10,
+      equivariance_value: 10,
+      equivariance_jacobian: 10,
+      // FOMM's vox-256.yaml: adversarial training off (its -adv configs set generator_gan 1).
+      generator_gan: 0,
+      discriminator_gan: 1,
+      feature_matching: [10, 10, 10, 10],
+    },
     checkpoint_freq: 1000,
     sample_freq: 500,
     keep_checkpoints: 3,
