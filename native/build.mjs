@@ -84,7 +84,11 @@ async function direct() {
     "-DNAPI_CPP_EXCEPTIONS",
     "-DBUILDING_NODE_EXTENSION",
     `-DNODE_GYP_MODULE_NAME=${target.target_name}`,
-    `-D_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}`,
+    // The ABI switch and, with a CUDA libtorch, USE_C10D_NCCL: the defines binding.gyp asks for.
+    ...execFileSync(process.execPath, [join(root, "native/find-libtorch.mjs"), "--defines"], { encoding: "utf8" })
+      .trim()
+      .split(/\s+/)
+      .map((d) => `-D${d}`),
   ];
   const flags = ["-fPIC", "-pthread", "-fmax-errors=5", `-std=${found.std}`, ...target.cflags_cc.filter((f) => !f.startsWith("<!"))];
   const objDir = join(outDir, "obj.direct");
@@ -123,6 +127,20 @@ async function direct() {
   await run(cxx, ["-shared", "-pthread", "-o", `${node}.tmp`, ...objects, ...libs.split(/\s+/)]);
   renameSync(`${node}.tmp`, node);
   console.log(`dime: built ${node}`);
+  // binding.gyp's second target: the preload library distributed training gives its ranks.
+  const shim = JSON.parse(readFileSync(join(root, "binding.gyp"), "utf8")).targets[1];
+  const so = join(outDir, `${shim.target_name}.so`);
+  await run(process.env.CC || "cc", [
+    "-shared",
+    "-fPIC",
+    "-O2",
+    "-o",
+    `${so}.tmp`,
+    ...shim.sources.map((f) => join(root, f)),
+    ...shim.libraries,
+  ]);
+  renameSync(`${so}.tmp`, so);
+  console.log(`dime: built ${so}`);
 }
 
 const gyp = nodeGyp();

@@ -307,7 +307,8 @@ function benchForward(
         progress?.(`${size} px ${setting.name} ${precision}, ${device}, ${t} thread(s): per frame, batch ${batch}`);
         const frame = measure(
           synchronised(
-            () => torch.tidy(() => inferIn(device, precision, () => void model.animateFrame(prepared, model.keypoints(driving, jacobians)))),
+            () =>
+              torch.tidy(() => inferIn(device, precision, () => void model.animateFrame(prepared, model.keypoints(driving, jacobians)))),
             device,
           ),
           testCase.runs,
