@@ -11,7 +11,8 @@
         "native/math.cc",
         "native/nn.cc",
         "native/linalg.cc",
-        "native/autograd.cc"
+        "native/autograd.cc",
+        "native/layout.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include_dir\")",

@@ -4,11 +4,53 @@
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
 import { Module, Conv2d, BatchNorm2d, ModuleList } from "../nn/index.js";
+import { convolveWith, foldConvBatchNorm } from "../nn/fold.js";
 
 type Pair = number | [number, number];
 
+/**
+ * A block whose batch norm can be folded into the convolution before it for inference. The folded
+ * weight and bias are non-persistent buffers (freed and moved with the module, never in the state
+ * dict); they serve eval-mode forwards only, and a training-mode forward drops them (the weights
+ * change), so a model folded for inference and then trained is never run with a stale fold. Fold
+ * again after loading other weights (loadStateDict does not know about the fold).
+ */
+export abstract class FoldableBlock extends Module {
+  #folded = false;
+
+  /** Folds the block's batch norm into its convolution (eval mode, running statistics). */
+  abstract foldBatchNorm(): void;
+
+  protected fold(conv: Conv2d, norm: BatchNorm2d): void {
+    const { weight, bias } = foldConvBatchNorm(conv, norm);
+    if (this.hasBuffer("folded_weight")) {
+      torch.noGrad(() => {
+        this.buffer("folded_weight").setData_(weight);
+        this.buffer("folded_bias").setData_(bias);
+      });
+      torch.dispose([weight, bias]);
+    } else {
+      this.registerBuffer("folded_weight", weight, { persistent: false });
+      this.registerBuffer("folded_bias", bias, { persistent: false });
+    }
+    this.#folded = true;
+  }
+
+  /** True once folded and until a training-mode forward. */
+  get isFolded(): boolean {
+    return this.#folded;
+  }
+
+  /** conv with the folded weights (its batch norm applied) in eval mode, or undefined: run conv and norm. */
+  protected foldedConv(conv: Conv2d, x: Tensor): Tensor | undefined {
+    if (this.training) this.#folded = false;
+    if (!this.#folded) return undefined;
+    return convolveWith(conv, this.buffer("folded_weight"), this.buffer("folded_bias"), x);
+  }
+}
+
 /** A conv and a batch norm named `conv` and `norm`, as FOMM's Same/Down/UpBlock2d hold them. */
-abstract class ConvNormBlock extends Module {
+abstract class ConvNormBlock extends FoldableBlock {
   readonly conv: Conv2d;
   readonly norm: BatchNorm2d;
 
@@ -18,8 +60,18 @@ abstract class ConvNormBlock extends Module {
     this.norm = this.registerModule("norm", new BatchNorm2d(outFeatures));
   }
 
+  /**
+   * Folds `norm` into `conv` for inference (nn/fold.ts): eval-mode forward then runs one
+   * convolution and an in-place ReLU. Training mode ignores the fold and drops it.
+   */
+  foldBatchNorm(): void {
+    this.fold(this.conv, this.norm);
+  }
+
   /** ReLU(BN(conv(x))) */
   protected convNormRelu(x: Tensor): Tensor {
+    const folded = this.foldedConv(this.conv, x);
+    if (folded) return folded.relu_();
     return this.norm.forward(this.conv.forward(x)).relu();
   }
 
@@ -48,7 +100,7 @@ export class UpBlock2d extends ConvNormBlock {
 }
 
 /** x + conv(ReLU(BN(conv(ReLU(BN(x)))))), channels unchanged (FOMM's ResBlock2d). */
-export class ResBlock2d extends Module {
+export class ResBlock2d extends FoldableBlock {
   readonly conv1: Conv2d;
   readonly conv2: Conv2d;
   readonly norm1: BatchNorm2d;
@@ -62,10 +114,17 @@ export class ResBlock2d extends Module {
     this.norm2 = this.registerModule("norm2", new BatchNorm2d(features));
   }
 
+  /** Folds norm2 into conv1 for inference (norm1 comes before a ReLU, so it stays); see ConvNormBlock. */
+  foldBatchNorm(): void {
+    this.fold(this.conv1, this.norm2);
+  }
+
   forward(x: Tensor): Tensor {
     return torch.tidy(() => {
-      const h = this.conv1.forward(this.norm1.forward(x).relu());
-      return this.conv2.forward(this.norm2.forward(h).relu()).add(x);
+      const input = this.norm1.forward(x).relu();
+      const folded = this.foldedConv(this.conv1, input);
+      const h = folded ? folded.relu_() : this.norm2.forward(this.conv1.forward(input)).relu();
+      return this.conv2.forward(h).add(x);
     });
   }
 }

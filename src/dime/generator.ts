@@ -37,6 +37,12 @@ export class Generator extends Module {
   readonly bottleneck: Bottleneck;
   readonly final: Conv2d;
   readonly fuse?: Conv2d;
+  /**
+   * Run the residual and up blocks channels-last (NHWC) in eval mode: oneDNN convolves these wide
+   * layers faster that way on CPUs (docs/speed.md); the output is NCHW either way. Set by
+   * tuneForInference (dime/inference-tuning.ts).
+   */
+  channelsLast = false;
 
   constructor(readonly options: GeneratorOptions) {
     super();
@@ -57,9 +63,12 @@ export class Generator extends Module {
         if (!this.fuse) throw new Error("Generator: F_id given, but this model was built without identity_flow");
         out = this.fuse.forward(torch.cat([motion, identity], 1));
       }
+      const nhwc = this.channelsLast && !this.training;
+      if (nhwc) out = out.toChannelsLast();
       out = this.bottleneck.forward(out);
       for (const block of this.up_blocks) out = block.forward(out);
-      return this.final.forward(out).sigmoid();
+      const frame = this.final.forward(out).sigmoid();
+      return nhwc ? frame.contiguous() : frame;
     });
   }
 }

@@ -51,10 +51,12 @@ export class KeypointDetector extends Module {
       const maps = options.single_jacobian_map ? 1 : numKp;
       this.jacobian = this.registerModule("jacobian", new Conv2d(this.predictor.outFilters, 4 * maps, 7, { padding: pad }));
       // FOMM starts every Jacobian at the identity: zero weights, bias [1, 0, 0, 1] per map.
-      torch.noGrad(() => {
-        this.jacobian!.weight.zero_();
-        this.jacobian!.bias!.copy_(torch.tensor(Array.from({ length: maps }, () => [1, 0, 0, 1]).flat()));
-      });
+      torch.tidy(() =>
+        torch.noGrad(() => {
+          this.jacobian!.weight.zero_();
+          this.jacobian!.bias!.copy_(torch.tensor(Array.from({ length: maps }, () => [1, 0, 0, 1]).flat()));
+        }),
+      );
     }
     if (options.scale_factor !== 1)
       this.down = this.registerModule("down", new AntiAliasInterpolation2d(numChannels, options.scale_factor));

@@ -107,6 +107,9 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   toDevice(t: H, device: string): H;
   clone(t: H): H;
   contiguous(t: H): H;
+  toChannelsLast(t: H): H;
+  isChannelsLast(t: H): boolean;
+  relu_(t: H): void;
   detach(t: H): H;
   setData_(t: H, src: H): void;
   // shape and indexing

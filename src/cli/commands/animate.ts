@@ -9,6 +9,7 @@ import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import type { CropChoice } from "../../infer/footage.js";
 import { withInterrupts } from "../interrupt.js";
+import { applyThreads, threadsHelp } from "../threads.js";
 
 const HELP = `Usage: dime animate --checkpoint CKPT --source IMG [--ref IMG ...] --driving VIDEO -o OUT [options]
 
@@ -61,7 +62,8 @@ refused. Ctrl-C or SIGTERM stops, removes the temporary file and exits 130 or 14
                         with their boxes | crop output | pasted result)
   --visualize-out FILE  write the side-by-side view here instead (implies --visualize)
   --audio               copy the driving video's audio track (mp4, webm)
-  --device D            cpu (default), cuda or cuda:N`;
+  --device D            cpu (default), cuda or cuda:N
+${threadsHelp(24)}`;
 
 const FLAGS = defineFlags({
   checkpoint: "string",
@@ -87,6 +89,7 @@ const FLAGS = defineFlags({
   "paste-back": "bool",
   "no-paste-back": "bool",
   smooth: "number",
+  threads: "int",
 });
 
 /** `--smooth` may come without its strength: then it is 1. */
@@ -128,6 +131,7 @@ export const animateCommand: Command = {
       throw new UsageError("--adapt-scale and --find-best-frame shape relative motion: drop them, or drop --absolute");
     }
     const device = deviceOf(flags.device);
+    applyThreads(flags);
     const ode = odeFlags(flags);
     const crop = parseCrop(flags.crop);
     const track = flags.track;

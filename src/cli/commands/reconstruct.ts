@@ -13,6 +13,7 @@ import { writeJson } from "../json.js";
 import { deviceOf, frameProgress, inRange, makeOutputFolder, odeFlags, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
+import { applyThreads, threadsHelp } from "../threads.js";
 import { withInterrupts } from "../interrupt.js";
 import { checkpointInputs, datasetInputs, refuseOutputsOverInputs } from "../same-file.js";
 
@@ -40,7 +41,8 @@ For every metric of the paper, use dime eval.
   --ode-steps N       MotionODE steps (default: the config's)
   --ode-method M      euler | midpoint | rk4 (default: the config's)
   --batch N           frames per batch (default 8)
-  --device D          cpu (default), cuda or cuda:N`;
+  --device D          cpu (default), cuda or cuda:N
+${threadsHelp(22)}`;
 
 const FLAGS = defineFlags({
   checkpoint: "string",
@@ -56,6 +58,7 @@ const FLAGS = defineFlags({
   "ode-method": "string",
   batch: "int",
   device: "string",
+  threads: "int",
 });
 
 export interface VideoResult {
@@ -93,6 +96,7 @@ export const reconstructCommand: Command = {
     const ode = odeFlags(flags);
     const seed = flags.seed ?? 0;
     const device = deviceOf(flags.device);
+    applyThreads(flags);
     const writeVideos = !flags["no-videos"];
 
     refuseOutputsOverInputs(
