@@ -4,7 +4,7 @@ Run by `dime bench model` with Debian's python3-torch (the libtorch the addon li
 AliaksandrSiarohin/first-order-model named by FOMM_DIR:  /usr/bin/python3 bench/fomm_pytorch.py
 It prints {"ready": ...} once the models are built, then answers each request line on stdin, e.g.
   {"case": "demo-frame", "threads": 2, "runs": 5, "warmup": 1}
-with {"case": ..., "threads": ..., "samplesMs": [...]} (one line), so the caller can alternate its own
+with {"case": ..., "threads": ..., "samplesMs": [...], "cpuMs": [...]} (one line: wall clock and process CPU time per run), so the caller can alternate its own
 runs with these in one session. Cases, at 256 px with vox-256 (Jacobians on), random weights:
   demo-frame    demo.py's loop as users run it: kp_detector(driving), normalize_kp (relative motion and
                 Jacobians), generator(source, ...), which re-encodes the source every frame; fp32, no_grad
@@ -204,12 +204,13 @@ def main():
             fn = fomm.run(request)
             for _ in range(request.get("warmup", 1)):
                 fn()
-            samples = []
+            samples, cpu = [], []
             for _ in range(request["runs"]):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 fn()
                 samples.append((time.perf_counter() - start) * 1e3)
-            print(json.dumps(dict(request, samplesMs=samples)), flush=True)
+                cpu.append((time.process_time() - start_cpu) * 1e3)
+            print(json.dumps(dict(request, samplesMs=samples, cpuMs=cpu)), flush=True)
         except Exception as error:  # one line back, so the caller can report the case as failed
             print(json.dumps(dict(request, error=f"{type(error).__name__}: {error}")), flush=True)
 

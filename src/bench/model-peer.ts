@@ -49,10 +49,15 @@ export interface PeerFigure {
   name: string;
   precision: "fp32" | "bf16";
   threads: number;
-  /** Every timed run, in ms, over all rounds. */
+  /** Every timed run's wall clock, in ms, over all rounds. */
   samplesMs: number[];
   medianMs: number;
   minMs: number;
+  /**
+   * The runs' process CPU time (user + system), median, in ms: steadier than wall clock on a shared
+   * machine at 1 thread; at more threads it also counts OpenMP's spinning threads.
+   */
+  cpuMedianMs: number;
 }
 
 export interface PeerBenchResult {
@@ -87,7 +92,8 @@ interface Case {
 
 function median(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  const mid = sorted.length / 2;
+  return Number.isInteger(mid) ? (sorted[mid - 1] + sorted[mid]) / 2 : sorted[Math.floor(mid)];
 }
 
 function images(batch: number, size: number, generator: torch.Generator): Tensor {
@@ -192,6 +198,7 @@ type Progress = (message: string) => void;
 
 async function runRounds(cases: Case[], options: PeerBenchOptions, threads: number, peer: PytorchPeer | undefined, progress?: Progress) {
   const samples = cases.map(() => [] as number[]);
+  const cpu = cases.map(() => [] as number[]);
   for (let round = 0; round < options.rounds; round++) {
     for (const [i, c] of cases.entries()) {
       const warmup = round === 0 ? 1 : 0;
@@ -201,11 +208,16 @@ async function runRounds(cases: Case[], options: PeerBenchOptions, threads: numb
         for (let w = 0; w < warmup; w++) c.run();
         for (let r = 0; r < options.runs; r++) {
           const start = process.hrtime.bigint();
+          const startCpu = process.cpuUsage();
           c.run();
           samples[i].push(Number(process.hrtime.bigint() - start) / 1e6);
+          const used = process.cpuUsage(startCpu);
+          cpu[i].push((used.user + used.system) / 1000);
         }
       } else if (c.request && peer) {
-        samples[i].push(...(await peer.time({ ...c.request, threads, runs: options.runs, warmup } as PeerRequest)));
+        const timed = await peer.time({ ...c.request, threads, runs: options.runs, warmup } as PeerRequest);
+        samples[i].push(...timed.wallMs);
+        cpu[i].push(...timed.cpuMs);
       }
     }
   }
@@ -219,6 +231,7 @@ async function runRounds(cases: Case[], options: PeerBenchOptions, threads: numb
       samplesMs: samples[i],
       medianMs: median(samples[i]),
       minMs: Math.min(...samples[i]),
+      cpuMedianMs: median(cpu[i]),
     }),
   );
 }
@@ -314,7 +327,7 @@ export function formatModelVsPytorch(result: PeerBenchResult): string {
   const find = (f: PeerFigure, name: string, precision: string) =>
     result.figures.find((g) => g.kind === f.kind && g.threads === f.threads && g.name === name && g.precision === precision);
   const ratio = (f: PeerFigure, ref: PeerFigure | undefined) => (ref ? `${(f.medianMs / ref.medianMs).toFixed(2)}x` : "-");
-  const header = ["figure", "threads", "precision", "median (ms)", "min (ms)", "runs", "vs demo loop", "vs expert"];
+  const header = ["figure", "threads", "precision", "median (ms)", "min (ms)", "CPU (ms)", "runs", "vs demo loop", "vs expert"];
   const rows = result.figures.map((f) => {
     const demo = f.kind === "train" ? find(f, "PyTorch FOMM GeneratorFullModel step", "fp32") : find(f, "PyTorch FOMM demo loop", "fp32");
     const expert = f.kind === "train" ? undefined : find(f, "PyTorch FOMM expert", f.precision);
@@ -324,6 +337,7 @@ export function formatModelVsPytorch(result: PeerBenchResult): string {
       f.precision,
       f.medianMs.toFixed(1),
       f.minMs.toFixed(1),
+      f.cpuMedianMs.toFixed(0),
       String(f.samplesMs.length),
       f === demo ? "1.00x" : ratio(f, demo),
       f === expert ? "1.00x" : ratio(f, expert),
@@ -339,7 +353,8 @@ export function formatModelVsPytorch(result: PeerBenchResult): string {
     ...(result.pytorchSkipped ? [`PyTorch columns skipped: ${result.pytorchSkipped}`] : []),
     "frame: per driving frame at 256 px, batch 1; job: once per source; train: one step at 64 px, batch 4. Ratios: dime's median",
     "over PyTorch's (below 1 = dime faster). demo loop: FOMM's demo.py as users run it (source re-encoded every frame); expert:",
-    "source encoded once, channels-last, inference mode, in the row's precision (bf16 = CPU autocast).",
+    "source encoded once, channels-last, inference mode, in the row's precision (bf16 = CPU autocast). CPU: the process's",
+    "CPU time per run, median (at 1 thread a steadier measure than wall clock when other processes share the machine).",
     fmt(header),
     ...rows.map(fmt),
   ].join("\n");

@@ -61,14 +61,15 @@ export class PytorchPeer {
     return new PytorchPeer(child, readline, lines, reply.torch ?? "?");
   }
 
-  /** Runs one case: the timed runs' wall clock in ms, or throws the peer's one-line error. */
-  async time(request: PeerRequest): Promise<number[]> {
+  /** Runs one case: the timed runs' wall clock and process CPU time in ms, or throws the peer's one-line error. */
+  async time(request: PeerRequest): Promise<{ wallMs: number[]; cpuMs: number[] }> {
     this.#child.stdin.write(`${JSON.stringify(request)}\n`);
     const next = await this.#lines.next();
     if (next.done) throw new Error(`PyTorch peer exited during ${request.case}`);
-    const reply = JSON.parse(next.value) as { samplesMs?: number[]; error?: string };
-    if (reply.error !== undefined || !reply.samplesMs) throw new Error(`PyTorch ${request.case}: ${reply.error ?? "no samples"}`);
-    return reply.samplesMs;
+    const reply = JSON.parse(next.value) as { samplesMs?: number[]; cpuMs?: number[]; error?: string };
+    if (reply.error !== undefined || !reply.samplesMs || !reply.cpuMs)
+      throw new Error(`PyTorch ${request.case}: ${reply.error ?? "no samples"}`);
+    return { wallMs: reply.samplesMs, cpuMs: reply.cpuMs };
   }
 
   close(): void {
