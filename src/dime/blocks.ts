@@ -5,6 +5,7 @@ import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
 import { Module, Conv2d, BatchNorm2d, ModuleList } from "../nn/index.js";
 import { convolveWith, foldConvBatchNorm } from "../nn/fold.js";
+import { recordMacs } from "../nn/macs.js";
 
 type Pair = number | [number, number];
 
@@ -90,6 +91,30 @@ export class DownBlock2d extends ConvNormBlock {
   forward(x: Tensor): Tensor {
     return torch.tidy(() => torch.F.avgPool2d(this.convNormRelu(x), 2));
   }
+
+  /**
+   * The convolution's share of input channels [from, from + x.size(1)), bias included: with
+   * x = cat([a, b], 1), conv(x) = convPart(a, 0, false) + convPart(b, a.size(1), true), exact up to
+   * float rounding. Uses the folded weights when the block is folded. (B, n, H, W) -> (B, out, H, W).
+   */
+  convPart(x: Tensor, from: number, withBias: boolean): Tensor {
+    return torch.tidy(() => {
+      const folded = this.isFolded && !this.training;
+      const weight = (folded ? this.buffer("folded_weight") : this.conv.weight).narrow(1, from, x.size(1));
+      const bias = withBias ? (folded ? this.buffer("folded_bias") : this.conv.bias) : undefined;
+      const out = torch.F.conv2d(x, weight, bias, { padding: this.conv.padding });
+      recordMacs(out.numel * x.size(1) * this.conv.kernelSize[0] * this.conv.kernelSize[1]);
+      return out;
+    });
+  }
+
+  /** forward(x) from its convolution's output, computed in parts with convPart. */
+  forwardFromConv(convolved: Tensor): Tensor {
+    return torch.tidy(() => {
+      const normed = this.isFolded && !this.training ? convolved : this.norm.forward(convolved);
+      return torch.F.avgPool2d(normed.relu(), 2);
+    });
+  }
 }
 
 /** nearest x2 -> conv3x3 -> BN -> ReLU: (B, in, H, W) -> (B, out, 2H, 2W). */
@@ -148,9 +173,10 @@ export class HourglassEncoder extends Module {
     this.down_blocks = this.registerModule("down_blocks", new ModuleList(blocks));
   }
 
-  forward(x: Tensor): Tensor[] {
+  forward(x: Tensor, firstConv?: Tensor): Tensor[] {
     const outs = [x];
-    for (const block of this.down_blocks) outs.push(block.forward(outs[outs.length - 1]));
+    for (const [i, block] of [...this.down_blocks].entries())
+      outs.push(i === 0 && firstConv ? block.forwardFromConv(firstConv) : block.forward(outs[outs.length - 1]));
     return outs;
   }
 }
@@ -211,13 +237,18 @@ export class Hourglass extends Module {
     this.numBlocks = numBlocks;
   }
 
-  forward(x: Tensor): Tensor {
+  /**
+   * forward(x) when the first convolution's output is already known (firstConv, (B, w1, H, W), from
+   * the first down block's convPart): callers that feed inputs sharing channels across calls
+   * convolve the shared channels once.
+   */
+  forward(x: Tensor, firstConv?: Tensor): Tensor {
     const divisor = 2 ** this.numBlocks;
     if (x.size(2) % divisor !== 0 || x.size(3) % divisor !== 0) {
       throw new RangeError(
         `Hourglass: input ${x.size(2)}x${x.size(3)} is not divisible by 2^${this.numBlocks} = ${divisor} (num_blocks is too large for this resolution)`,
       );
     }
-    return torch.tidy(() => this.decoder.forward(this.encoder.forward(x)));
+    return torch.tidy(() => this.decoder.forward(this.encoder.forward(x, firstConv)));
   }
 }
