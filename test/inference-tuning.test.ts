@@ -6,11 +6,10 @@ import { test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
-import { BatchNorm2d } from "../src/nn/index.js";
 import { DiME } from "../src/dime/dime.js";
 import { FoldableBlock } from "../src/dime/blocks.js";
 import { tuneForInference } from "../src/dime/inference-tuning.js";
-import { tinyDimeParams } from "./helpers/model-fixtures.js";
+import { randomiseBatchNorm, tinyDimeParams } from "./helpers/model-fixtures.js";
 import { assertTensorClose } from "./helpers/golden.js";
 
 const SIZE = 64;
@@ -23,19 +22,7 @@ function images(batch: number, seed: number): Tensor {
 function model(): DiME {
   torch.manualSeed(7);
   const dime = new DiME(tinyDimeParams({ num_refs: 1 }));
-  const generator = new torch.Generator(3);
-  torch.noGrad(() => {
-    for (const m of dime.modules()) {
-      if (!(m instanceof BatchNorm2d)) continue;
-      const n = m.numFeatures;
-      torch.tidy(() => {
-        m.runningMean?.copy_(torch.randn([n], { generator }).mul(0.5));
-        m.runningVar?.copy_(torch.rand([n], { generator }).add(0.5));
-        m.weight?.copy_(torch.rand([n], { generator }).add(0.5));
-        m.bias?.copy_(torch.randn([n], { generator }).mul(0.1));
-      });
-    }
-  });
+  randomiseBatchNorm(dime, new torch.Generator(3));
   return dime;
 }
 

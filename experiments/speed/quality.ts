@@ -12,7 +12,7 @@
 import * as torch from "../../src/torch/index.js";
 import type { Tensor } from "../../src/torch/index.js";
 import { DiME } from "../../src/dime/dime.js";
-import { BatchNorm2d } from "../../src/nn/index.js";
+import { randomiseBatchNorm } from "../../test/helpers/model-fixtures.js";
 import type { AnimateOptions } from "../../src/dime/animator.js";
 import { loadConfig } from "../../src/dime/config/file.js";
 import { tuneForInference } from "../../src/dime/inference-tuning.js";
@@ -75,26 +75,6 @@ console.log(
   `demo model (${driving.size(0)} frames of assets/demo/driving.mp4, ${refs.length} reference): tuned vs plain fp32: ${fmt(diff(after, before))}`,
 );
 torch.dispose([before, after]);
-
-/**
- * Batch-norm statistics and affine terms away from their defaults (mean 0, variance 1, identity),
- * as a trained model has them (as experiments/fomm/fomm_reference.py does): with the defaults a
- * fold changes almost nothing.
- */
-function randomiseBatchNorm(model: DiME, generator: torch.Generator): void {
-  torch.noGrad(() => {
-    for (const m of model.modules()) {
-      if (!(m instanceof BatchNorm2d)) continue;
-      const n = m.numFeatures;
-      torch.tidy(() => {
-        m.runningMean?.copy_(torch.randn([n], { generator }).mul(0.5));
-        m.runningVar?.copy_(torch.rand([n], { generator }).add(0.5));
-        m.weight?.copy_(torch.rand([n], { generator }).add(0.5));
-        m.bias?.copy_(torch.randn([n], { generator }).mul(0.1));
-      });
-    }
-  });
-}
 
 // --- vox-256 with random weights (and random batch-norm statistics)
 const vox = loadConfig(`${root}configs/vox-256.yaml`);

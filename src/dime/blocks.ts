@@ -42,10 +42,15 @@ export abstract class FoldableBlock extends Module {
     return this.#folded;
   }
 
+  /** True when this forward is to use the fold: folded and in eval mode. A training-mode call drops the fold. */
+  protected useFold(): boolean {
+    if (this.training) this.#folded = false;
+    return this.#folded;
+  }
+
   /** conv with the folded weights (its batch norm applied) in eval mode, or undefined: run conv and norm. */
   protected foldedConv(conv: Conv2d, x: Tensor): Tensor | undefined {
-    if (this.training) this.#folded = false;
-    if (!this.#folded) return undefined;
+    if (!this.useFold()) return undefined;
     return convolveWith(conv, this.buffer("folded_weight"), this.buffer("folded_bias"), x);
   }
 }
@@ -99,7 +104,7 @@ export class DownBlock2d extends ConvNormBlock {
    */
   convPart(x: Tensor, from: number, withBias: boolean): Tensor {
     return torch.tidy(() => {
-      const folded = this.isFolded && !this.training;
+      const folded = this.useFold();
       const weight = (folded ? this.buffer("folded_weight") : this.conv.weight).narrow(1, from, x.size(1));
       const bias = withBias ? (folded ? this.buffer("folded_bias") : this.conv.bias) : undefined;
       const out = torch.F.conv2d(x, weight, bias, { padding: this.conv.padding });
@@ -111,7 +116,7 @@ export class DownBlock2d extends ConvNormBlock {
   /** forward(x) from its convolution's output, computed in parts with convPart. */
   forwardFromConv(convolved: Tensor): Tensor {
     return torch.tidy(() => {
-      const normed = this.isFolded && !this.training ? convolved : this.norm.forward(convolved);
+      const normed = this.useFold() ? convolved : this.norm.forward(convolved);
       return torch.F.avgPool2d(normed.relu(), 2);
     });
   }
