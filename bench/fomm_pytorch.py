@@ -153,6 +153,10 @@ class Fomm:
     def train_step(self):
         if self.trainer is None:
             config = yaml.safe_load(yaml.safe_dump(self.config))
+            # At 64 px vox-256's scale 0.25 leaves 16x16, too small for the 5-block hourglasses:
+            # the keypoint detector and dense motion run at 0.5 (32x32), as dime's fommTrainConfig.
+            config["model_params"]["kp_detector_params"]["scale_factor"] = 0.5
+            config["model_params"]["generator_params"]["dense_motion_params"]["scale_factor"] = 0.5
             generator, kp_detector = build(config)
             params = config["model_params"]
             discriminator = MultiScaleDiscriminator(**params["discriminator_params"], **params["common_params"])

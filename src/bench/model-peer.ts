@@ -67,6 +67,8 @@ export interface PeerBenchResult {
   method: string;
   /** Why the PyTorch figures are missing, when they are. */
   pytorchSkipped?: string;
+  /** PyTorch cases that failed (their figures are left out), one line each. */
+  notes: string[];
   pytorch?: string;
   figures: PeerFigure[];
   otherProcessCores?: number;
@@ -196,9 +198,17 @@ function trainStep(config: DimeConfig): ForwardModel {
 
 type Progress = (message: string) => void;
 
-async function runRounds(cases: Case[], options: PeerBenchOptions, threads: number, peer: PytorchPeer | undefined, progress?: Progress) {
+async function runRounds(
+  cases: Case[],
+  options: PeerBenchOptions,
+  threads: number,
+  peer: PytorchPeer | undefined,
+  notes: string[],
+  progress?: Progress,
+): Promise<PeerFigure[]> {
   const samples = cases.map(() => [] as number[]);
   const cpu = cases.map(() => [] as number[]);
+  const failed = new Set<number>();
   for (let round = 0; round < options.rounds; round++) {
     for (const [i, c] of cases.entries()) {
       const warmup = round === 0 ? 1 : 0;
@@ -214,15 +224,23 @@ async function runRounds(cases: Case[], options: PeerBenchOptions, threads: numb
           const used = process.cpuUsage(startCpu);
           cpu[i].push((used.user + used.system) / 1000);
         }
-      } else if (c.request && peer) {
-        const timed = await peer.time({ ...c.request, threads, runs: options.runs, warmup } as PeerRequest);
-        samples[i].push(...timed.wallMs);
-        cpu[i].push(...timed.cpuMs);
+      } else if (c.request && peer && !failed.has(i)) {
+        try {
+          const timed = await peer.time({ ...c.request, threads, runs: options.runs, warmup } as PeerRequest);
+          samples[i].push(...timed.wallMs);
+          cpu[i].push(...timed.cpuMs);
+        } catch (error) {
+          // One PyTorch case failing leaves the rest of the suite standing; the figure is dropped with a note.
+          failed.add(i);
+          notes.push(`${c.name} (${c.kind}, ${threads} thread(s)) failed: ${(error as Error).message}`);
+          progress?.(notes[notes.length - 1]);
+        }
       }
     }
   }
-  return cases.map(
-    (c, i): PeerFigure => ({
+  const measured = cases.flatMap((c, i) => (samples[i].length > 0 ? [[c, i] as const] : []));
+  return measured.map(
+    ([c, i]): PeerFigure => ({
       kind: c.kind,
       runner: c.runner,
       name: c.name,
@@ -251,6 +269,7 @@ export async function benchModelVsPytorch(options: PeerBenchOptions, progress?: 
   if (!peer) progress?.(`PyTorch columns skipped: ${peerOrWhy}`);
   const original = torch.getNumThreads();
   const figures: PeerFigure[] = [];
+  const notes: string[] = [];
   const models: ForwardModel[] = [];
   try {
     if (options.forward !== false) {
@@ -279,7 +298,7 @@ export async function benchModelVsPytorch(options: PeerBenchOptions, progress?: 
               }))
             : []),
         ];
-        for (const threads of options.threads) figures.push(...(await runRounds(cases, options, threads, peer, progress)));
+        for (const threads of options.threads) figures.push(...(await runRounds(cases, options, threads, peer, notes, progress)));
       }
       for (const m of models.splice(0)) m.dispose();
     }
@@ -300,7 +319,7 @@ export async function benchModelVsPytorch(options: PeerBenchOptions, progress?: 
             ]
           : []),
       ];
-      for (const threads of options.threads) figures.push(...(await runRounds(cases, options, threads, peer, progress)));
+      for (const threads of options.threads) figures.push(...(await runRounds(cases, options, threads, peer, notes, progress)));
     }
   } finally {
     for (const m of models) m.dispose();
@@ -315,6 +334,7 @@ export async function benchModelVsPytorch(options: PeerBenchOptions, progress?: 
     method: METHOD,
     ...(peer ? { pytorch: peer.torch } : { pytorchSkipped: peerOrWhy as string }),
     figures,
+    notes,
     otherProcessCores: otherProcessCores(started, end),
     loadAverageAtEnd: machineInfo().loadAverage,
     seconds: (end.wallMs - started.wallMs) / 1000,
@@ -351,6 +371,7 @@ export function formatModelVsPytorch(result: PeerBenchResult): string {
     `load average ${m.loadAverage.join(" ")} at start, ${result.loadAverageAtEnd.join(" ")} at end; ${result.seconds.toFixed(0)} s in all; ` +
       `other processes used ${result.otherProcessCores?.toFixed(2) ?? "?"} cores on average`,
     ...(result.pytorchSkipped ? [`PyTorch columns skipped: ${result.pytorchSkipped}`] : []),
+    ...result.notes,
     "frame: per driving frame at 256 px, batch 1; job: once per source; train: one step at 64 px, batch 4. Ratios: dime's median",
     "over PyTorch's (below 1 = dime faster). demo loop: FOMM's demo.py as users run it (source re-encoded every frame); expert:",
     "source encoded once, channels-last, inference mode, in the row's precision (bf16 = CPU autocast). CPU: the process's",
