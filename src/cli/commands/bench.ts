@@ -40,7 +40,8 @@ Measures performance and prints a table.
                   frame and per job, GFLOP/s, live-tensor checks, and synth-faces-64's training
                   step at batch 8 with the pixel and the VGG loss. About 1.5 minutes.
   animate         dime animate end to end with random weights (decode a test-pattern mp4,
-                  keypoints, animation, encode an mp4; relative motion, batch 8): frames per
+                  keypoints, animation, encode an mp4; relative motion, batch 8; the model tuned
+                  for inference as dime animate loads it: docs/speed.md): frames per
                   second for configs/synth-faces-64.yaml (64 px, 96 frames, 1 reference) and
                   configs/vox-256.yaml (256 px, 8 frames, 3 references); the per-job set-up
                   (prepare() on the source and references) in ms; and the peak resident memory
