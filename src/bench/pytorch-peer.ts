@@ -44,6 +44,7 @@ export class PytorchPeer {
     if (!fommDir) return "FOMM_DIR is not set (a checkout of AliaksandrSiarohin/first-order-model)";
     if (!existsSync(join(fommDir, "modules", "generator.py"))) return `FOMM_DIR=${fommDir} is not a first-order-model checkout`;
     if (!existsSync(python)) return `${python} not found (Debian's python3-torch)`;
+    if (!existsSync(peerScript())) return `${peerScript()} not found (it is in the repository, not in the npm package)`;
     const child = spawn(python, [peerScript()], { env: { ...process.env, FOMM_DIR: fommDir } });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => {
