@@ -12,7 +12,9 @@
         "native/nn.cc",
         "native/linalg.cc",
         "native/autograd.cc",
-        "native/layout.cc"
+        "native/layout.cc",
+        "native/autocast.cc",
+        "native/distributed.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include_dir\")",
@@ -21,8 +23,14 @@
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["<!@(node native/find-libtorch.mjs --defines)"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++1y", "-std=gnu++20"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "cflags_cc": ["<!@(node native/find-libtorch.mjs --std)", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
       "libraries": ["<!@(node native/find-libtorch.mjs --libs)"]
+    },
+    {
+      "target_name": "dime_bind_address",
+      "type": "shared_library",
+      "sources": ["native/bind-address.c"],
+      "libraries": ["-ldl"]
     }
   ]
 }

@@ -23,7 +23,7 @@ fi
 # chromium: the browser the web app's tests drive (dime serve itself needs none).
 packages=(libopenblas0-pthread ffmpeg chromium)
 # libtorch: the system package unless LIBTORCH points to one (see README, "Where libtorch comes from").
-if [ -z "${LIBTORCH:-}" ]; then packages+=(libtorch-dev); fi
+if [ -z "${LIBTORCH:-}" ]; then packages+=(libtorch-dev libgloo-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -27,7 +27,7 @@ DIME_OP(setGrad, {
 DIME_OP(backward, {
   auto t = a.tensor(0);
   auto g = a.optTensor(1);
-  t.backward(g ? *g : at::Tensor(), a.has(2) ? c10::optional<bool>(a.boolean(2)) : c10::nullopt, a.has(3) && a.boolean(3));
+  t.backward(g ? *g : at::Tensor(), a.has(2) ? Optional<bool>(a.boolean(2)) : kNone, a.has(3) && a.boolean(3));
   RET_UNDEF
 })
 // gradOf(outputs, inputs, gradOutputs?, retainGraph, createGraph, allowUnused): torch.autograd.grad.
@@ -36,7 +36,7 @@ DIME_OP(gradOf, {
   auto inputs = a.tensors(1);
   std::vector<at::Tensor> gradOutputs = a.has(2) ? a.tensors(2) : std::vector<at::Tensor>{};
   RET_LIST(torch::autograd::grad(outputs, inputs, gradOutputs,
-                                 a.has(3) ? c10::optional<bool>(a.boolean(3)) : c10::nullopt,
+                                 a.has(3) ? Optional<bool>(a.boolean(3)) : kNone,
                                  a.has(4) && a.boolean(4), a.has(5) && a.boolean(5)))
 })
 

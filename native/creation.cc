@@ -5,6 +5,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <torch/cuda.h>
+
 #include "handle.h"
 
 namespace dime {
@@ -13,7 +15,10 @@ static at::TensorOptions options(const Args& a, size_t dtypeArg, size_t deviceAr
   return at::TensorOptions().dtype(a.dtype(dtypeArg)).device(a.device(deviceArg));
 }
 
-// fromBuffer(typedArray, shape, dtype, device?): copies the bytes of the typed array.
+// fromBuffer(typedArray, shape, dtype, device?): copies the bytes of the typed array. For a CUDA
+// device they go through pinned (page-locked) host memory with a non-blocking copy, which the GPU's
+// copy engine does without stalling the host; the caching host allocator holds the pinned block
+// until the copy has finished, so freeing it here is safe.
 DIME_OP(fromBuffer, {
   if (a.length() < 1 || !a.has(0)) a.fail("argument 0 is not a typed array");
   Napi::Value v = info[0];
@@ -29,13 +34,14 @@ DIME_OP(fromBuffer, {
   size_t bytes = static_cast<size_t>(numel) * at::elementSize(dtype);
   if (array.ByteLength() != bytes)
     a.fail("data has " + std::to_string(array.ByteLength()) + " bytes but shape and dtype need " + std::to_string(bytes));
-  auto out = at::empty(shape, at::TensorOptions().dtype(dtype));
+  auto device = a.device(3);
+  bool pinned = device.is_cuda();
+  auto out = at::empty(shape, at::TensorOptions().dtype(dtype).pinned_memory(pinned));
   if (bytes > 0) {
     auto* src = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
     std::memcpy(out.data_ptr(), src, bytes);
   }
-  auto device = a.device(3);
-  RET(device.is_cpu() ? out : out.to(device))
+  RET(device.is_cpu() ? out : out.to(device, /*non_blocking=*/pinned))
 })
 
 // fromFile(fd, position, shape, dtype): a new CPU tensor holding the file's bytes at `position`
@@ -74,9 +80,15 @@ DIME_OP(fromFile, {
   RET(out)
 })
 
-// toBuffer(t): a new ArrayBuffer with the tensor's elements, row-major (copied from any device).
+// toBuffer(t): a new ArrayBuffer with the tensor's elements, row-major (copied from any device;
+// a CUDA tensor through pinned memory, then a wait for the copy).
 DIME_OP(toBuffer, {
-  auto t = a.tensor(0).detach().to(at::kCPU).contiguous();
+  auto t = a.tensor(0).detach();
+  if (t.is_cuda()) {
+    t = t.contiguous().to(at::kCPU, /*non_blocking=*/true);
+    torch::cuda::synchronize();
+  }
+  t = t.to(at::kCPU).contiguous();
   size_t bytes = static_cast<size_t>(t.numel()) * t.element_size();
   auto buffer = Napi::ArrayBuffer::New(a.env(), bytes);
   if (bytes > 0) std::memcpy(buffer.Data(), t.data_ptr(), bytes);
@@ -141,7 +153,17 @@ DIME_OP(normal_, {
 
 // --- conversion
 DIME_OP(toDtype, { RET(a.tensor(0).to(a.dtype(1))) })
-DIME_OP(toDevice, { RET(a.tensor(0).to(a.device(1))) })
+// toDevice(t, device, nonBlocking?): nonBlocking returns before a copy from or to pinned memory
+// has finished (to the CPU: into pinned memory); wait with cudaSynchronize before reading it.
+DIME_OP(toDevice, { RET(a.tensor(0).to(a.device(1), /*non_blocking=*/a.has(2) && a.boolean(2))) })
+// pinMemory(t): a copy of a CPU tensor in pinned host memory (t itself when it is pinned already).
+DIME_OP(pinMemory, {
+  auto t = a.tensor(0);
+  if (!t.is_cpu()) a.fail("only CPU tensors can be pinned, got one on " + t.device().str());
+  if (!torch::cuda::is_available()) a.fail("pinned memory needs CUDA, and this libtorch sees no CUDA device");
+  RET(t.is_pinned() ? t : t.pin_memory())
+})
+DIME_OP(isPinned, { return Napi::Boolean::New(a.env(), a.tensor(0).is_cpu() && torch::cuda::is_available() && a.tensor(0).is_pinned()); })
 DIME_OP(clone, { RET(a.tensor(0).clone()) })
 DIME_OP(contiguous, { RET(a.tensor(0).contiguous()) })
 DIME_OP(detach, { RET(a.tensor(0).detach()) })

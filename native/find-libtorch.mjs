@@ -2,9 +2,9 @@
 //   1. $LIBTORCH (a libtorch folder with include/ and lib/),
 //   2. the libtorch inside an installed Python `torch` package,
 //   3. the system (Debian/Ubuntu `libtorch-dev`: /usr/include/torch, libtorch.so).
-// Prints JSON {root, include:[], lib, cuda, source} or exits 1 with one line naming the three ways.
+// Prints JSON {include:[], lib, cuda, cudaBuild, cxx11Abi, std, source} or exits 1 with one line naming the three ways.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 
 const SYSTEM_LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"];
@@ -19,8 +19,29 @@ function layout(includeRoot, libDir, source) {
   const api = join(includeRoot, "torch/csrc/api/include");
   if (!existsSync(join(includeRoot, "ATen/ATen.h")) || !existsSync(api)) return null;
   if (!existsSync(join(libDir, "libtorch.so")) && !existsSync(join(libDir, "libtorch.dylib"))) return null;
-  const cuda = existsSync(join(libDir, "libtorch_cuda.so"));
-  return { include: [includeRoot, api], lib: libDir, cuda, cxx11Abi: usesCxx11Abi(libDir), source };
+  const cudaBuild = existsSync(join(libDir, "libtorch_cuda.so"));
+  // DIME_CPU_ONLY=1 links only the CPU libraries of a CUDA libtorch: the wheel's libtorch then
+  // loads on a machine without the CUDA libraries (cuBLAS, cuDNN, NCCL) that libtorch_cuda needs.
+  const cuda = cudaBuild && process.env.DIME_CPU_ONLY !== "1";
+  return {
+    include: [includeRoot, api],
+    lib: libDir,
+    cuda,
+    cudaBuild,
+    cxx11Abi: usesCxx11Abi(libDir),
+    std: cxxStandard(includeRoot),
+    source,
+  };
+}
+
+// libtorch 2.10 and later refuse anything older than C++20 (ATen.h says so with an #error);
+// older ones are built and tested as C++17, which is what the addon used before.
+function cxxStandard(includeRoot) {
+  try {
+    return readFileSync(join(includeRoot, "ATen/ATen.h"), "utf8").includes("202002L") ? "c++20" : "c++17";
+  } catch {
+    return "c++17";
+  }
 }
 
 // libtorch is built with either the old or the new libstdc++ string ABI; the addon must match.
@@ -33,18 +54,21 @@ function usesCxx11Abi(libDir) {
 }
 
 function linkFlags(found) {
-  const libs = ["-ltorch", "-ltorch_cpu", "-lc10"];
+  // libtorch.so itself needs libtorch_cuda in a CUDA build; a CPU-only link leaves both out.
+  const libs = found.cuda || !found.cudaBuild ? ["-ltorch", "-ltorch_cpu", "-lc10"] : ["-ltorch_cpu", "-lc10"];
   // CUDA kernels register themselves when libtorch_cuda loads; keep it linked even though no
   // symbol of it is referenced directly.
   const cuda = found.cuda ? ["-Wl,--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Wl,--as-needed"] : [];
   return [`-L${found.lib}`, `-Wl,-rpath,${found.lib}`, ...cuda, ...libs].join(" ");
 }
 
-function fromEnv(root) {
-  if (!root) return null;
-  const found = layout(join(root, "include"), join(root, "lib"), `LIBTORCH=${root}`);
+function fromEnv(given) {
+  if (!given) return null;
+  // The real folder: the rpath and the build's command line name it, whatever link led there.
+  const root = existsSync(given) ? realpathSync(given) : given;
+  const found = layout(join(root, "include"), join(root, "lib"), `LIBTORCH=${given}`);
   if (!found)
-    throw new Error(`dime: LIBTORCH=${root} is not a libtorch folder (expected ${root}/include/ATen/ATen.h and ${root}/lib/libtorch.so)`);
+    throw new Error(`dime: LIBTORCH=${given} is not a libtorch folder (expected ${root}/include/ATen/ATen.h and ${root}/lib/libtorch.so)`);
   return found;
 }
 
@@ -104,6 +128,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const what = process.argv[2];
   if (what === "--include") console.log(found.include.join(" "));
   else if (what === "--libs") console.log(linkFlags(found));
-  else if (what === "--defines") console.log(`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}`);
+  else if (what === "--std") console.log(`-std=${found.std}`);
+  // USE_C10D_NCCL: a CUDA libtorch carries ProcessGroupNCCL (native/distributed.cc compiles it in).
+  else if (what === "--defines") console.log(`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}${found.cuda ? " USE_C10D_NCCL" : ""}`);
   else console.log(JSON.stringify(found));
 }

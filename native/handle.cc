@@ -139,8 +139,8 @@ static at::Tensor resolve(const Args& a, uint64_t id, const std::string& what) {
 
 at::Tensor Args::tensor(size_t i) const { return resolve(*this, id(i), "argument " + std::to_string(i)); }
 
-c10::optional<at::Tensor> Args::optTensor(size_t i) const {
-  if (!has(i)) return c10::nullopt;
+Optional<at::Tensor> Args::optTensor(size_t i) const {
+  if (!has(i)) return kNone;
   return tensor(i);
 }
 
@@ -164,8 +164,8 @@ double Args::number(size_t i) const {
   return info_[i].As<Napi::Number>().DoubleValue();
 }
 
-c10::optional<double> Args::optNumber(size_t i) const {
-  if (!has(i)) return c10::nullopt;
+Optional<double> Args::optNumber(size_t i) const {
+  if (!has(i)) return kNone;
   return number(i);
 }
 
@@ -175,8 +175,8 @@ int64_t Args::int64(size_t i) const {
   return static_cast<int64_t>(v);
 }
 
-c10::optional<int64_t> Args::optInt64(size_t i) const {
-  if (!has(i)) return c10::nullopt;
+Optional<int64_t> Args::optInt64(size_t i) const {
+  if (!has(i)) return kNone;
   return int64(i);
 }
 
@@ -204,8 +204,8 @@ std::vector<int64_t> Args::ints(size_t i) const {
   return out;
 }
 
-c10::optional<std::vector<int64_t>> Args::optInts(size_t i) const {
-  if (!has(i)) return c10::nullopt;
+Optional<std::vector<int64_t>> Args::optInts(size_t i) const {
+  if (!has(i)) return kNone;
   return ints(i);
 }
 
@@ -233,8 +233,8 @@ at::Device Args::device(size_t i) const {
   return at::Device(string(i));
 }
 
-c10::optional<at::Generator> Args::generator(size_t i) const {
-  if (!has(i)) return c10::nullopt;
+Optional<at::Generator> Args::generator(size_t i) const {
+  if (!has(i)) return kNone;
   if (!info_[i].IsExternal()) fail("argument " + std::to_string(i) + " is not a generator");
   auto* b = info_[i].As<Napi::External<GeneratorBox>>().Data();
   if (b == nullptr || b->magic != kGeneratorMagic) fail("argument " + std::to_string(i) + " is not a generator");

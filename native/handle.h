@@ -17,7 +17,7 @@
 
 #include <ATen/ATen.h>
 
-#include <c10/util/Optional.h>
+#include "compat.h"
 #include <string>
 #include <vector>
 
@@ -59,20 +59,20 @@ class Args {
 
   at::Tensor tensor(size_t i) const;
   uint64_t id(size_t i) const;
-  c10::optional<at::Tensor> optTensor(size_t i) const;
+  Optional<at::Tensor> optTensor(size_t i) const;
   std::vector<at::Tensor> tensors(size_t i) const;
   int64_t int64(size_t i) const;
-  c10::optional<int64_t> optInt64(size_t i) const;
+  Optional<int64_t> optInt64(size_t i) const;
   double number(size_t i) const;
-  c10::optional<double> optNumber(size_t i) const;
+  Optional<double> optNumber(size_t i) const;
   bool boolean(size_t i) const;
   std::string string(size_t i) const;
   std::vector<int64_t> ints(size_t i) const;
-  c10::optional<std::vector<int64_t>> optInts(size_t i) const;
+  Optional<std::vector<int64_t>> optInts(size_t i) const;
   at::Scalar scalar(size_t i) const;
   at::ScalarType dtype(size_t i) const;
   at::Device device(size_t i) const;
-  c10::optional<at::Generator> generator(size_t i) const;
+  Optional<at::Generator> generator(size_t i) const;
 
   [[noreturn]] void fail(const std::string& message) const;
 

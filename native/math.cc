@@ -87,7 +87,7 @@ DIME_OP(softplus, { RET(at::softplus(a.tensor(0), a.scalar(1), a.scalar(2))) })
 DIME_OP(hardtanh, { RET(at::hardtanh(a.tensor(0), a.scalar(1), a.scalar(2))) })
 // clamp(x, min?, max?): either bound may be undefined.
 DIME_OP(clamp, {
-  c10::optional<at::Scalar> lo, hi;
+  Optional<at::Scalar> lo, hi;
   if (a.has(1)) lo = a.scalar(1);
   if (a.has(2)) hi = a.scalar(2);
   RET(at::clamp(a.tensor(0), lo, hi))
@@ -122,7 +122,7 @@ DIME_OP(copy_, { a.tensor(0).copy_(a.tensor(1)); RET_UNDEF })
 DIME_OP(zero_, { a.tensor(0).zero_(); RET_UNDEF })
 DIME_OP(fill_, { a.tensor(0).fill_(a.scalar(1)); RET_UNDEF })
 DIME_OP(clamp_, {
-  c10::optional<at::Scalar> lo, hi;
+  Optional<at::Scalar> lo, hi;
   if (a.has(1)) lo = a.scalar(1);
   if (a.has(2)) hi = a.scalar(2);
   a.tensor(0).clamp_(lo, hi);
@@ -159,13 +159,13 @@ DIME_OP(argmin, { RET(a.tensor(0).argmin(a.optInt64(1), a.has(2) && a.boolean(2)
 // var/std(x, dims?, correction, keepdim): correction 1 is the unbiased estimate.
 DIME_OP(var, {
   auto dims = a.optInts(1);
-  at::OptionalIntArrayRef d = dims ? at::OptionalIntArrayRef(*dims) : c10::nullopt;
-  RET(at::var(a.tensor(0), d, c10::optional<int64_t>(a.int64(2)), a.boolean(3)))
+  at::OptionalIntArrayRef d = dims ? at::OptionalIntArrayRef(*dims) : kNone;
+  RET(at::var(a.tensor(0), d, Optional<int64_t>(a.int64(2)), a.boolean(3)))
 })
 DIME_OP(std, {
   auto dims = a.optInts(1);
-  at::OptionalIntArrayRef d = dims ? at::OptionalIntArrayRef(*dims) : c10::nullopt;
-  RET(at::std(a.tensor(0), d, c10::optional<int64_t>(a.int64(2)), a.boolean(3)))
+  at::OptionalIntArrayRef d = dims ? at::OptionalIntArrayRef(*dims) : kNone;
+  RET(at::std(a.tensor(0), d, Optional<int64_t>(a.int64(2)), a.boolean(3)))
 })
 DIME_OP(norm, {
   auto x = a.tensor(0);

@@ -56,7 +56,7 @@ DIME_OP(gridSample, {
 DIME_OP(l1Loss, { RET(at::l1_loss(a.tensor(0), a.tensor(1), a.int64(2))) })
 DIME_OP(mseLoss, { RET(at::mse_loss(a.tensor(0), a.tensor(1), a.int64(2))) })
 DIME_OP(bceWithLogits, {
-  RET(at::binary_cross_entropy_with_logits(a.tensor(0), a.tensor(1), a.optTensor(2), c10::nullopt, a.int64(3)))
+  RET(at::binary_cross_entropy_with_logits(a.tensor(0), a.tensor(1), a.optTensor(2), kNone, a.int64(3)))
 })
 DIME_OP(crossEntropy, { RET(at::cross_entropy_loss(a.tensor(0), a.tensor(1), a.optTensor(2), a.int64(3))) })
 

@@ -1,5 +1,6 @@
 // Runtime: threads, seeds and generators, grad and inference modes, CUDA, tensor metadata and lifetime.
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
@@ -43,6 +44,14 @@ DIME_OP(newGenerator, {
   return wrapGenerator(a.env(), gen);
 })
 DIME_OP(defaultGenerator, { return wrapGenerator(a.env(), at::detail::getDefaultCPUGenerator()); })
+// cudaDefaultGenerator(index): CUDA device index's global generator (what random ops on that
+// device draw from without a generator), whose state checkpoints carry.
+DIME_OP(cudaDefaultGenerator, {
+  int64_t index = a.int64(0);
+  if (!torch::cuda::is_available()) a.fail("this libtorch sees no CUDA device");
+  if (index < 0 || index >= static_cast<int64_t>(torch::cuda::device_count())) a.fail("no CUDA device " + std::to_string(index));
+  return wrapGenerator(a.env(), at::globalContext().defaultGenerator(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index))));
+})
 DIME_OP(generatorSeed, {
   auto gen = *a.generator(0);
   std::lock_guard<std::mutex> lock(gen.mutex());

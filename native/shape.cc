@@ -49,7 +49,7 @@ DIME_OP(triu, { RET(a.tensor(0).triu(a.has(1) ? a.int64(1) : 0)) })
 // mode "constant" | "reflect" | "replicate" | "circular".
 DIME_OP(pad, {
   auto mode = a.string(2);
-  RET(at::pad(a.tensor(0), a.ints(1), mode, mode == "constant" ? a.optNumber(3) : c10::nullopt))
+  RET(at::pad(a.tensor(0), a.ints(1), mode, mode == "constant" ? a.optNumber(3) : kNone))
 })
 // index(t, indices, skipped): advanced indexing with one tensor per leading dimension, except at
 // the positions listed in `skipped`, which take the whole dimension (':').
@@ -59,11 +59,11 @@ DIME_OP(index, {
   // list of tensors.
   auto given = a.tensors(1);
   auto skipped = a.has(2) ? a.ints(2) : std::vector<int64_t>{};
-  c10::List<c10::optional<at::Tensor>> indices;
+  c10::List<Optional<at::Tensor>> indices;
   size_t next = 0;
   for (size_t k = 0; k < given.size() + skipped.size(); k++) {
     bool skip = std::find(skipped.begin(), skipped.end(), static_cast<int64_t>(k)) != skipped.end();
-    if (skip) indices.push_back(c10::nullopt);
+    if (skip) indices.push_back(kNone);
     else indices.push_back(given[next++]);
   }
   RET(at::index(t, indices))

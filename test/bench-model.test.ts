@@ -5,7 +5,15 @@ import { test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
 import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config/schema.js";
-import { SWITCH_SETTINGS, benchModel, formatModelBench, type ModelBenchResult } from "../src/bench/model.js";
+import {
+  FOMM_SETTING,
+  SWITCH_SETTINGS,
+  benchModel,
+  defaultModelBenchOptions,
+  formatModelBench,
+  packagedConfig,
+  type ModelBenchResult,
+} from "../src/bench/model.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 
 function tinyConfig(): DimeConfig {
@@ -73,4 +81,45 @@ test("bench model: every figure, positive and finite, with steady live tensors",
   assert.equal(torch.memory().numTensors, before);
   assert.equal(torch.getNumThreads(), threads, "the thread count is restored");
   assert.match(formatModelBench(result), /frame 64 px \+3 refs/);
+});
+
+test("bench model: FOMM with Jacobians at two driving batches, frames per second from the median", () => {
+  const before = torch.memory().numTensors;
+  const config = tinyConfig();
+  const result = benchModel({
+    threads: [1],
+    forward: [{ name: "tiny", config, runs: 1, warmup: 1 }],
+    settings: [FOMM_SETTING],
+    batches: [1, 3],
+    device: "cpu",
+  });
+  const frames = result.figures.filter((f) => f.kind === "frame");
+  assert.deepEqual(
+    frames.map((f) => [f.setting, f.batch, f.device, f.switches.jacobians]),
+    [
+      ["fomm", 1, "cpu", true],
+      ["fomm", 3, "cpu", true],
+    ],
+  );
+  for (const f of frames) assert.ok(Math.abs(f.framesPerSecond! - (1000 * f.batch) / f.medianMs) < 1e-9);
+  // One job figure per setting (prepare does not depend on the driving batch), and no training step.
+  assert.deepEqual(
+    result.figures.map((f) => f.kind),
+    ["frame", "frame", "job"],
+  );
+  assert.match(formatModelBench(result), /frame 64 px fomm, batch 3/);
+  assert.equal(torch.memory().numTensors, before);
+});
+
+test("bench model: the command line's configs, settings and training step", () => {
+  const options = defaultModelBenchOptions([1], 1, { configs: ["none"], trainConfig: packagedConfig("vox-256.yaml"), trainBatch: 2 });
+  assert.deepEqual(options.forward, []);
+  assert.equal(options.train?.name, "configs/vox-256.yaml");
+  assert.equal(options.train?.batch, 2);
+  const fomm = defaultModelBenchOptions([1], undefined, { configs: [packagedConfig("fomm/vox-256.yaml")], trainConfig: "none" });
+  assert.deepEqual(
+    fomm.forward.map((c) => [c.name, c.runs, c.warmup]),
+    [["configs/fomm/vox-256.yaml", 5, 1]],
+  );
+  assert.equal(fomm.train, undefined);
 });

@@ -1,9 +1,10 @@
 // The model benchmark (`dime bench model`): DiME's per-frame latency at 64 and 256 px for each
 // ablation switch setting (baseline, +refine, +ID, +3 refs), with the per-job work (`prepare`)
-// timed apart, and a training step (forward, backward, Adam) at 64 px, at each thread count.
+// timed apart, and a training step (forward, backward, Adam) at 64 px, at each thread count; on
+// the CPU or a CUDA device, at one or more driving batch sizes.
 // Weights are random: the cost does not depend on their values.
 import * as torch from "../torch/index.js";
-import type { Tensor } from "../torch/index.js";
+import type { Precision, Tensor } from "../torch/index.js";
 import { countMacs } from "../nn/index.js";
 import { Adam } from "../optim/index.js";
 import { DiME } from "../dime/dime.js";
@@ -13,6 +14,7 @@ import { TrainingObjective } from "../dime/objective.js";
 import { PerceptualPyramidLoss, Vgg19, hashVgg19Weights, reconstructionLoss, type ReconstructionLoss } from "../dime/losses/index.js";
 import { cpuSnapshot, machineInfo, otherProcessCores, type MachineInfo } from "./machine.js";
 import { time } from "./timing.js";
+import { inferIn } from "../infer/precision.js";
 
 /** One row of the paper's ablation: which DiME parts the model is built with. */
 export interface SwitchSetting {
@@ -20,6 +22,8 @@ export interface SwitchSetting {
   refine: boolean;
   identityFlow: boolean;
   references: number;
+  /** FOMM's first-order terms (default false: DiME drops them). */
+  jacobians?: boolean;
 }
 
 /** The forward settings, each adding one part to the one before (jacobians always off). */
@@ -29,6 +33,12 @@ export const SWITCH_SETTINGS: readonly SwitchSetting[] = [
   { name: "+ID", refine: true, identityFlow: true, references: 0 },
   { name: "+3 refs", refine: true, identityFlow: true, references: 3 },
 ];
+
+/** FOMM itself (first order, with Jacobians): asked for by name, not in the default suite. */
+export const FOMM_SETTING: SwitchSetting = { name: "fomm", refine: false, identityFlow: false, references: 0, jacobians: true };
+
+/** The settings a --settings list may name: the ablation rows and fomm. */
+export const NAMED_SETTINGS: readonly SwitchSetting[] = [...SWITCH_SETTINGS, FOMM_SETTING];
 
 export type TrainLossKind = "pixel" | "vgg";
 
@@ -54,8 +64,17 @@ export interface ModelBenchOptions {
   forward: ForwardCase[];
   train?: TrainCase;
   settings?: readonly SwitchSetting[];
+  /**
+   * Precisions to time the forward figures in (default fp32 alone): autocast on the model's
+   * device, fp32 islands kept (src/torch/autocast.ts). The training step stays fp32.
+   */
+  precisions?: readonly Precision[];
   /** Seeds the weights, the inputs and the training step's random warps. */
   seed?: number;
+  /** Where the model and its inputs live (default cpu); CUDA figures synchronise before the clock stops. */
+  device?: torch.Device;
+  /** Driving frames per forward call, one set of figures each (default [1]). */
+  batches?: number[];
 }
 
 export interface LiveTensors {
@@ -82,6 +101,9 @@ export interface ModelBenchFigure {
   references: number;
   batch: number;
   loss?: TrainLossKind;
+  /** fp32, or the autocast dtype the figure ran in. */
+  precision: Precision;
+  device: torch.Device;
   threads: number;
   runs: number;
   warmup: number;
@@ -91,6 +113,8 @@ export interface ModelBenchFigure {
   macs?: number;
   /** 2 * macs over the median time. */
   gflopsPerSecond?: number;
+  /** frame: driving frames (the batch) per second of the median; train: samples per second. */
+  framesPerSecond?: number;
   liveTensors: LiveTensors;
   /** CPU cores' worth other processes used while this figure ran (warm-up included); see machine.ts. */
   otherProcessCores?: number;
@@ -123,28 +147,48 @@ export function packagedConfig(name: string): string {
   return new URL(`../../configs/${name}`, import.meta.url).pathname;
 }
 
+/** What a command line may change in the default suite. */
+export interface ModelBenchChoices {
+  /** Config files to time forward (paths), instead of synth-faces-64 and vox-256; ["none"] for none. */
+  configs?: string[];
+  settings?: readonly SwitchSetting[];
+  /** The training step's config file, or "none" for no training step. */
+  trainConfig?: string;
+  trainBatch?: number;
+}
+
 /**
  * The default suite: synth-faces-64 and vox-256 forward, and the synth-faces-64 training step
- * with the pixel and the VGG loss. `runs` overrides every figure's timed runs.
+ * with the pixel and the VGG loss. `runs` overrides every figure's timed runs; `choices` replaces
+ * the configs, settings and training step.
  */
-export function defaultModelBenchOptions(threads: number[], runs?: number): ModelBenchOptions {
-  const faces = packagedConfig("synth-faces-64.yaml");
-  const vox = packagedConfig("vox-256.yaml");
-  return {
-    threads,
-    forward: [
-      { name: "configs/synth-faces-64.yaml", config: loadConfig(faces), runs: runs ?? 20, warmup: 5 },
-      { name: "configs/vox-256.yaml", config: loadConfig(vox), runs: runs ?? 5, warmup: 1 },
-    ],
-    train: {
-      name: "configs/synth-faces-64.yaml",
-      config: loadConfig(faces),
-      runs: runs ?? 8,
-      warmup: 2,
-      batch: 8,
-      losses: ["pixel", "vgg"],
-    },
-  };
+export function defaultModelBenchOptions(threads: number[], runs?: number, choices: ModelBenchChoices = {}): ModelBenchOptions {
+  const named = choices.configs ?? [packagedConfig("synth-faces-64.yaml"), packagedConfig("vox-256.yaml")];
+  const configs = named.length === 1 && named[0] === "none" ? [] : named;
+  const forward = configs.map((file) => {
+    const config = loadConfig(file);
+    const small = config.dataset_params.frame_shape[0] <= 64;
+    return { name: shortName(file), config, runs: runs ?? (small ? 20 : 5), warmup: small ? 5 : 1 };
+  });
+  const trainFile = choices.trainConfig ?? packagedConfig("synth-faces-64.yaml");
+  const train: TrainCase | undefined =
+    trainFile === "none"
+      ? undefined
+      : {
+          name: shortName(trainFile),
+          config: loadConfig(trainFile),
+          runs: runs ?? 8,
+          warmup: 2,
+          batch: choices.trainBatch ?? 8,
+          losses: ["pixel", "vgg"],
+        };
+  return { threads, forward, ...(train ? { train } : {}), ...(choices.settings ? { settings: choices.settings } : {}) };
+}
+
+// configs/x.yaml for a packaged config, whatever the path it was given by.
+function shortName(file: string): string {
+  const configs = packagedConfig("");
+  return file.startsWith(configs) ? `configs/${file.slice(configs.length)}` : file;
 }
 
 /** The model params with the setting's switches, so that the model is built with only those parts. */
@@ -155,7 +199,7 @@ function withSetting(params: ModelParams, setting: SwitchSetting): ModelParams {
     refine: setting.refine,
     identity_flow: setting.identityFlow,
     num_refs: setting.references,
-    jacobians: false,
+    jacobians: setting.jacobians ?? false,
   };
   return cloned;
 }
@@ -190,9 +234,19 @@ function measure(fn: () => void, runs: number, warmup: number): Measured {
   return { medianMs: timing.medianMs, minMs: timing.minMs, macs, liveTensors, otherProcessCores: otherProcessCores(start, cpuSnapshot()) };
 }
 
-function images(batch: number, config: DimeConfig, generator: torch.Generator): Tensor {
+function images(batch: number, config: DimeConfig, generator: torch.Generator, device: torch.Device): Tensor {
   const [h, w, c] = config.dataset_params.frame_shape;
-  return torch.rand([batch, c, h, w], { generator });
+  // Drawn on the CPU (the generator is a CPU one), then moved.
+  return torch.tidy(() => torch.rand([batch, c, h, w], { generator }).to(device));
+}
+
+/** Makes fn's work finish before its clock stops: CUDA kernels run asynchronously. */
+function synchronised(fn: () => void, device: torch.Device): () => void {
+  if (device === "cpu") return fn;
+  return () => {
+    fn();
+    torch.cuda.synchronize();
+  };
 }
 
 type Progress = (message: string) => void;
@@ -201,19 +255,23 @@ function benchForward(
   testCase: ForwardCase,
   setting: SwitchSetting,
   threads: number[],
+  precision: Precision,
   seed: number,
+  device: torch.Device,
+  batches: number[],
   progress?: Progress,
 ): ModelBenchFigure[] {
   const params = withSetting(testCase.config.model_params, setting);
+  const jacobians = params.switches.jacobians;
   const size = testCase.config.dataset_params.frame_shape[0];
   torch.manualSeed(seed);
-  const model = new DiME(params).eval();
+  const model = new DiME(params).eval().to(device);
   const generator = new torch.Generator(seed);
-  const source = images(1, testCase.config, generator);
-  const driving = images(1, testCase.config, generator);
-  const references = Array.from({ length: setting.references }, () => images(1, testCase.config, generator));
-  const prepared = torch.inferenceMode(() => model.prepare(source, references));
+  const source = images(1, testCase.config, generator, device);
+  const references = Array.from({ length: setting.references }, () => images(1, testCase.config, generator, device));
+  const prepared = inferIn(device, precision, () => model.prepare(source, references));
   const figures: ModelBenchFigure[] = [];
+  const drivings: Tensor[] = [];
   try {
     for (const t of threads) {
       torch.setNumThreads(t);
@@ -223,41 +281,50 @@ function benchForward(
         setting: setting.name,
         switches: params.switches,
         references: setting.references,
-        batch: 1,
+        precision,
+        device,
         threads: t,
         runs: testCase.runs,
         warmup: testCase.warmup,
       };
-      progress?.(`${size} px ${setting.name}, ${t} thread(s): per frame`);
-      const frame = measure(
-        () => torch.tidy(() => torch.inferenceMode(() => void model.animateFrame(prepared, model.keypoints(driving, false)))),
-        testCase.runs,
-        testCase.warmup,
-      );
-      progress?.(`${size} px ${setting.name}, ${t} thread(s): per job (prepare)`);
-      const job = measure(
-        () => torch.tidy(() => torch.inferenceMode(() => void model.prepare(source, references))),
-        testCase.runs,
-        testCase.warmup,
-      );
-      for (const [kind, m] of [
-        ["frame", frame],
-        ["job", job],
-      ] as const) {
+      const push = (kind: "frame" | "job", batch: number, m: Measured) =>
         figures.push({
           kind,
           ...common,
+          batch,
           medianMs: m.medianMs,
           minMs: m.minMs,
           macs: m.macs,
           gflopsPerSecond: (2 * m.macs) / (m.medianMs * 1e6),
+          ...(kind === "frame" ? { framesPerSecond: (1000 * batch) / m.medianMs } : {}),
           liveTensors: m.liveTensors,
           otherProcessCores: m.otherProcessCores,
         });
+      for (const batch of batches) {
+        // Views prepared for one source serve a whole batch of driving frames, as in dime animate.
+        const driving = images(batch, testCase.config, generator, device);
+        drivings.push(driving);
+        progress?.(`${size} px ${setting.name} ${precision}, ${device}, ${t} thread(s): per frame, batch ${batch}`);
+        const frame = measure(
+          synchronised(
+            () => torch.tidy(() => inferIn(device, precision, () => void model.animateFrame(prepared, model.keypoints(driving, jacobians)))),
+            device,
+          ),
+          testCase.runs,
+          testCase.warmup,
+        );
+        push("frame", batch, frame);
       }
+      progress?.(`${size} px ${setting.name} ${precision}, ${device}, ${t} thread(s): per job (prepare)`);
+      const job = measure(
+        synchronised(() => torch.tidy(() => inferIn(device, precision, () => void model.prepare(source, references))), device),
+        testCase.runs,
+        testCase.warmup,
+      );
+      push("job", 1, job);
     }
   } finally {
-    torch.dispose([prepared, source, driving, references]);
+    torch.dispose([prepared, source, drivings, references]);
     model.dispose();
   }
   return figures;
@@ -272,33 +339,44 @@ function trainingLoss(config: DimeConfig, kind: TrainLossKind): ReconstructionLo
   return new PerceptualPyramidLoss(vgg, { scales: trainParams.scales, weights: trainParams.loss_weights.perceptual });
 }
 
-function benchTrain(testCase: TrainCase, kind: TrainLossKind, threads: number[], seed: number, progress?: Progress): ModelBenchFigure[] {
+function benchTrain(
+  testCase: TrainCase,
+  kind: TrainLossKind,
+  threads: number[],
+  seed: number,
+  device: torch.Device,
+  progress?: Progress,
+): ModelBenchFigure[] {
   const { config } = testCase;
   const params = config.model_params;
   const size = config.dataset_params.frame_shape[0];
   torch.manualSeed(seed);
-  const model = new DiME(params).train();
+  const model = new DiME(params).train().to(device);
   const loss = trainingLoss(config, kind);
+  loss.to(device);
   const objective = new TrainingObjective(model, config.train_params, loss);
   const optimizer = new Adam(model.parameters(), { lr: config.train_params.lr, betas: config.train_params.betas });
   const generator = new torch.Generator(seed);
   const batch = {
-    source: images(testCase.batch, config, generator),
-    driving: images(testCase.batch, config, generator),
-    references: Array.from({ length: params.switches.num_refs }, () => images(testCase.batch, config, generator)),
+    source: images(testCase.batch, config, generator, device),
+    driving: images(testCase.batch, config, generator, device),
+    references: Array.from({ length: params.switches.num_refs }, () => images(testCase.batch, config, generator, device)),
   };
   const figures: ModelBenchFigure[] = [];
   try {
     for (const t of threads) {
       torch.setNumThreads(t);
-      progress?.(`${size} px training step, batch ${testCase.batch}, ${kind} loss, ${t} thread(s)`);
+      progress?.(`${size} px training step, batch ${testCase.batch}, ${kind} loss, ${device}, ${t} thread(s)`);
       const step = measure(
-        () =>
-          torch.tidy(() => {
-            optimizer.zeroGrad();
-            objective.compute(batch, generator).total.backward();
-            optimizer.step();
-          }),
+        synchronised(
+          () =>
+            torch.tidy(() => {
+              optimizer.zeroGrad();
+              objective.compute(batch, generator).total.backward();
+              optimizer.step();
+            }),
+          device,
+        ),
         testCase.runs,
         testCase.warmup,
       );
@@ -311,11 +389,14 @@ function benchTrain(testCase: TrainCase, kind: TrainLossKind, threads: number[],
         references: params.switches.num_refs,
         batch: testCase.batch,
         loss: kind,
+        precision: "fp32",
+        device,
         threads: t,
         runs: testCase.runs,
         warmup: testCase.warmup,
         medianMs: step.medianMs,
         minMs: step.minMs,
+        framesPerSecond: (1000 * testCase.batch) / step.medianMs,
         liveTensors: step.liveTensors,
         otherProcessCores: step.otherProcessCores,
       });
@@ -338,6 +419,10 @@ export function benchModel(options: ModelBenchOptions, progress?: Progress): Mod
     }
   }
   const seed = options.seed ?? 0;
+  const device = options.device ?? "cpu";
+  const batches = options.batches ?? [1];
+  if (batches.some((b) => !(Number.isInteger(b) && b >= 1)))
+    throw new RangeError(`bench model: batches must be >= 1, got ${batches.join(",")}`);
   const started = cpuSnapshot();
   const machine = machineInfo();
   const liveTensorsAtStart = torch.memory().numTensors;
@@ -346,10 +431,11 @@ export function benchModel(options: ModelBenchOptions, progress?: Progress): Mod
   try {
     for (const testCase of options.forward) {
       for (const setting of options.settings ?? SWITCH_SETTINGS)
-        figures.push(...benchForward(testCase, setting, options.threads, seed, progress));
+        for (const precision of options.precisions ?? ["fp32"])
+          figures.push(...benchForward(testCase, setting, options.threads, precision, seed, device, batches, progress));
     }
     if (options.train) {
-      for (const kind of options.train.losses) figures.push(...benchTrain(options.train, kind, options.threads, seed, progress));
+      for (const kind of options.train.losses) figures.push(...benchTrain(options.train, kind, options.threads, seed, device, progress));
     }
   } finally {
     torch.setNumThreads(original);
@@ -371,18 +457,21 @@ export function benchModel(options: ModelBenchOptions, progress?: Progress): Mod
 
 function label(f: ModelBenchFigure): string {
   if (f.kind === "train") return `train ${f.size} px, batch ${f.batch}, ${f.references} ref(s), ${f.loss} loss`;
-  return `${f.kind === "frame" ? "frame" : "job  "} ${f.size} px ${f.setting}`;
+  const batch = f.kind === "frame" && f.batch > 1 ? `, batch ${f.batch}` : "";
+  return `${f.kind === "frame" ? "frame" : "job  "} ${f.size} px ${f.setting}${f.precision === "fp32" ? "" : ` ${f.precision}`}${batch}`;
 }
 
 /** The figures as a table, with the machine and the method. */
 export function formatModelBench(result: ModelBenchResult): string {
   const m = result.machine;
-  const header = ["figure", "threads", "median (ms)", "min (ms)", "runs", "GFLOP/s", "others' cores", "live tensors"];
+  const header = ["figure", "device", "threads", "median (ms)", "min (ms)", "frames/s", "runs", "GFLOP/s", "others' cores", "live tensors"];
   const rows = result.figures.map((f) => [
     label(f),
+    f.device,
     String(f.threads),
     f.medianMs.toFixed(1),
     f.minMs.toFixed(1),
+    f.framesPerSecond === undefined ? "-" : f.framesPerSecond.toFixed(1),
     `${f.runs}+${f.warmup}`,
     f.gflopsPerSecond === undefined ? "-" : f.gflopsPerSecond.toFixed(1),
     f.otherProcessCores === undefined ? "?" : f.otherProcessCores.toFixed(2),
@@ -394,7 +483,7 @@ export function formatModelBench(result: ModelBenchResult): string {
     `DiME model benchmark, ${result.date}: ${m.cpu}, ${m.logicalCores} logical cores, libtorch ${m.libtorch}, node ${m.node}`,
     `load average ${m.loadAverage.join(" ")} at start, ${result.loadAverageAtEnd.join(" ")} at end; ${result.seconds.toFixed(0)} s in all; ` +
       `other processes used ${result.otherProcessCores ?? "?"} cores on average (figures at more threads than free cores are not trustworthy)`,
-    "frame = driving keypoints + animation (batch 1), job = prepare() on the source and references; runs = timed+warm-up;",
+    "frame = driving keypoints + animation (batch 1 unless named; frames/s = batch / median), job = prepare() on the source and references; runs = timed+warm-up;",
     "median and min wall clock of the timed runs; GFLOP/s = 2 x multiply-adds (conv, linear) / median",
     fmt(header),
     ...rows.map(fmt),

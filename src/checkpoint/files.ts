@@ -11,7 +11,7 @@ import { basename, dirname, join } from "node:path";
 import type { Tensor } from "../torch/index.js";
 import type { DimeConfig } from "../dime/config/schema.js";
 import { parseConfig } from "../dime/config/check.js";
-import type { OptimizerStateDict, SchedulerStateDict } from "../optim/index.js";
+import type { GradScalerState, OptimizerStateDict, SchedulerStateDict } from "../optim/index.js";
 import { writeTextAtomic } from "../io/atomic-file.js";
 import { readSafetensors, writeSafetensors, type SafetensorsContents, type WrittenFile } from "../io/safetensors.js";
 import { CheckpointError } from "./errors.js";
@@ -49,8 +49,13 @@ export interface CheckpointSidecar {
   config: DimeConfig;
   optimizer: OptimizerStateDict["meta"];
   scheduler: SchedulerStateDict;
-  /** Generator states, base64: libtorch's default generator and the trainer's warp generator. */
-  rng: { torch_default: string; transform: string };
+  /**
+   * Generator states, base64: libtorch's default generator, the trainer's warp generator and, from
+   * a machine with CUDA, every GPU's default generator (by device index).
+   */
+  rng: { torch_default: string; transform: string; cuda?: string[] };
+  /** The precision the run trains in (absent: fp32) and, for fp16, the loss scaler's state. */
+  precision?: { mode: "fp32" | "bf16" | "fp16"; scaler?: GradScalerState };
   /** Set by `dime recalibrate`: the batch-norm statistics were recomputed over these training batches. */
   recalibrated?: { data: string; batches: number; batch_size: number; seed: number; averaged?: string[] };
   /** Set by `dime import`: the weights came from this PyTorch checkpoint. */

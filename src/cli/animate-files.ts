@@ -1,7 +1,7 @@
 // The file-to-file animation job behind `dime animate` and `dime demo`: read a checkpoint, a source
 // picture, references and a driving video; write the animation (and optionally the side-by-side
 // view) frame by frame as it comes; report what was written.
-import type { Device } from "../torch/index.js";
+import type { Device, Precision } from "../torch/index.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import type { AnimatedFrame, AnimationOptions } from "../infer/animate.js";
 import { animateFootage, type CropChoice } from "../infer/footage.js";
@@ -33,6 +33,8 @@ export interface FileAnimation {
   ode?: Partial<OdeSettings>;
   batch: number;
   device: Device;
+  /** fp32 when not given; see AnimationOptions.precision. */
+  precision?: Precision;
   /** How the source and driving frames are cropped (default "auto": faces where found, else center). */
   crop?: CropChoice;
   faceIndex?: number;
@@ -114,6 +116,7 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
       ode: job.ode ?? {},
       batch: job.batch,
       device: job.device,
+      precision: job.precision,
       onSearch: (done) => bar.searched(done),
     },
   });

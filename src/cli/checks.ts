@@ -3,7 +3,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-import { cuda, parseDevice, type Device } from "../torch/index.js";
+import { cuda, cpuHasNativeBf16, parseDevice, precisionProblem, resolvePrecision, PRECISION_CHOICES } from "../torch/index.js";
+import type { Device, Precision, PrecisionChoice } from "../torch/index.js";
 import type { OdeMethod } from "../dime/config/schema.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import { MediaError } from "../media/errors.js";
@@ -108,4 +109,31 @@ export function makeOutputFolder(folder: string): void {
     );
   }
   checkWritableFolder(folder);
+}
+
+/** The help of `--precision`, the same for every command that has it, its text starting at `column`. */
+export function precisionHelp(column = 24): string {
+  const lines = [
+    "fp32 (default); bf16 or fp16 through autocast, the delicate parts",
+    "(heatmap softmax, keypoints, sampling grids, the output) in fp32; fp16",
+    "needs CUDA; auto: bf16 on CUDA and on CPUs with AVX512-BF16/AMX, else",
+    "fp32 (docs/precision.md)",
+  ];
+  return lines.map((line, i) => (i === 0 ? "  --precision P".padEnd(column) : " ".repeat(column)) + line).join("\n");
+}
+
+/**
+ * The precision `--precision` names on `device` (default fp32; auto resolved): one line for an
+ * unknown value or fp16 on the CPU, a note on stderr for bf16 on a CPU that only emulates it.
+ */
+export function precisionOf(value: string | undefined, device: Device, command: string): Precision {
+  const choice = value ?? "fp32";
+  if (!PRECISION_CHOICES.includes(choice as PrecisionChoice))
+    throw new UsageError(`--precision must be ${PRECISION_CHOICES.join(", ")}, got '${choice}'`);
+  const precision = resolvePrecision(choice as PrecisionChoice, device);
+  const problem = precisionProblem(precision, device);
+  if (problem) throw new UsageError(`--precision ${choice}: ${problem}`);
+  if (precision === "bf16" && device === "cpu" && !cpuHasNativeBf16())
+    process.stderr.write(`dime ${command}: note: this CPU has no AVX512-BF16 or AMX: bf16 is emulated and slower than fp32\n`);
+  return precision;
 }

@@ -26,6 +26,16 @@ export interface LoaderOptions extends Partial<SampleOptions> {
   dropLast?: boolean;
 }
 
+/**
+ * One rank's share of each batch (DistributedSampler, recomputed from the seed and the position):
+ * shard `rank` of `count` gets items [rank * B / count, (rank + 1) * B / count) of every batch of
+ * B, so the shards together are exactly the batches one process would see.
+ */
+export interface Shard {
+  rank: number;
+  count: number;
+}
+
 export class DataLoader {
   private workers: Worker[] = [];
   private pending = new Map<number, { resolve: (s: Sample) => void; reject: (e: Error) => void }>();
@@ -79,29 +89,37 @@ export class DataLoader {
    * Yields the batches of one epoch from item `start` on (default 0; a resumed training run
    * passes the items it has already consumed, so with `start` a multiple of the batch size the
    * batches are those an uninterrupted epoch yields from there). At most workers x prefetch
-   * items are loading at a time.
+   * items are loading at a time. With `shard`, only that shard of each batch (see Shard).
    */
-  async *epoch(epoch: number, start = 0): AsyncGenerator<Batch> {
+  async *epoch(epoch: number, start = 0, shard: Shard = { rank: 0, count: 1 }): AsyncGenerator<Batch> {
     const plans = this.plans(epoch);
     if (!Number.isInteger(start) || start < 0 || start > plans.length)
       throw new RangeError(`epoch(${epoch}, ${start}): start must be an integer in 0..${plans.length} (the items of an epoch)`);
     const { batchSize, dropLast } = this.config;
+    const { rank, count } = shard;
+    if (!(Number.isInteger(count) && count >= 1 && batchSize % count === 0 && Number.isInteger(rank) && rank >= 0 && rank < count))
+      throw new RangeError(`epoch: shard ${rank} of ${count} does not divide the batch of ${batchSize}`);
+    const share = batchSize / count;
     const remaining = plans.length - start;
     const limit = plans.length - (dropLast ? remaining % batchSize : 0);
-    const window = Math.max(batchSize, Math.max(1, this.workers.length) * this.config.prefetch);
+    // This shard's items, in order: share [rank * share, (rank + 1) * share) of each whole batch.
+    const mine: ItemPlan[] = [];
+    for (let first = start; first < limit; first += batchSize)
+      for (let k = rank * share; k < (rank + 1) * share && first + k < limit; k++) mine.push(plans[first + k]);
+    const window = Math.max(share, Math.max(1, this.workers.length) * this.config.prefetch);
     const inFlight: Array<Promise<Sample>> = [];
-    let next = start;
+    let next = 0;
     const fill = () => {
-      while (next < limit && inFlight.length < window) {
-        const p = this.load(plans[next++]);
+      while (next < mine.length && inFlight.length < window) {
+        const p = this.load(mine[next++]);
         p.catch(() => undefined); // surfaced when awaited in order
         inFlight.push(p);
       }
     };
-    for (let first = start; first < limit; first += batchSize) {
+    for (let first = 0; first < mine.length; first += share) {
       fill();
       const samples: Sample[] = [];
-      for (let k = 0; k < batchSize && first + k < limit; k++) {
+      for (let k = 0; k < share && first + k < mine.length; k++) {
         samples.push(await inFlight.shift()!);
         fill();
       }

@@ -165,7 +165,7 @@ export class Animator extends Module {
       // F_V->D (eq. 9), at the features' resolution.
       const [, , hf, wf] = p.features.shape;
       const motionFeatures = warp(p.features, resizeFlow(flow, hf, wf, aligned));
-      const confidence = coarse.confidenceLogit?.sigmoid();
+      const confidence = coarse.confidenceLogit && torch.fp32Island(() => torch.widen(coarse.confidenceLogit!).sigmoid());
 
       // F_V->V (eq. 10): the SelfFlow, or (a model with the branch, called without it) the identity.
       let identityFeatures: Tensor | undefined;

@@ -8,7 +8,7 @@ import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
 import { Module, Conv2d } from "../nn/index.js";
 import { Hourglass } from "./blocks.js";
-import { AntiAliasInterpolation2d, kpToGaussian, makeCoordinateGrid } from "./geometry.js";
+import { AntiAliasInterpolation2d, kpToGaussian, makeCoordinateGrid, warp } from "./geometry.js";
 import type { Keypoints } from "./keypoint_detector.js";
 import type { CommonParams, DenseMotionParams } from "./config/schema.js";
 
@@ -82,18 +82,25 @@ export class CoarseMotion extends Module {
       const down = viewDown ?? this.downscale(view);
       const [b, c, h, w] = down.shape;
       const k = this.options.num_kp;
-      const heatmapRepresentation = this.heatmapRepresentation(kpView, kpDriving, h, w);
-      const sparseMotion = this.sparseMotions(kpView, kpDriving, h, w);
+      // fp32 island: the Gaussians and sampling grids come from keypoints (sub-pixel positions).
+      const [heatmapRepresentation, sparseMotion] = torch.fp32Island(() => [
+        this.heatmapRepresentation(kpView, kpDriving, h, w),
+        this.sparseMotions(kpView, kpDriving, h, w),
+      ]);
       const repeated = down
         .unsqueeze(1)
         .expand(b, k + 1, c, h, w)
         .reshape(b * (k + 1), c, h, w);
-      const sparseDeformed = torch.F.gridSample(repeated, sparseMotion.view(b * (k + 1), h, w, 2)).view(b, k + 1, c, h, w);
+      const sparseDeformed = warp(repeated, sparseMotion.view(b * (k + 1), h, w, 2)).view(b, k + 1, c, h, w);
       const input = torch.cat([heatmapRepresentation, sparseDeformed], 2).view(b, (k + 1) * (c + 1), h, w);
       const context = this.hourglass.forward(input);
       const maskLogits = this.mask.forward(context);
-      const mask = maskLogits.softmax(1); // (B, K+1, h, w)
-      const deformation = sparseMotion.permute(0, 1, 4, 2, 3).mul(mask.unsqueeze(2)).sum(1).permute(0, 2, 3, 1); // (B, h, w, 2)
+      // fp32 island: the mask blends sampling grids.
+      const [mask, deformation] = torch.fp32Island(() => {
+        const mask = torch.widen(maskLogits).softmax(1); // (B, K+1, h, w)
+        const deformation = sparseMotion.permute(0, 1, 4, 2, 3).mul(mask.unsqueeze(2)).sum(1).permute(0, 2, 3, 1); // (B, h, w, 2)
+        return [mask, deformation];
+      });
       const out: CoarseMotionOutput = {
         viewDown: down,
         heatmapRepresentation,

@@ -48,7 +48,9 @@ export function fuseViews(input: FusionInput): FusionOutput {
     let visibility: Tensor; // (B, 1, h, w)
     const fit = (t: Tensor) => resizeMap(t, h, w, input.alignedResize);
     if (input.confidenceLogit) {
-      const logits = byView(input.confidenceLogit, views);
+      // fp32 island: the softmax over views and the visibility product.
+      const logits = torch.widen(byView(input.confidenceLogit, views));
+      using _ = torch.fp32Scope();
       weights = logits.softmax(0);
       // One view: sigmoid(c) itself, exactly FOMM's occlusion map (1 - (1 - s) would round).
       visibility = fit(

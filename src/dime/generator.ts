@@ -67,7 +67,9 @@ export class Generator extends Module {
       if (nhwc) out = out.toChannelsLast();
       out = this.bottleneck.forward(out);
       for (const block of this.up_blocks) out = block.forward(out);
-      const frame = this.final.forward(out).sigmoid();
+      const logits = this.final.forward(out);
+      // fp32 island: the output frame (NCHW again when the blocks ran channels-last).
+      const frame = torch.fp32Island(() => torch.widen(logits).sigmoid());
       return nhwc ? frame.contiguous() : frame;
     });
   }

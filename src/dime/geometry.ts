@@ -62,9 +62,13 @@ export function heatmapToKp(heatmap: Tensor): Tensor {
   });
 }
 
-/** Samples images (B, C, H, W) at a flow (B, h, w, 2); zero outside, as FOMM. Returns (B, C, h, w). */
+/**
+ * Samples images (B, C, H, W) at a flow (B, h, w, 2); zero outside, as FOMM. Returns (B, C, h, w),
+ * in fp32 under autocast too: grid_sample's coordinates are an fp32 island.
+ */
 export function warp(image: Tensor, flow: Tensor): Tensor {
-  return torch.F.gridSample(image, flow, { alignCorners: true });
+  if (!torch.isAutocastEnabled()) return torch.F.gridSample(image, flow, { alignCorners: true });
+  return torch.tidy(() => torch.fp32Island(() => torch.F.gridSample(torch.widen(image), torch.widen(flow), { alignCorners: true })));
 }
 
 /**

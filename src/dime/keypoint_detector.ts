@@ -51,8 +51,8 @@ export class KeypointDetector extends Module {
       const maps = options.single_jacobian_map ? 1 : numKp;
       this.jacobian = this.registerModule("jacobian", new Conv2d(this.predictor.outFilters, 4 * maps, 7, { padding: pad }));
       // FOMM starts every Jacobian at the identity: zero weights, bias [1, 0, 0, 1] per map.
-      torch.tidy(() =>
-        torch.noGrad(() => {
+      torch.noGrad(() =>
+        torch.tidy(() => {
           this.jacobian!.weight.zero_();
           this.jacobian!.bias!.copy_(torch.tensor(Array.from({ length: maps }, () => [1, 0, 0, 1]).flat()));
         }),
@@ -75,24 +75,29 @@ export class KeypointDetector extends Module {
       const x = this.down ? this.down.forward(images) : images;
       const featureMap = this.predictor.forward(x); // (B, outFilters, h, w)
       const prediction = this.kp.forward(featureMap); // (B, K, h', w')
+      const jacobianMap = this.jacobian?.forward(featureMap);
       const [b, k, h, w] = prediction.shape;
-      const heatmap = prediction
-        .view(b, k, h * w)
-        .div(this.options.temperature)
-        .softmax(2)
-        .view(b, k, h, w);
-      const out: KeypointDetails = { value: heatmapToKp(heatmap), heatmap };
-      if (this.jacobian) {
-        // (B, K or 1, 4, h', w'): a single map is shared by the keypoints through broadcasting.
-        const jacobianMap = this.jacobian.forward(featureMap).view(b, this.options.single_jacobian_map ? 1 : k, 4, h, w);
-        out.jacobian = heatmap
-          .unsqueeze(2)
-          .mul(jacobianMap)
-          .view(b, k, 4, h * w)
-          .sum(-1)
-          .view(b, k, 2, 2);
-      }
-      return out;
+      // fp32 island: a softmax with temperature 0.1 and the means over it lose the keypoints'
+      // sub-pixel positions in bf16 (8 bits of mantissa).
+      return torch.fp32Island(() => {
+        const heatmap = torch
+          .widen(prediction)
+          .view(b, k, h * w)
+          .div(this.options.temperature)
+          .softmax(2)
+          .view(b, k, h, w);
+        const out: KeypointDetails = { value: heatmapToKp(heatmap), heatmap };
+        if (jacobianMap) {
+          // (B, K or 1, 4, h', w'): a single map is shared by the keypoints through broadcasting.
+          out.jacobian = heatmap
+            .unsqueeze(2)
+            .mul(torch.widen(jacobianMap).view(b, this.options.single_jacobian_map ? 1 : k, 4, h, w))
+            .view(b, k, 4, h * w)
+            .sum(-1)
+            .view(b, k, 2, 2);
+        }
+        return out;
+      });
     });
   }
 }

@@ -72,7 +72,8 @@ export class MotionDynamics extends Module {
       const varying = torch.cat([u, time, warped], 1); // (B, 2 + 1 + C, h, w)
       const input = torch.cat([varying, conditions.drivingHeatmaps, conditions.context], 1);
       const firstConv = constant ? this.hourglass.encoder.down_blocks.at(0).convPart(varying, 0, false).add(constant) : undefined;
-      return this.final.forward(this.hourglass.forward(input, firstConv));
+      // fp32 out: the solver sums several of these into the state u.
+      return torch.widen(this.final.forward(this.hourglass.forward(input, firstConv)));
     });
   }
 }

@@ -62,7 +62,9 @@ export class TrainingObjective {
         const transform = options.transform ?? Transform.random(this.trainParams.transform_params, batch.driving.size(0), generator);
         const transformedFrame = transform.transformFrame(batch.driving);
         const kpTransformed = this.model.keypoints(transformedFrame, jacobians);
-        for (const [name, value] of equivarianceLosses(output.kpDriving, kpTransformed, transform, weights)) losses.set(name, value);
+        // fp32 island: the keypoints are fp32 already; the Jacobians' products would not be.
+        const equivariance = torch.fp32Island(() => equivarianceLosses(output.kpDriving, kpTransformed, transform, weights));
+        for (const [name, value] of equivariance) losses.set(name, value);
         result.transformedFrame = transformedFrame;
       }
       result.total = [...losses.values()].reduce((sum, term) => sum.add(term));

@@ -5,7 +5,7 @@
 // judged against the source (FID against the source video's frames, CSIM against the source
 // image), since no ground truth exists.
 import * as torch from "../torch/index.js";
-import type { Device, Tensor } from "../torch/index.js";
+import type { Device, Precision, Tensor } from "../torch/index.js";
 import type { DiME } from "../dime/dime.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import type { VideoEntry } from "../data/layout.js";
@@ -27,6 +27,8 @@ export interface AnimationPairOptions {
   device?: Device;
   /** The MotionODE's solver and steps (default: the model's config). */
   ode?: Partial<OdeSettings>;
+  /** fp32 (default), or bf16/fp16 through autocast (infer/precision.ts); metrics stay fp32. */
+  precision?: Precision;
 }
 
 /** One batch of an animated pair. Its tensors are freed when the consumer asks for the next batch. */
@@ -102,6 +104,7 @@ export async function* animatePair(
         batch: batchSize,
         ...(options.device ? { device: options.device } : {}),
         ...(options.ode ? { ode: options.ode } : {}),
+        ...(options.precision ? { precision: options.precision } : {}),
       },
     });
     for await (const frame of frames) {

@@ -97,6 +97,7 @@ export async function evaluateAnimation(
           frames: options.frames,
           device: options.device,
           ode: options.ode,
+          precision: options.precision,
         })) {
           if (metrics.has("csim") && identityJudge) {
             sourceEmbedding ??= timed(timings, "csim", () =>

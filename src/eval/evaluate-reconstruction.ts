@@ -74,6 +74,7 @@ export async function evaluateReconstruction(
         batch: options.batch,
         device: options.device,
         ode: options.ode,
+        precision: options.precision,
       })) {
         const { prediction, driving } = batch;
         scoreImages(means, prediction, driving, metrics, lpips, timings);

@@ -4,7 +4,7 @@
 // driving keypoints used as they are (absolute motion, as FOMM's reconstruction does). The model
 // should then give back the video; how far it is from it measures the model.
 import * as torch from "../torch/index.js";
-import type { Device, Tensor } from "../torch/index.js";
+import type { Device, Precision, Tensor } from "../torch/index.js";
 import type { DiME } from "../dime/dime.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import type { VideoEntry } from "../data/layout.js";
@@ -13,6 +13,7 @@ import type { MediaInfo } from "../media/info.js";
 import { probeMedia } from "../media/probe.js";
 import { readFrames } from "../media/video-read.js";
 import { Rng } from "../util/prng.js";
+import { inferIn } from "../infer/precision.js";
 
 /** The frame size the model works at. */
 export interface ReconstructionSize {
@@ -31,6 +32,8 @@ export interface ReconstructionOptions {
   device?: Device;
   /** The MotionODE's solver and steps (default: the model's config). */
   ode?: Partial<OdeSettings>;
+  /** fp32 (default), or bf16/fp16 through autocast (infer/precision.ts); metrics stay fp32. */
+  precision?: Precision;
 }
 
 /** One batch of a reconstructed video. Its tensors are freed when the consumer asks for the next batch. */
@@ -91,8 +94,9 @@ export async function* reconstructVideo(
   const stills = [await readFrame(video, info, 0, size)];
   for (const index of refIndices) stills.push(await readFrame(video, info, index, size));
 
+  const precision = options.precision;
   const { source, prepared } = torch.tidy(() =>
-    torch.inferenceMode(() => {
+    inferIn(device, precision, () => {
       const [source, ...references] = stills.map((s) => imageTensor(s, device)); // each (1, 3, H, W)
       return { source, prepared: model.prepare(source, references) };
     }),
@@ -102,7 +106,7 @@ export async function* reconstructVideo(
   let start = 0;
   let frames: RgbImage[] = [];
   const run = (): ReconstructionBatch =>
-    torch.inferenceMode(() =>
+    inferIn(device, precision, () =>
       torch.tidy(() => {
         const driving = torch.cat(
           frames.map((f) => imageTensor(f, device)),

@@ -1,7 +1,7 @@
 // The report of a `dime eval` run: the settings, the data, the judges, and one row per checkpoint
 // with its metrics (MetricResult: a value, or null with the reason) and per-video or per-pair
 // means. It is what --json writes (through jsonReport, since JSON has no Infinity).
-import type { Device } from "../torch/index.js";
+import type { Device, Precision } from "../torch/index.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import type { EvalTask, MetricColumn, MetricKey } from "./columns.js";
 import type { MetricResult, PartResult } from "./results.js";
@@ -38,7 +38,7 @@ export interface EvalReport {
   };
   /** Animation: the pairs asked for and drawn, the driving-frame cap, and the pairs by video name. */
   animation?: { pairsRequested: number; drivingFrames: number | null; pairs: { source: string; driving: string }[] };
-  settings: { batch: number; device: Device; ode: Partial<OdeSettings> };
+  settings: { batch: number; device: Device; ode: Partial<OdeSettings>; precision?: Precision };
   /** What measures what: weight files and judges, and the reasons for what is unavailable. */
   networks: { lpipsNet: string; lpipsBackbone?: string; lpipsHeads: string; inception?: string };
   judges: { akd?: string; csim?: string; fdSynth?: string };

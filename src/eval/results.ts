@@ -2,7 +2,7 @@
 // suite of networks and judges, the real-set feature statistics reused by every checkpoint of a
 // run, and turning per-frame means and feature moments into the table's numbers.
 import * as torch from "../torch/index.js";
-import type { Device } from "../torch/index.js";
+import type { Device, Precision } from "../torch/index.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import { frechetDistance, type FeatureStats } from "./metrics/index.js";
 import type { FrameMeans } from "./accumulate.js";
@@ -61,6 +61,8 @@ export interface EvaluateOptions {
   batch?: number;
   device?: Device;
   ode?: Partial<OdeSettings>;
+  /** fp32 (default), or bf16/fp16 through autocast (infer/precision.ts); metrics stay fp32. */
+  precision?: Precision;
   /** Animation: driving frames per pair (default all). */
   frames?: number;
   /** After each batch: generated frames so far and what is being done. */

@@ -4,7 +4,7 @@
 // before the first frame is generated, so a bad checkpoint or data folder fails at once.
 import { basename, dirname } from "node:path";
 
-import type { Device } from "../torch/index.js";
+import type { Device, Precision } from "../torch/index.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import { listVideos } from "../data/layout.js";
 import { loadModel } from "../infer/model.js";
@@ -51,6 +51,8 @@ export interface EvalRequest {
   /** Default cpu. */
   device?: Device;
   ode?: Partial<OdeSettings>;
+  /** fp32 (default), or bf16/fp16 through autocast (infer/precision.ts); metrics stay fp32. */
+  precision?: Precision;
   networks?: MetricNetworkFiles;
   /** face-api.js for AKD and CSIM: true (shipped weights) or a folder. */
   faceApi?: boolean | string;
@@ -121,6 +123,7 @@ export async function runEvaluation(request: EvalRequest): Promise<EvalReport> {
           batch,
           device,
           ode: request.ode ?? {},
+          precision: request.precision ?? "fp32",
           reference,
           ...(request.drivingFrames !== undefined ? { frames: request.drivingFrames } : {}),
           onFrames: (done: number, label: string) => request.onFrames?.(before + done, label),
@@ -169,7 +172,7 @@ export async function runEvaluation(request: EvalRequest): Promise<EvalReport> {
           },
         }
       : {}),
-    settings: { batch, device, ode: request.ode ?? {} },
+    settings: { batch, device, ode: request.ode ?? {}, precision: request.precision ?? "fp32" },
     networks: networks.files,
     judges: describe,
     columns: columns.map((key) => ({ ...METRICS[key], heading: columnHeading(key) })),

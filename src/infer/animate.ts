@@ -4,7 +4,7 @@
 // inference mode inside one tidy() scope, and every output frame is handed on as soon as its batch
 // is done, so memory does not grow with the video's length.
 import * as torch from "../torch/index.js";
-import type { Device, Tensor } from "../torch/index.js";
+import type { Device, Precision, Tensor } from "../torch/index.js";
 import type { DiME } from "../dime/dime.js";
 import type { PreparedViews } from "../dime/animator.js";
 import type { Keypoints } from "../dime/keypoint_detector.js";
@@ -13,8 +13,9 @@ import type { RgbImage } from "../media/image.js";
 import { OneEuroFilter, type OneEuroParams } from "../face/one-euro.js";
 import type { MediaInfo } from "../media/info.js";
 import { probeMedia } from "../media/probe.js";
-import { batches, drivingFrames, readStill, toTensor, type DrivingInput, type FrameInput } from "./frames.js";
+import { batches, drivingFrames, readStill, toTensor, toTensorBatch, type DrivingInput, type FrameInput } from "./frames.js";
 import { bestFrame, movementScale, targetKeypoints, type MotionMode } from "./motion.js";
+import { inferIn } from "./precision.js";
 import type { FrameSize } from "./model.js";
 
 export interface AnimationOptions {
@@ -34,6 +35,11 @@ export interface AnimationOptions {
   batch?: number;
   /** Where the work runs (default: where the model's parameters are). */
   device?: Device;
+  /**
+   * fp32 (default), or bf16/fp16 through autocast with fp32 islands (src/torch/autocast.ts); fp16
+   * on CUDA only. Resolve "auto" with torch.resolvePrecision first.
+   */
+  precision?: Precision;
   /** Called after each batch of the best-frame search, with the frames searched so far. */
   onSearch?: (framesSearched: number) => void;
   /**
@@ -108,6 +114,9 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
   const { model } = job;
   model.eval();
   const device = options.device ?? model.parameters()[0].device;
+  const precision = options.precision ?? "fp32";
+  const problem = torch.precisionProblem(precision, device);
+  if (problem) throw new RangeError(`precision: ${problem}`);
   const jacobians = model.params.switches.jacobians;
 
   const source = await readStill(job.source, job.size, "source");
@@ -117,7 +126,7 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
   const drivingInfo = typeof job.driving === "string" ? (job.drivingInfo ?? (await probeMedia(job.driving))) : undefined;
 
   const prepared: PreparedViews = torch.tidy(() =>
-    torch.inferenceMode(() =>
+    inferIn(device, precision, () =>
       model.prepare(
         toTensor(source, device).unsqueeze(0),
         references.map((r) => toTensor(r, device).unsqueeze(0)),
@@ -143,9 +152,9 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
     let index = 0;
     const filter = options.smooth ? new OneEuroFilter(options.smooth.rate, options.smooth.params) : undefined;
     for await (const frames of batches(drivingFrames(driving, size, drivingInfo), batchSize)) {
-      const out = torch.inferenceMode(() =>
+      const out = inferIn(device, precision, () =>
         torch.tidy(() => {
-          const images = torch.stack(frames.map((f) => toTensor(f, device))); // (B, 3, H, W)
+          const images = toTensorBatch(frames, device); // (B, 3, H, W)
           const kpDriving = model.keypoints(images, jacobians);
           if (filter) kpDriving.value = smoothed(filter, kpDriving.value);
           const perFrame = framesOf(kpDriving);
@@ -160,7 +169,8 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
           };
           const target = targetKeypoints(model.sourceKeypoints(prepared), kpDriving, initialKp, plan);
           const prediction = model.animateFrame(prepared, target, options.ode ? { ode: options.ode } : {}).prediction; // (B, 3, H, W)
-          return { prediction: floats(prediction), target: floats(target.value), perFrame };
+          const [predicted, targets] = torch.hostFloats([prediction, target.value]);
+          return { prediction: predicted, target: targets, perFrame };
         }),
       );
       const [plane, k2] = [3 * size.width * size.height, kpSource.value.length];
@@ -245,10 +255,8 @@ async function searchBestFrame(
   for await (const frames of batches(drivingFrames(job.driving, size, drivingInfo), batchSize)) {
     if (!replayable) held.push(...frames);
     keypoints.push(
-      ...torch.inferenceMode(() =>
-        torch.tidy(() =>
-          framesOf(job.model.keypoints(torch.stack(frames.map((f) => toTensor(f, device))), job.model.params.switches.jacobians)),
-        ),
+      ...inferIn(device, job.options?.precision, () =>
+        torch.tidy(() => framesOf(job.model.keypoints(toTensorBatch(frames, device), job.model.params.switches.jacobians))),
       ),
     );
     job.options?.onSearch?.(keypoints.length);

@@ -31,6 +31,18 @@ export function toTensor(image: RgbImage, device: torch.Device): Tensor {
   return torch.fromArray(image.data, [3, image.height, image.width], { device });
 }
 
+/**
+ * Frames of one size as a (B, 3, H, W) float32 tensor on `device`, in one copy (to a GPU: one
+ * pinned, non-blocking transfer for the batch rather than one per frame).
+ */
+export function toTensorBatch(images: readonly RgbImage[], device: torch.Device): Tensor {
+  const [{ width, height }] = images;
+  const plane = 3 * width * height;
+  const data = new Float32Array(plane * images.length);
+  images.forEach((image, i) => data.set(image.data, i * plane));
+  return torch.fromArray(data, [images.length, 3, height, width], { device });
+}
+
 function checkSize(image: RgbImage, size: FrameSize, what: string): RgbImage {
   if (image.width !== size.width || image.height !== size.height) {
     throw new RangeError(

@@ -3,6 +3,7 @@ export { animate, type AnimationJob, type AnimationOptions, type AnimatedFrame, 
 export { loadModel, type LoadedModel, type LoadModelOptions, type FrameSize } from "./model.js";
 export { bestFrame, movementScale, normalizeKeypoints, targetKeypoints, type MotionMode, type MotionTransfer } from "./motion.js";
 export { convexHull, hullArea } from "./hull.js";
+export { inferIn } from "./precision.js";
 export { sideBySide, keypointColour, type Panel } from "./visualize.js";
 export type { DrivingInput, FrameInput } from "./frames.js";
 export {

@@ -100,6 +100,7 @@ export class BatchNorm2d extends NormBase {
       count.add_(1);
       if (this.momentum === null) factor = 1 / count.item();
     }
+    if (this.training && syncBatchNormOn && torch.distributed.getWorldSize() > 1) return this.#syncForward(x, factor);
     // Without running statistics, batch statistics are used in eval mode too (as PyTorch).
     const useBatchStats = this.training || !this.trackRunningStats;
     // PyTorch passes the buffers (and so updates them) unless training without tracking.
@@ -114,7 +115,70 @@ export class BatchNorm2d extends NormBase {
       eps: this.eps,
     });
   }
+
+  /**
+   * Training-mode batch norm with statistics over every rank's batch, one collective each way (as
+   * SyncBatchNorm: each rank's count, mean and sum of squared deviations are gathered, and
+   * combined exactly with Chan's formula). The gather is a differentiable all-reduce of a table in
+   * which each rank fills its own row, so gradients reach every rank's statistics as in
+   * SyncBatchNorm's backward.
+   */
+  #syncForward(x: Tensor, factor: number): Tensor {
+    const [n, c, h, w] = x.shape;
+    const ranks = torch.distributed.getWorldSize();
+    const rank = torch.distributed.getRank();
+    return torch.tidy(() => {
+      const localMean = x.mean([0, 2, 3]); // (C)
+      const localM2 = x
+        .sub(localMean.view(1, c, 1, 1))
+        .square()
+        .sum([0, 2, 3]); // (C)
+      const row = torch.cat([torch.full([1], n * h * w, { dtype: x.dtype }), localMean, localM2]).view(1, 2 * c + 1);
+      const rows = [
+        ...(rank > 0 ? [torch.zeros([rank, 2 * c + 1], { dtype: x.dtype })] : []),
+        row,
+        ...(rank < ranks - 1 ? [torch.zeros([ranks - 1 - rank, 2 * c + 1], { dtype: x.dtype })] : []),
+      ];
+      const table = torch.distributed.allReduceSum(torch.cat(rows, 0)); // (ranks, 2C + 1)
+      const counts = table.narrow(1, 0, 1); // (ranks, 1)
+      const means = table.narrow(1, 1, c); // (ranks, C)
+      const count = counts.sum(); // ()
+      const mean = means.mul(counts).sum(0).div(count); // (C)
+      const m2 = table
+        .narrow(1, 1 + c, c)
+        .sum(0)
+        .add(means.sub(mean.view(1, c)).square().mul(counts).sum(0)); // (C)
+      const variance = m2.div(count); // (C), biased
+      const centred = x.sub(mean.view(1, c, 1, 1)); // (N, C, H, W)
+      let y = centred.mul(variance.add(this.eps).rsqrt().view(1, c, 1, 1));
+      if (this.weight && this.bias) y = y.mul(this.weight.view(1, c, 1, 1)).add(this.bias.view(1, c, 1, 1));
+      if (this.trackRunningStats) {
+        torch.noGrad(() => {
+          const all = count.item();
+          const unbiased = variance.detach().mul(all / Math.max(all - 1, 1));
+          this.buffer("running_mean")
+            .mul_(1 - factor)
+            .add_(mean.detach().mul(factor));
+          this.buffer("running_var")
+            .mul_(1 - factor)
+            .add_(unbiased.mul(factor));
+        });
+      }
+      return y;
+    });
+  }
 }
+
+/**
+ * Synchronised batch norm (torch.nn.SyncBatchNorm) for every BatchNorm2d in training mode while a
+ * process group of more than one rank exists: the batch statistics are those of the batches of
+ * all ranks together, so N ranks with B items each normalise as one process with N x B would.
+ */
+export function setSyncBatchNorm(on: boolean): void {
+  syncBatchNormOn = on;
+}
+
+let syncBatchNormOn = false;
 
 /**
  * Instance normalisation over (H, W) for each sample and channel of (N, C, H, W). PyTorch's

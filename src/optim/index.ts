@@ -3,3 +3,4 @@ export { Optimizer, type BaseHyper, type ParamGroup, type ParamsArgument, type P
 export { Adam, type AdamHyper, type AdamOptions } from "./adam.js";
 export { SGD, type SGDHyper, type SGDOptions } from "./sgd.js";
 export { LRScheduler, StepLR, MultiStepLR, type SchedulerStateDict } from "./lr_scheduler.js";
+export { GradScaler, type GradScalerOptions, type GradScalerState } from "./grad_scaler.js";

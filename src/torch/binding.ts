@@ -1,5 +1,5 @@
-// The only door to the native addon: loads build/Release/dime_native.node and declares, with
-// types, everything it exports. Nothing else in the project requires the .node file.
+// The only door to the native addon: loads build/Release/dime_native.node (or $DIME_ADDON) and
+// declares, with types, everything it exports. Nothing else in the project requires the .node file.
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -65,9 +65,28 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
   liveTensors(): number;
+  // distributed (native/distributed.cc; src/torch/distributed.ts)
+  distInit(host: string, port: number, rank: number, worldSize: number, timeoutMs: number, backend: string, localHost: string): number;
+  distIsInitialized(): boolean;
+  distRank(): number;
+  distWorldSize(): number;
+  distHasNccl(): boolean;
+  distAllReduce(tensors: H[]): void;
+  distBroadcast(tensors: H[], root: number): void;
+  distAllReduceSum(t: H): H;
+  distBarrier(): void;
+  distBuckets(params: H[], bucketBytes: number, firstBucketBytes: number): number;
+  distPrepareBackward(): void;
+  distFinishGradients(): void;
+  distStoreGet(key: string, timeoutMs: number): string;
+  distStoreSet(key: string, value: string): void;
+  distStoreCheck(key: string): boolean;
+  distSilentRanks(waitMs: number): number[];
+  distShutdown(): void;
   manualSeed(seed: number): void;
   newGenerator(seed: number): GeneratorHandle;
   defaultGenerator(): GeneratorHandle;
+  cudaDefaultGenerator(index: number): GeneratorHandle;
   generatorSeed(g: GeneratorHandle, seed: number): void;
   generatorGetState(g: GeneratorHandle): H;
   generatorSetState(g: GeneratorHandle, state: H): void;
@@ -76,6 +95,12 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   enterInferenceMode(): number;
   exitInferenceMode(depth: number): void;
   isInferenceMode(): boolean;
+  autocastSetEnabled(deviceType: "cpu" | "cuda", enabled: boolean): boolean;
+  autocastIsEnabled(deviceType: "cpu" | "cuda"): boolean;
+  autocastSetDtype(deviceType: "cpu" | "cuda", dtype: number): number;
+  autocastGetDtype(deviceType: "cpu" | "cuda"): number;
+  autocastEnter(): number;
+  autocastExit(): number;
   // metadata and lifetime
   shape(t: H): number[];
   dtype(t: H): number;
@@ -104,7 +129,9 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   uniform_(t: H, low: number, high: number, gen?: GeneratorHandle): void;
   normal_(t: H, mean: number, std: number, gen?: GeneratorHandle): void;
   toDtype(t: H, dtype: number): H;
-  toDevice(t: H, device: string): H;
+  toDevice(t: H, device: string, nonBlocking?: boolean): H;
+  pinMemory(t: H): H;
+  isPinned(t: H): boolean;
   clone(t: H): H;
   contiguous(t: H): H;
   toChannelsLast(t: H): H;
@@ -260,7 +287,14 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   ): (H | undefined)[];
 }
 
+// DIME_ADDON names another build of the addon (scripts/check-libtorch.sh: one against a second
+// libtorch, built in its own folder); without it, the package's own build.
 function locate(): string {
+  const chosen = process.env.DIME_ADDON;
+  if (chosen) {
+    if (!existsSync(chosen)) throw new Error(`dime: DIME_ADDON=${chosen} does not exist; build it with node native/build.mjs --out DIR`);
+    return chosen;
+  }
   const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
   const path = join(root, "build/Release/dime_native.node");
   if (!existsSync(path)) {
@@ -272,3 +306,13 @@ function locate(): string {
 }
 
 export const native: Native = createRequire(import.meta.url)(locate()) as Native;
+
+/**
+ * The preload library built beside the addon (native/bind-address.c) that makes a wildcard bind()
+ * bind $DIME_BIND_ADDR instead, or undefined when it was not built. Not loaded here: the launcher
+ * of distributed training gives it to its ranks through LD_PRELOAD.
+ */
+export function bindAddressLibrary(): string | undefined {
+  const path = join(dirname(locate()), "dime_bind_address.so");
+  return existsSync(path) ? path : undefined;
+}

@@ -1,5 +1,6 @@
 // Devices: "cpu", "cuda" or "cuda:N" (CUDA only where libtorch was built with it).
 import { native } from "./binding.js";
+import { Generator } from "./random.js";
 
 export type Device = "cpu" | "cuda" | `cuda:${number}`;
 
@@ -15,7 +16,16 @@ export const cuda = {
   synchronize(): void {
     native.cudaSynchronize();
   },
+  /** Device `index`'s global generator (random ops on that device without a generator draw from it); needs CUDA. */
+  defaultGenerator(index = 0): Generator {
+    return new Generator(native.cudaDefaultGenerator(index));
+  },
 };
+
+/** The device's canonical name: libtorch reports "cuda" as "cuda:0". */
+export function canonicalDevice(device: Device): Device {
+  return device === "cuda" ? "cuda:0" : device;
+}
 
 export function parseDevice(name: string): Device {
   if (name === "cpu" || name === "cuda" || /^cuda:\d+$/.test(name)) return name as Device;

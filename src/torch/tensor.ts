@@ -107,8 +107,14 @@ export class Tensor implements Owned {
   }
 
   // --- conversion
-  to(target: DType | Device): Tensor {
-    if (target === "cpu" || target.startsWith("cuda")) return new Tensor(native.toDevice(this.handle("to"), target));
+  /**
+   * A copy in another dtype or on another device. `nonBlocking` (devices only) returns before a
+   * copy between pinned host memory and a GPU has finished, as PyTorch's non_blocking=True: wait
+   * with cuda.synchronize() before reading a tensor copied to the CPU that way.
+   */
+  to(target: DType | Device, options: { nonBlocking?: boolean } = {}): Tensor {
+    if (target === "cpu" || target.startsWith("cuda"))
+      return new Tensor(native.toDevice(this.handle("to"), target, options.nonBlocking ?? false));
     return new Tensor(native.toDtype(this.handle("to"), dtypeCode(target as DType)));
   }
   float(): Tensor {
@@ -125,6 +131,14 @@ export class Tensor implements Owned {
   }
   cpu(): Tensor {
     return this.to("cpu");
+  }
+  /** A copy of this CPU tensor in pinned (page-locked) host memory, for fast non-blocking copies to a GPU; needs CUDA. */
+  pinMemory(): Tensor {
+    return new Tensor(native.pinMemory(this.handle("pinMemory")));
+  }
+  /** True for a CPU tensor in pinned host memory (always false without CUDA). */
+  get isPinned(): boolean {
+    return native.isPinned(this.handle("isPinned"));
   }
   clone(): Tensor {
     return new Tensor(native.clone(this.handle("clone")));

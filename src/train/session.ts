@@ -5,21 +5,22 @@
 import { existsSync, statSync } from "node:fs";
 
 import * as torch from "../torch/index.js";
-import type { Device } from "../torch/index.js";
+import type { Device, Precision, PrecisionChoice } from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
 import type { DimeConfig } from "../dime/config/schema.js";
 import { applyOverrides } from "../dime/config/file.js";
 import { TrainingObjective } from "../dime/objective.js";
 import { reconstructionLoss, type ReconstructionLoss } from "../dime/losses/index.js";
 import { DataLoader } from "../data/loader.js";
-import { Adam, MultiStepLR } from "../optim/index.js";
+import { Adam, GradScaler, MultiStepLR, type GradScalerOptions } from "../optim/index.js";
 import { findCheckpoint, latestCheckpoint, type CheckpointEntry, type DataPosition, type RunInit } from "../checkpoint/files.js";
 import { isFommToDime, startFromFomm } from "../dime/fomm-start.js";
 import { isTorchCheckpointPath } from "../checkpoint/fomm-import.js";
 import { loadCheckpoint, type LoadedCheckpoint } from "../checkpoint/load.js";
 import { TrainError } from "./errors.js";
-import { checkSameConfig, createRunFolder, openRunFolder, readRunConfig, saveRunConfig, type RunFolder } from "./run-dir.js";
+import { checkSameConfig, createRunFolder, openRunFolder, readRunConfig, runFolder, saveRunConfig, type RunFolder } from "./run-dir.js";
 import { restoreCheckpoint, type TrainingParts } from "./state.js";
+import type { DataParallel } from "./distributed.js";
 
 export interface TrainOptions {
   /** The config (loadConfig of a file, with any overrides). With `resume` it may be left out: the run's saved config is used. */
@@ -60,6 +61,21 @@ export interface TrainOptions {
   keep?: number;
   /** Loader worker threads (default 1; 0 loads in the training thread). The batches are the same whatever the count. */
   workers?: number;
+  /**
+   * fp32 (default; a resume defaults to the run's), bf16 or fp16 (CUDA only, with dynamic loss
+   * scaling): autocast over the forward and the losses, fp32 islands kept (src/torch/autocast.ts).
+   */
+  precision?: PrecisionChoice;
+  /**
+   * Dynamic loss scaling (default: on for fp16 only; a resume keeps the run's). On in fp32 it
+   * changes nothing but the skipped steps of an overflow (tests force one with a huge initScale).
+   */
+  lossScale?: GradScalerOptions;
+  /**
+   * This process's part in a data-parallel run (train/distributed.ts): train_params.batch_size
+   * is then the batch of all ranks together, each rank loading its share; only rank 0 writes.
+   */
+  parallel?: DataParallel;
 }
 
 /** Everything a training loop needs, ready at its first step. */
@@ -71,6 +87,8 @@ export interface Session {
   objective: TrainingObjective;
   parts: TrainingParts;
   device: Device;
+  /** What the forward and the losses run in. */
+  precision: Precision;
   seed: number;
   threads: number;
   totalSteps: number;
@@ -85,6 +103,8 @@ export interface Session {
   start: DataPosition & { step: number; seconds: number };
   /** Notes for the user (a changed thread count, say). */
   notes: string[];
+  /** The data-parallel run this process is a rank of, if any. */
+  parallel?: DataParallel;
   close(): Promise<void>;
 }
 
@@ -98,7 +118,9 @@ export async function openSession(options: TrainOptions): Promise<Session> {
   const device = options.device ?? "cpu";
   if (device !== "cpu" && !torch.cuda.isAvailable())
     throw new TrainError(`--device ${device}: libtorch sees no CUDA device here: use --device cpu`);
-  const resumeFolder = options.resume ? openRunFolder(options.out) : undefined;
+  const parallel = options.parallel;
+  const main = !parallel || parallel.isMain;
+  const resumeFolder = options.resume ? (main ? openRunFolder(options.out) : runFolder(options.out)) : undefined;
   const resumed = resumeFolder && latestCheckpoint(resumeFolder.checkpoints);
   const configSource = options.configSource ?? "the given config";
 
@@ -125,6 +147,12 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       `note: the run used ${resumed.sidecar.run.threads} threads, this session ${threads}; a resume is bit-exact only with the same count`,
     );
   if (threads !== undefined) torch.setNumThreads(threads);
+  const runPrecision = resumed ? (resumed.sidecar.precision?.mode ?? "fp32") : undefined;
+  const precision = torch.resolvePrecision(options.precision ?? runPrecision ?? "fp32", device);
+  const precisionProblem = torch.precisionProblem(precision, device);
+  if (precisionProblem) throw new TrainError(`--precision ${precision}: ${precisionProblem}`);
+  if (runPrecision !== undefined && precision !== runPrecision)
+    notes.push(`note: the run trained in ${runPrecision}, this session in ${precision}; a resume is bit-exact only in the same precision`);
 
   const train = config.train_params;
   const [height, width] = config.dataset_params.frame_shape;
@@ -138,6 +166,10 @@ export async function openSession(options: TrainOptions): Promise<Session> {
     loader = await openTrainingLoader(options.data, config, seed, options.workers);
     const epochLength = loader.epochLength;
     const batchesPerEpoch = Math.floor(epochLength / train.batch_size);
+    if (parallel && train.batch_size % parallel.worldSize !== 0)
+      throw new TrainError(
+        `train_params.batch_size ${train.batch_size} is the batch of all ${parallel.worldSize} ranks together: give a --batch-size divisible by ${parallel.worldSize}`,
+      );
     if (batchesPerEpoch === 0)
       throw new TrainError(
         `${options.data}/train: ${epochLength} videos make no whole batch of ${train.batch_size}: lower --batch-size or add videos`,
@@ -151,15 +183,18 @@ export async function openSession(options: TrainOptions): Promise<Session> {
         `${resumed.weightsPath}: the run is at step ${resumed.step}, past the ${totalSteps} steps asked for: give more --steps`,
       );
 
-    const folder = resumeFolder ?? createRunFolder(options.out);
-    saveRunConfig(folder, config);
+    const folder = resumeFolder ?? (main ? createRunFolder(options.out) : runFolder(options.out));
+    if (main) saveRunConfig(folder, config);
     if (resumed) checkSameConfig(resumed.sidecar.config, config, resumed.sidecarPath, folder.configPath);
 
     torch.manualSeed(seed);
     const model = new DiME(config.model_params).to(device);
     const optimizer = new Adam(model.parameters(), { lr: train.lr, betas: train.betas });
     const scheduler = new MultiStepLR(optimizer, { milestones: milestones(train.lr_milestones, totalSteps), gamma: 0.1 });
-    const parts: TrainingParts = { model, optimizer, scheduler, transformGenerator: new torch.Generator(seed + 1) };
+    const scaler = new GradScaler(
+      options.lossScale ?? { enabled: precision === "fp16" || resumed?.sidecar.precision?.scaler !== undefined },
+    );
+    const parts: TrainingParts = { model, optimizer, scheduler, transformGenerator: new torch.Generator(seed + 1), precision, scaler };
     if (initial) {
       torch.tidy(() =>
         initial.fommStart ? startFromFomm(model, initial.model.stateDict()) : model.loadStateDict(initial.model.stateDict()),
@@ -175,6 +210,10 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       // The milestones are fractions of the run's total, which a resume may have changed.
       scheduler.milestones = milestones(train.lr_milestones, totalSteps);
     }
+    parallel?.attach(
+      model.parameters().filter((p) => p.requiresGrad),
+      model.buffers(),
+    );
     const start = resumed
       ? { step: resumed.step, epoch: resumed.sidecar.data.epoch, position: resumed.sidecar.data.position, seconds: resumed.sidecar.seconds }
       : { step: 0, epoch: 0, position: 0, seconds: 0 };
@@ -185,6 +224,7 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       loader,
       reconstruction,
       device,
+      precision,
       seed,
       init,
       totalSteps,
@@ -194,6 +234,7 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       start,
       notes,
       parts,
+      parallel,
       threads: torch.getNumThreads(),
       objective: new TrainingObjective(model, train, reconstruction),
       async close() {

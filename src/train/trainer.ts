@@ -12,7 +12,8 @@ import type { Batch } from "../data/batch.js";
 import { ATOMIC_IO, checkpointStem, rotateCheckpoints, saveCheckpoint, type CheckpointIo } from "../checkpoint/files.js";
 import { NonFiniteLossError, TrainError } from "./errors.js";
 import { TrainLog, type StepRecord } from "./log.js";
-import { ProgressBar, type ProgressReporter } from "../util/progress.js";
+import { ProgressBar, SILENT_PROGRESS, type ProgressReporter } from "../util/progress.js";
+import { Transform } from "../dime/losses/transform.js";
 import { sampleData, writeSample, type SampleData } from "./samples.js";
 import { openSession, type Session, type TrainOptions } from "./session.js";
 import { captureCheckpoint } from "./state.js";
@@ -57,14 +58,26 @@ export interface TrainSummary {
  *   and NonFiniteLossError when a loss term turns NaN or Inf; the last good checkpoint stays.
  */
 export async function train(options: TrainOptions, hooks: TrainHooks = {}): Promise<TrainSummary> {
-  const session = await openSession(options);
-  const progress = hooks.progress ?? new ProgressBar();
+  const parallel = options.parallel;
+  let session: Session;
   try {
-    return await new Trainer(session, hooks, progress).run();
+    session = await openSession(options);
+  } catch (error) {
+    throw parallel ? parallel.explain(error) : error;
+  }
+  // In a data-parallel run only rank 0 reports, logs and writes (as a DDP script guards on rank 0).
+  const progress = parallel && !parallel.isMain ? SILENT_PROGRESS : (hooks.progress ?? new ProgressBar());
+  let summary: TrainSummary;
+  try {
+    summary = await new Trainer(session, hooks, progress).run();
+  } catch (error) {
+    throw parallel ? parallel.explain(error) : error;
   } finally {
     progress.end();
     await session.close();
   }
+  parallel?.close();
+  return summary;
 }
 
 /** The result of one step's scope: numbers only, no tensors. */
@@ -75,7 +88,7 @@ interface StepResult {
 }
 
 class Trainer {
-  readonly #log: TrainLog;
+  readonly #log: TrainLog | undefined;
   readonly #io: CheckpointIo;
   #step: number;
   #epoch: number;
@@ -95,7 +108,8 @@ class Trainer {
     this.#position = start.position;
     this.#lastCheckpoint = resumed?.weightsPath;
     this.#checkpointStep = resumed ? resumed.step : -1;
-    this.#log = resumed ? TrainLog.resume(folder.logPath, resumed.step) : TrainLog.create(folder.logPath);
+    const main = !session.parallel || session.parallel.isMain;
+    this.#log = !main ? undefined : resumed ? TrainLog.resume(folder.logPath, resumed.step) : TrainLog.create(folder.logPath);
     this.#io = hooks.checkpointIo ?? ATOMIC_IO;
   }
 
@@ -112,12 +126,15 @@ class Trainer {
     let losses: Record<string, number> = {};
     try {
       while (this.#step < totalSteps && !this.#stopRequested) {
-        for await (const batch of session.loader.epoch(this.#epoch, this.#position)) {
+        const shard = session.parallel && { rank: session.parallel.rank, count: session.parallel.worldSize };
+        for await (const batch of session.loader.epoch(this.#epoch, this.#position, shard)) {
           const step = this.#step + 1;
           const lr = session.parts.optimizer.paramGroups[0].lr;
           const result = this.#trainStep(batch, step);
+          // Each rank's loss is its share's: the log gets their mean, the loss of the whole batch.
+          if (session.parallel) result.loss = session.parallel.mean(result.loss);
           session.parts.scheduler.step();
-          this.#advance(batch.shape.batch);
+          this.#advance(batch.shape.batch * (session.parallel?.worldSize ?? 1));
           const now = performance.now();
           const record: StepRecord = {
             event: "step",
@@ -131,20 +148,21 @@ class Trainer {
           };
           previous = now;
           losses = result.loss;
-          this.#log.write(record);
+          this.#log?.write(record);
           this.progress.step(record, totalSteps);
-          if (result.sample) await this.#writeSample(step, result.sample);
+          if (result.sample && this.#log) await this.#writeSample(step, result.sample);
           if (step % config.train_params.checkpoint_freq === 0 && step < totalSteps) this.#checkpoint(record.seconds);
           if (this.hooks.onStep?.(record) === "stop") this.#stopRequested = true;
           // Lets a Ctrl-C (or an abort) in between steps, which are synchronous.
           await new Promise((resolve) => setImmediate(resolve));
+          if (session.parallel) this.#stopRequested = session.parallel.agreeToStop(this.#stopRequested);
           if (this.#stopRequested || this.#step >= totalSteps) break;
         }
       }
       const seconds = session.start.seconds + (performance.now() - began) / 1000;
       const interrupted = this.#step < totalSteps;
       if (this.#step > this.#checkpointStep) this.#checkpoint(seconds);
-      this.#log.write({ event: "stop", step: this.#step, reason: interrupted ? "interrupted" : "finished", seconds });
+      this.#log?.write({ event: "stop", step: this.#step, reason: interrupted ? "interrupted" : "finished", seconds });
       this.progress.note(
         interrupted ? `stopped at step ${this.#step}/${totalSteps}; resume with --resume` : `finished ${totalSteps} steps`,
       );
@@ -172,10 +190,10 @@ class Trainer {
     const what = resumed
       ? `resuming ${session.folder.root} at step ${resumed.step}/${totalSteps}`
       : `training ${session.folder.root}: ${totalSteps} steps`;
-    const line = `${what}, batch ${train.batch_size}, ${session.batchesPerEpoch} batches per epoch, ${session.parts.model.numParameters()} parameters, ${session.device}, ${session.threads} threads, seed ${session.seed}`;
+    const line = `${what}, batch ${train.batch_size}, ${session.batchesPerEpoch} batches per epoch, ${session.parts.model.numParameters()} parameters, ${session.device}${session.precision === "fp32" ? "" : ` ${session.precision}`}, ${session.threads} threads, seed ${session.seed}`;
     const loss = describeReconstructionLoss(session.reconstruction);
     for (const message of [line, loss, ...session.notes]) this.progress.note(message);
-    this.#log.write({
+    this.#log?.write({
       event: resumed ? "resume" : "start",
       step: this.#step,
       message: line,
@@ -189,19 +207,51 @@ class Trainer {
 
   /** One optimizer step inside one scope; throws NonFiniteLossError before updating anything. */
   #trainStep(batch: Batch, step: number): StepResult {
-    const { objective, parts, device } = this.session;
+    const { objective, parts, device, precision, parallel } = this.session;
     return torch.tidy(() => {
       const tensors = toTrainingBatch(batch, device);
-      const result = objective.compute(tensors, parts.transformGenerator);
+      const transform = parallel && this.#shardOfTransform(batch.shape.batch);
+      const compute = () => objective.compute(tensors, parts.transformGenerator, transform ? { transform } : {});
+      // Autocast over the forward and the losses only; backward runs in the forward's dtypes.
+      const result = precision === "fp32" ? compute() : torch.withAutocast(device, torch.autocastDtypeOf(precision), compute);
       this.hooks.lossTerms?.(step, result.losses);
       const loss = this.#finite(step, new Map([...result.losses, ["total", result.total]]));
       const details = readScalars(result.details);
       parts.optimizer.zeroGrad();
-      result.total.backward();
-      parts.optimizer.step();
+      const scaler = parts.scaler;
+      parallel?.beforeBackward();
+      if (scaler?.enabled) {
+        // fp16: backward on the scaled loss; a step whose gradients overflowed is skipped (the
+        // gradients are all-reduced first, so every rank makes the same choice).
+        details.loss_scale = scaler.scale;
+        scaler.scaleLoss(result.total).backward();
+        parallel?.afterBackward();
+        details.skipped = scaler.step(parts.optimizer) ? 0 : 1;
+        scaler.update();
+      } else {
+        result.total.backward();
+        parallel?.afterBackward();
+        parts.optimizer.step();
+      }
       const due = step % this.session.config.train_params.sample_freq === 0 || step === this.session.totalSteps;
       return { loss: { total: loss.total, ...loss }, details, ...(due ? { sample: sampleData(tensors, result.output) } : {}) };
     });
+  }
+
+  /**
+   * This rank's rows of the warps X one process would draw for the whole batch, so that every
+   * rank draws the same numbers and the run matches one process on the combined batch (and a
+   * resume with another world size goes on with the same random stream). Undefined when the
+   * objective draws none.
+   */
+  #shardOfTransform(share: number): Transform | undefined {
+    const { config, parallel, parts } = this.session;
+    const weights = config.train_params.loss_weights;
+    const jacobians = config.model_params.switches.jacobians;
+    if (!parallel || !(weights.equivariance_value !== 0 || (jacobians && weights.equivariance_jacobian !== 0))) return undefined;
+    const all = Transform.random(config.train_params.transform_params, share * parallel.worldSize, parts.transformGenerator);
+    const first = parallel.rank * share;
+    return new Transform(all.theta.narrow(0, first, share), all.controlPoints, all.controlParams.narrow(0, first, share));
   }
 
   /** The terms' values; the first that is NaN or Inf stops training. */
@@ -226,12 +276,17 @@ class Trainer {
   async #writeSample(step: number, data: SampleData): Promise<void> {
     const path = join(this.session.folder.samples, `${checkpointStem(step)}.png`);
     await writeSample(path, data);
-    this.#log.write({ event: "sample", step, path });
+    this.#log?.write({ event: "sample", step, path });
   }
 
   /** Saves a checkpoint of the current step (never of non-finite weights) and drops old ones. */
   #checkpoint(seconds: number): void {
     const { session } = this;
+    if (!this.#log) {
+      // Another rank than 0: rank 0 writes the checkpoint; this one only keeps count.
+      this.#checkpointStep = this.#step;
+      return;
+    }
     const { parts, folder, config } = session;
     const bad = firstNonFiniteParameter(parts);
     if (bad) throw new NonFiniteLossError(this.#step, `parameter '${bad}'`, NaN, this.#lastCheckpoint);
@@ -259,7 +314,7 @@ class Trainer {
     rotateCheckpoints(folder.checkpoints, config.train_params.keep_checkpoints);
     this.#lastCheckpoint = path;
     this.#checkpointStep = this.#step;
-    this.#log.write({ event: "checkpoint", step: this.#step, path });
+    this.#log?.write({ event: "checkpoint", step: this.#step, path });
   }
 }
 
@@ -267,9 +322,13 @@ class Trainer {
 export function toTrainingBatch(batch: Batch, device: Session["device"]): TrainingBatch {
   const { batch: b, refs, channels, height, width } = batch.shape;
   const frame = [b, channels, height, width];
-  const place = (t: Tensor) => (device === "cpu" ? t : t.to(device));
-  const references = refs === 0 ? [] : place(torch.fromArray(batch.refs, [b, refs, channels, height, width])).unbind(1); // N x (B, C, H, W)
-  return { source: place(torch.fromArray(batch.source, frame)), driving: place(torch.fromArray(batch.driving, frame)), references };
+  // On a GPU each array goes over in one pinned, non-blocking copy (creation.fromArray).
+  const references = refs === 0 ? [] : torch.fromArray(batch.refs, [b, refs, channels, height, width], { device }).unbind(1); // N x (B, C, H, W)
+  return {
+    source: torch.fromArray(batch.source, frame, { device }),
+    driving: torch.fromArray(batch.driving, frame, { device }),
+    references,
+  };
 }
 
 /** Scalars read in one copy: name -> value. */

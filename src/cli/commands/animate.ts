@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 
 import { animateFiles } from "../animate-files.js";
-import { deviceOf, inRange, odeFlags, required } from "../checks.js";
+import { deviceOf, inRange, odeFlags, precisionHelp, precisionOf, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import type { CropChoice } from "../../infer/footage.js";
@@ -63,7 +63,8 @@ refused. Ctrl-C or SIGTERM stops, removes the temporary file and exits 130 or 14
   --visualize-out FILE  write the side-by-side view here instead (implies --visualize)
   --audio               copy the driving video's audio track (mp4, webm)
   --device D            cpu (default), cuda or cuda:N
-${threadsHelp(24)}`;
+${threadsHelp(24)}
+${precisionHelp()}`;
 
 const FLAGS = defineFlags({
   checkpoint: "string",
@@ -82,6 +83,7 @@ const FLAGS = defineFlags({
   "visualize-out": "string",
   audio: "bool",
   device: "string",
+  precision: "string",
   crop: "string",
   "face-index": "int",
   track: "string",
@@ -132,6 +134,7 @@ export const animateCommand: Command = {
     }
     const device = deviceOf(flags.device);
     applyThreads(flags);
+    const precision = precisionOf(flags.precision, device, "animate");
     const ode = odeFlags(flags);
     const crop = parseCrop(flags.crop);
     const track = flags.track;
@@ -173,6 +176,7 @@ export const animateCommand: Command = {
         ode,
         batch,
         device,
+        precision,
         crop,
         faceIndex: inRange(flags, "face-index", 0, 1000) ?? 0,
         track,

@@ -7,11 +7,13 @@ import { benchEval, formatEvalBench } from "../../bench/eval.js";
 import { benchIo, formatIoBench } from "../../bench/io.js";
 import { benchServe, formatServeBench } from "../../bench/serve.js";
 import { animateFiles } from "../animate-files.js";
-import { benchModel, defaultModelBenchOptions, formatModelBench } from "../../bench/model.js";
+import { benchModel, defaultModelBenchOptions, formatModelBench, NAMED_SETTINGS, type SwitchSetting } from "../../bench/model.js";
 import { benchModelVsPytorch, formatModelVsPytorch } from "../../bench/model-peer.js";
+import { deviceOf } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
+import { precisionOf } from "../checks.js";
 
 const HELP = `Usage: dime bench engine|data|model|animate|eval|checksum|io|serve [--json FILE] [options]
 
@@ -35,6 +37,8 @@ Measures performance and prints a table.
                   dime figure is given as a ratio to PyTorch's. About 5 minutes at --threads 1,2 on
                   an idle 2-core machine with the defaults.
   model --ablation
+                  (also selected by any of --config, --settings, --precision, --device, --batch,
+                  --train-config, --train-batch, which are its options)
                   the older suite, dime alone: synth-faces-64 and vox-256 built four ways
                   (baseline: no refine, ID, references or Jacobians; +refine; +ID; +3 refs), per
                   frame and per job, GFLOP/s, live-tensor checks, and synth-faces-64's training
@@ -96,15 +100,41 @@ Measures performance and prints a table.
   --footage       animate: only the real-footage case (face detection and landmarks on a 1280x720
                   frame; face crop, tracking every frame and every 5th, paste-back, end to end on a
                   1280x720 clip made from the shared data's talking head; skipped without it)
-  --workers N     data: loader worker threads (default 2)`;
+  --workers N     data: loader worker threads (default 2)
+  --device D      model --ablation: cpu (default), cuda or cuda:N; CUDA figures wait for the GPU before the
+                  clock stops
+  --batch LIST    model --ablation: driving frames per forward call, comma-separated (default 1); each
+                  batch is its own figure, with frames per second = batch / median
+  --config LIST   model --ablation: the configs timed forward, comma-separated paths (default
+                  configs/synth-faces-64.yaml,configs/vox-256.yaml), or none for the training step alone
+  --settings LIST model --ablation: which switch settings, comma-separated, from baseline, +refine, +ID,
+                  +3refs and fomm (FOMM itself, with Jacobians: not in the default)
+  --train-config FILE  model --ablation: the training step's config (default configs/synth-faces-64.yaml),
+                  or none for no training step
+  --train-batch N model --ablation: the training step's batch (default 8)
+
+  --precision P   model --ablation: the forward figures in these precisions, comma-separated (fp32, bf16,
+                  fp16 on CUDA, auto; default fp32): autocast with fp32 islands (docs/precision.md)`;
 
 const progress = (message: string) => process.stderr.write(`  ${message}\n`);
 
-function threadList(value = "1,2"): number[] {
-  const threads = value.split(",").map((s) => Number(s));
-  if (threads.some((t) => !Number.isInteger(t) || t < 1))
-    throw new UsageError(`--threads: expected positive integers like 1,2, got '${value}'`);
-  return threads;
+function positiveList(flag: string, value: string): number[] {
+  const numbers = value.split(",").map((s) => Number(s));
+  if (numbers.some((t) => !Number.isInteger(t) || t < 1))
+    throw new UsageError(`${flag}: expected positive integers like 1,2, got '${value}'`);
+  return numbers;
+}
+
+const threadList = (value = "1,2"): number[] => positiveList("--threads", value);
+
+// Setting names as typed on a command line: "+3refs" or "+3 refs".
+function settingList(value: string): SwitchSetting[] {
+  return value.split(",").map((name) => {
+    const hit = NAMED_SETTINGS.find((s) => s.name.replace(/ /g, "") === name.replace(/ /g, ""));
+    if (!hit)
+      throw new UsageError(`--settings: unknown setting '${name}'; use ${NAMED_SETTINGS.map((s) => s.name.replace(/ /g, "")).join(", ")}`);
+    return hit;
+  });
 }
 
 const FLAGS = defineFlags({
@@ -124,6 +154,13 @@ const FLAGS = defineFlags({
   "no-train": "bool",
   "no-forward": "bool",
   seconds: "int",
+  precision: "string",
+  device: "string",
+  batch: "string",
+  config: "string",
+  settings: "string",
+  "train-config": "string",
+  "train-batch": "int",
 });
 
 export const bench: Command = {
@@ -134,6 +171,8 @@ export const bench: Command = {
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
     const suite = positional[0];
+    if (flags.precision !== undefined && suite !== "model")
+      throw new UsageError(`--precision applies to bench model only (see dime bench --help)`);
     if (suite === "engine") {
       const result = await benchEngine(
         { threads: threadList(flags.threads), overheadCalls: flags.calls ?? 100000, convRuns: flags.runs ?? 20 },
@@ -150,8 +189,18 @@ export const bench: Command = {
     } else if (suite === "model") {
       const runs = flags.runs;
       if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
-      if (flags.ablation) {
-        const result = benchModel(defaultModelBenchOptions(threadList(flags.threads), runs), progress);
+      const ablationFlags = ["config", "settings", "precision", "device", "batch", "train-config", "train-batch"] as const;
+      if (flags.ablation || ablationFlags.some((name) => flags[name] !== undefined)) {
+        const options = defaultModelBenchOptions(threadList(flags.threads), runs, {
+          configs: flags.config?.split(","),
+          settings: flags.settings === undefined ? undefined : settingList(flags.settings),
+          trainConfig: flags["train-config"],
+          trainBatch: flags["train-batch"],
+        });
+        options.device = deviceOf(flags.device);
+        options.precisions = (flags.precision ?? "fp32").split(",").map((p) => precisionOf(p, options.device ?? "cpu", "bench"));
+        options.batches = positiveList("--batch", flags.batch ?? "1");
+        const result = benchModel(options, progress);
         console.log(formatModelBench(result));
         if (flags.json !== undefined) writeJson(flags.json, result);
         return 0;

@@ -9,7 +9,7 @@ import { METRICS, type MetricKey } from "../../eval/columns.js";
 import { jsonReport, type EvalReport } from "../../eval/report.js";
 import { runEvaluation, type EvalCheckpoint } from "../../eval/run.js";
 import { markdownTable, textTable } from "../../eval/table.js";
-import { checkWritableFolder, deviceOf, frameProgress, inRange, odeFlags, required } from "../checks.js";
+import { checkWritableFolder, deviceOf, frameProgress, inRange, odeFlags, precisionHelp, precisionOf, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
@@ -66,6 +66,8 @@ DIR/test. docs/evaluation.md has the protocols and every metric's convention.
   --markdown FILE       also write the table as markdown, the best value of each column in bold
   --batch N             frames per batch (default 8)
   --device D            cpu (default), cuda or cuda:N
+${precisionHelp()}
+                        (the model only; every metric is computed in fp32)
   --threads N           libtorch threads (default: libtorch's choice)
   --ode-steps N         MotionODE steps (default: each checkpoint's config)
   --ode-method M        euler | midpoint | rk4 (default: each checkpoint's config)`;
@@ -91,6 +93,7 @@ const FLAGS = defineFlags({
   markdown: "string",
   batch: "int",
   device: "string",
+  precision: "string",
   threads: "int",
   "ode-steps": "int",
   "ode-method": "string",
@@ -171,6 +174,7 @@ export const evalCommand: Command = {
     const threads = inRange(flags, "threads", 1, 1024);
     const ode = odeFlags(flags);
     const device = deviceOf(flags.device);
+    const precision = precisionOf(flags.precision, device, "eval");
     const outputs = [flags.json, flags.markdown].filter((p) => p !== undefined);
     if (outputs.length === 2 && resolve(outputs[0]) === resolve(outputs[1]))
       throw new UsageError("--json and --markdown name the same file");
@@ -205,6 +209,7 @@ export const evalCommand: Command = {
         batch,
         device,
         ode,
+        precision,
         seed: flags.seed ?? 0,
         ...(pairs !== undefined ? { pairs } : {}),
         ...(drivingFrames !== undefined ? { drivingFrames } : {}),

@@ -10,7 +10,7 @@ import { probeMedia } from "../../media/probe.js";
 import { outputRateFor } from "../../media/timing.js";
 import { VideoWriter } from "../../media/video-write.js";
 import { writeJson } from "../json.js";
-import { deviceOf, frameProgress, inRange, makeOutputFolder, odeFlags, required } from "../checks.js";
+import { deviceOf, frameProgress, inRange, makeOutputFolder, odeFlags, precisionHelp, precisionOf, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { applyThreads, threadsHelp } from "../threads.js";
@@ -42,7 +42,8 @@ For every metric of the paper, use dime eval.
   --ode-method M      euler | midpoint | rk4 (default: the config's)
   --batch N           frames per batch (default 8)
   --device D          cpu (default), cuda or cuda:N
-${threadsHelp(22)}`;
+${threadsHelp(22)}
+${precisionHelp(22)}`;
 
 const FLAGS = defineFlags({
   checkpoint: "string",
@@ -59,6 +60,7 @@ const FLAGS = defineFlags({
   batch: "int",
   device: "string",
   threads: "int",
+  precision: "string",
 });
 
 export interface VideoResult {
@@ -97,6 +99,7 @@ export const reconstructCommand: Command = {
     const seed = flags.seed ?? 0;
     const device = deviceOf(flags.device);
     applyThreads(flags);
+    const precision = precisionOf(flags.precision, device, "reconstruct");
     const writeVideos = !flags["no-videos"];
 
     refuseOutputsOverInputs(
@@ -129,7 +132,7 @@ export const reconstructCommand: Command = {
           const writer = writeVideos ? new VideoWriter(join(out, `${video.name}.mp4`), { fps, ...loaded.size, timing }) : undefined;
           let [l1, l1Source, frames] = [0, 0, 0];
           try {
-            for await (const part of reconstructVideo(loaded.model, video, loaded.size, { refs, seed, batch, device, ode })) {
+            for await (const part of reconstructVideo(loaded.model, video, loaded.size, { refs, seed, batch, device, ode, precision })) {
               const [err, errSource, pixels] = torch.tidy(
                 () =>
                   [

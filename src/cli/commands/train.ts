@@ -3,10 +3,13 @@ import type { Device } from "../../torch/index.js";
 import { parseDevice } from "../../torch/index.js";
 import { loadConfig } from "../../dime/config/file.js";
 import { train } from "../../train/index.js";
+import { DataParallel, DEFAULT_DIST_TIMEOUT_S, rankPlaceFromEnv } from "../../train/distributed.js";
+import { launch } from "../../train/launch.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { exitCodeFor, withInterrupts, type StopSignal } from "../interrupt.js";
 import { checkpointInputs, datasetInputs, refuseOutputsOverInputs } from "../same-file.js";
+import { precisionHelp, precisionOf } from "../checks.js";
 
 const HELP = `Usage: dime train --config FILE --data DIR --out RUN_DIR [options]
 
@@ -37,6 +40,9 @@ Options:
                            fine-tuning, or a warm restart of a finished run. The optimizer, the
                            learning-rate schedule, the step count and the data order start afresh
   --device cpu|cuda        where to train (default cpu)
+${precisionHelp(27)}
+                           Over the forward and the losses; fp16 adds dynamic loss scaling
+                           (saved in checkpoints). A resume keeps the run's unless given.
   --threads N              libtorch threads (default: all cores; a resume keeps the run's)
   --seed S                 seeds the initialisation, the warps and the data order (default 0)
   --vgg-weights FILE       VGG-19 safetensors for perceptual: vgg (else train_params.vgg_weights)
@@ -44,6 +50,18 @@ Options:
   --sample-every N         steps between sample pictures (default train_params.sample_freq)
   --keep N                 checkpoints to keep (default train_params.keep_checkpoints)
   --workers N              data loader threads (default 1; 0 loads in the main thread)
+
+Across processes and machines (docs/distributed.md; torchrun + DistributedDataParallel on c10d):
+  --nproc-per-node N       start N ranks on this node (Gloo on the CPU); --batch-size is then the
+                           batch of all ranks together, each loading its share; rank 0 alone writes
+  --nnodes M               nodes in the run (default 1); start the same command on each
+  --node-rank R            this node's index, 0..M-1 (default 0; node 0 hosts the store)
+  --master-addr HOST       address of node 0 (default 127.0.0.1)
+  --master-port P          its store's port (default: a free one on a single node; 29500 else)
+  --local-addr HOST        this node's address for Gloo's connections (default: the master address
+                           on one node, the address of the host name on several)
+  --dist-timeout S         seconds a rank waits for a silent peer before the run stops (default ${DEFAULT_DIST_TIMEOUT_S})
+  --dist-backend B         gloo (default) or nccl (a CUDA libtorch's)
 
 Exit codes: 0 finished, 130 stopped by Ctrl-C and 143 by SIGTERM (a checkpoint of the last step
 was written),
@@ -61,6 +79,7 @@ const FLAGS = defineFlags({
   resume: "bool",
   init: "string",
   device: "string",
+  precision: "string",
   threads: "int",
   seed: "int",
   "vgg-weights": "string",
@@ -68,7 +87,40 @@ const FLAGS = defineFlags({
   "sample-every": "int",
   keep: "int",
   workers: "int",
+  "nproc-per-node": "int",
+  nnodes: "int",
+  "node-rank": "int",
+  "master-addr": "string",
+  "master-port": "int",
+  "dist-timeout": "number",
+  "dist-backend": "string",
+  "local-addr": "string",
 });
+
+const LAUNCHER_FLAGS = [
+  "nproc-per-node",
+  "nnodes",
+  "node-rank",
+  "master-addr",
+  "master-port",
+  "dist-timeout",
+  "dist-backend",
+  "local-addr",
+];
+
+/** The arguments without the launcher's flags (and their values): what each rank is given. */
+function rankArgs(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].replace(/^--/, "").split("=")[0];
+    if (argv[i].startsWith("--") && LAUNCHER_FLAGS.includes(name)) {
+      if (!argv[i].includes("=")) i += 1;
+      continue;
+    }
+    out.push(argv[i]);
+  }
+  return out;
+}
 
 export const trainCommand: Command = {
   name: "train",
@@ -88,6 +140,7 @@ export const trainCommand: Command = {
     } catch (error) {
       throw new UsageError(`--device: ${(error as Error).message}`);
     }
+    const precision = flags.precision === undefined ? undefined : precisionOf(flags.precision, device ?? "cpu", "train");
 
     refuseOutputsOverInputs(
       [{ flag: "--out", path: out }],
@@ -98,6 +151,50 @@ export const trainCommand: Command = {
         ...(flags["vgg-weights"] !== undefined ? [{ flag: "--vgg-weights", path: flags["vgg-weights"] as string }] : []),
       ],
     );
+    const place = rankPlaceFromEnv();
+    if (flags["nproc-per-node"] !== undefined && !place) {
+      const count = (flag: string, value: number | undefined, least: number, fallback: number) => {
+        if (value === undefined) return fallback;
+        if (!(Number.isSafeInteger(value) && value >= least))
+          throw new UsageError(`--${flag} must be an integer >= ${least}, got ${value}`);
+        return value;
+      };
+      const nprocPerNode = count("nproc-per-node", flags["nproc-per-node"], 1, 1);
+      const nnodes = count("nnodes", flags.nnodes, 1, 1);
+      const nodeRank = count("node-rank", flags["node-rank"], 0, 0);
+      if (nodeRank >= nnodes) throw new UsageError(`--node-rank ${nodeRank} must be below --nnodes ${nnodes}`);
+      const timeoutS = flags["dist-timeout"] ?? DEFAULT_DIST_TIMEOUT_S;
+      if (!(timeoutS > 0)) throw new UsageError(`--dist-timeout must be a number of seconds > 0, got ${timeoutS}`);
+      const backend = flags["dist-backend"] ?? (device && device !== "cpu" ? "nccl" : "gloo");
+      if (backend !== "gloo" && backend !== "nccl") throw new UsageError(`--dist-backend must be gloo or nccl, got ${backend}`);
+      const batch = flags["batch-size"];
+      if (batch !== undefined && batch % (nprocPerNode * nnodes) !== 0)
+        throw new UsageError(
+          `--batch-size ${batch} is the batch of all ${nprocPerNode * nnodes} ranks together: give a multiple of ${nprocPerNode * nnodes}`,
+        );
+      if (nnodes > 1 && flags["master-port"] === undefined)
+        throw new UsageError("--master-port P is required with --nnodes > 1 (the same on every node)");
+      return launch({
+        nprocPerNode,
+        nnodes,
+        nodeRank,
+        masterAddr: flags["master-addr"] ?? "127.0.0.1",
+        masterPort: count("master-port", flags["master-port"], 0, 0),
+        timeoutS,
+        backend,
+        localAddr: flags["local-addr"],
+        args: rankArgs(argv),
+      });
+    }
+    // A rank started by the launcher (or by torchrun's variables): join the group first.
+    const parallel = place ? DataParallel.join(place) : undefined;
+    if (parallel && process.env.DIME_LAUNCHER_PIPE === "1") {
+      // The launcher holds our stdin: when it goes away, so does this rank (no orphans).
+      process.stdin.on("end", () => process.exit(1));
+      process.stdin.on("error", () => process.exit(1));
+      process.stdin.resume();
+      process.stdin.unref?.();
+    }
     const controller = new AbortController();
     // SIGTERM is what a cluster scheduler sends before it kills: save the step as Ctrl-C does.
     const graceful = {
@@ -115,6 +212,7 @@ export const trainCommand: Command = {
           out,
           resume,
           device,
+          precision,
           init: flags.init,
           steps: flags.steps,
           epochs: flags.epochs,
@@ -127,10 +225,12 @@ export const trainCommand: Command = {
           sampleEvery: flags["sample-every"],
           keep: flags.keep,
           workers: flags.workers,
+          parallel,
         },
         { signal: controller.signal },
       );
       const done = summary.step - summary.startStep;
+      if (parallel && !parallel.isMain) return summary.stopped === "interrupted" ? 130 : 0;
       console.log(
         `${summary.runDir}: ${summary.stopped} at step ${summary.step}/${summary.totalSteps} (${done} steps in ${summary.seconds.toFixed(1)} s, ${summary.stepsPerSecond.toFixed(2)} steps/s); checkpoint ${summary.checkpoint ?? "none"}`,
       );

@@ -54,7 +54,8 @@ export class PerceptualPyramidLoss extends Module {
         const ys = torch.noGrad(() => this.vgg.forward(targets[level].image, this.depth));
         xs.forEach((x, i) => {
           if (this.weights[i] === 0) return;
-          const term = torch.F.l1Loss(x, ys[i]);
+          // fp32 island: features from a bf16/fp16 VGG are compared in fp32.
+          const term = torch.fp32Island(() => torch.F.l1Loss(torch.widen(x), torch.widen(ys[i])));
           terms.set(`${scaleName(scale)}.${VGG19_LAYER_NAMES[i]}`, term.detach());
           total = total.add(term.mul(this.weights[i]));
         });

@@ -36,6 +36,11 @@ export class PixelPyramidLoss extends Module {
 
   /** prediction, target (B, 3, H, W) in [0, 1] -> total (scalar) and named terms. */
   forward(prediction: Tensor, target: Tensor): LossTerms {
+    // fp32 island: SSIM's variances (E[x^2] - E[x]^2) cancel badly in bf16.
+    return torch.fp32Island(() => this.#forward(torch.widen(prediction), torch.widen(target)));
+  }
+
+  #forward(prediction: Tensor, target: Tensor): LossTerms {
     return torch.tidy(() => {
       const terms = new Map<string, Tensor>();
       let total = torch.zeros([], { dtype: prediction.dtype, device: prediction.device });

@@ -1,0 +1,292 @@
+// Data-parallel training on c10d (docs/distributed.md), with real processes, a real TCPStore and
+// ProcessGroupGloo on 127.0.0.1: 2 ranks train as one process on the combined batch (synchronised
+// batch norm, bucketed gradient all-reduce, each rank's share of the data and of the random warps),
+// a 2-rank run resumes with 1 rank, and a killed rank stops the other within the timeout with one
+// line naming it, leaving no process behind.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import * as torch from "../src/torch/index.js";
+import { readSafetensors } from "../src/io/safetensors.js";
+import { configToYaml } from "../src/dime/config/file.js";
+import { latestCheckpoint } from "../src/checkpoint/index.js";
+import { readLog, type StepRecord } from "../src/train/index.js";
+import { freePort } from "../src/train/launch.js";
+import { tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
+
+const repo = fileURLToPath(new URL("..", import.meta.url));
+const BIN = fileURLToPath(new URL("../bin/dime.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "dime-train-distributed-"));
+const data = join(dir, "data");
+const config = join(dir, "tiny.yaml");
+before(async () => {
+  await tinyDataset(data);
+  writeFileSync(config, configToYaml(tinyTrainConfig(), "tiny training config"));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `dime train` on the tiny config, one thread per process, batch 2 (one item per rank with 2 ranks). */
+function trainArgs(out: string, steps: number, extra: string[] = []): string[] {
+  return ["train", "--config", config, "--data", data, "--out", out, "--steps", String(steps), "--batch-size", "2"]
+    .concat(["--threads", "1", "--workers", "0", "--checkpoint-every", "2"])
+    .concat(extra);
+}
+
+function dime(args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: repo, encoding: "utf8", timeout: 120_000 });
+  assert.equal(result.status, 0, `dime ${args.join(" ")} failed:\n${result.stderr}`);
+  return result;
+}
+
+function weights(run: string): string {
+  const entry = latestCheckpoint(join(run, "checkpoints"));
+  assert.ok(entry, `${run}: no checkpoint`);
+  return entry.weightsPath;
+}
+
+/** Runs a worker script (test/helpers) as `worldSize` ranks on 127.0.0.1; returns each rank's stdout. */
+async function ranksOf(worker: string, worldSize: number): Promise<string[]> {
+  const script = fileURLToPath(new URL(`./helpers/${worker}`, import.meta.url));
+  const port = await freePort("127.0.0.1");
+  const runs = Array.from(
+    { length: worldSize },
+    (_, rank) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ["--import", "tsx", script], {
+          cwd: repo,
+          env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(worldSize), PORT: String(port) },
+        });
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (c) => (out += c));
+        child.stderr.on("data", (c) => (err += c));
+        child.on("exit", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`rank ${rank} of ${worker}: ${err}`))));
+      }),
+  );
+  return Promise.all(runs);
+}
+
+test("2 ranks with Gloo: synchronised batch norm and bucketed gradients equal one process on the combined batch", async () => {
+  const [single] = await ranksOf("dist-bn-worker.ts", 1);
+  const pair = await ranksOf("dist-bn-worker.ts", 2);
+  // Printed to 5 decimals: gradients of the conv and the batch norm, then the running mean.
+  const lines = (out: string) => out.split("\n").map((l) => l.replace(/^\d+ /, "").replace(/-0\.00000/g, "0.00000"));
+  assert.deepEqual(lines(pair[0]), lines(single));
+  assert.deepEqual(lines(pair[1]), lines(single));
+});
+
+test("2 ranks with Gloo: the whole DiME objective's gradients and statistics equal one process's", async () => {
+  type Dump = { grads: Record<string, number[] | null>; means: Record<string, number[]> };
+  const [single] = (await ranksOf("dist-model-worker.ts", 1)).map((o) => JSON.parse(o) as Dump);
+  const pair = (await ranksOf("dist-model-worker.ts", 2)).map((o) => JSON.parse(o) as Dump);
+  const far = (a: number[], b: number[]) => a.some((v, i) => !(Math.abs(v - b[i]) <= 1e-4 + 1e-3 * Math.abs(v)));
+  for (const dump of pair) {
+    const grads = Object.entries(single.grads).filter(([name, g]) => far(g ?? [0], dump.grads[name] ?? [0]));
+    assert.deepEqual(
+      grads.map(([name]) => name),
+      [],
+      "gradients that differ",
+    );
+    const means = Object.entries(single.means).filter(([name, m]) => far(m, dump.means[name]));
+    assert.deepEqual(
+      means.map(([name]) => name),
+      [],
+      "running means that differ",
+    );
+  }
+  const moving = Object.values(single.grads).filter((g) => g && g[0] > 1e-6).length;
+  assert.ok(moving > 80, `only ${moving} parameters have a gradient to compare`);
+});
+
+test("dime train --nproc-per-node 2: the losses of one process on the combined batch; rank 0 alone writes", SLOW, () => {
+  const one = join(dir, "one");
+  const two = join(dir, "two-ranks");
+  dime(trainArgs(one, 3));
+  dime(trainArgs(two, 3, ["--nproc-per-node", "2", "--dist-timeout", "30"]));
+  const losses = (run: string) =>
+    readLog(join(run, "log.jsonl"))
+      .filter((r): r is StepRecord => r.event === "step")
+      .map((r) => r.loss.total);
+  const [a, b] = [losses(one), losses(two)];
+  assert.equal(b.length, 3, "each step logged once");
+  // Step 1 is before any update: the same data, warps and batch statistics give the same loss.
+  assert.ok(Math.abs(a[0] - b[0]) <= 1e-5 * a[0], `step 1: ${a[0]} vs ${b[0]}`);
+  // After it, Adam's first steps (about lr x sign of each gradient) amplify float differences in
+  // tiny gradients, so the later losses agree more loosely.
+  for (let i = 1; i < 3; i++) assert.ok(Math.abs(a[i] - b[i]) <= 0.02 * a[i], `step ${i + 1}: ${a[i]} vs ${b[i]}`);
+});
+
+test("a 2-rank checkpoint resumes with 1 rank and continues", SLOW, () => {
+  const two = join(dir, "two");
+  dime(trainArgs(two, 2, ["--nproc-per-node", "2", "--dist-timeout", "30"]));
+  const steps = readLog(join(two, "log.jsonl")).filter((r) => r.event === "step");
+  assert.deepEqual(
+    steps.map((r) => r.step),
+    [1, 2],
+  );
+  assert.ok(weights(two).endsWith("step-000002.safetensors"));
+  const resumed = dime(["train", "--out", two, "--resume", "--data", data, "--steps", "4", "--threads", "1", "--workers", "0"]);
+  assert.match(resumed.stdout, /finished at step 4\/4/);
+  assert.ok(weights(two).endsWith("step-000004.safetensors"));
+  assert.deepEqual(
+    readLog(join(two, "log.jsonl"))
+      .filter((r) => r.event === "step")
+      .map((r) => r.step),
+    [1, 2, 3, 4],
+  );
+});
+
+/** The processes whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+function rankOf(pid: number): number {
+  const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+  return Number(env.find((v) => v.startsWith("RANK="))?.slice(5));
+}
+
+/** Addresses the process listens on for TCP (from /proc/net/tcp{,6} and its socket inodes). */
+function listening(pid: number): string[] {
+  const inodes = new Set(
+    readdirSync(`/proc/${pid}/fd`)
+      .map((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          return "";
+        }
+      })
+      .map((link) => /^socket:\[(\d+)\]$/.exec(link)?.[1])
+      .filter((inode): inode is string => inode !== undefined),
+  );
+  const out: string[] = [];
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || fields[3] !== "0A" || !inodes.has(fields[9])) continue; // 0A: LISTEN
+      out.push(decodeAddress(fields[1]));
+    }
+  }
+  return out;
+}
+
+function decodeAddress(hex: string): string {
+  const [host, port] = hex.split(":");
+  const bytes = (host.match(/../g) ?? []).map((b) => Number.parseInt(b, 16));
+  if (bytes.length === 4) return `${bytes.reverse().join(".")}:${Number.parseInt(port, 16)}`;
+  // IPv6 in /proc: four little-endian 32-bit words.
+  const words = [0, 4, 8, 12].map((i) => bytes.slice(i, i + 4).reverse());
+  const flat = words.flat();
+  const mapped = flat.slice(0, 10).every((b) => b === 0) && flat[10] === 255 && flat[11] === 255;
+  if (mapped) return `${flat.slice(12).join(".")}:${Number.parseInt(port, 16)}`;
+  return `[${flat.map((b) => b.toString(16).padStart(2, "0")).join("")}]:${Number.parseInt(port, 16)}`;
+}
+
+test("killing a rank stops the other within the timeout, with one line naming it, and no process is left", SLOW, async () => {
+  const out = join(dir, "killed");
+  const timeoutS = 5;
+  const launcher = spawn(process.execPath, [BIN, ...trainArgs(out, 1000, ["--nproc-per-node", "2", "--dist-timeout", String(timeoutS)])], {
+    cwd: repo,
+  });
+  let stderr = "";
+  launcher.stderr.on("data", (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => launcher.on("exit", (code) => resolve(code)));
+  // Wait for a step (both ranks are in the group then).
+  const log = join(out, "log.jsonl");
+  const begun = Date.now();
+  while (!(existsSync(log) && readFileSync(log, "utf8").includes('"event":"step"'))) {
+    assert.ok(Date.now() - begun < 60_000, `no step after 60 s:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const ranks = childrenOf(launcher.pid!);
+  assert.equal(ranks.length, 2);
+  // Nothing listens on an address other than 127.0.0.1: rank 0's store (its port is MASTER_PORT)
+  // and every rank's Gloo pairs.
+  const store = readFileSync(`/proc/${ranks[0]}/environ`, "utf8")
+    .split("\0")
+    .find((v) => v.startsWith("MASTER_PORT="))
+    ?.slice(12);
+  const addresses = ranks.flatMap((pid) => listening(pid));
+  assert.ok(
+    addresses.some((a) => a.endsWith(`:${store}`)),
+    `the store's port ${store} is not among ${addresses.join(", ")}`,
+  );
+  for (const address of addresses) assert.match(address, /^127\.0\.0\.1:\d+$/);
+  const victim = ranks.find((pid) => rankOf(pid) === 1)!;
+  const survivor = ranks.find((pid) => rankOf(pid) === 0)!;
+  stderr = "";
+  const killedAt = Date.now();
+  process.kill(victim, "SIGKILL");
+  const code = await exited;
+  const seconds = (Date.now() - killedAt) / 1000;
+  assert.notEqual(code, 0);
+  assert.ok(seconds < timeoutS + 10, `the launcher took ${seconds} s to exit`);
+  const lines = stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("step "));
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0], /rank 1\b.*(died|stopped answering)/);
+  assert.ok(
+    !existsSync(`/proc/${survivor}`) || readFileSync(`/proc/${survivor}/stat`, "utf8").includes(") Z "),
+    "rank 0 outlived the launcher",
+  );
+  // No half-written checkpoint: every weights file has its sidecar and loads.
+  for (const name of readdirSync(join(out, "checkpoints")).filter((n) => n.endsWith(".safetensors") && !n.includes("optimizer")))
+    torch.tidy(() => readSafetensors(join(out, "checkpoints", name)));
+});
+
+test("a rank that stops answering (SIGSTOP) stops the other within the timeout, with one line naming it", SLOW, async () => {
+  const out = join(dir, "hung");
+  const timeoutS = 4;
+  const launcher = spawn(process.execPath, [BIN, ...trainArgs(out, 1000, ["--nproc-per-node", "2", "--dist-timeout", String(timeoutS)])], {
+    cwd: repo,
+  });
+  let stderr = "";
+  launcher.stderr.on("data", (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => launcher.on("exit", (code) => resolve(code)));
+  const log = join(out, "log.jsonl");
+  const begun = Date.now();
+  while (!(existsSync(log) && readFileSync(log, "utf8").includes('"event":"step"'))) {
+    assert.ok(Date.now() - begun < 60_000, `no step after 60 s:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const ranks = childrenOf(launcher.pid!);
+  const hung = ranks.find((pid) => rankOf(pid) === 1)!;
+  stderr = "";
+  const stoppedAt = Date.now();
+  process.kill(hung, "SIGSTOP");
+  const code = await exited;
+  const seconds = (Date.now() - stoppedAt) / 1000;
+  assert.equal(code, 1);
+  // The timeout, the 2.5 s look at the heartbeats, and a step's worth of slack on a loaded machine.
+  assert.ok(seconds < timeoutS + 10, `the launcher took ${seconds} s to exit`);
+  const lines = stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("step "));
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0], /^dime train: rank 0: rank 1 died or stopped answering/);
+  for (const pid of ranks)
+    assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "), `pid ${pid} left`);
+});
+
+test("the launcher refuses a batch that the ranks cannot share, and a bad run folder gives one line from rank 0", SLOW, () => {
+  const bad = spawnSync(process.execPath, [BIN, ...trainArgs(join(dir, "odd"), 2, ["--batch-size", "3", "--nproc-per-node", "2"])], {
+    cwd: repo,
+    encoding: "utf8",
+  });
+  assert.notEqual(bad.status, 0);
+  assert.equal(bad.stderr.trim(), "dime train: --batch-size 3 is the batch of all 2 ranks together: give a multiple of 2");
+  assert.ok(!existsSync(join(dir, "odd")), "nothing written");
+  const full = join(dir, "full");
+  mkdirSync(join(full, "something"), { recursive: true });
+  const refused = spawnSync(process.execPath, [BIN, ...trainArgs(full, 2, ["--nproc-per-node", "2", "--dist-timeout", "10"])], {
+    cwd: repo,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr.trim(), /^dime train: rank 0: \S+full: is not empty \(something\): choose an empty or new --out$/);
+});
