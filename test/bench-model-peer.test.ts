@@ -28,22 +28,21 @@ test("bench model vs PyTorch: dime's figures, and PyTorch skipped with a note wi
     python: "/usr/bin/python3",
     fommDir: undefined,
     untuned: true,
+    precisions: ["fp32", "bf16"],
     forwardConfig: tinyConfig(),
     trainConfig: train,
   });
   assert.match(result.pytorchSkipped ?? "", /FOMM_DIR is not set/);
-  const names = result.figures.map((f) => `${f.kind} ${f.name}`);
-  assert.deepEqual(names, [
-    "frame dime FOMM configuration",
-    "frame dime full, 2 references",
-    "frame dime FOMM configuration, untuned",
-    "frame dime full, 2 references, untuned",
-    "job dime FOMM configuration",
-    "job dime full, 2 references",
-    "job dime FOMM configuration, untuned",
-    "job dime full, 2 references, untuned",
-    "train dime FOMM-equivalent step",
-  ]);
+  const names = result.figures.map((f) => `${f.kind} ${f.name} ${f.precision}`);
+  const forward = (kind: string) => [
+    `${kind} dime FOMM configuration fp32`,
+    `${kind} dime full, 2 references fp32`,
+    `${kind} dime FOMM configuration bf16`,
+    `${kind} dime full, 2 references bf16`,
+    `${kind} dime FOMM configuration, untuned fp32`,
+    `${kind} dime full, 2 references, untuned fp32`,
+  ];
+  assert.deepEqual(names, [...forward("frame"), ...forward("job"), "train dime FOMM-equivalent step fp32"]);
   for (const f of result.figures) {
     assert.equal(f.samplesMs.length, 2, `${f.name}: one run in each of 2 rounds`);
     assert.ok(f.medianMs > 0 && Number.isFinite(f.medianMs) && f.minMs <= f.medianMs, `${f.name}: ${f.medianMs} ms`);

@@ -14,6 +14,7 @@ import { TrainingObjective } from "../dime/objective.js";
 import { tuneForInference } from "../dime/inference-tuning.js";
 import { PerceptualPyramidLoss, Vgg19, hashVgg19Weights } from "../dime/losses/index.js";
 import { targetKeypoints } from "../infer/motion.js";
+import { inferIn } from "../infer/precision.js";
 import { cpuSnapshot, machineInfo, otherProcessCores, type MachineInfo } from "./machine.js";
 import { packagedConfig } from "./model.js";
 import { PytorchPeer, type PeerRequest } from "./pytorch-peer.js";
@@ -34,6 +35,11 @@ export interface PeerBenchOptions {
   untuned?: boolean;
   /** Frame and job figures at 256 px (default true). */
   forward?: boolean;
+  /**
+   * dime's precisions for the frame and job figures (default fp32, and bf16 where the CPU has
+   * native bf16: AVX512-BF16 or AMX); bf16 is autocast with fp32 islands (docs/precision.md).
+   */
+  precisions?: ("fp32" | "bf16")[];
   /** The forward figures' config (default configs/vox-256.yaml; tests pass a tiny one). */
   forwardConfig?: DimeConfig;
   /** The training step's config (default fommTrainConfig()). */
@@ -114,7 +120,7 @@ interface ForwardModel {
 }
 
 /** A dime model at 256 px timed as `dime animate` runs it: prepare once, then per frame keypoints, relative motion, animation. */
-function forwardModel(params: ModelParams, size: number, tuned: boolean): ForwardModel {
+function forwardModel(params: ModelParams, size: number, tuned: boolean, precision: "fp32" | "bf16" = "fp32"): ForwardModel {
   torch.manualSeed(0);
   const model = new DiME(params).eval();
   if (tuned) tuneForInference(model);
@@ -125,19 +131,19 @@ function forwardModel(params: ModelParams, size: number, tuned: boolean): Forwar
   const references = Array.from({ length: params.switches.num_refs }, () => images(1, size, generator));
   const kpInitial: Keypoints = torch.inferenceMode(() => model.keypoints(initial));
   const kpSource: Keypoints = torch.inferenceMode(() => model.keypoints(source));
-  const prepared = torch.inferenceMode(() => model.prepare(source, references));
+  const prepared = inferIn("cpu", precision, () => model.prepare(source, references));
   const motion = { mode: "relative" as const, scale: 1 };
   return {
     frame: () =>
       torch.tidy(() =>
-        torch.inferenceMode(() => {
+        inferIn("cpu", precision, () => {
           const kp = targetKeypoints(kpSource, model.keypoints(driving), kpInitial, motion);
           void model.animateFrame(prepared, kp);
         }),
       ),
     job: () =>
       torch.tidy(() =>
-        torch.inferenceMode(() => {
+        inferIn("cpu", precision, () => {
           void model.keypoints(initial);
           void model.prepare(source, references);
         }),
@@ -277,17 +283,25 @@ export async function benchModelVsPytorch(options: PeerBenchOptions, progress?: 
       const size = vox.dataset_params.frame_shape[0];
       const fommParams = { ...structuredClone(vox.model_params), switches: fommSwitches(vox.model_params.switches) };
       const full = `dime full, ${vox.model_params.switches.num_refs} references`;
-      const dimeCases: [string, ModelParams, boolean][] = [
-        ["dime FOMM configuration", fommParams, true],
-        [full, vox.model_params, true],
-      ];
+      const precisions = options.precisions ?? (torch.cpuHasNativeBf16() ? ["fp32", "bf16"] : ["fp32"]);
+      const dimeCases: [string, ModelParams, boolean, "fp32" | "bf16"][] = precisions.flatMap((p) => [
+        ["dime FOMM configuration", fommParams, true, p] as [string, ModelParams, boolean, "fp32" | "bf16"],
+        [full, vox.model_params, true, p] as [string, ModelParams, boolean, "fp32" | "bf16"],
+      ]);
       if (options.untuned)
-        dimeCases.push(["dime FOMM configuration, untuned", fommParams, false], [`${full}, untuned`, vox.model_params, false]);
-      const built = dimeCases.map(([name, params, tuned]) => ({ name, model: forwardModel(params, size, tuned) }));
+        dimeCases.push(
+          ["dime FOMM configuration, untuned", fommParams, false, "fp32"],
+          [`${full}, untuned`, vox.model_params, false, "fp32"],
+        );
+      const built = dimeCases.map(([name, params, tuned, precision]) => ({
+        name,
+        precision,
+        model: forwardModel(params, size, tuned, precision),
+      }));
       models.push(...built.map((b) => b.model));
       for (const kind of ["frame", "job"] as const) {
         const cases: Case[] = [
-          ...built.map(({ name, model }) => ({ name, kind, runner: "dime" as const, precision: "fp32" as const, run: model[kind] })),
+          ...built.map(({ name, model, precision }) => ({ name, kind, runner: "dime" as const, precision, run: model[kind] })),
           ...(peer
             ? PYTORCH_FORWARD.map((p) => ({
                 name: p.name,
