@@ -1,7 +1,8 @@
 // The quality side of docs/speed.md: how far each number-changing speed-up moves the output from
 // plain fp32 eval mode, and the MotionODE's step count (speed and quality).
 //   node --import tsx experiments/speed/quality.ts [--threads N] [--frames N]
-// 1. Inference tuning (batch norm folded, channels-last generator): the largest and mean absolute
+// 1. Inference tuning (batch norm folded, channels-last generator), alone and with bf16 autocast
+//    (docs/precision.md): the largest and mean absolute
 //    difference of the predicted frames from the untuned model's, on the demo model
 //    (models/demo) animating assets/demo (source + reference, driving.mp4) and on vox-256 with
 //    random weights and batch-norm statistics (FOMM configuration and full DiME with 3 references,
@@ -17,6 +18,7 @@ import type { AnimateOptions } from "../../src/dime/animator.js";
 import { loadConfig } from "../../src/dime/config/file.js";
 import { tuneForInference } from "../../src/dime/inference-tuning.js";
 import { loadModel } from "../../src/infer/model.js";
+import { inferIn } from "../../src/infer/precision.js";
 import { drivingFrames, readStill, toTensor } from "../../src/infer/frames.js";
 import { fommSwitches } from "../../src/bench/model-peer.js";
 
@@ -56,9 +58,16 @@ const driving = torch.cat(frames, 0); // (F, 3, H, W)
 torch.dispose(frames);
 
 /** Absolute motion, one frame at a time: (F, 3, H, W) predictions. */
-function animate(model: DiME, src: Tensor, refs: Tensor[], drv: Tensor, options: AnimateOptions = {}): Tensor {
+function animate(
+  model: DiME,
+  src: Tensor,
+  refs: Tensor[],
+  drv: Tensor,
+  options: AnimateOptions = {},
+  precision: "fp32" | "bf16" = "fp32",
+): Tensor {
   return torch.tidy(() =>
-    torch.inferenceMode(() => {
+    inferIn("cpu", precision, () => {
       const b = drv.size(0);
       const prepared = model.prepare(src, refs);
       const out: Tensor[] = [];
@@ -74,7 +83,9 @@ const after = animate(tuned.model, source, refs, driving);
 console.log(
   `demo model (${driving.size(0)} frames of assets/demo/driving.mp4, ${refs.length} reference): tuned vs plain fp32: ${fmt(diff(after, before))}`,
 );
-torch.dispose([before, after]);
+const bf16 = animate(tuned.model, source, refs, driving, {}, "bf16");
+console.log(`demo model: tuned bf16 (autocast) vs plain fp32: ${fmt(diff(bf16, before))}`);
+torch.dispose([before, after, bf16]);
 
 // --- vox-256 with random weights (and random batch-norm statistics)
 const vox = loadConfig(`${root}configs/vox-256.yaml`);
@@ -93,7 +104,9 @@ for (const [name, params] of [
   tuneForInference(model);
   const b = animate(model, s, r, d);
   console.log(`vox-256 random weights, ${name}: tuned vs plain fp32: ${fmt(diff(b, a))}`);
-  torch.dispose([a, b, s, d, r]);
+  const c = animate(model, s, r, d, {}, "bf16");
+  console.log(`vox-256 random weights, ${name}: tuned bf16 (autocast) vs plain fp32: ${fmt(diff(c, a))}`);
+  torch.dispose([a, b, c, s, d, r]);
   model.dispose();
 }
 
