@@ -6,8 +6,10 @@ import { test } from "node:test";
 
 import { benchIo, formatIoBench } from "../src/bench/io.js";
 import { GOLDEN_DIR, NO_GOLDEN } from "./helpers/golden.js";
+import { SLOW } from "./helpers/tier.js";
 
-test("bench io: read throughput and peak memory of a checkpoint, and a short fuzz run", { skip: NO_GOLDEN }, () => {
+// A fresh process per timed read, and a fuzz run io-torch-fuzz also makes: full tier.
+test("bench io: read throughput and peak memory of a checkpoint, and a short fuzz run", { skip: NO_GOLDEN || SLOW.skip }, () => {
   const zip = join(GOLDEN_DIR, "checkpoints", "fomm-tiny-zip.pth.tar");
   const legacy = join(GOLDEN_DIR, "checkpoints", "fomm-tiny-legacy.pth.tar");
   const result = benchIo({ files: [zip], runs: 1, python: "", fuzzFiles: [legacy], fuzzCases: 50 });

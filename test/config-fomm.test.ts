@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { DiME } from "../src/dime/dime.js";
 import { loadConfig } from "../src/dime/config/file.js";
 import { fommShapeProblem } from "../src/checkpoint/fomm-import.js";
+import { SLOW } from "./helpers/tier.js";
 
 const DIR = join(import.meta.dirname, "..", "configs", "fomm");
 const RELEASED = ["vox-256", "vox-adv-256", "taichi-256", "taichi-adv-256", "nemo-256", "mgif-256", "bair-256", "fashion-256"];
@@ -36,7 +37,8 @@ test("one config per released FOMM model, each with FOMM's switches", () => {
   }
 });
 
-test("FOMM's own state-dict shapes fit the model each config builds (and not the other kind)", () => {
+// Builds two 256 px models: full tier.
+test("FOMM's own state-dict shapes fit the model each config builds (and not the other kind)", SLOW, () => {
   const models = new Map<string, DiME>();
   try {
     for (const name of RELEASED) {

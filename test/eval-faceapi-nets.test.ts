@@ -13,8 +13,9 @@ import type { Tensor } from "../src/torch/index.js";
 import { readImage } from "../src/media/image-read.js";
 import { decodeGrid, iou, loadFaceApi, nonMaxSuppression } from "../src/faceapi/index.js";
 import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
+import { oneThread } from "./helpers/threads.js";
 
-torch.setNumThreads(1);
+oneThread();
 const data = join(DATA_DIR, "testdata", "face-api");
 const skip = fixtureSkip(data, "the face-api test data", "DIME_DATA");
 

@@ -20,8 +20,9 @@ import {
 import { METRIC_REL, REFERENCE, assertRefuses, hashWeights, referenceImages, weightsDir } from "./helpers/metric-fixtures.js";
 import { assertClose } from "./helpers/assert.js";
 import { SLOW } from "./helpers/tier.js";
+import { oneThread } from "./helpers/threads.js";
 
-torch.setNumThreads(1);
+oneThread();
 
 const dir = weightsDir("dime-fid-");
 
@@ -152,6 +153,12 @@ describe("Frechet distance", () => {
       const shift = torch.linspace(-1, 1, 64, { dtype: "float64" });
       const expected = shift.square().sum().item();
       assertClose([frechetDistance(mu, sigma, mu.add(shift), sigma)], [expected], 1e-12 * scale, 0, "mean shift");
+    });
+  });
+
+  // The eigendecompositions of 2048x2048 matrices take seconds: full tier.
+  test("a 2048-d set against itself is 0 though its covariance is singular", SLOW, () => {
+    torch.tidy(() => {
       // 200 samples of 2048-d features: a singular covariance (rank 199). Without the rank cutoff the
       // square roots of 1849 round-off eigenvalues made this -1.8e-4; measured now: 9e-13.
       const wide = torch.randn([200, 2048], { dtype: "float64", generator: new torch.Generator(6) });

@@ -13,8 +13,10 @@ import { LPIPS_BACKBONES, Lpips, backboneTensorShapes, lpipsHeadShapes, type Lpi
 import { METRIC_REL, REFERENCE, assertRefuses, hashWeights, referenceImages, weightsDir } from "./helpers/metric-fixtures.js";
 import { assertClose } from "./helpers/assert.js";
 import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
+import { oneThread } from "./helpers/threads.js";
+import { SLOW } from "./helpers/tier.js";
 
-torch.setNumThreads(1);
+oneThread();
 
 const dir = weightsDir("dime-lpips-");
 
@@ -107,7 +109,8 @@ for (const net of ["alex", "vgg"] as const) {
       });
     });
 
-    test("equals LPIPS written out with plain ops from the same weights", () => {
+    // A second derivation next to the numpy reference below: full tier.
+    test("equals LPIPS written out with plain ops from the same weights", SLOW, () => {
       torch.tidy(() => {
         const [x, y] = referenceImages(2, 3, 48, 40).map((t) => t.float());
         assertClose(lpips.forward(x, y).toArray(), plainLpips(net, x, y).toArray(), 0, METRIC_REL.lpipsPlainOps, `${net} vs plain ops`);

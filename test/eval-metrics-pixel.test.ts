@@ -10,8 +10,9 @@ import { MS_SSIM_WEIGHTS, l1, msSsim, msSsimScaleSizes, msSsimWindow, psnr, ssim
 import { METRIC_REL, REFERENCE, referenceImages } from "./helpers/metric-fixtures.js";
 import { assertClose } from "./helpers/assert.js";
 import { TOL } from "./helpers/tolerance.js";
+import { oneThread } from "./helpers/threads.js";
 
-torch.setNumThreads(1);
+oneThread();
 
 const C1 = 0.01 ** 2;
 const constant = (value: number, shape = [2, 3, 64, 64]) => torch.full(shape, value, { dtype: "float64" });

@@ -20,8 +20,9 @@ import * as torch from "../src/torch/index.js";
 import { psnr, ssim } from "../src/eval/metrics/index.js";
 import { readImage } from "../src/media/image-read.js";
 import { NumpyLegacyRandom } from "./helpers/numpy-legacy-random.js";
+import { oneThread } from "./helpers/threads.js";
 
-torch.setNumThreads(1);
+oneThread();
 
 const cameraPath = join(import.meta.dirname, "fixtures", "external", "skimage-camera.png");
 const skip = existsSync(cameraPath)

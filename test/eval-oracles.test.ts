@@ -20,6 +20,7 @@ import {
 } from "../src/eval/oracles/index.js";
 import { generateDataset } from "../src/synth/generate.js";
 import { SLOW } from "./helpers/tier.js";
+import { oneThread } from "./helpers/threads.js";
 
 /**
  * The held-out set of each kind: seed 4242 (the oracles trained on 1000 and 2000), 24 videos of
@@ -35,8 +36,8 @@ const REPORTED = {
 const MARGIN = { px: 0.1, fraction: 0.02, cosine: 0.05 };
 
 let root: string;
+oneThread();
 before(() => {
-  torch.setNumThreads(1);
   root = mkdtempSync(join(tmpdir(), "dime-oracles-"));
 });
 after(() => rmSync(root, { recursive: true, force: true }));

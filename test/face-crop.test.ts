@@ -21,6 +21,7 @@ import {
 import { readImage } from "../src/media/image-read.js";
 import type { RgbImage } from "../src/media/image.js";
 import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 const data = DATA_DIR;
 const skip = fixtureSkip(data, "the shared data", "DIME_DATA");
@@ -64,7 +65,8 @@ test("faces come largest first; --face-index 1 is another face of the two-person
   assert.ok(Math.hypot(a.cx - b.cx, a.cy - b.cy) > a.side / 2, "face 1's crop is elsewhere");
 });
 
-test("every one of the 68 landmarks lies inside the source crop, 10% of its side from each edge", { skip }, async () => {
+// Detection and landmarks on five shared pictures: full tier (the tests below still detect faces).
+test("every one of the 68 landmarks lies inside the source crop, 10% of its side from each edge", { skip: skip || SLOW.skip }, async () => {
   for (const name of [
     "liveportrait_s0.jpg",
     "liveportrait_s5.jpg",

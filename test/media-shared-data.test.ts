@@ -9,6 +9,7 @@ import { readImage } from "../src/media/image-read.js";
 import { probeMedia } from "../src/media/probe.js";
 import { readAllFrames } from "../src/media/video-read.js";
 import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 const data = DATA_DIR;
 const skip = fixtureSkip(data, "the shared data", "DIME_DATA");
@@ -28,7 +29,8 @@ test("every shared image loads as RGB float at its probed size", { skip }, async
   }
 });
 
-test("every shared video probes and decodes its first frames", { skip }, async () => {
+// Decodes every video in ../shared/data (about 6 s on the idle VM, more as the folder grows): full tier.
+test("every shared video probes and decodes its first frames", { skip: skip || SLOW.skip }, async () => {
   const dir = join(data, "video");
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);

@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { probeMedia } from "../src/media/probe.js";
 import { readAllFrames, readFrames } from "../src/media/video-read.js";
 import { psnr, writeClip } from "./media-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-video-"));
 
@@ -119,7 +120,7 @@ test("audio of the driving video is copied when asked", async () => {
   assert.equal((await probeMedia(silent)).audio, undefined);
 });
 
-test("reading a long video keeps memory flat (frames are streamed)", async () => {
+test("reading a long video keeps memory flat (frames are streamed)", SLOW, async () => {
   const long = join(dir, "long.mp4");
   execFileSync("ffmpeg", [
     "-v",

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { findLibtorch, NOT_FOUND } from "../native/find-libtorch.mjs";
+import { SLOW } from "./helpers/tier.js";
 
 const script = fileURLToPath(new URL("../native/find-libtorch.mjs", import.meta.url));
 const empty = mkdtempSync(join(tmpdir(), "dime-no-libtorch-"));
@@ -29,7 +30,8 @@ test("LIBTORCH that is not a libtorch folder fails with one line naming it", () 
   assert.match(run.stderr, new RegExp(`LIBTORCH=${empty} is not a libtorch folder`));
 });
 
-test("the libtorch this build used is found again, with its include folders", () => {
+// Asks up to three Pythons for a pip torch first (each a second or more): full tier.
+test("the libtorch this build used is found again, with its include folders", SLOW, () => {
   const found = findLibtorch();
   assert.ok(found, "the addon was built, so libtorch must be findable");
   assert.equal(found.include.length, 2);

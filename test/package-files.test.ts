@@ -10,10 +10,18 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { DEMO_CHECKPOINT, DEMO_DRIVING, DEMO_REFERENCE, DEMO_SOURCE } from "../src/cli/commands/demo.js";
+import { SLOW } from "./helpers/tier.js";
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
-const [pack] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: repo, encoding: "utf8" }));
-const shipped = new Set<string>(pack.files.map((f: { path: string }) => f.path));
+let packed: Set<string> | undefined;
+/** The paths `npm pack` would ship (npm is asked once, when a test first needs them). */
+function shipped(): Set<string> {
+  if (!packed) {
+    const [pack] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: repo, encoding: "utf8" }));
+    packed = new Set<string>(pack.files.map((f: { path: string }) => f.path));
+  }
+  return packed;
+}
 
 /** Repository-relative paths of the files under `dir` whose name passes `keep`. */
 function filesUnder(dir: string, keep: (name: string) => boolean = () => true): string[] {
@@ -22,7 +30,8 @@ function filesUnder(dir: string, keep: (name: string) => boolean = () => true): 
     .map((e) => relative(repo, join(e.parentPath, e.name)));
 }
 
-test("the pack holds what `dime demo` needs: the CLI, the addon's build, the demo model and assets", () => {
+// Both ask npm (a child process, a second or two): full tier.
+test("the pack holds what `dime demo` needs: the CLI, the addon's build, the demo model and assets", SLOW, () => {
   const demo = [DEMO_SOURCE, DEMO_REFERENCE, DEMO_DRIVING].map((p) => relative(repo, p));
   const model = filesUnder(relative(repo, DEMO_CHECKPOINT));
   const native = filesUnder("native");
@@ -49,12 +58,12 @@ test("the pack holds what `dime demo` needs: the CLI, the addon's build, the dem
     ...compiled,
   ];
   assert.ok(model.length >= 2 && native.length >= 2, "found the demo model's and the addon's files");
-  const missing = needed.filter((p) => !shipped.has(p));
+  const missing = needed.filter((p) => !shipped().has(p));
   assert.deepEqual(missing, [], `npm pack leaves out: ${missing.join(", ")}`);
 });
 
-test("the pack holds nothing of the tests, experiments, CI, sources or build outputs", () => {
-  const stray = [...shipped].filter(
+test("the pack holds nothing of the tests, experiments, CI, sources or build outputs", SLOW, () => {
+  const stray = [...shipped()].filter(
     (p) => /^(test|experiments|\.ci|src|build|node_modules|docs)\//.test(p) || p.endsWith(".map") || p.endsWith(".tsbuildinfo"),
   );
   assert.deepEqual(stray, [], `npm pack ships: ${stray.slice(0, 10).join(", ")}`);

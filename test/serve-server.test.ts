@@ -225,7 +225,9 @@ describe("bad input: a 4xx with one line, nothing written outside the work folde
 });
 
 describe("jobs", () => {
-  test("a job under 200 status requests from 20 clients gives the library's frames; all requests succeed", async () => {
+  // Two 96-frame animations (the job and the library's): full tier, as the queue test below (a
+  // 20-step job and a 96-frame one). The quick tier still starts, fails and cancels jobs.
+  test("a job under 200 status requests from 20 clients gives the library's frames; all requests succeed", SLOW, async () => {
     const picture = await uploadFile(base, "picture", DEMO_SOURCE);
     const clip = await uploadFile(base, "video", DEMO_DRIVING);
     assert.equal(clip.status, 201);
@@ -281,7 +283,7 @@ describe("jobs", () => {
     got.forEach((frame, i) => assert.deepEqual(frame, expected[i], `frame ${i} differs from the library's`));
   });
 
-  test("jobs of one model queue with their place; a cancelled job (waiting or running) leaves no file", async () => {
+  test("jobs of one model queue with their place; a cancelled job (waiting or running) leaves no file", SLOW, async () => {
     const results = join(server.work.root, "results");
     const before = readdirSync(results);
     const body = { model, source: "demo-source", driving: "demo-driving" };

@@ -3,12 +3,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import ts from "typescript";
+import type ts from "typescript";
 
 import { native } from "../src/torch/binding.js";
+import { SLOW } from "./helpers/tier.js";
 
 /** The property names of the `Native` interface in binding.ts, as the type checker sees them (UnaryOp included). */
-function declaredNames(): string[] {
+async function declaredNames(): Promise<string[]> {
+  const { default: ts } = await import("typescript"); // a second to load: only when the test runs
   const file = fileURLToPath(new URL("../src/torch/binding.ts", import.meta.url));
   const program = ts.createProgram([file], { strict: true, target: ts.ScriptTarget.ES2022, noEmit: true });
   const checker = program.getTypeChecker();
@@ -19,8 +21,9 @@ function declaredNames(): string[] {
   return checker.getPropertiesOfType(checker.getTypeAtLocation(decl.name)).map((p) => p.name);
 }
 
-test("the Native interface and the addon's exports match, name for name", () => {
-  const declared = new Set(declaredNames());
+// Loads the TypeScript compiler and type-checks binding.ts: full tier.
+test("the Native interface and the addon's exports match, name for name", SLOW, async () => {
+  const declared = new Set(await declaredNames());
   const exported = new Set(Object.keys(native));
   const undeclared = [...exported].filter((n) => !declared.has(n)).sort();
   const missing = [...declared].filter((n) => !exported.has(n)).sort();

@@ -1,17 +1,26 @@
 // Runs the `dime` command as a user does (bin/dime.js on the compiled dist/, which `npm test` builds
-// first): about a second less per spawn than compiling the sources through tsx each time.
+// first): about a second less per spawn than compiling the sources through tsx each time. The
+// quick tier runs no CLI round trip and so does not build dist/: there a call is an error.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams, type SpawnSyncReturns } from "node:child_process";
 import { fileURLToPath } from "node:url";
+
+import { QUICK } from "./tier.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = fileURLToPath(new URL("../../bin/dime.js", import.meta.url));
 
+function refuseInQuickTier(args: string[]): void {
+  if (QUICK) throw new Error(`dime ${args.join(" ")}: a CLI round trip, and the quick tier (no dist/ build) runs none: tag the test SLOW`);
+}
+
 /** Runs `dime ARGS` from the repository root and waits for it. */
 export function runDime(args: string[], timeout = 120_000): SpawnSyncReturns<string> {
+  refuseInQuickTier(args);
   return spawnSync(process.execPath, [BIN, ...args], { cwd: repo, encoding: "utf8", timeout });
 }
 
 /** Starts `dime ARGS` from the repository root without waiting. */
 export function startDime(args: string[]): ChildProcessWithoutNullStreams {
+  refuseInQuickTier(args);
   return spawn(process.execPath, [BIN, ...args], { cwd: repo });
 }

@@ -11,9 +11,15 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const DEMO_DRIVING = join(ROOT, "assets/demo/driving.mp4");
 export const DEMO_SOURCE = join(ROOT, "assets/demo/source.png");
 
-/** Compiles the page's TypeScript into dist/page (the server serves it from there). */
+let pageBuilt = false;
+/**
+ * Compiles the page's TypeScript into dist/page (the server serves it from there), once per
+ * process: the files that share one under test/quick.ts build it once.
+ */
 export function buildPage(): void {
+  if (pageBuilt) return;
   execFileSync(process.execPath, [join(ROOT, "src/serve/page/build.mjs")], { stdio: "inherit" });
+  pageBuilt = true;
 }
 
 export interface Answer {
