@@ -8,6 +8,7 @@ import * as torch from "../src/torch/index.js";
 import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config/schema.js";
 import { benchModelVsPytorch, fommTrainConfig, formatModelVsPytorch } from "../src/bench/model-peer.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 function tinyConfig(): DimeConfig {
   const config = structuredClone(DEFAULT_CONFIG);
@@ -17,7 +18,7 @@ function tinyConfig(): DimeConfig {
   return config;
 }
 
-test("bench model vs PyTorch: dime's figures, and PyTorch skipped with a note without FOMM_DIR", async () => {
+test("bench model vs PyTorch: dime's figures, and PyTorch skipped with a note without FOMM_DIR", SLOW, async () => {
   const before = torch.memory().numTensors;
   const train = tinyConfig();
   train.model_params.switches = { ...train.model_params.switches, refine: false, identity_flow: false, num_refs: 0 };
