@@ -34,7 +34,7 @@ Measures performance and prints a table.
                   python3-torch): its demo loop as users run it, and as an expert would (source
                   encoded once, channels-last, fp32 and bf16 autocast); skipped with a note when
                   either is missing. Cases alternate round by round (--rounds, --runs each); each
-                  dime figure is given as a ratio to PyTorch's. About 5 minutes at --threads 1,2 on
+                  dime figure is given as a ratio to PyTorch's. About 6-8 minutes at --threads 1,2 on
                   an idle 2-core machine with the defaults.
   model --ablation
                   (also selected by any of --config, --settings, --precision, --device, --batch,
