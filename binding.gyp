@@ -12,6 +12,7 @@
         "native/nn.cc",
         "native/linalg.cc",
         "native/autograd.cc",
+        "native/layout.cc",
         "native/autocast.cc",
         "native/distributed.cc"
       ],

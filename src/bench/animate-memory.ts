@@ -5,6 +5,7 @@ import { join } from "node:path";
 
 import * as torch from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
+import { tuneForInference } from "../dime/inference-tuning.js";
 import { loadConfig } from "../dime/config/file.js";
 import { animateClip, testClip } from "./animate.js";
 import { packagedConfig } from "./model.js";
@@ -15,7 +16,7 @@ const clip = join(folder, `memory-${frames}.mp4`);
 testClip(clip, frames, 64);
 const config = loadConfig(packagedConfig("synth-faces-64.yaml"));
 torch.manualSeed(0);
-const model = new DiME(config.model_params).eval();
+const model = tuneForInference(new DiME(config.model_params));
 const written = await animateClip(model, config, clip, join(folder, `memory-${frames}-out.mp4`));
 model.dispose();
 // ru_maxrss is in KiB on Linux.

@@ -10,6 +10,7 @@ import { join } from "node:path";
 
 import * as torch from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
+import { tuneForInference } from "../dime/inference-tuning.js";
 import type { DimeConfig } from "../dime/config/schema.js";
 import { loadConfig } from "../dime/config/file.js";
 import { animate } from "../infer/animate.js";
@@ -89,10 +90,10 @@ export function testClip(path: string, frames: number, size: number): void {
   if (result.status !== 0) throw new Error(`ffmpeg could not write the test clip ${path}: ${result.stderr?.toString().trim()}`);
 }
 
-/** A random-weight DiME of `config`, in eval mode. */
+/** A random-weight DiME of `config`, tuned for inference as `dime animate` loads one (dime/inference-tuning.ts). */
 function randomModel(config: DimeConfig, seed: number): DiME {
   torch.manualSeed(seed);
-  return new DiME(config.model_params).eval();
+  return tuneForInference(new DiME(config.model_params));
 }
 
 /** Animates `clip` once with `model` into `out`; returns the frames written. */

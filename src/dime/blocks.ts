@@ -4,11 +4,59 @@
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
 import { Module, Conv2d, BatchNorm2d, ModuleList } from "../nn/index.js";
+import { convolveWith, foldConvBatchNorm } from "../nn/fold.js";
+import { recordMacs } from "../nn/macs.js";
 
 type Pair = number | [number, number];
 
+/**
+ * A block whose batch norm can be folded into the convolution before it for inference. The folded
+ * weight and bias are non-persistent buffers (freed and moved with the module, never in the state
+ * dict); they serve eval-mode forwards only, and a training-mode forward drops them (the weights
+ * change), so a model folded for inference and then trained is never run with a stale fold. Fold
+ * again after loading other weights (loadStateDict does not know about the fold).
+ */
+export abstract class FoldableBlock extends Module {
+  #folded = false;
+
+  /** Folds the block's batch norm into its convolution (eval mode, running statistics). */
+  abstract foldBatchNorm(): void;
+
+  protected fold(conv: Conv2d, norm: BatchNorm2d): void {
+    const { weight, bias } = foldConvBatchNorm(conv, norm);
+    if (this.hasBuffer("folded_weight")) {
+      torch.noGrad(() => {
+        this.buffer("folded_weight").setData_(weight);
+        this.buffer("folded_bias").setData_(bias);
+      });
+      torch.dispose([weight, bias]);
+    } else {
+      this.registerBuffer("folded_weight", weight, { persistent: false });
+      this.registerBuffer("folded_bias", bias, { persistent: false });
+    }
+    this.#folded = true;
+  }
+
+  /** True once folded and until a training-mode forward. */
+  get isFolded(): boolean {
+    return this.#folded;
+  }
+
+  /** True when this forward is to use the fold: folded and in eval mode. A training-mode call drops the fold. */
+  protected useFold(): boolean {
+    if (this.training) this.#folded = false;
+    return this.#folded;
+  }
+
+  /** conv with the folded weights (its batch norm applied) in eval mode, or undefined: run conv and norm. */
+  protected foldedConv(conv: Conv2d, x: Tensor): Tensor | undefined {
+    if (!this.useFold()) return undefined;
+    return convolveWith(conv, this.buffer("folded_weight"), this.buffer("folded_bias"), x);
+  }
+}
+
 /** A conv and a batch norm named `conv` and `norm`, as FOMM's Same/Down/UpBlock2d hold them. */
-abstract class ConvNormBlock extends Module {
+abstract class ConvNormBlock extends FoldableBlock {
   readonly conv: Conv2d;
   readonly norm: BatchNorm2d;
 
@@ -18,8 +66,18 @@ abstract class ConvNormBlock extends Module {
     this.norm = this.registerModule("norm", new BatchNorm2d(outFeatures));
   }
 
+  /**
+   * Folds `norm` into `conv` for inference (nn/fold.ts): eval-mode forward then runs one
+   * convolution and an in-place ReLU. Training mode ignores the fold and drops it.
+   */
+  foldBatchNorm(): void {
+    this.fold(this.conv, this.norm);
+  }
+
   /** ReLU(BN(conv(x))) */
   protected convNormRelu(x: Tensor): Tensor {
+    const folded = this.foldedConv(this.conv, x);
+    if (folded) return folded.relu_();
     return this.norm.forward(this.conv.forward(x)).relu();
   }
 
@@ -38,6 +96,30 @@ export class DownBlock2d extends ConvNormBlock {
   forward(x: Tensor): Tensor {
     return torch.tidy(() => torch.F.avgPool2d(this.convNormRelu(x), 2));
   }
+
+  /**
+   * The convolution's share of input channels [from, from + x.size(1)), bias included: with
+   * x = cat([a, b], 1), conv(x) = convPart(a, 0, false) + convPart(b, a.size(1), true), exact up to
+   * float rounding. Uses the folded weights when the block is folded. (B, n, H, W) -> (B, out, H, W).
+   */
+  convPart(x: Tensor, from: number, withBias: boolean): Tensor {
+    return torch.tidy(() => {
+      const folded = this.useFold();
+      const weight = (folded ? this.buffer("folded_weight") : this.conv.weight).narrow(1, from, x.size(1));
+      const bias = withBias ? (folded ? this.buffer("folded_bias") : this.conv.bias) : undefined;
+      const out = torch.F.conv2d(x, weight, bias, { padding: this.conv.padding });
+      recordMacs(out.numel * x.size(1) * this.conv.kernelSize[0] * this.conv.kernelSize[1]);
+      return out;
+    });
+  }
+
+  /** forward(x) from its convolution's output, computed in parts with convPart. */
+  forwardFromConv(convolved: Tensor): Tensor {
+    return torch.tidy(() => {
+      const normed = this.useFold() ? convolved : this.norm.forward(convolved);
+      return torch.F.avgPool2d(normed.relu(), 2);
+    });
+  }
 }
 
 /** nearest x2 -> conv3x3 -> BN -> ReLU: (B, in, H, W) -> (B, out, 2H, 2W). */
@@ -48,7 +130,7 @@ export class UpBlock2d extends ConvNormBlock {
 }
 
 /** x + conv(ReLU(BN(conv(ReLU(BN(x)))))), channels unchanged (FOMM's ResBlock2d). */
-export class ResBlock2d extends Module {
+export class ResBlock2d extends FoldableBlock {
   readonly conv1: Conv2d;
   readonly conv2: Conv2d;
   readonly norm1: BatchNorm2d;
@@ -62,10 +144,17 @@ export class ResBlock2d extends Module {
     this.norm2 = this.registerModule("norm2", new BatchNorm2d(features));
   }
 
+  /** Folds norm2 into conv1 for inference (norm1 comes before a ReLU, so it stays); see ConvNormBlock. */
+  foldBatchNorm(): void {
+    this.fold(this.conv1, this.norm2);
+  }
+
   forward(x: Tensor): Tensor {
     return torch.tidy(() => {
-      const h = this.conv1.forward(this.norm1.forward(x).relu());
-      return this.conv2.forward(this.norm2.forward(h).relu()).add(x);
+      const input = this.norm1.forward(x).relu();
+      const folded = this.foldedConv(this.conv1, input);
+      const h = folded ? folded.relu_() : this.norm2.forward(this.conv1.forward(input)).relu();
+      return this.conv2.forward(h).add(x);
     });
   }
 }
@@ -89,9 +178,10 @@ export class HourglassEncoder extends Module {
     this.down_blocks = this.registerModule("down_blocks", new ModuleList(blocks));
   }
 
-  forward(x: Tensor): Tensor[] {
+  forward(x: Tensor, firstConv?: Tensor): Tensor[] {
     const outs = [x];
-    for (const block of this.down_blocks) outs.push(block.forward(outs[outs.length - 1]));
+    for (const [i, block] of [...this.down_blocks].entries())
+      outs.push(i === 0 && firstConv ? block.forwardFromConv(firstConv) : block.forward(outs[outs.length - 1]));
     return outs;
   }
 }
@@ -152,13 +242,18 @@ export class Hourglass extends Module {
     this.numBlocks = numBlocks;
   }
 
-  forward(x: Tensor): Tensor {
+  /**
+   * forward(x) when the first convolution's output is already known (firstConv, (B, w1, H, W), from
+   * the first down block's convPart): callers that feed inputs sharing channels across calls
+   * convolve the shared channels once.
+   */
+  forward(x: Tensor, firstConv?: Tensor): Tensor {
     const divisor = 2 ** this.numBlocks;
     if (x.size(2) % divisor !== 0 || x.size(3) % divisor !== 0) {
       throw new RangeError(
         `Hourglass: input ${x.size(2)}x${x.size(3)} is not divisible by 2^${this.numBlocks} = ${divisor} (num_blocks is too large for this resolution)`,
       );
     }
-    return torch.tidy(() => this.decoder.forward(this.encoder.forward(x)));
+    return torch.tidy(() => this.decoder.forward(this.encoder.forward(x, firstConv)));
   }
 }

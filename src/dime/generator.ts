@@ -37,6 +37,12 @@ export class Generator extends Module {
   readonly bottleneck: Bottleneck;
   readonly final: Conv2d;
   readonly fuse?: Conv2d;
+  /**
+   * Run the residual and up blocks channels-last (NHWC) in eval mode: oneDNN convolves these wide
+   * layers faster that way on CPUs (docs/speed.md); the output is NCHW either way. Set by
+   * tuneForInference (dime/inference-tuning.ts).
+   */
+  channelsLast = false;
 
   constructor(readonly options: GeneratorOptions) {
     super();
@@ -57,11 +63,14 @@ export class Generator extends Module {
         if (!this.fuse) throw new Error("Generator: F_id given, but this model was built without identity_flow");
         out = this.fuse.forward(torch.cat([motion, identity], 1));
       }
+      const nhwc = this.channelsLast && !this.training;
+      if (nhwc) out = out.toChannelsLast();
       out = this.bottleneck.forward(out);
       for (const block of this.up_blocks) out = block.forward(out);
       const logits = this.final.forward(out);
-      // fp32 island: the output frame.
-      return torch.fp32Island(() => torch.widen(logits).sigmoid());
+      // fp32 island: the output frame (NCHW again when the blocks ran channels-last).
+      const frame = torch.fp32Island(() => torch.widen(logits).sigmoid());
+      return nhwc ? frame.contiguous() : frame;
     });
   }
 }

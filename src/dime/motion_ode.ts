@@ -50,14 +50,30 @@ export class MotionDynamics extends Module {
     });
   }
 
-  forward(eps: number, u: Tensor, conditions: MotionConditions): Tensor {
+  /**
+   * The share of the first convolution that does not change during the integration: over the
+   * driving heatmaps and the context, bias included, (B, w1, h, w). Computed once per frame
+   * instead of at every evaluation of f (the heatmaps and context are most of f's input channels).
+   */
+  constantPart(conditions: MotionConditions): Tensor {
+    return torch.tidy(() => {
+      const first = this.hourglass.encoder.down_blocks.at(0);
+      const constant = torch.cat([conditions.drivingHeatmaps, conditions.context], 1);
+      return first.convPart(constant, 2 + 1 + conditions.viewDown.size(1), true);
+    });
+  }
+
+  /** f(u, eps): (B, 2, h, w); `constant` from constantPart(conditions) saves recomputing that share. */
+  forward(eps: number, u: Tensor, conditions: MotionConditions, constant?: Tensor): Tensor {
     return torch.tidy(() => {
       const [b, , h, w] = u.shape;
       const time = torch.full([b, 1, h, w], eps, { dtype: u.dtype, device: u.device });
       const warped = warp(conditions.viewDown, displacementToFlow(u));
-      const input = torch.cat([u, time, warped, conditions.drivingHeatmaps, conditions.context], 1);
+      const varying = torch.cat([u, time, warped], 1); // (B, 2 + 1 + C, h, w)
+      const input = torch.cat([varying, conditions.drivingHeatmaps, conditions.context], 1);
+      const firstConv = constant ? this.hourglass.encoder.down_blocks.at(0).convPart(varying, 0, false).add(constant) : undefined;
       // fp32 out: the solver sums several of these into the state u.
-      return torch.widen(this.final.forward(this.hourglass.forward(input)));
+      return torch.widen(this.final.forward(this.hourglass.forward(input, firstConv)));
     });
   }
 }
@@ -102,6 +118,14 @@ export class MotionODE extends Module {
   }
 
   #integrate(f: MotionDynamics, u0: Tensor, conditions: MotionConditions, settings: OdeSettings): Tensor {
-    return odeint((eps, u) => f.forward(eps, u, conditions), u0, { t0: 0, t1: 1, method: settings.method, steps: settings.steps });
+    return torch.tidy(() => {
+      const constant = f.constantPart(conditions);
+      return odeint((eps, u) => f.forward(eps, u, conditions, constant), u0, {
+        t0: 0,
+        t1: 1,
+        method: settings.method,
+        steps: settings.steps,
+      });
+    });
   }
 }

@@ -10,6 +10,7 @@ import { CheckpointError } from "../checkpoint/errors.js";
 import { fitProblem } from "../media/fit.js";
 import { importFommCheckpoint, isTorchCheckpointPath } from "../checkpoint/fomm-import.js";
 import * as torch from "../torch/index.js";
+import { tuneForInference } from "../dime/inference-tuning.js";
 
 /** The frame size a model works at, from its config's dataset_params.frame_shape. */
 export interface FrameSize {
@@ -39,6 +40,12 @@ export interface LoadModelOptions {
   config?: string | DimeConfig;
   /** Default "cpu". */
   device?: Device;
+  /**
+   * Fold batch norm into the convolutions and run the generator channels-last (default true:
+   * dime/inference-tuning.ts; outputs equal eval mode's within float rounding). The model is for
+   * inference either way; false keeps it as trained, to be fine-tuned or compared.
+   */
+  tune?: boolean;
 }
 
 /**
@@ -68,6 +75,7 @@ export function loadModel(path: string, options: LoadModelOptions = {}): LoadedM
         `${typeof options.config === "string" ? options.config : "the config"}: dataset_params.frame_shape [${height}, ${width}] cannot be animated at (${problem}): fix frame_shape`,
       );
     }
+    if (options.tune !== false) tuneForInference(imported.model);
     return { model: imported.model, config: given, size: { width, height }, step: 0, path };
   }
   const loaded = loadCheckpoint(path, {
@@ -84,5 +92,6 @@ export function loadModel(path: string, options: LoadModelOptions = {}): LoadedM
       `${source}: dataset_params.frame_shape [${height}, ${width}] cannot be animated at (${problem}): the file was edited or damaged; fix frame_shape or pass --config with the run's config.yaml`,
     );
   }
+  if (options.tune !== false) tuneForInference(loaded.model);
   return { model: loaded.model, config: loaded.config, size: { width, height }, step: loaded.step, path: loaded.path };
 }

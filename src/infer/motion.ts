@@ -86,10 +86,14 @@ export interface MotionTransfer {
  */
 export function targetKeypoints(kpSource: Keypoints, kpDriving: Keypoints, kpInitial: Keypoints, motion: MotionTransfer): Keypoints {
   if (motion.mode === "absolute") return kpDriving;
-  return torch.tidy(() => {
-    const value = kpDriving.value.sub(kpInitial.value).mul(motion.scale).add(kpSource.value); // (B, K, 2)
-    if (!kpDriving.jacobian || !kpInitial.jacobian || !kpSource.jacobian) return { value };
-    const change = kpDriving.jacobian.matmul(linalg.inv(kpInitial.jacobian)); // (B, K, 2, 2)
-    return { value, jacobian: change.matmul(kpSource.jacobian) };
-  });
+  // fp32 island: keypoints and Jacobians are delicate parts (docs/precision.md); under bf16
+  // autocast the matmuls would hand the coarse motion bf16 Jacobians, which linalg.inv refuses.
+  return torch.tidy(() =>
+    torch.fp32Island(() => {
+      const value = kpDriving.value.sub(kpInitial.value).mul(motion.scale).add(kpSource.value); // (B, K, 2)
+      if (!kpDriving.jacobian || !kpInitial.jacobian || !kpSource.jacobian) return { value };
+      const change = kpDriving.jacobian.matmul(linalg.inv(kpInitial.jacobian)); // (B, K, 2, 2)
+      return { value, jacobian: change.matmul(kpSource.jacobian) };
+    }),
+  );
 }

@@ -134,6 +134,9 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   isPinned(t: H): boolean;
   clone(t: H): H;
   contiguous(t: H): H;
+  toChannelsLast(t: H): H;
+  isChannelsLast(t: H): boolean;
+  relu_(t: H): void;
   detach(t: H): H;
   setData_(t: H, src: H): void;
   // shape and indexing

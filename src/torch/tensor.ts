@@ -146,6 +146,14 @@ export class Tensor implements Owned {
   contiguous(): Tensor {
     return new Tensor(native.contiguous(this.handle("contiguous")));
   }
+  /** The same values in channels-last (NHWC) memory, shape unchanged (a 4-D tensor; oneDNN's faster layout for wide convolutions). */
+  toChannelsLast(): Tensor {
+    return new Tensor(native.toChannelsLast(this.handle("toChannelsLast")));
+  }
+  /** True when a 4-D tensor is laid out channels-last (NHWC). */
+  isChannelsLast(): boolean {
+    return native.isChannelsLast(this.handle("isChannelsLast"));
+  }
   /** A tensor sharing this one's data, cut from the autograd graph. */
   detach(): Tensor {
     return new Tensor(native.detach(this.handle("detach")));
@@ -530,6 +538,11 @@ export class Tensor implements Owned {
   }
   zero_(): this {
     native.zero_(this.handle("zero_"));
+    return this;
+  }
+  /** max(x, 0) in place. */
+  relu_(): this {
+    native.relu_(this.handle("relu_"));
     return this;
   }
   fill_(value: number): this {

@@ -1,5 +1,7 @@
 // Model configurations for tests: FOMM's tiny golden configuration (../shared/golden/README.md)
-// and a small DiME with every branch on.
+// and a small DiME with every branch on; batch-norm statistics as a trained model has them.
+import * as torch from "../../src/torch/index.js";
+import { BatchNorm2d, type Module } from "../../src/nn/index.js";
 import { DEFAULT_CONFIG, type ModelParams, type Switches } from "../../src/dime/config/schema.js";
 
 /** The golden fixtures' FOMM configuration, as DiME's baseline switches (jacobians on, the rest off). */
@@ -43,4 +45,24 @@ export function tinyDimeParams(switches: Partial<Switches> = {}): ModelParams {
   const params = fommTinyParams();
   params.switches = { ...DEFAULT_CONFIG.model_params.switches, ...switches };
   return params;
+}
+
+/**
+ * Sets every BatchNorm2d's running statistics and affine terms away from their defaults (mean 0,
+ * variance 1, identity), as training leaves them: with the defaults, folding a batch norm changes
+ * almost nothing, so a test of the fold would prove little.
+ */
+export function randomiseBatchNorm(model: Module, generator: torch.Generator): void {
+  torch.noGrad(() => {
+    for (const m of model.modules()) {
+      if (!(m instanceof BatchNorm2d)) continue;
+      const n = m.numFeatures;
+      torch.tidy(() => {
+        m.runningMean?.copy_(torch.randn([n], { generator }).mul(0.5));
+        m.runningVar?.copy_(torch.rand([n], { generator }).add(0.5));
+        m.weight?.copy_(torch.rand([n], { generator }).add(0.5));
+        m.bias?.copy_(torch.randn([n], { generator }).mul(0.1));
+      });
+    }
+  });
 }

@@ -9,6 +9,7 @@ import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import type { CropChoice } from "../../infer/footage.js";
 import { withInterrupts } from "../interrupt.js";
+import { applyThreads, threadsHelp } from "../threads.js";
 
 const HELP = `Usage: dime animate --checkpoint CKPT --source IMG [--ref IMG ...] --driving VIDEO -o OUT [options]
 
@@ -62,6 +63,7 @@ refused. Ctrl-C or SIGTERM stops, removes the temporary file and exits 130 or 14
   --visualize-out FILE  write the side-by-side view here instead (implies --visualize)
   --audio               copy the driving video's audio track (mp4, webm)
   --device D            cpu (default), cuda or cuda:N
+${threadsHelp(24)}
 ${precisionHelp()}`;
 
 const FLAGS = defineFlags({
@@ -89,6 +91,7 @@ const FLAGS = defineFlags({
   "paste-back": "bool",
   "no-paste-back": "bool",
   smooth: "number",
+  threads: "int",
 });
 
 /** `--smooth` may come without its strength: then it is 1. */
@@ -130,6 +133,7 @@ export const animateCommand: Command = {
       throw new UsageError("--adapt-scale and --find-best-frame shape relative motion: drop them, or drop --absolute");
     }
     const device = deviceOf(flags.device);
+    applyThreads(flags);
     const precision = precisionOf(flags.precision, device, "animate");
     const ode = odeFlags(flags);
     const crop = parseCrop(flags.crop);

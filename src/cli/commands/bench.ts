@@ -8,6 +8,7 @@ import { benchIo, formatIoBench } from "../../bench/io.js";
 import { benchServe, formatServeBench } from "../../bench/serve.js";
 import { animateFiles } from "../animate-files.js";
 import { benchModel, defaultModelBenchOptions, formatModelBench, NAMED_SETTINGS, type SwitchSetting } from "../../bench/model.js";
+import { benchModelVsPytorch, formatModelVsPytorch } from "../../bench/model-peer.js";
 import { deviceOf } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
@@ -22,21 +23,29 @@ Measures performance and prints a table.
                   64->64 channels on 1x64x64x64, forward and forward+backward, in ms and GFLOP/s
   data            synthetic frames per second at 64, 128 and 256 px, and loader samples per
                   second at 64 and 256 px for the frame-folder and mp4 layouts
-  model           DiME with random weights. Forward ms per frame (batch 1, eval and inference
-                  mode: driving keypoints + animation) and, apart, ms per job (prepare: keypoints
-                  and features of the source and references, once per source), for
-                  configs/synth-faces-64.yaml and configs/vox-256.yaml, each built four ways:
-                  baseline (no refine, no identity flow, no references), +refine, +ID (refine and
-                  identity flow) and +3 refs (the full model with 3 references). Then a training
-                  step (forward, backward, Adam) of synth-faces-64 with its own switches at batch
-                  8, with the pixel loss and with the VGG-19 perceptual loss (hash weights).
-                  Each figure: median and min ms of the timed runs after untimed warm-up runs,
-                  GFLOP/s (forward: 2 x conv/linear multiply-adds over the median), the CPU other
-                  processes used meanwhile (a figure at more threads than free cores is not to be
-                  trusted: libtorch's threads then wait for the scheduler) and whether the count
-                  of live tensors grew from run to run. About 1.5 minutes on an idle 2-core machine.
+  model           dime beside eager PyTorch in the same run, random weights, 256 px, batch 1: ms per
+                  driving frame (keypoints, relative motion, animation) and per job (the source's
+                  keypoints and encoding) for vox-256 in FOMM's configuration (Jacobians on, no
+                  refine, identity flow or references) and as the full DiME with 3 references;
+                  then the FOMM-equivalent training step at 64 px, batch 4 (vox-256 widths,
+                  Jacobians, VGG-19 pyramid at scales 1, 0.5, 0.25 with hash weights, equivariance
+                  on values and Jacobians; forward, backward, Adam). PyTorch runs FOMM's own modules
+                  from the checkout named by FOMM_DIR with --python (default /usr/bin/python3, Debian's
+                  python3-torch): its demo loop as users run it, and as an expert would (source
+                  encoded once, channels-last, fp32 and bf16 autocast); skipped with a note when
+                  either is missing. Cases alternate round by round (--rounds, --runs each); each
+                  dime figure is given as a ratio to PyTorch's. About 6-8 minutes at --threads 1,2 on
+                  an idle 2-core machine with the defaults.
+  model --ablation
+                  (also selected by any of --config, --settings, --precision, --device, --batch,
+                  --train-config, --train-batch, which are its options)
+                  the older suite, dime alone: synth-faces-64 and vox-256 built four ways
+                  (baseline: no refine, ID, references or Jacobians; +refine; +ID; +3 refs), per
+                  frame and per job, GFLOP/s, live-tensor checks, and synth-faces-64's training
+                  step at batch 8 with the pixel and the VGG loss. About 1.5 minutes.
   animate         dime animate end to end with random weights (decode a test-pattern mp4,
-                  keypoints, animation, encode an mp4; relative motion, batch 8): frames per
+                  keypoints, animation, encode an mp4; relative motion, batch 8; the model tuned
+                  for inference as dime animate loads it: docs/speed.md): frames per
                   second for configs/synth-faces-64.yaml (64 px, 96 frames, 1 reference) and
                   configs/vox-256.yaml (256 px, 8 frames, 3 references); the per-job set-up
                   (prepare() on the source and references) in ms; and the peak resident memory
@@ -67,7 +76,13 @@ Measures performance and prints a table.
                   wall time and in the process's CPU time, steadier on a busy machine).
                   One thread count: the first of --threads (default 2). About a minute.
   --file FILE     io: a checkpoint to read; repeat for more
-  --python PATH   io: a Python with torch for the torch.load figures (default: none)
+  --python PATH   io: a Python with torch for the torch.load figures (default: none); model: the
+                  Python with torch that runs FOMM (default /usr/bin/python3)
+  --rounds N      model: rounds of alternation between dime and PyTorch (default 3)
+  --untuned       model: also time dime without its inference tuning (batch norm folded,
+                  channels-last generator), for before/after figures
+  --no-train      model: skip the training steps
+  --no-forward    model: skip the 256 px frame and job figures
   --fuzz FILE     io: a checkpoint to fuzz; repeat for more
   --fuzz-cases N  io: mutations per --fuzz file (default 20000)
   --seconds N     serve: seconds of live frames (default 10)
@@ -79,25 +94,26 @@ Measures performance and prints a table.
   --runs N        animate: timed runs of each clip (default 3); io: reads per file and reader (default 3);
                   serve: timed file jobs each way (default 3)
                   engine: timed runs of each convolution case; the median is reported (default 20)
-                  model: timed runs of every figure (default 20 at 64 px, 5 at 256 px, 8 for
-                  the training step); warm-up runs come first and are not timed
+                  model: timed runs of every figure per round (default 2; one untimed warm-up
+                  run first); model --ablation: timed runs of every figure (default 20 at 64 px,
+                  5 at 256 px, 8 for the training step); warm-up runs come first and are not timed
   --footage       animate: only the real-footage case (face detection and landmarks on a 1280x720
                   frame; face crop, tracking every frame and every 5th, paste-back, end to end on a
                   1280x720 clip made from the shared data's talking head; skipped without it)
   --workers N     data: loader worker threads (default 2)
-  --device D      model: cpu (default), cuda or cuda:N; CUDA figures wait for the GPU before the
+  --device D      model --ablation: cpu (default), cuda or cuda:N; CUDA figures wait for the GPU before the
                   clock stops
-  --batch LIST    model: driving frames per forward call, comma-separated (default 1); each
+  --batch LIST    model --ablation: driving frames per forward call, comma-separated (default 1); each
                   batch is its own figure, with frames per second = batch / median
-  --config LIST   model: the configs timed forward, comma-separated paths (default
+  --config LIST   model --ablation: the configs timed forward, comma-separated paths (default
                   configs/synth-faces-64.yaml,configs/vox-256.yaml), or none for the training step alone
-  --settings LIST model: which switch settings, comma-separated, from baseline, +refine, +ID,
+  --settings LIST model --ablation: which switch settings, comma-separated, from baseline, +refine, +ID,
                   +3refs and fomm (FOMM itself, with Jacobians: not in the default)
-  --train-config FILE  model: the training step's config (default configs/synth-faces-64.yaml),
+  --train-config FILE  model --ablation: the training step's config (default configs/synth-faces-64.yaml),
                   or none for no training step
-  --train-batch N model: the training step's batch (default 8)
+  --train-batch N model --ablation: the training step's batch (default 8)
 
-  --precision P   model: the forward figures in these precisions, comma-separated (fp32, bf16,
+  --precision P   model --ablation: the forward figures in these precisions, comma-separated (fp32, bf16,
                   fp16 on CUDA, auto; default fp32): autocast with fp32 islands (docs/precision.md)`;
 
 const progress = (message: string) => process.stderr.write(`  ${message}\n`);
@@ -132,6 +148,11 @@ const FLAGS = defineFlags({
   fuzz: "list",
   "fuzz-cases": "int",
   footage: "bool",
+  ablation: "bool",
+  rounds: "int",
+  untuned: "bool",
+  "no-train": "bool",
+  "no-forward": "bool",
   seconds: "int",
   precision: "string",
   device: "string",
@@ -168,17 +189,38 @@ export const bench: Command = {
     } else if (suite === "model") {
       const runs = flags.runs;
       if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
-      const options = defaultModelBenchOptions(threadList(flags.threads), runs, {
-        configs: flags.config?.split(","),
-        settings: flags.settings === undefined ? undefined : settingList(flags.settings),
-        trainConfig: flags["train-config"],
-        trainBatch: flags["train-batch"],
-      });
-      options.device = deviceOf(flags.device);
-      options.precisions = (flags.precision ?? "fp32").split(",").map((p) => precisionOf(p, options.device ?? "cpu", "bench"));
-      options.batches = positiveList("--batch", flags.batch ?? "1");
-      const result = benchModel(options, progress);
-      console.log(formatModelBench(result));
+      const ablationFlags = ["config", "settings", "precision", "device", "batch", "train-config", "train-batch"] as const;
+      if (flags.ablation || ablationFlags.some((name) => flags[name] !== undefined)) {
+        const options = defaultModelBenchOptions(threadList(flags.threads), runs, {
+          configs: flags.config?.split(","),
+          settings: flags.settings === undefined ? undefined : settingList(flags.settings),
+          trainConfig: flags["train-config"],
+          trainBatch: flags["train-batch"],
+        });
+        options.device = deviceOf(flags.device);
+        options.precisions = (flags.precision ?? "fp32").split(",").map((p) => precisionOf(p, options.device ?? "cpu", "bench"));
+        options.batches = positiveList("--batch", flags.batch ?? "1");
+        const result = benchModel(options, progress);
+        console.log(formatModelBench(result));
+        if (flags.json !== undefined) writeJson(flags.json, result);
+        return 0;
+      }
+      const rounds = flags.rounds ?? 3;
+      if (rounds < 1) throw new UsageError(`--rounds: expected 1 or more, got ${rounds}`);
+      const result = await benchModelVsPytorch(
+        {
+          threads: threadList(flags.threads),
+          runs: runs ?? 2,
+          rounds,
+          python: flags.python ?? "/usr/bin/python3",
+          fommDir: process.env.FOMM_DIR,
+          train: flags["no-train"] !== true,
+          forward: flags["no-forward"] !== true,
+          untuned: flags.untuned === true,
+        },
+        progress,
+      );
+      console.log(formatModelVsPytorch(result));
       if (flags.json !== undefined) writeJson(flags.json, result);
     } else if (suite === "animate") {
       const runs = flags.runs;

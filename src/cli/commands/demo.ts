@@ -14,6 +14,7 @@ import { animateFiles } from "../animate-files.js";
 import { deviceOf, makeOutputFolder, odeFlags } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
+import { applyThreads, threadsHelp } from "../threads.js";
 import { withInterrupts } from "../interrupt.js";
 
 /** The package's root folder (this file is src/cli/commands/demo.ts or dist/cli/commands/demo.js). */
@@ -41,10 +42,18 @@ configs/synth-faces-64.yaml; the README says how). Nothing is downloaded. Writes
   --ode-steps N      MotionODE steps (default: the model's 2)
   --ode-method M     euler | midpoint | rk4 (default: the model's midpoint)
   --device D         cpu (default), cuda or cuda:N
+${threadsHelp(21)}
 
 To animate your own picture, use dime animate with a checkpoint trained on pictures like it.`;
 
-const FLAGS = defineFlags({ out: "string", "one-shot": "bool", "ode-steps": "int", "ode-method": "string", device: "string" });
+const FLAGS = defineFlags({
+  out: "string",
+  "one-shot": "bool",
+  "ode-steps": "int",
+  "ode-method": "string",
+  device: "string",
+  threads: "int",
+});
 
 function cell(image: RgbImage, keypoints?: ArrayLike<number>): SheetCell {
   const pic = sideBySide([{ image, keypoints }]);
@@ -60,6 +69,7 @@ export const demoCommand: Command = {
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime demo --help)`);
     const out = flags.out ?? "out";
     const device = deviceOf(flags.device);
+    applyThreads(flags);
     const ode = odeFlags(flags);
     makeOutputFolder(out);
     const [video, visualizeOut, sheetOut] = ["demo.mp4", "demo-visualize.mp4", "demo-frames.png"].map((name) => join(out, name));

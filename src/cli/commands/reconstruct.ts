@@ -13,6 +13,7 @@ import { writeJson } from "../json.js";
 import { deviceOf, frameProgress, inRange, makeOutputFolder, odeFlags, precisionHelp, precisionOf, required } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
+import { applyThreads, threadsHelp } from "../threads.js";
 import { withInterrupts } from "../interrupt.js";
 import { checkpointInputs, datasetInputs, refuseOutputsOverInputs } from "../same-file.js";
 
@@ -41,6 +42,7 @@ For every metric of the paper, use dime eval.
   --ode-method M      euler | midpoint | rk4 (default: the config's)
   --batch N           frames per batch (default 8)
   --device D          cpu (default), cuda or cuda:N
+${threadsHelp(22)}
 ${precisionHelp(22)}`;
 
 const FLAGS = defineFlags({
@@ -57,6 +59,7 @@ const FLAGS = defineFlags({
   "ode-method": "string",
   batch: "int",
   device: "string",
+  threads: "int",
   precision: "string",
 });
 
@@ -95,6 +98,7 @@ export const reconstructCommand: Command = {
     const ode = odeFlags(flags);
     const seed = flags.seed ?? 0;
     const device = deviceOf(flags.device);
+    applyThreads(flags);
     const precision = precisionOf(flags.precision, device, "reconstruct");
     const writeVideos = !flags["no-videos"];
 

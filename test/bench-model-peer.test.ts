@@ -1,0 +1,63 @@
+// `dime bench model`'s side-by-side with PyTorch, on tiny configs without FOMM_DIR (as in CI): the
+// dime figures are all there, positive and finite, the PyTorch columns are skipped with a note, the
+// table says so, and no tensor is left behind. No timing thresholds.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import * as torch from "../src/torch/index.js";
+import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config/schema.js";
+import { benchModelVsPytorch, fommTrainConfig, formatModelVsPytorch } from "../src/bench/model-peer.js";
+import { tinyDimeParams } from "./helpers/model-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
+
+function tinyConfig(): DimeConfig {
+  const config = structuredClone(DEFAULT_CONFIG);
+  config.dataset_params.frame_shape = [64, 64, 3];
+  config.model_params = tinyDimeParams({ num_refs: 2, jacobians: true });
+  config.train_params.scales = [1, 0.5];
+  return config;
+}
+
+test("bench model vs PyTorch: dime's figures, and PyTorch skipped with a note without FOMM_DIR", SLOW, async () => {
+  const before = torch.memory().numTensors;
+  const train = tinyConfig();
+  train.model_params.switches = { ...train.model_params.switches, refine: false, identity_flow: false, num_refs: 0 };
+  const result = await benchModelVsPytorch({
+    threads: [1],
+    runs: 1,
+    rounds: 2,
+    python: "/usr/bin/python3",
+    fommDir: undefined,
+    untuned: true,
+    precisions: ["fp32", "bf16"],
+    forwardConfig: tinyConfig(),
+    trainConfig: train,
+  });
+  assert.match(result.pytorchSkipped ?? "", /FOMM_DIR is not set/);
+  const names = result.figures.map((f) => `${f.kind} ${f.name} ${f.precision}`);
+  const forward = (kind: string) => [
+    `${kind} dime FOMM configuration fp32`,
+    `${kind} dime full, 2 references fp32`,
+    `${kind} dime FOMM configuration bf16`,
+    `${kind} dime full, 2 references bf16`,
+    `${kind} dime FOMM configuration, untuned fp32`,
+    `${kind} dime full, 2 references, untuned fp32`,
+  ];
+  assert.deepEqual(names, [...forward("frame"), ...forward("job"), "train dime FOMM-equivalent step fp32"]);
+  for (const f of result.figures) {
+    assert.equal(f.samplesMs.length, 2, `${f.name}: one run in each of 2 rounds`);
+    assert.ok(f.medianMs > 0 && Number.isFinite(f.medianMs) && f.minMs <= f.medianMs, `${f.name}: ${f.medianMs} ms`);
+  }
+  const table = formatModelVsPytorch(result);
+  assert.match(table, /PyTorch columns skipped: FOMM_DIR is not set/);
+  assert.equal(torch.memory().numTensors, before, "every tensor of the suite is freed");
+});
+
+test("the FOMM-equivalent training config is FOMM's: Jacobians on, no DiME parts, 64 px", () => {
+  const config = fommTrainConfig();
+  const { switches } = config.model_params;
+  assert.deepEqual([switches.jacobians, switches.refine, switches.identity_flow, switches.num_refs], [true, false, false, 0]);
+  assert.deepEqual(config.dataset_params.frame_shape, [64, 64, 3]);
+  assert.deepEqual(config.train_params.scales, [1, 0.5, 0.25]);
+  assert.equal(config.model_params.generator_params.block_expansion, 64);
+});

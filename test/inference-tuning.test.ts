@@ -1,0 +1,111 @@
+// Inference tuning (dime/inference-tuning.ts): batch norm folded into convolutions and the
+// generator channels-last leave eval outputs equal within 1e-5, stay out of the state dict, free
+// their tensors, and never touch training (the same gradients as an untuned model, bit for bit).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import * as torch from "../src/torch/index.js";
+import type { Tensor } from "../src/torch/index.js";
+import { DiME } from "../src/dime/dime.js";
+import { FoldableBlock } from "../src/dime/blocks.js";
+import { tuneForInference } from "../src/dime/inference-tuning.js";
+import { randomiseBatchNorm, tinyDimeParams } from "./helpers/model-fixtures.js";
+import { assertTensorClose } from "./helpers/golden.js";
+
+const SIZE = 64;
+
+function images(batch: number, seed: number): Tensor {
+  return torch.rand([batch, 3, SIZE, SIZE], { generator: new torch.Generator(seed) });
+}
+
+/** The full tiny model (refine, ID, a reference), with batch-norm statistics and affine terms far from their defaults. */
+function model(): DiME {
+  torch.manualSeed(7);
+  const dime = new DiME(tinyDimeParams({ num_refs: 1 }));
+  randomiseBatchNorm(dime, new torch.Generator(3));
+  return dime;
+}
+
+function predict(dime: DiME, batch = 2): Tensor {
+  return torch.tidy(() => torch.inferenceMode(() => dime.forward(images(batch, 1), images(batch, 2), [images(batch, 3)]).prediction));
+}
+
+test("folding batch norm and channels-last leave eval outputs equal within 1e-5 (fp32)", () => {
+  const dime = model().eval();
+  const before = predict(dime);
+  const live = torch.memory().numTensors;
+  tuneForInference(dime, { channelsLast: false });
+  const blocks = [...dime.modules()].filter((m): m is FoldableBlock => m instanceof FoldableBlock);
+  assert.ok(blocks.length > 10, `only ${blocks.length} foldable blocks found`);
+  assert.ok(blocks.every((b) => b.isFolded));
+  const folded = predict(dime);
+  assertTensorClose(folded, before, "prediction, batch norm folded", 1e-5);
+  tuneForInference(dime);
+  const nhwc = predict(dime);
+  assertTensorClose(nhwc, before, "prediction, folded and channels-last", 1e-5);
+  assert.ok(nhwc.isContiguous(), "the channels-last generator returns an NCHW frame");
+  // A second fold replaces the first one's tensors rather than adding more.
+  const afterFold = torch.memory().numTensors;
+  tuneForInference(dime);
+  assert.equal(torch.memory().numTensors, afterFold);
+  assert.ok(afterFold > live, "the folded weights are held by the model");
+  // The folded weights are not part of the checkpoint.
+  const state = dime.stateDict();
+  assert.deepEqual(
+    [...state.keys()].filter((k) => k.includes("folded")),
+    [],
+  );
+  torch.dispose([state, before, folded, nhwc]);
+  dime.dispose();
+});
+
+test("a training step with the folding code loaded gives the same gradients and statistics as before", () => {
+  const step = (dime: DiME) => {
+    dime.train();
+    dime.zeroGrad();
+    torch.tidy(() =>
+      dime
+        .forward(images(2, 1), images(2, 2), [images(2, 3)])
+        .prediction.square()
+        .mean()
+        .backward(),
+    );
+    const state = dime.stateDict();
+    const result = {
+      grads: dime.parameters().map((p) => (p.grad ? Array.from(p.grad.data<"float32">()) : [])),
+      statistics: new Map([...state].filter(([k]) => k.includes("running_")).map(([k, v]) => [k, Array.from(v.data<"float32">())])),
+    };
+    torch.dispose(state);
+    return result;
+  };
+  const plain = model();
+  const expected = step(plain);
+  const tuned = tuneForInference(model());
+  torch.tidy(() => void predict(tuned)); // the folded path has run
+  const actual = step(tuned);
+  assert.ok(
+    [...tuned.modules()].every((m) => !(m instanceof FoldableBlock) || !m.isFolded),
+    "a training-mode forward drops the fold",
+  );
+  assert.equal(actual.grads.length, expected.grads.length);
+  for (let i = 0; i < expected.grads.length; i++) assert.deepEqual(actual.grads[i], expected.grads[i], `gradient of parameter ${i}`);
+  assert.ok(expected.statistics.size > 10);
+  assert.deepEqual(actual.statistics, expected.statistics, "running statistics after the step");
+  plain.dispose();
+  tuned.dispose();
+});
+
+test("training mode ignores the fold, eval mode uses it only after tuneForInference", () => {
+  const dime = model();
+  const expected = torch.tidy(() => {
+    dime.train();
+    return dime.forward(images(2, 1), images(2, 2), [images(2, 3)]).prediction.detach();
+  });
+  const fresh = model();
+  tuneForInference(fresh).train();
+  const actual = torch.tidy(() => fresh.forward(images(2, 1), images(2, 2), [images(2, 3)]).prediction.detach());
+  assert.deepEqual(Array.from(actual.data<"float32">()), Array.from(expected.data<"float32">()));
+  torch.dispose([expected, actual]);
+  dime.dispose();
+  fresh.dispose();
+});
