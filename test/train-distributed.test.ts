@@ -25,9 +25,16 @@ const BIN = fileURLToPath(new URL("../bin/dime.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "dime-train-distributed-"));
 const data = join(dir, "data");
 const config = join(dir, "tiny.yaml");
+// The same with Adam's epsilon at 1e-3: Adam's first steps move a weight by about lr x the sign of
+// its gradient whatever the gradient's size, so float noise in a near-zero gradient becomes a full
+// step of either sign. With an epsilon far above that noise, equal gradients give equal weights.
+const smoothConfig = join(dir, "tiny-eps.yaml");
 before(async () => {
   await tinyDataset(data);
   writeFileSync(config, configToYaml(tinyTrainConfig(), "tiny training config"));
+  const smooth = tinyTrainConfig();
+  smooth.train_params.adam_eps = 1e-3;
+  writeFileSync(smoothConfig, configToYaml(smooth, "tiny training config, Adam's epsilon 1e-3"));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -120,6 +127,35 @@ test("dime train --nproc-per-node 2: the losses of one process on the combined b
   // After it, Adam's first steps (about lr x sign of each gradient) amplify float differences in
   // tiny gradients, so the later losses agree more loosely.
   for (let i = 1; i < 3; i++) assert.ok(Math.abs(a[i] - b[i]) <= 0.02 * a[i], `step ${i + 1}: ${a[i]} vs ${b[i]}`);
+});
+
+// Known defect (issue 21, open): through `dime train` the weights after even one step differ from
+// one process's by up to about 1.7 x lr in some tensors, though the step's losses agree to 1e-7
+// and the model-level test above finds equal gradients. Kept as a todo so it runs and reports
+// until the cause, somewhere between the trainer and the gradient buckets, is found.
+const KNOWN_DEFECT = "2-rank weights differ from one process's after a step through dime train (issue 21)";
+test("dime train --nproc-per-node 2: after 3 steps every parameter equals one process's on the combined batch", {
+  ...SLOW,
+  todo: KNOWN_DEFECT,
+}, () => {
+  const one = join(dir, "one-eps");
+  const two = join(dir, "two-eps");
+  const args = (out: string, extra: string[] = []) => trainArgs(out, 3, extra).map((a) => (a === config ? smoothConfig : a));
+  dime(args(one));
+  dime(args(two, ["--nproc-per-node", "2", "--dist-timeout", "30"]));
+  const [a, b] = [weights(one), weights(two)].map((path) => readSafetensors(path).tensors);
+  try {
+    assert.ok(a.size > 80, `only ${a.size} tensors`);
+    assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+    const far: string[] = [];
+    for (const [name, t] of a) {
+      const [x, y] = [t.toArray(), (b.get(name) as torch.Tensor).toArray()];
+      if (x.some((v, i) => !(Math.abs(v - y[i]) <= 1e-5 + 1e-4 * Math.abs(v)))) far.push(name);
+    }
+    assert.deepEqual(far, [], "parameters or buffers that differ");
+  } finally {
+    torch.dispose([...a.values(), ...b.values()]);
+  }
 });
 
 test("a 2-rank checkpoint resumes with 1 rank and continues", SLOW, () => {

@@ -30,7 +30,11 @@ export interface ImportRunResult {
  */
 export function importToRun(path: string, config: DimeConfig, out: string, configSource?: string): ImportRunResult {
   const imported = importFommCheckpoint(path, config, configSource !== undefined ? { configSource } : {});
-  const optimizer = new Adam(imported.model.parameters(), { lr: config.train_params.lr, betas: config.train_params.betas });
+  const optimizer = new Adam(imported.model.parameters(), {
+    lr: config.train_params.lr,
+    betas: config.train_params.betas,
+    eps: config.train_params.adam_eps,
+  });
   let created = false;
   try {
     const folder = createRunFolder(out);

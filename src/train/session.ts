@@ -198,7 +198,7 @@ export async function openSession(options: TrainOptions): Promise<Session> {
 
     torch.manualSeed(seed);
     const model = new DiME(config.model_params).to(device);
-    const optimizer = new Adam(model.parameters(), { lr: train.lr, betas: train.betas });
+    const optimizer = new Adam(model.parameters(), { lr: train.lr, betas: train.betas, eps: train.adam_eps });
     const scheduler = new MultiStepLR(optimizer, { milestones: milestones(train.lr_milestones, totalSteps), gamma: 0.1 });
     const adversarial = adversarialOn(train) ? adversarialParts(config, totalSteps, device) : undefined;
     const scaler = new GradScaler(
@@ -329,7 +329,7 @@ function adversarialParts(config: DimeConfig, totalSteps: number, device: Device
     model.common_params.num_kp,
   );
   loss.to(device);
-  const optimizer = new Adam(loss.discriminator.parameters(), { lr: train.lr_discriminator, betas: train.betas });
+  const optimizer = new Adam(loss.discriminator.parameters(), { lr: train.lr_discriminator, betas: train.betas, eps: train.adam_eps });
   const scheduler = new MultiStepLR(optimizer, { milestones: milestones(train.lr_milestones, totalSteps), gamma: 0.1 });
   return { loss, optimizer, scheduler };
 }

@@ -65,6 +65,7 @@ export const RULES_BY_KEY: Readonly<Record<string, Constraint>> = {
   generator_gan: nonNegative,
   discriminator_gan: nonNegative,
   lr_discriminator: positive,
+  adam_eps: positive,
 };
 
 /** Constraints by full dotted path, for keys whose name is ambiguous; these win over RULES_BY_KEY. */

@@ -125,6 +125,8 @@ export interface TrainParams {
   batch_size: number;
   lr: number;
   betas: [number, number];
+  /** Adam's epsilon (PyTorch's default 1e-8), for the generator's and the discriminator's optimizers. */
+  adam_eps: number;
   /** Fractions of num_steps where the learning rate is multiplied by 0.1. */
   lr_milestones: number[];
   /** The discriminator's Adam learning rate before the first drop (its schedule is the generator's). */
@@ -220,6 +222,7 @@ export const DEFAULT_CONFIG: DimeConfig = {
     batch_size: 8,
     lr: 2e-4,
     betas: [0.5, 0.999],
+    adam_eps: 1e-8,
     lr_milestones: [0.6, 0.9],
     lr_discriminator: 2e-4,
     scales: [1, 0.5, 0.25, 0.125],
