@@ -225,22 +225,30 @@ function decodeAddress(hex: string): string {
   return `[${flat.map((b) => b.toString(16).padStart(2, "0")).join("")}]:${Number.parseInt(port, 16)}`;
 }
 
-test("killing a rank stops the other within the timeout, with one line naming it, and no process is left", SLOW, async () => {
-  const out = join(dir, "killed");
-  const timeoutS = 5;
+/**
+ * Starts `dime train --nproc-per-node 2` (a long run) and resolves once a step is logged, when both
+ * ranks are in the group; `stderr` collects the launcher's output from then on when reset.
+ */
+async function twoRanksStepping(out: string, timeoutS: number) {
   const launcher = spawn(process.execPath, [BIN, ...trainArgs(out, 1000, ["--nproc-per-node", "2", "--dist-timeout", String(timeoutS)])], {
     cwd: repo,
   });
-  let stderr = "";
-  launcher.stderr.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => launcher.on("exit", (code) => resolve(code)));
-  // Wait for a step (both ranks are in the group then).
+  const run = { launcher, stderr: "", exited: new Promise<number | null>((resolve) => launcher.on("exit", (code) => resolve(code))) };
+  launcher.stderr.on("data", (chunk) => (run.stderr += chunk));
   const log = join(out, "log.jsonl");
   const begun = Date.now();
   while (!(existsSync(log) && readFileSync(log, "utf8").includes('"event":"step"'))) {
-    assert.ok(Date.now() - begun < 60_000, `no step after 60 s:\n${stderr}`);
+    assert.ok(Date.now() - begun < 60_000, `no step after 60 s:\n${run.stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  return run;
+}
+
+test("killing a rank stops the other within the timeout, with one line naming it, and no process is left", SLOW, async () => {
+  const out = join(dir, "killed");
+  const timeoutS = 5;
+  const run = await twoRanksStepping(out, timeoutS);
+  const { launcher, exited } = run;
   const ranks = childrenOf(launcher.pid!);
   assert.equal(ranks.length, 2);
   // Nothing listens on an address other than 127.0.0.1: rank 0's store (its port is MASTER_PORT)
@@ -257,15 +265,15 @@ test("killing a rank stops the other within the timeout, with one line naming it
   for (const address of addresses) assert.match(address, /^127\.0\.0\.1:\d+$/);
   const victim = ranks.find((pid) => rankOf(pid) === 1)!;
   const survivor = ranks.find((pid) => rankOf(pid) === 0)!;
-  stderr = "";
+  run.stderr = "";
   const killedAt = Date.now();
   process.kill(victim, "SIGKILL");
   const code = await exited;
   const seconds = (Date.now() - killedAt) / 1000;
   assert.notEqual(code, 0);
   assert.ok(seconds < timeoutS + 10, `the launcher took ${seconds} s to exit`);
-  const lines = stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("step "));
-  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  const lines = run.stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("step "));
+  assert.equal(lines.length, 1, `expected one line, got:\n${run.stderr}`);
   assert.match(lines[0], /rank 1\b.*(died|stopped answering)/);
   assert.ok(
     !existsSync(`/proc/${survivor}`) || readFileSync(`/proc/${survivor}/stat`, "utf8").includes(") Z "),
@@ -279,21 +287,11 @@ test("killing a rank stops the other within the timeout, with one line naming it
 test("a rank that stops answering (SIGSTOP) stops the other within the timeout, with one line naming it", SLOW, async () => {
   const out = join(dir, "hung");
   const timeoutS = 4;
-  const launcher = spawn(process.execPath, [BIN, ...trainArgs(out, 1000, ["--nproc-per-node", "2", "--dist-timeout", String(timeoutS)])], {
-    cwd: repo,
-  });
-  let stderr = "";
-  launcher.stderr.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => launcher.on("exit", (code) => resolve(code)));
-  const log = join(out, "log.jsonl");
-  const begun = Date.now();
-  while (!(existsSync(log) && readFileSync(log, "utf8").includes('"event":"step"'))) {
-    assert.ok(Date.now() - begun < 60_000, `no step after 60 s:\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const run = await twoRanksStepping(out, timeoutS);
+  const { launcher, exited } = run;
   const ranks = childrenOf(launcher.pid!);
   const hung = ranks.find((pid) => rankOf(pid) === 1)!;
-  stderr = "";
+  run.stderr = "";
   const stoppedAt = Date.now();
   process.kill(hung, "SIGSTOP");
   const code = await exited;
@@ -301,8 +299,8 @@ test("a rank that stops answering (SIGSTOP) stops the other within the timeout, 
   assert.equal(code, 1);
   // The timeout, the 2.5 s look at the heartbeats, and a step's worth of slack on a loaded machine.
   assert.ok(seconds < timeoutS + 10, `the launcher took ${seconds} s to exit`);
-  const lines = stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("step "));
-  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  const lines = run.stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("step "));
+  assert.equal(lines.length, 1, `expected one line, got:\n${run.stderr}`);
   assert.match(lines[0], /^dime train: rank 0: rank 1 died or stopped answering/);
   for (const pid of ranks)
     assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "), `pid ${pid} left`);
