@@ -15,7 +15,7 @@ import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { configFor } from "./infer-fixtures.js";
 import { SLOW } from "./helpers/tier.js";
 
-test("animateClip writes one output frame per frame of the test clip and frees its tensors", async () => {
+test("animateClip writes one output frame per frame of the test clip and frees its tensors", SLOW, async () => {
   const dir = mkdtempSync(join(tmpdir(), "dime-bench-animate-"));
   try {
     testClip(join(dir, "clip.mp4"), 11, 64);

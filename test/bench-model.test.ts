@@ -15,6 +15,7 @@ import {
   type ModelBenchResult,
 } from "../src/bench/model.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
+import { SLOW } from "./helpers/tier.js";
 
 function tinyConfig(): DimeConfig {
   const config = structuredClone(DEFAULT_CONFIG);
@@ -25,7 +26,7 @@ function tinyConfig(): DimeConfig {
   return config;
 }
 
-test("bench model: every figure, positive and finite, with steady live tensors", () => {
+test("bench model: every figure, positive and finite, with steady live tensors", SLOW, () => {
   const before = torch.memory().numTensors;
   const threads = torch.getNumThreads();
   const forward = { name: "tiny", config: tinyConfig(), runs: 1, warmup: 1 };

@@ -166,7 +166,9 @@ test("cropping a picture and pasting the crop back at a higher size gives the pi
   assert.ok(mean / out.data.length < 0.002, `mean difference ${mean / out.data.length}`);
 });
 
-test("animateFootage: a face crop pasted back at the source's size, one frame per driving frame, no tensor left", { skip }, async () => {
+test("animateFootage: a face crop pasted back at the source's size, one frame per driving frame, no tensor left", {
+  skip: skip || SLOW.skip,
+}, async () => {
   const { execFileSync } = await import("node:child_process");
   const { mkdtempSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");

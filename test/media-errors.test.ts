@@ -55,7 +55,7 @@ function assertOneLineError(error: unknown, file: string, reason: MediaErrorReas
   return true;
 }
 
-test("the library throws a typed error naming the file, for probing and for reading", async () => {
+test("the library throws a typed error naming the file, for probing and for reading", SLOW, async () => {
   for (const [what, file, reason] of await cases) {
     await assert.rejects(probeMedia(file), (e) => assertOneLineError(e, file, reason), what);
     await assert.rejects(readAllFrames(file), (e) => assertOneLineError(e, file, reason), what);

@@ -87,7 +87,7 @@ test("webm and PNG-folder writers keep count, fps and size", async () => {
   assert.ok(psnr(written[3], read[3]) > 45, "PNG frames are lossless up to 8-bit rounding");
 });
 
-test("audio of the driving video is copied when asked", async () => {
+test("audio of the driving video is copied when asked", SLOW, async () => {
   const driving = join(dir, "with-audio.mp4");
   execFileSync("ffmpeg", [
     "-v",
@@ -153,7 +153,7 @@ test("reading a long video keeps memory flat (frames are streamed)", SLOW, async
   mkdirSync(join(dir, "unused"), { recursive: true });
 });
 
-test("a video with rotation metadata (phone portrait) comes out upright", async () => {
+test("a video with rotation metadata (phone portrait) comes out upright", SLOW, async () => {
   const plain = join(dir, "landscape.mp4");
   execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x32:rate=10", "-t", "0.5", "-pix_fmt", "yuv420p", plain]);
   const rotated = join(dir, "portrait.mp4");

@@ -14,6 +14,7 @@ import { PerceptualPyramidLoss, Vgg19, hashVgg19Weights } from "../src/dime/loss
 import { AdversarialLoss } from "../src/dime/losses/adversarial.js";
 import { Transform } from "../src/dime/losses/transform.js";
 import { readSafetensors } from "../src/io/safetensors.js";
+import { SLOW } from "./helpers/tier.js";
 import { NO_GOLDEN, GOLDEN_DIR, loadGolden, withPrefix, assertTensorClose, relativeL2 } from "./helpers/golden.js";
 import { fommTinyParams } from "./helpers/model-fixtures.js";
 
@@ -34,7 +35,9 @@ function trainParams(): TrainParams {
 }
 
 for (const dtype of ["float64", "float32"] as const)
-  describe(`FOMM golden, one adversarial training step at 64x64, ${dtype}`, { skip: NO_GOLDEN }, () => {
+  describe(`FOMM golden, one adversarial training step at 64x64, ${dtype}`, {
+    skip: NO_GOLDEN || (dtype === "float64" && SLOW.skip),
+  }, () => {
     const tol = TOLERANCES[dtype];
     const golden = new Map<string, torch.Tensor>();
     const convert = (t: torch.Tensor) => torch.keep(torch.isFloating(t.dtype) && t.dtype !== dtype ? t.to(dtype) : t);

@@ -42,7 +42,7 @@ function noise(size: number): Uint8Array {
   return pixels;
 }
 
-describe("variable frame rate", () => {
+describe("variable frame rate", SLOW, () => {
   const clip = join(dir, "vfr.mp4");
   makeVfrClip(clip);
 
@@ -140,7 +140,7 @@ describe("temporary files of killed processes", () => {
   });
 });
 
-describe("a full disk", () => {
+describe("a full disk", SLOW, () => {
   const disk = mountTinyDisk();
   const skip = typeof disk === "string" ? disk : false;
   after(() => typeof disk !== "string" && disk.unmount());

@@ -495,7 +495,7 @@ describe("live mode over a WebSocket", () => {
   });
 });
 
-test("closing the server cancels a running job and removes the work files", async () => {
+test("closing the server cancels a running job and removes the work files", SLOW, async () => {
   const local = await createServer({ port: 0, workDir: join(dir, "work2") });
   const url = await local.listen();
   const models = (await call(url, "GET", "api/models")).body as unknown as { id: string }[];

@@ -79,7 +79,7 @@ async function ranksOf(worker: string, worldSize: number): Promise<string[]> {
   return Promise.all(runs);
 }
 
-test("2 ranks with Gloo: synchronised batch norm and bucketed gradients equal one process on the combined batch", async () => {
+test("2 ranks with Gloo: synchronised batch norm and bucketed gradients equal one process on the combined batch", SLOW, async () => {
   const [single] = await ranksOf("dist-bn-worker.ts", 1);
   const pair = await ranksOf("dist-bn-worker.ts", 2);
   // Printed to 5 decimals: gradients of the conv and the batch norm, then the running mean.
@@ -88,7 +88,7 @@ test("2 ranks with Gloo: synchronised batch norm and bucketed gradients equal on
   assert.deepEqual(lines(pair[1]), lines(single));
 });
 
-test("2 ranks with Gloo: the whole DiME objective's gradients and statistics equal one process's", async () => {
+test("2 ranks with Gloo: the whole DiME objective's gradients and statistics equal one process's", SLOW, async () => {
   type Dump = { grads: Record<string, number[] | null>; means: Record<string, number[]> };
   const [single] = (await ranksOf("dist-model-worker.ts", 1)).map((o) => JSON.parse(o) as Dump);
   const pair = (await ranksOf("dist-model-worker.ts", 2)).map((o) => JSON.parse(o) as Dump);
