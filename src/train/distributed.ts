@@ -175,6 +175,10 @@ export class DataParallel {
       }
       return new RankError(`rank ${this.rank}: ${message}`, { cause: error });
     }
+    // Under the launcher, a rank that failed on its own prints its line and exits, and the launcher
+    // then stops the others: a moment's wait keeps this rank's echo of that failure from being
+    // printed as a second line (a rank killed outright is still named, 2 s later).
+    if (process.env.DIME_LAUNCHER_PIPE) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
     return new PeerFailure(this.#blame());
   }
 
