@@ -1,23 +1,57 @@
-// The child process of `dime bench animate`'s memory figure: animates a test clip of N frames at
-// 64 px with a random-weight synth-faces-64 model and prints its peak resident memory as JSON.
-// Usage: node animate-memory.js FRAMES FOLDER
+// The child process of `dime bench animate`'s memory figures: animates a test clip of N frames with
+// a random-weight model of the job's config, precision, batch and threads, and prints as JSON its
+// peak resident memory, its RSS along the way and the tensors it left alive (MemoryReport).
+// Usage: node animate-memory.js JOB.json FOLDER   (JOB: { config, frames, threads, precision, batch })
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import * as torch from "../torch/index.js";
 import { DiME } from "../dime/dime.js";
 import { tuneForInference } from "../dime/inference-tuning.js";
-import { loadConfig } from "../dime/config/file.js";
-import { animateClip, testClip } from "./animate.js";
-import { packagedConfig } from "./model.js";
+import { parseConfig } from "../dime/config/file.js";
+import { animateClip, testClip, type MemoryReport } from "./animate.js";
 
-const frames = Number(process.argv[2]);
+const mib = (bytes: number) => bytes / 2 ** 20;
+
+const job = JSON.parse(readFileSync(process.argv[2], "utf8")) as {
+  config: unknown;
+  frames: number;
+  threads: number;
+  precision: torch.Precision;
+  batch: number;
+};
 const folder = process.argv[3];
-const clip = join(folder, `memory-${frames}.mp4`);
-testClip(clip, frames, 64);
-const config = loadConfig(packagedConfig("synth-faces-64.yaml"));
+const config = parseConfig(job.config, process.argv[2]);
+const [size] = config.dataset_params.frame_shape;
+const clip = join(folder, `memory-${size}-${job.frames}.mp4`);
+testClip(clip, job.frames, size);
+torch.setNumThreads(job.threads);
+const baselineRssMiB = mib(process.memoryUsage.rss());
 torch.manualSeed(0);
 const model = tuneForInference(new DiME(config.model_params));
-const written = await animateClip(model, config, clip, join(folder, `memory-${frames}-out.mp4`));
+const tensorsBefore = torch.memory().nativeTensors;
+const every = Math.max(1, Math.ceil(job.frames / 10));
+const rssByFrame: MemoryReport["rssByFrame"] = [];
+const onFrame = (written: number) => {
+  if (written % every === 0 || written === job.frames) rssByFrame.push({ frames: written, rssMiB: mib(process.memoryUsage.rss()) });
+};
+const start = performance.now();
+const written = await animateClip(model, config, clip, join(folder, `memory-${size}-${job.frames}-out.mp4`), {
+  batch: job.batch,
+  precision: job.precision,
+  onFrame,
+});
+const seconds = (performance.now() - start) / 1000;
+const usage = process.memoryUsage();
+const report: MemoryReport = {
+  frames: written,
+  // ru_maxrss is in KiB on Linux.
+  peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  baselineRssMiB,
+  rssByFrame,
+  tensorMiB: mib(usage.external - usage.arrayBuffers),
+  leakedTensors: torch.memory().nativeTensors - tensorsBefore,
+  framesPerSecond: written / seconds,
+};
 model.dispose();
-// ru_maxrss is in KiB on Linux.
-console.log(JSON.stringify({ frames: written, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+console.log(JSON.stringify(report));

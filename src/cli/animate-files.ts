@@ -31,7 +31,8 @@ export interface FileAnimation {
   adaptScale?: boolean;
   findBestFrame?: boolean;
   ode?: Partial<OdeSettings>;
-  batch: number;
+  /** Driving frames per batch (default: chosen by thread count and frame size, infer/batch-size.ts). */
+  batch?: number;
   device: Device;
   /** fp32 when not given; see AnimationOptions.precision. */
   precision?: Precision;
@@ -59,6 +60,8 @@ export interface FileAnimationSummary {
   seconds: number;
   /** The driving frame relative motion started from. */
   bestFrame: number;
+  /** Driving frames per batch (the job's, or the automatic choice). */
+  batch: number;
   /** Set for a variable-rate driving clip: the frames in the output, each driving frame repeated or dropped to keep its time. */
   encodedFrames?: number;
 }
@@ -125,6 +128,7 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
   let writer: VideoWriter | undefined;
   let sideWriter: VideoWriter | undefined;
   let bestFrame = 0;
+  let batch = job.batch ?? 0;
   let [width, height] = [size.width, size.height];
   try {
     for await (const frame of frames) {
@@ -145,6 +149,7 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
         await sideWriter.writeRgb24(panels.rgb);
       }
       bestFrame = frame.plan.initialFrame;
+      batch = frame.plan.batch;
       job.onFrame?.(frame);
       bar.animated(frame.index + 1);
     }
@@ -165,6 +170,7 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
     fps,
     seconds,
     bestFrame,
+    batch,
     ...(timing ? { encodedFrames: writer?.encodedFrames ?? 0 } : {}),
   };
 }

@@ -16,6 +16,7 @@ import { probeMedia } from "../media/probe.js";
 import { batches, drivingFrames, readStill, toTensor, toTensorBatch, type DrivingInput, type FrameInput } from "./frames.js";
 import { bestFrame, movementScale, targetKeypoints, type MotionMode } from "./motion.js";
 import { inferIn } from "./precision.js";
+import { autoBatch } from "./batch-size.js";
 import type { FrameSize } from "./model.js";
 
 export interface AnimationOptions {
@@ -31,7 +32,7 @@ export interface AnimationOptions {
   findBestFrame?: boolean;
   /** The MotionODE's solver and step count (default: the model's config); fewer steps are faster. */
   ode?: Partial<OdeSettings>;
-  /** Driving frames per batch (default 8). */
+  /** Driving frames per batch (default: autoBatch for the thread count, frame size and device: batch-size.ts). */
   batch?: number;
   /** Where the work runs (default: where the model's parameters are). */
   device?: Device;
@@ -79,6 +80,8 @@ export interface AnimationPlan {
   initialFrame: number;
   /** The relative displacement's factor: 1, or the adapt-scale factor. */
   scale: number;
+  /** Driving frames per batch: the option's, or the automatic choice. */
+  batch: number;
 }
 
 export interface AnimatedFrame {
@@ -108,8 +111,8 @@ interface FrameKeypoints {
  */
 export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame> {
   const options = job.options ?? {};
-  const batchSize = options.batch ?? 8;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch must be a positive integer, got ${batchSize}`);
+  if (options.batch !== undefined && !(Number.isInteger(options.batch) && options.batch >= 1))
+    throw new RangeError(`batch must be a positive integer, got ${options.batch}`);
   const mode = options.mode ?? "relative";
   const { model } = job;
   model.eval();
@@ -122,6 +125,7 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
   const source = await readStill(job.source, job.size, "source");
   const size = job.size ?? { width: source.width, height: source.height };
   const references = await Promise.all((job.references ?? []).map((r, i) => readStill(r, size, `reference ${i}`)));
+  const batchSize = options.batch ?? autoBatch(torch.getNumThreads(), size, device);
 
   const drivingInfo = typeof job.driving === "string" ? (job.drivingInfo ?? (await probeMedia(job.driving))) : undefined;
 
@@ -166,6 +170,7 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
             kpSource: kpSource.value,
             initialFrame,
             scale: options.adaptScale ? movementScale(kpSource.value, initial.value) : 1,
+            batch: batchSize,
           };
           const target = targetKeypoints(model.sourceKeypoints(prepared), kpDriving, initialKp, plan);
           const prediction = model.animateFrame(prepared, target, options.ode ? { ode: options.ode } : {}).prediction; // (B, 3, H, W)

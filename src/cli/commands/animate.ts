@@ -10,6 +10,7 @@ import { defineFlags, parseFlags } from "../flags.js";
 import type { CropChoice } from "../../infer/footage.js";
 import { withInterrupts } from "../interrupt.js";
 import { applyThreads, threadsHelp } from "../threads.js";
+import { AUTO_BATCH_HELP } from "../../infer/batch-size.js";
 
 const HELP = `Usage: dime animate --checkpoint CKPT --source IMG [--ref IMG ...] --driving VIDEO -o OUT [options]
 
@@ -56,7 +57,8 @@ refused. Ctrl-C or SIGTERM stops, removes the temporary file and exits 130 or 14
                         (default 1; 2 is smoother with more lag); also smooths a followed box
   --ode-steps N         MotionODE steps (default: the config's); fewer is faster
   --ode-method M        euler | midpoint | rk4 (default: the config's)
-  --batch N             driving frames per batch (default 8)
+  --batch N             driving frames per batch (default: ${AUTO_BATCH_HELP}); the frames are the
+                        same whatever the batch, only speed and memory change
   --visualize           also write OUT's sibling NAME-visualize.EXT: source | driving |
                         output side by side, keypoints drawn (with a crop: source and driving
                         with their boxes | crop output | pasted result)
@@ -128,7 +130,7 @@ export const animateCommand: Command = {
     const sourcePath = required(flags, "source", "IMG", "animate");
     const drivingPath = required(flags, "driving", "VIDEO", "animate");
     const out = required(flags, "out", "OUT (or -o OUT)", "animate");
-    const batch = inRange(flags, "batch", 1, 1024) ?? 8;
+    const batch = inRange(flags, "batch", 1, 1024);
     if (flags.absolute && (flags["adapt-scale"] || flags["find-best-frame"])) {
       throw new UsageError("--adapt-scale and --find-best-frame shape relative motion: drop them, or drop --absolute");
     }
@@ -159,6 +161,7 @@ export const animateCommand: Command = {
       fps,
       seconds,
       bestFrame,
+      batch: batchUsed,
       encodedFrames,
     } = await withInterrupts({ command: "dime animate", kept }, () =>
       animateFiles({
@@ -193,7 +196,7 @@ export const animateCommand: Command = {
       visualizeOut ? `side by side in ${visualizeOut}` : "",
     ].filter(Boolean);
     console.log(
-      `${out}: ${count} frames ${width}x${height} at ${fps.replace(/\/1$/, "")} fps in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(1)} frames/s)${notes.length ? `; ${notes.join("; ")}` : ""}`,
+      `${out}: ${count} frames ${width}x${height} at ${fps.replace(/\/1$/, "")} fps in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(1)} frames/s, batch ${batchUsed})${notes.length ? `; ${notes.join("; ")}` : ""}`,
     );
     return 0;
   },

@@ -44,13 +44,17 @@ Measures performance and prints a table.
                   frame and per job, GFLOP/s, live-tensor checks, and synth-faces-64's training
                   step at batch 8 with the pixel and the VGG loss. About 1.5 minutes.
   animate         dime animate end to end with random weights (decode a test-pattern mp4,
-                  keypoints, animation, encode an mp4; relative motion, batch 8; the model tuned
-                  for inference as dime animate loads it: docs/speed.md): frames per
-                  second for configs/synth-faces-64.yaml (64 px, 96 frames, 1 reference) and
-                  configs/vox-256.yaml (256 px, 8 frames, 3 references); the per-job set-up
-                  (prepare() on the source and references) in ms; and the peak resident memory
-                  of a fresh process animating a 30-frame and a 300-frame 64 px clip (it must not
-                  grow with the length). About 1.5 minutes on an idle 2-core machine.
+                  keypoints, animation, encode an mp4; relative motion; the model tuned for
+                  inference as dime animate loads it: docs/speed.md): frames per second for
+                  configs/synth-faces-64.yaml (64 px, 96 frames, 1 reference) and
+                  configs/vox-256.yaml (256 px, 8 frames, 3 references), in fp32 and, on CPUs with
+                  native bf16, bf16, at the batch dime animate chooses for each thread count (or
+                  --batch); the per-job set-up (prepare() on the source and references) in ms; and,
+                  for every case, the peak resident memory of a fresh process animating a 30-frame
+                  and a 300-frame clip (--memory-frames), which must not grow with the length, with
+                  its RSS every tenth of the frames and the tensors left alive. About 15 minutes
+                  with the defaults on an idle 2-core machine (the 300-frame runs at 256 px are
+                  most of it); --memory-frames 30,60 or --config configs/vox-256.yaml shorten it
   eval            dime eval --task reconstruction with every metric at 64 px: frames per second
                   and each stage's ms per frame (the model, L1, PSNR, SSIM, MS-SSIM, LPIPS, AKD,
                   Inception and oracle features, the Frechet distances) for configs/synth-faces-64.yaml
@@ -89,7 +93,8 @@ Measures performance and prints a table.
   --json FILE     also write the figures as JSON to FILE (model: the machine with its CPU model,
                   cores, libtorch version and load average, then every figure with its thread
                   count, runs, warm-up runs, median, min, live tensor counts and others' CPU)
-  --threads LIST  engine, model, animate, eval: libtorch thread counts to measure, comma-separated (default 1,2)
+  --threads LIST  engine, model, animate, eval: libtorch thread counts to measure, comma-separated (default 1,2);
+                  animate's memory runs use the largest
   --calls N       engine: adds timed for the overhead figure (default 100000)
   --runs N        animate: timed runs of each clip (default 3); io: reads per file and reader (default 3);
                   serve: timed file jobs each way (default 3)
@@ -104,9 +109,13 @@ Measures performance and prints a table.
   --device D      model --ablation: cpu (default), cuda or cuda:N; CUDA figures wait for the GPU before the
                   clock stops
   --batch LIST    model --ablation: driving frames per forward call, comma-separated (default 1); each
-                  batch is its own figure, with frames per second = batch / median
+                  batch is its own figure, with frames per second = batch / median; animate: batch
+                  sizes to time, each its own case (default: dime animate's choice per thread count)
   --config LIST   model --ablation: the configs timed forward, comma-separated paths (default
-                  configs/synth-faces-64.yaml,configs/vox-256.yaml), or none for the training step alone
+                  configs/synth-faces-64.yaml,configs/vox-256.yaml), or none for the training step alone;
+                  animate: the configs animated (same default)
+  --memory-frames LIST
+                  animate: clip lengths whose peak memory is measured for each case (default 30,300)
   --settings LIST model --ablation: which switch settings, comma-separated, from baseline, +refine, +ID,
                   +3refs and fomm (FOMM itself, with Jacobians: not in the default)
   --train-config FILE  model --ablation: the training step's config (default configs/synth-faces-64.yaml),
@@ -114,7 +123,8 @@ Measures performance and prints a table.
   --train-batch N model --ablation: the training step's batch (default 8)
 
   --precision P   model --ablation: the forward figures in these precisions, comma-separated (fp32, bf16,
-                  fp16 on CUDA, auto; default fp32): autocast with fp32 islands (docs/precision.md)`;
+                  fp16 on CUDA, auto; default fp32): autocast with fp32 islands (docs/precision.md);
+                  animate: the same list (default fp32, and bf16 on CPUs with native bf16)`;
 
 const progress = (message: string) => process.stderr.write(`  ${message}\n`);
 
@@ -161,6 +171,7 @@ const FLAGS = defineFlags({
   settings: "string",
   "train-config": "string",
   "train-batch": "int",
+  "memory-frames": "string",
 });
 
 export const bench: Command = {
@@ -171,8 +182,8 @@ export const bench: Command = {
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
     const suite = positional[0];
-    if (flags.precision !== undefined && suite !== "model")
-      throw new UsageError(`--precision applies to bench model only (see dime bench --help)`);
+    if (flags.precision !== undefined && suite !== "model" && suite !== "animate")
+      throw new UsageError(`--precision applies to bench model and animate only (see dime bench --help)`);
     if (suite === "engine") {
       const result = await benchEngine(
         { threads: threadList(flags.threads), overheadCalls: flags.calls ?? 100000, convRuns: flags.runs ?? 20 },
@@ -225,8 +236,14 @@ export const bench: Command = {
     } else if (suite === "animate") {
       const runs = flags.runs;
       if (runs !== undefined && runs < 1) throw new UsageError(`--runs: expected 1 or more, got ${runs}`);
+      const choices = {
+        configs: flags.config?.split(","),
+        precisions: flags.precision?.split(",").map((p) => precisionOf(p, "cpu", "bench")),
+        batches: flags.batch === undefined ? undefined : positiveList("--batch", flags.batch),
+      };
+      const memoryFrames = flags["memory-frames"] === undefined ? undefined : positiveList("--memory-frames", flags["memory-frames"]);
       const result = await benchAnimate(
-        { ...defaultAnimateBenchOptions(threadList(flags.threads), runs), footageOnly: flags.footage === true },
+        { ...defaultAnimateBenchOptions(threadList(flags.threads), runs, choices), memoryFrames, footageOnly: flags.footage === true },
         progress,
       );
       console.log(formatAnimateBench(result));

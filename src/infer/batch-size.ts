@@ -1,0 +1,34 @@
+// The batch size animate() uses when none is given: the fastest measured end to end (decode,
+// animate, encode) for the thread count and the model's frame size (docs/speed.md, "Batch size").
+// The frames do not depend on it (test/infer-animate.test.ts), only the speed and the memory do.
+import type { Device } from "../torch/index.js";
+import type { FrameSize } from "./model.js";
+
+/** One measured row: frames of up to `maxPixels` pixels at up to `maxThreads` threads animate fastest in batches of `batch`. */
+interface BatchRow {
+  maxPixels: number;
+  maxThreads: number;
+  batch: number;
+}
+
+// From experiments/speed/batch-size.ts on the project's 2-core AMD EPYC VM (docs/speed.md). Rows are
+// read in order; the first that fits wins. Above 2 threads nothing was measured: the 2-thread batch.
+const CPU_TABLE: readonly BatchRow[] = [
+  { maxPixels: 128 * 128, maxThreads: 1, batch: 16 },
+  { maxPixels: 128 * 128, maxThreads: Number.POSITIVE_INFINITY, batch: 16 },
+  { maxPixels: Number.POSITIVE_INFINITY, maxThreads: 1, batch: 4 },
+  { maxPixels: Number.POSITIVE_INFINITY, maxThreads: Number.POSITIVE_INFINITY, batch: 4 },
+];
+
+/** On a GPU: not measured (no GPU here); 8, the batch dime animate always had. */
+const GPU_BATCH = 8;
+
+/** The default driving frames per batch for `threads` libtorch threads and frames of `size` on `device`. */
+export function autoBatch(threads: number, size: FrameSize, device: Device): number {
+  if (device !== "cpu") return GPU_BATCH;
+  const pixels = size.width * size.height;
+  return CPU_TABLE.find((row) => pixels <= row.maxPixels && threads <= row.maxThreads)!.batch;
+}
+
+/** The rule in words, for --help. */
+export const AUTO_BATCH_HELP = "chosen by frame size and thread count (docs/speed.md)";
