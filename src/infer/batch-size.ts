@@ -11,13 +11,15 @@ interface BatchRow {
   batch: number;
 }
 
-// From experiments/speed/batch-size.ts on the project's 2-core AMD EPYC VM (docs/speed.md). Rows are
-// read in order; the first that fits wins. Above 2 threads nothing was measured: the 2-thread batch.
+// From experiments/speed/batch-size.ts on the project's 2-core AMD EPYC VM, end to end with random
+// weights tuned for inference (docs/speed.md, "Batch size"). At 64 px batches of 4 took the least CPU
+// per frame (14 ms against 35-58 at batch 1 and 26-29 at 32, fp32, 1 thread); at 256 px batch 1 did
+// (fp32 2484 ms against 4426 at batch 8; bf16 1193 against 2106): each frame's activations there
+// already fill the caches, and a batch of them only adds memory traffic. Rows are read in order;
+// the first that fits wins.
 const CPU_TABLE: readonly BatchRow[] = [
-  { maxPixels: 128 * 128, maxThreads: 1, batch: 16 },
-  { maxPixels: 128 * 128, maxThreads: Number.POSITIVE_INFINITY, batch: 16 },
-  { maxPixels: Number.POSITIVE_INFINITY, maxThreads: 1, batch: 4 },
-  { maxPixels: Number.POSITIVE_INFINITY, maxThreads: Number.POSITIVE_INFINITY, batch: 4 },
+  { maxPixels: 128 * 128, maxThreads: Number.POSITIVE_INFINITY, batch: 4 },
+  { maxPixels: Number.POSITIVE_INFINITY, maxThreads: Number.POSITIVE_INFINITY, batch: 1 },
 ];
 
 /** On a GPU: not measured (no GPU here); 8, the batch dime animate always had. */
@@ -31,4 +33,4 @@ export function autoBatch(threads: number, size: FrameSize, device: Device): num
 }
 
 /** The rule in words, for --help. */
-export const AUTO_BATCH_HELP = "chosen by frame size and thread count (docs/speed.md)";
+export const AUTO_BATCH_HELP = "4 up to 128x128 px and 1 above on the CPU, 8 on a GPU";

@@ -57,8 +57,10 @@ refused. Ctrl-C or SIGTERM stops, removes the temporary file and exits 130 or 14
                         (default 1; 2 is smoother with more lag); also smooths a followed box
   --ode-steps N         MotionODE steps (default: the config's); fewer is faster
   --ode-method M        euler | midpoint | rk4 (default: the config's)
-  --batch N             driving frames per batch (default: ${AUTO_BATCH_HELP}); the frames are the
-                        same whatever the batch, only speed and memory change
+  --batch N             driving frames per batch; the frames are the same at any batch, only
+                        speed and memory change. Default: the fastest measured for the frame
+                        size and --threads (docs/speed.md):
+                        ${AUTO_BATCH_HELP}
   --visualize           also write OUT's sibling NAME-visualize.EXT: source | driving |
                         output side by side, keypoints drawn (with a crop: source and driving
                         with their boxes | crop output | pasted result)

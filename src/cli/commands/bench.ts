@@ -105,6 +105,7 @@ Measures performance and prints a table.
   --footage       animate: only the real-footage case (face detection and landmarks on a 1280x720
                   frame; face crop, tracking every frame and every 5th, paste-back, end to end on a
                   1280x720 clip made from the shared data's talking head; skipped without it)
+  --no-footage    animate: skip the real-footage case
   --workers N     data: loader worker threads (default 2)
   --device D      model --ablation: cpu (default), cuda or cuda:N; CUDA figures wait for the GPU before the
                   clock stops
@@ -115,7 +116,8 @@ Measures performance and prints a table.
                   configs/synth-faces-64.yaml,configs/vox-256.yaml), or none for the training step alone;
                   animate: the configs animated (same default)
   --memory-frames LIST
-                  animate: clip lengths whose peak memory is measured for each case (default 30,300)
+                  animate: clip lengths whose peak memory is measured for each case (default 30,300;
+                  none for no memory runs)
   --settings LIST model --ablation: which switch settings, comma-separated, from baseline, +refine, +ID,
                   +3refs and fomm (FOMM itself, with Jacobians: not in the default)
   --train-config FILE  model --ablation: the training step's config (default configs/synth-faces-64.yaml),
@@ -172,6 +174,7 @@ const FLAGS = defineFlags({
   "train-config": "string",
   "train-batch": "int",
   "memory-frames": "string",
+  "no-footage": "bool",
 });
 
 export const bench: Command = {
@@ -241,9 +244,15 @@ export const bench: Command = {
         precisions: flags.precision?.split(",").map((p) => precisionOf(p, "cpu", "bench")),
         batches: flags.batch === undefined ? undefined : positiveList("--batch", flags.batch),
       };
-      const memoryFrames = flags["memory-frames"] === undefined ? undefined : positiveList("--memory-frames", flags["memory-frames"]);
+      const memoryFlag = flags["memory-frames"];
+      const memoryFrames = memoryFlag === undefined ? undefined : memoryFlag === "none" ? [] : positiveList("--memory-frames", memoryFlag);
       const result = await benchAnimate(
-        { ...defaultAnimateBenchOptions(threadList(flags.threads), runs, choices), memoryFrames, footageOnly: flags.footage === true },
+        {
+          ...defaultAnimateBenchOptions(threadList(flags.threads), runs, choices),
+          memoryFrames,
+          footage: flags["no-footage"] !== true,
+          footageOnly: flags.footage === true,
+        },
         progress,
       );
       console.log(formatAnimateBench(result));

@@ -95,7 +95,6 @@ export const demoCommand: Command = {
         visualizeOut,
         mode: "relative",
         ode,
-        batch: 8,
         device,
         // The demo's pictures are synthetic faces framed like its training data (the face detector, made
         // for real faces, may or may not find them): they are used whole, as before.
