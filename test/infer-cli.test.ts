@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 
@@ -17,6 +17,7 @@ import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { runDime, withReadOnlyFolder } from "./helpers/train-fixtures.js";
 import { configFor, faceFrames, SIZE, writeCheckpoint, writeFrames } from "./infer-fixtures.js";
 import { SLOW } from "./helpers/tier.js";
+import { autoBatch } from "../src/infer/batch-size.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-animate-"));
 const config = configFor(tinyDimeParams({ num_refs: 1 }));
@@ -45,7 +46,12 @@ describe("outputs", SLOW, () => {
       assert.equal(run.status, 0, run.stderr);
       const info = await probeMedia(out);
       assert.deepEqual([info.frameCount, info.fps, info.width, info.height], [6, 12, SIZE, SIZE]);
-      assert.match(run.stdout, new RegExp(`${out}: 6 frames 64x64 at 12 fps`));
+      assert.match(
+        run.stdout,
+        new RegExp(
+          `${out}: 6 frames 64x64 at 12 fps in [0-9.]+ s \\([0-9.]+ frames/s, batch ${autoBatch(availableParallelism(), { width: SIZE, height: SIZE }, "cpu")}\\)`,
+        ),
+      );
       if (refs === 3) {
         const side = await probeMedia(join(dir, "out-3-visualize.mp4"));
         assert.deepEqual([side.frameCount, side.fps, side.width, side.height], [6, 12, 3 * SIZE, SIZE], "source | driving | output");

@@ -360,6 +360,6 @@ export function formatAnimateBench(result: AnimateBenchResult): string {
     "end to end: decode mp4, keypoints, animation, encode mp4 (random weights, tuned for inference); set-up = prepare() on source and references",
     ...rows,
     ...formatMemory(result.memory),
-    ...formatFootage(result.footage ?? [], result.footageSkipped),
+    ...(result.footage?.length || result.footageSkipped ? formatFootage(result.footage ?? [], result.footageSkipped) : []),
   ].join("\n");
 }
