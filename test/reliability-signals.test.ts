@@ -36,6 +36,8 @@ before(async () => {
 });
 
 const hidden = (folder: string) => readdirSync(folder).filter((name) => name.startsWith("."));
+// animate is under way once its temporary output exists (before it, the short-lived `.dime-write-check-PID` probe).
+const writing = (folder: string) => readdirSync(folder).some((name) => name.includes(".partial-"));
 
 for (const [signal, code] of [
   ["SIGINT", 130],
@@ -50,7 +52,7 @@ for (const [signal, code] of [
     const args = ["animate", "--checkpoint", checkpoint, "--source", source, "--driving", long, "-o", out, "--batch", "1"];
     // Ctrl-C at a terminal goes to the whole process group (ffmpeg included); kill and schedulers send SIGTERM to dime alone.
     const group = signal === "SIGINT";
-    const result = await signalWhen(startDime(args, { detached: group }), () => hidden(folder).length > 0, signal, { group });
+    const result = await signalWhen(startDime(args, { detached: group }), () => writing(folder), signal, { group });
     assert.equal(result.code, code, result.stderr);
     assert.equal(
       result.stderr.trim(),
@@ -78,7 +80,7 @@ test("the temporary file of a SIGKILLed animate is removed by the next run in it
     "--batch",
     "1",
   ]);
-  await signalWhen(child, () => hidden(folder).length > 0, "SIGKILL");
+  await signalWhen(child, () => writing(folder), "SIGKILL");
   const left = hidden(folder);
   assert.equal(left.length, 1, "a killed process cannot clean up");
   assert.match(left[0], new RegExp(`^\\.out\\.partial-${child.pid}-\\d+\\.mp4$`));
