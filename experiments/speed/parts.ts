@@ -1,7 +1,7 @@
 // Where a frame's time goes: dime's per-frame path at 256 px (vox-256, random weights, batch 1)
 // timed part by part, tuned as loadModel tunes it. bench/fomm_parts.py times the same parts of
 // PyTorch's expert run; run the two alternately (docs/speed.md).
-//   node --import tsx experiments/speed/parts.ts [--threads 2] [--runs 10] [--full] [--untuned]
+//   node --import tsx experiments/speed/parts.ts [--threads 2] [--runs 10] [--full] [--untuned] [--no-retain] [--cpu]
 // Prints one JSON line: per part, the median and min ms over the runs (after 2 warm-ups).
 import * as torch from "../../src/torch/index.js";
 import { DiME } from "../../src/dime/dime.js";
@@ -21,22 +21,29 @@ const threads = arg("--threads", 2);
 const runs = arg("--runs", 10);
 const full = process.argv.includes("--full");
 torch.setNumThreads(threads);
+/** --cpu: the process's CPU time (user + system) instead of wall clock; steadier under load at 1 thread. */
+const cpu = process.argv.includes("--cpu");
+const now = () => {
+  if (!cpu) return Number(process.hrtime.bigint()) / 1e6;
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1e3;
+};
 
 const config = loadConfig(packagedConfig("vox-256.yaml"));
 const params = structuredClone(config.model_params);
 if (!full) params.switches = fommSwitches(params.switches);
 torch.manualSeed(0);
 const model = new DiME(params).eval();
-if (!process.argv.includes("--untuned")) tuneForInference(model);
+if (!process.argv.includes("--untuned")) tuneForInference(model, { retainFreedMemory: !process.argv.includes("--no-retain") });
 
 const times = new Map<string, number>();
 /** Wraps m.forward so that its wall time adds to `name`'s total. */
 function timed(name: string, m: Module & { forward: (...args: never[]) => unknown }): void {
   const forward = m.forward.bind(m) as (...args: unknown[]) => unknown;
   (m as unknown as { forward: (...args: unknown[]) => unknown }).forward = (...args: unknown[]) => {
-    const start = process.hrtime.bigint();
+    const start = now();
     const out = forward(...args);
-    times.set(name, (times.get(name) ?? 0) + Number(process.hrtime.bigint() - start) / 1e6);
+    times.set(name, (times.get(name) ?? 0) + now() - start);
     return out;
   };
 }
@@ -75,13 +82,13 @@ const frame = () =>
 const samples = new Map<string, number[]>();
 for (let r = 0; r < runs + 2; r++) {
   times.clear();
-  const start = process.hrtime.bigint();
+  const start = now();
   frame();
-  times.set("frame", Number(process.hrtime.bigint() - start) / 1e6);
+  times.set("frame", now() - start);
   if (r < 2) continue;
   for (const [k, v] of times) samples.set(k, [...(samples.get(k) ?? []), v]);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const out: Record<string, [number, number]> = {};
 for (const [k, v] of samples) out[k] = [Number(median(v).toFixed(1)), Number(Math.min(...v).toFixed(1))];
-console.log(JSON.stringify({ runner: "dime", full, threads, runs, parts: out }));
+console.log(JSON.stringify({ runner: "dime", clock: cpu ? "cpu" : "wall", full, threads, runs, parts: out }));

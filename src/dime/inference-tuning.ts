@@ -1,7 +1,7 @@
 // Inference-time graph tidying, done once when a model is loaded to animate (never for training):
-// batch norm folded into the convolution before it, ReLU in place after it, and the generator and
-// the hourglasses run channels-last with channels-last weights. docs/speed.md has the measurements
-// behind each choice.
+// batch norm folded into the convolution before it, ReLU in place after it, the generator and the
+// hourglasses channels-last with channels-last weights, and freed memory kept for the next frame.
+// docs/speed.md has the measurements behind each choice.
 import * as torch from "../torch/index.js";
 import type { Module } from "../nn/index.js";
 import { FoldableBlock, Hourglass } from "./blocks.js";
@@ -14,11 +14,17 @@ export interface InferenceTuning {
   channelsLast?: boolean;
   /** The hourglasses' convolutions (keypoint detector, coarse motion, MotionODE, SelfFlow) channels-last (default true). */
   hourglassChannelsLast?: boolean;
+  /**
+   * Keep freed CPU memory for reuse (torch.retainFreedMemory; default true): frames then reuse
+   * warm pages instead of faulting in fresh ones. Process-wide, and not undone by false.
+   */
+  retainFreedMemory?: boolean;
 }
 
 /** Puts `model` in eval mode and applies the tuning; returns the model. Outputs stay those of eval mode within float rounding. */
 export function tuneForInference<M extends Module>(model: M, tuning: InferenceTuning = {}): M {
   model.eval();
+  if (tuning.retainFreedMemory !== false) torch.retainFreedMemory();
   for (const m of model.modules()) {
     if (m instanceof FoldableBlock && tuning.foldBatchNorm !== false) m.foldBatchNorm();
   }
