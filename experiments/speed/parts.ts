@@ -38,7 +38,8 @@ if (!process.argv.includes("--untuned")) tuneForInference(model, { retainFreedMe
 
 const times = new Map<string, number>();
 /** Wraps m.forward so that its wall time adds to `name`'s total. */
-function timed(name: string, m: Module & { forward: (...args: never[]) => unknown }): void {
+function timed(name: string, m: (Module & { forward: (...args: never[]) => unknown }) | undefined): void {
+  if (!m) return; // a part this configuration does not have (no Jacobians with --full)
   const forward = m.forward.bind(m) as (...args: unknown[]) => unknown;
   (m as unknown as { forward: (...args: unknown[]) => unknown }).forward = (...args: unknown[]) => {
     const start = now();
@@ -49,20 +50,20 @@ function timed(name: string, m: Module & { forward: (...args: never[]) => unknow
 }
 const g = model.generator;
 timed("kp: hourglass", model.kp_detector.predictor);
-timed("kp: down", model.kp_detector.down!);
+timed("kp: down", model.kp_detector.down);
 timed("kp: kp conv", model.kp_detector.kp);
-timed("kp: jacobian conv", model.kp_detector.jacobian!);
+timed("kp: jacobian conv", model.kp_detector.jacobian);
 timed("kp: all", model.kp_detector);
 timed("dense: hourglass", g.dense_motion_network.hourglass);
 timed("dense: mask conv", g.dense_motion_network.mask);
-timed("dense: occlusion conv", g.dense_motion_network.occlusion!);
+timed("dense: occlusion conv", g.dense_motion_network.occlusion);
 timed("dense: all", g.dense_motion_network);
 timed("gen: bottleneck", g.generator.bottleneck);
 for (const [i, b] of [...g.generator.up_blocks].entries()) timed(`gen: up ${i}`, b);
 timed("gen: final", g.generator.final);
 timed("gen: all", g.generator);
-if (g.motion_ode) timed("ode: all", g.motion_ode);
-if (g.self_flow) timed("selfflow: all", g.self_flow);
+timed("ode: all", g.motion_ode);
+timed("selfflow: all", g.self_flow);
 timed("animator: all", g);
 
 const generator = new torch.Generator(0);
