@@ -98,12 +98,29 @@ eval_runs() {
 floor() {
   [ -f "$OUT/floor.json" ] && return 0
   local first
-  first=$(for n in $(runs_of full); do [ -f "$(ckpt_of "$n")" ] && echo "$n" && break; done)
+  first=$(for n in $(runs_of full); do [ -f "$(ckpt_of "$n")" ] && echo "$n" && break; done || true)
   [ -n "$first" ] || return 0
   nice -n 5 $DIME reconstruct --checkpoint "$(ckpt_of "$first")" --data "$DATA" --seed 0 --no-videos \
     --device "$DEVICE" --out "$RUNS/floor" >/dev/null
   node -e 'const r = require(process.argv[1]); console.log(JSON.stringify({ l1_source_frame: r.mean.l1Source, videos: r.videos.length }))' \
     "$(realpath "$RUNS/floor/reconstruction.json")" >"$OUT/floor.json"
+}
+
+# seeded_table NAME VARIANT...: trains what is missing of the variants' runs, evaluates them side by
+# side for each seed and task into $OUT/NAME-TASK-sSEED, then writes $OUT/NAME.md (mean +- SE over
+# seeds, the floor beside them).
+seeded_table() {
+  local name=$1 s task v
+  shift
+  mapfile -t names < <(runs_of "$@")
+  train_all "${names[@]}"
+  for s in $SEEDS; do
+    for task in ${TASKS:-reconstruction animation}; do
+      eval_runs "$OUT/$name-$task-s$s" "$task" $(for v in "$@"; do echo "$v=$v-s$s"; done)
+    done
+  done
+  floor
+  node experiments/seeds-table.mjs "$name" "$OUT" "$STEPS" "$SEEDS" "$(IFS=,; echo "$*")"
 }
 
 table=${1:-table3}
@@ -132,15 +149,7 @@ case $table in
     echo "packed the finished runs of $RUNS into $1 ($(du -sh "$1" | cut -f1))"
     ;;
   table3)
-    mapfile -t names < <(runs_of "${TABLE3[@]}")
-    train_all "${names[@]}"
-    for s in $SEEDS; do
-      for task in ${TASKS:-reconstruction animation}; do
-        eval_runs "$OUT/table3-$task-s$s" "$task" $(for v in "${TABLE3[@]}"; do echo "$v=$v-s$s"; done)
-      done
-    done
-    floor
-    node experiments/seeds-table.mjs table3 "$OUT" "$STEPS" "$SEEDS" "$(IFS=,; echo "${TABLE3[*]}")"
+    seeded_table table3 "${TABLE3[@]}"
     ;;
   table4)
     mapfile -t names < <(runs_of full)
@@ -156,15 +165,7 @@ case $table in
     ;;
   adversarial)
     variants=() && for v in $ADV_VARIANTS; do variants+=("$v" "$v-adv"); done
-    mapfile -t names < <(runs_of "${variants[@]}")
-    train_all "${names[@]}"
-    for s in $SEEDS; do
-      for task in ${TASKS:-reconstruction animation}; do
-        eval_runs "$OUT/adversarial-$task-s$s" "$task" $(for v in "${variants[@]}"; do echo "$v=$v-s$s"; done)
-      done
-    done
-    floor
-    node experiments/seeds-table.mjs adversarial "$OUT" "$STEPS" "$SEEDS" "$(IFS=,; echo "${variants[*]}")"
+    seeded_table adversarial "${variants[@]}"
     ;;
   *)
     echo "usage: experiments/paper.sh table3|table4|adversarial|train [RUN...]|pack DIR" >&2

@@ -36,7 +36,7 @@ const floor = existsSync(join(out, "floor.json")) ? JSON.parse(readFileSync(join
 const md = [];
 const json = { table, steps: Number(steps), seeds, floor, tasks: {} };
 const runNotes = [];
-let testVideos = "the";
+let testVideos;
 for (const task of tasks) {
   const reports = seeds
     .map((seed) => ({ seed, path: join(out, `${table}-${task}-s${seed}.json`) }))
@@ -99,12 +99,14 @@ for (const task of tasks) {
   }
   json.tasks[task] = taskJson;
 }
+if (md.length === 0)
+  md.push(`No evaluated run in ${out} yet: train with experiments/paper.sh train, or set PAPER_RUNS to packed runs.`, "");
 const training = join(out, "training.run.md");
 const header = [
   `# ${{ table3: "Table 3 (ablations)", table4: "Table 4 (references at inference)", adversarial: "With and without FOMM's adversarial terms" }[table]}, synth-faces 64 px`,
   "",
   `Written by experiments/paper.sh ${table} (experiments/seeds-table.mjs). Budget per model: ${steps} steps, batch 8, ` +
-    `learning rate x0.1 at 60% and 90%, configs in experiments/configs/paper/. Evaluation seed 0 on the ${testVideos} test videos.`,
+    `learning rate x0.1 at 60% and 90%, configs in experiments/configs/paper/. Evaluation seed 0 on ${testVideos ? `the ${testVideos}` : "the"} test videos.`,
   "",
   ...(existsSync(training)
     ? [

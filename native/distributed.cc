@@ -184,20 +184,31 @@ DIME_OP(distHasNccl, {
 #endif
 })
 
-// distAllReduce(tensors): in-place SUM over ranks, flattened into one message per dtype.
-DIME_OP(distAllReduce, {
-  need(a);
-  auto tensors = a.tensors(0);
-  if (tensors.empty()) RET_UNDEF
+namespace {
+
+// Runs `collective` on one flat message holding every tensor (one round trip per call), then
+// copies the result back into each tensor in place. Callers pass tensors of one dtype.
+template <typename Collective>
+void inPlaceFlat(std::vector<at::Tensor>& tensors, Collective collective) {
+  if (tensors.empty()) return;
   auto flat = at::cat(c10::fmap(tensors, [](const at::Tensor& t) { return t.detach().reshape(-1); }));
   std::vector<at::Tensor> list{flat};
-  allreduce(list);
+  collective(list);
   int64_t offset = 0;
   for (auto& t : tensors) {
     int64_t n = t.numel();
     t.detach().copy_(flat.narrow(0, offset, n).view(t.sizes()));
     offset += n;
   }
+}
+
+}  // namespace
+
+// distAllReduce(tensors): in-place SUM over ranks, flattened into one message.
+DIME_OP(distAllReduce, {
+  need(a);
+  auto tensors = a.tensors(0);
+  inPlaceFlat(tensors, [](std::vector<at::Tensor>& list) { allreduce(list); });
   RET_UNDEF
 })
 
@@ -205,18 +216,9 @@ DIME_OP(distAllReduce, {
 DIME_OP(distBroadcast, {
   need(a);
   auto tensors = a.tensors(0);
-  if (tensors.empty()) RET_UNDEF
-  auto flat = at::cat(c10::fmap(tensors, [](const at::Tensor& t) { return t.detach().reshape(-1); }));
-  std::vector<at::Tensor> list{flat};
   c10d::BroadcastOptions opts;
   opts.rootRank = a.int64(1);
-  group()->pg->broadcast(list, opts)->wait();
-  int64_t offset = 0;
-  for (auto& t : tensors) {
-    int64_t n = t.numel();
-    t.detach().copy_(flat.narrow(0, offset, n).view(t.sizes()));
-    offset += n;
-  }
+  inPlaceFlat(tensors, [&opts](std::vector<at::Tensor>& list) { group()->pg->broadcast(list, opts)->wait(); });
   RET_UNDEF
 })
 

@@ -8,6 +8,10 @@
 
 #include <memory>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "handle.h"
 
 namespace dime {
@@ -24,6 +28,20 @@ DIME_OP(setNumThreads, {
   if (n < 1) a.fail("thread count must be at least 1");
   at::set_num_threads(static_cast<int>(n));
   RET_UNDEF
+})
+// retainFreedMemory(mmapThreshold, trimThreshold): glibc's malloc serves blocks under mmapThreshold
+// bytes from its heap and gives the heap back to the system only when more than trimThreshold
+// bytes are free at its top, so a loop that frees and allocates the same tensors reuses warm
+// pages instead of faulting fresh ones in (docs/speed.md). False where the C library is not glibc.
+DIME_OP(retainFreedMemory, {
+#ifdef __GLIBC__
+  int mmapThreshold = static_cast<int>(a.int64(0));
+  int trimThreshold = static_cast<int>(a.int64(1));
+  bool ok = mallopt(M_MMAP_THRESHOLD, mmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, trimThreshold) == 1;
+  return Napi::Boolean::New(a.env(), ok);
+#else
+  return Napi::Boolean::New(a.env(), false);
+#endif
 })
 DIME_OP(cudaAvailable, { return Napi::Boolean::New(a.env(), torch::cuda::is_available()); })
 DIME_OP(cudaDeviceCount, { return Napi::Number::New(a.env(), static_cast<double>(torch::cuda::device_count())); })

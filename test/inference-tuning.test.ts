@@ -7,7 +7,8 @@ import { test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
 import { DiME } from "../src/dime/dime.js";
-import { FoldableBlock } from "../src/dime/blocks.js";
+import { FoldableBlock, Hourglass } from "../src/dime/blocks.js";
+import { Generator } from "../src/dime/generator.js";
 import { tuneForInference } from "../src/dime/inference-tuning.js";
 import { randomiseBatchNorm, tinyDimeParams } from "./helpers/model-fixtures.js";
 import { assertTensorClose } from "./helpers/golden.js";
@@ -108,4 +109,29 @@ test("training mode ignores the fold, eval mode uses it only after tuneForInfere
   torch.dispose([expected, actual]);
   dime.dispose();
   fresh.dispose();
+});
+
+test("channels-last parts get channels-last eval-only weights; the parameters keep their layout", () => {
+  const dime = model().eval();
+  const before = predict(dime);
+  tuneForInference(dime);
+  const parts = [...dime.modules()].filter((m) => m instanceof Hourglass || m instanceof Generator);
+  assert.ok(parts.length >= 4, `only ${parts.length} hourglasses and generators found`);
+  const weights = parts.flatMap((p) => p.buffers().filter((t) => t.ndim === 4 && t.size(2) > 1));
+  assert.ok(weights.length > 10, `only ${weights.length} folded weights found`);
+  assert.ok(
+    weights.every((t) => t.isChannelsLast()),
+    "every folded weight of a channels-last part is channels-last",
+  );
+  assert.ok(
+    dime.parameters().every((p) => p.isContiguous()),
+    "parameters stay contiguous (training never sees the layout)",
+  );
+  assertTensorClose(predict(dime), before, "prediction, hourglasses and generator channels-last", 1e-5);
+  // And back: the same model tuned without channels-last has NCHW weights again.
+  tuneForInference(dime, { channelsLast: false, hourglassChannelsLast: false });
+  assert.ok(weights.every((t) => t.isContiguous() && !t.isChannelsLast()));
+  assertTensorClose(predict(dime), before, "prediction, NCHW again", 1e-5);
+  before.dispose();
+  dime.dispose();
 });

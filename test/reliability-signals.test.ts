@@ -3,7 +3,6 @@
 // (test/train-cli.test.ts has Ctrl-C); a SIGKILLed animate's temporary file is removed by the next
 // run in that folder.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +13,8 @@ import { sha256OfFile } from "../src/checkpoint/files.js";
 import { configToYaml } from "../src/dime/config/file.js";
 import { writeImage } from "../src/media/image-write.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
-import { runDime, startDime, tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
+import { signalWhen } from "./helpers/child.js";
+import { runDime, startDime, tinyDataset, tinyTrainConfig, trainArgs } from "./helpers/train-fixtures.js";
 import { configFor, faceFrames, writeCheckpoint, writeFrames } from "./infer-fixtures.js";
 import { SLOW } from "./helpers/tier.js";
 
@@ -35,40 +35,9 @@ before(async () => {
   await writeFrames(short, frames.slice(0, 3), 25);
 });
 
-/** Waits until `ready()` holds (polling), then returns the child's exit code, stderr and stdout after `signal`. */
-async function signalWhen(
-  child: ChildProcessWithoutNullStreams,
-  ready: (stderr: string) => boolean,
-  signal: NodeJS.Signals,
-  group = false,
-) {
-  let stderr = "";
-  let stdout = "";
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const started = Date.now();
-  while (!ready(stderr)) {
-    if (child.exitCode !== null) throw new Error(`exited ${child.exitCode} before the signal: ${stderr}`);
-    if (Date.now() - started > 90_000) throw new Error(`not ready within 90 s: ${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  if (group) process.kill(-child.pid!, signal);
-  else child.kill(signal);
-  return { code: await exited, stderr, stdout };
-}
-
-/** `dime ARGS` as the leader of its own process group, as a shell runs a foreground job. */
-function startDimeGroup(args: string[]): ChildProcessWithoutNullStreams {
-  const repo = new URL("..", import.meta.url).pathname;
-  return spawn(
-    process.execPath,
-    ["--import", "tsx", "-e", "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))", ...args],
-    { cwd: repo, detached: true },
-  );
-}
-
 const hidden = (folder: string) => readdirSync(folder).filter((name) => name.startsWith("."));
+// animate is under way once its temporary output exists (before it, the short-lived `.dime-write-check-PID` probe).
+const writing = (folder: string) => readdirSync(folder).some((name) => name.includes(".partial-"));
 
 for (const [signal, code] of [
   ["SIGINT", 130],
@@ -82,8 +51,8 @@ for (const [signal, code] of [
     if (earlier) writeFileSync(out, "an earlier video");
     const args = ["animate", "--checkpoint", checkpoint, "--source", source, "--driving", long, "-o", out, "--batch", "1"];
     // Ctrl-C at a terminal goes to the whole process group (ffmpeg included); kill and schedulers send SIGTERM to dime alone.
-    const child = signal === "SIGINT" ? startDimeGroup(args) : startDime(args);
-    const result = await signalWhen(child, () => hidden(folder).length > 0, signal, signal === "SIGINT");
+    const group = signal === "SIGINT";
+    const result = await signalWhen(startDime(args, { detached: group }), () => writing(folder), signal, { group });
     assert.equal(result.code, code, result.stderr);
     assert.equal(
       result.stderr.trim(),
@@ -111,7 +80,7 @@ test("the temporary file of a SIGKILLed animate is removed by the next run in it
     "--batch",
     "1",
   ]);
-  await signalWhen(child, () => hidden(folder).length > 0, "SIGKILL");
+  await signalWhen(child, () => writing(folder), "SIGKILL");
   const left = hidden(folder);
   assert.equal(left.length, 1, "a killed process cannot clean up");
   assert.match(left[0], new RegExp(`^\\.out\\.partial-${child.pid}-\\d+\\.mp4$`));
@@ -126,21 +95,7 @@ test("SIGTERM during train writes a checkpoint of the last step, with its checks
   const config = join(dir, "tiny.yaml");
   writeFileSync(config, configToYaml(tinyTrainConfig()));
   const out = join(dir, "run");
-  const child = startDime([
-    "train",
-    "--config",
-    config,
-    "--data",
-    data,
-    "--out",
-    out,
-    "--steps",
-    "100000",
-    "--checkpoint-every",
-    "100000",
-    "--threads",
-    "1",
-  ]);
+  const child = startDime(trainArgs(config, data, out, 100_000, ["--checkpoint-every", "100000"]));
   const result = await signalWhen(child, (stderr) => /step 1\/100000/.test(stderr), "SIGTERM");
   assert.equal(result.code, 143, result.stderr);
   assert.match(result.stderr, /dime train: SIGTERM: stopping after this step and writing a checkpoint/);

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 
+import { watchChild, waitFor } from "./helpers/child.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { buildPage, call } from "./helpers/serve.js";
 import { SLOW } from "./helpers/tier.js";
@@ -30,16 +31,10 @@ test("dime serve: address, models, a warning off loopback, a busy port, a clean 
   );
   const work = join(dir, "work");
   const child = startDime(["serve", "--port", "0", "--host", "0.0.0.0", "--models", join(dir, "models"), "--work", work]);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const served = watchChild(child);
   try {
-    while (!/http:\/\/\S+\//.test(stdout)) {
-      if (child.exitCode !== null) assert.fail(`dime serve exited: ${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(served, (w) => /http:\/\/\S+\//.test(w.stdout), "its address");
+    const { stdout, stderr } = served;
     const url = /http:\/\/\S+\//.exec(stdout)![0];
     assert.match(stdout, /^dime serve: http:\/\/0\.0\.0\.0:\d+\/ {2}\(3 models; work files in .*\/work\/dime-serve-\w+; Ctrl-C stops\)\n$/);
     assert.match(
@@ -85,9 +80,9 @@ test("dime serve: address, models, a warning off loopback, a busy port, a clean 
     ).body;
     while ((await call(url, "GET", `api/jobs/${job.id}`)).body.framesDone === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     child.kill("SIGTERM");
-    assert.equal(await exited, 143, stderr);
-    assert.match(stderr, /SIGTERM: cancelling the jobs and stopping/);
-    assert.match(stderr, /job \w+: cancelled/);
+    assert.equal(await served.exited, 143, served.stderr);
+    assert.match(served.stderr, /SIGTERM: cancelling the jobs and stopping/);
+    assert.match(served.stderr, /job \w+: cancelled/);
     assert.deepEqual(readdirSync(work), []);
   } finally {
     child.kill("SIGKILL");

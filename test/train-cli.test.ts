@@ -10,7 +10,8 @@ import { after, before, test } from "node:test";
 import { configToYaml, loadConfig } from "../src/dime/config/file.js";
 import { readLog } from "../src/train/index.js";
 import { latestCheckpoint, loadCheckpoint } from "../src/checkpoint/index.js";
-import { runDime, startDime, tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
+import { signalWhen } from "./helpers/child.js";
+import { runDime, startDime, tinyDataset, tinyTrainConfig, trainArgs } from "./helpers/train-fixtures.js";
 import { SLOW } from "./helpers/tier.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-train-cli-"));
@@ -24,37 +25,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("Ctrl-C writes a checkpoint of the last step, which loads, and exits with 130", SLOW, async () => {
   const out = join(dir, "interrupted");
-  const child = startDime([
-    "train",
-    "--config",
-    config,
-    "--data",
-    data,
-    "--out",
-    out,
-    "--steps",
-    "100000",
-    "--checkpoint-every",
-    "100000",
-    "--threads",
-    "1",
-  ]);
-  let stderr = "";
-  let stdout = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no progress within 60 s: ${stderr}`)), 60_000);
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-      if (/step 1\/100000/.test(stderr)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  child.kill("SIGINT");
-  assert.equal(await exited, 130, stderr);
+  const child = startDime(trainArgs(config, data, out, 100_000, ["--checkpoint-every", "100000"]));
+  const { code, stderr, stdout } = await signalWhen(child, (s) => /step 1\/100000/.test(s), "SIGINT", { timeoutMs: 60_000 });
+  assert.equal(code, 130, stderr);
   assert.match(stderr, /Ctrl-C: stopping after this step and writing a checkpoint/);
   assert.match(stderr, /stopped at step \d+\/100000; resume with --resume/);
   assert.match(stdout, /interrupted at step \d+\/100000 .*checkpoint .*step-\d{6}\.safetensors/);
@@ -69,23 +42,7 @@ test("Ctrl-C writes a checkpoint of the last step, which loads, and exits with 1
 
 test("a run writes its config, a JSONL log of every loss term, sample pictures and the last checkpoints", SLOW, () => {
   const out = join(dir, "run");
-  const run = runDime([
-    "train",
-    "--config",
-    config,
-    "--data",
-    data,
-    "--out",
-    out,
-    "--steps",
-    "4",
-    "--sample-every",
-    "2",
-    "--keep",
-    "1",
-    "--threads",
-    "1",
-  ]);
+  const run = runDime(trainArgs(config, data, out, 4, ["--sample-every", "2", "--keep", "1"]));
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stderr, /^training .*run: 4 steps, batch 2, 2 batches per epoch, \d+ parameters, cpu, 1 threads, seed 0$/m);
   assert.match(run.stderr, /^reconstruction loss: pixel/m);

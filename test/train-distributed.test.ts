@@ -1,6 +1,7 @@
 // Data-parallel training on c10d (docs/distributed.md), with real processes, a real TCPStore and
 // ProcessGroupGloo on 127.0.0.1: 2 ranks train as one process on the combined batch (synchronised
-// batch norm, bucketed gradient all-reduce, each rank's share of the data and of the random warps),
+// batch norm, bucketed gradient all-reduce, each rank's share of the data and of the random warps;
+// after 3 steps of the trainer's parts in float64, equal weights),
 // a 2-rank run resumes with 1 rank, and a killed rank stops the other within the timeout with one
 // line naming it, leaving no process behind.
 import assert from "node:assert/strict";
@@ -17,6 +18,7 @@ import { configToYaml } from "../src/dime/config/file.js";
 import { latestCheckpoint } from "../src/checkpoint/index.js";
 import { readLog, type StepRecord } from "../src/train/index.js";
 import { freePort } from "../src/train/launch.js";
+import { DiME } from "../src/dime/dime.js";
 import { tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
 import { SLOW } from "./helpers/tier.js";
 
@@ -25,16 +27,9 @@ const BIN = fileURLToPath(new URL("../bin/dime.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "dime-train-distributed-"));
 const data = join(dir, "data");
 const config = join(dir, "tiny.yaml");
-// The same with Adam's epsilon at 1e-3: Adam's first steps move a weight by about lr x the sign of
-// its gradient whatever the gradient's size, so float noise in a near-zero gradient becomes a full
-// step of either sign. With an epsilon far above that noise, equal gradients give equal weights.
-const smoothConfig = join(dir, "tiny-eps.yaml");
 before(async () => {
   await tinyDataset(data);
   writeFileSync(config, configToYaml(tinyTrainConfig(), "tiny training config"));
-  const smooth = tinyTrainConfig();
-  smooth.train_params.adam_eps = 1e-3;
-  writeFileSync(smoothConfig, configToYaml(smooth, "tiny training config, Adam's epsilon 1e-3"));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -58,7 +53,7 @@ function weights(run: string): string {
 }
 
 /** Runs a worker script (test/helpers) as `worldSize` ranks on 127.0.0.1; returns each rank's stdout. */
-async function ranksOf(worker: string, worldSize: number): Promise<string[]> {
+async function ranksOf(worker: string, worldSize: number, extraEnv: Record<string, string> = {}): Promise<string[]> {
   const script = fileURLToPath(new URL(`./helpers/${worker}`, import.meta.url));
   const port = await freePort("127.0.0.1");
   const runs = Array.from(
@@ -67,7 +62,7 @@ async function ranksOf(worker: string, worldSize: number): Promise<string[]> {
       new Promise<string>((resolve, reject) => {
         const child = spawn(process.execPath, ["--import", "tsx", script], {
           cwd: repo,
-          env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(worldSize), PORT: String(port) },
+          env: { ...process.env, ...extraEnv, RANK: String(rank), WORLD_SIZE: String(worldSize), PORT: String(port) },
         });
         let out = "";
         let err = "";
@@ -125,36 +120,49 @@ test("dime train --nproc-per-node 2: the losses of one process on the combined b
   // Step 1 is before any update: the same data, warps and batch statistics give the same loss.
   assert.ok(Math.abs(a[0] - b[0]) <= 1e-5 * a[0], `step 1: ${a[0]} vs ${b[0]}`);
   // After it, Adam's first steps (about lr x sign of each gradient) amplify float differences in
-  // tiny gradients, so the later losses agree more loosely.
+  // tiny gradients (rounding that crosses a ReLU or L1 kink: see the float64 test below), so the
+  // later losses agree more loosely.
   for (let i = 1; i < 3; i++) assert.ok(Math.abs(a[i] - b[i]) <= 0.02 * a[i], `step ${i + 1}: ${a[i]} vs ${b[i]}`);
 });
 
-// Known defect (issue 21, open): through `dime train` the weights after even one step differ from
-// one process's by up to about 1.7 x lr in some tensors, though the step's losses agree to 1e-7
-// and the model-level test above finds equal gradients. Kept as a todo so it runs and reports
-// until the cause, somewhere between the trainer and the gradient buckets, is found.
-const KNOWN_DEFECT = "2-rank weights differ from one process's after a step through dime train (issue 21)";
-test("dime train --nproc-per-node 2: after 3 steps every parameter equals one process's on the combined batch", {
-  ...SLOW,
-  todo: KNOWN_DEFECT,
-}, () => {
-  const one = join(dir, "one-eps");
-  const two = join(dir, "two-eps");
-  const args = (out: string, extra: string[] = []) => trainArgs(out, 3, extra).map((a) => (a === config ? smoothConfig : a));
-  dime(args(one));
-  dime(args(two, ["--nproc-per-node", "2", "--dist-timeout", "30"]));
-  const [a, b] = [weights(one), weights(two)].map((path) => readSafetensors(path).tensors);
+// Issue 21: the weights of a 2-rank run against one process's after N steps. In float32 they are
+// not comparable at float tolerance: a batch of 1 convolves with other rounding than a batch of 2
+// (about 1e-7), the tiny model amplifies that to about 5e-5 in places, a few ReLU inputs and L1
+// residuals that close to zero change side, and Adam turns the gradient change of such an element
+// near zero into up to a whole step (one process at 1 and 2 threads differs the same way;
+// docs/distributed.md). So this runs the trainer's parts in float64, where nothing is that close to
+// a kink, with Adam at PyTorch's defaults: the weights must then agree to a ten-thousandth of a step.
+test("2 ranks with Gloo train 3 steps: every parameter and buffer equals one process's on the combined batch", SLOW, async () => {
+  const out = (name: string) => join(dir, name);
+  const env = { DATA: data, STEPS: "3" };
+  await ranksOf("dist-train-worker.ts", 1, { ...env, OUT: out("single") });
+  await ranksOf("dist-train-worker.ts", 2, { ...env, OUT: out("pair") });
+  const one = readSafetensors(`${out("single")}-0.safetensors`).tensors;
+  const ranks = [0, 1].map((r) => readSafetensors(`${out("pair")}-${r}.safetensors`).tensors);
+  torch.manualSeed(0);
+  const init = new DiME(tinyTrainConfig().model_params);
   try {
-    assert.ok(a.size > 80, `only ${a.size} tensors`);
-    assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
-    const far: string[] = [];
-    for (const [name, t] of a) {
-      const [x, y] = [t.toArray(), (b.get(name) as torch.Tensor).toArray()];
-      if (x.some((v, i) => !(Math.abs(v - y[i]) <= 1e-5 + 1e-4 * Math.abs(v)))) far.push(name);
+    assert.ok(one.size > 200, `only ${one.size} tensors`);
+    for (const [r, two] of ranks.entries()) {
+      assert.deepEqual([...two.keys()].sort(), [...one.keys()].sort());
+      const far: string[] = [];
+      let largest = 0;
+      for (const [name, t] of one) {
+        const [x, y] = [t.toArray(), (two.get(name) as torch.Tensor).toArray()];
+        const worst = x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
+        largest = Math.max(largest, worst);
+        if (!(worst <= 1e-7)) far.push(`${name} (${worst.toExponential(2)})`);
+      }
+      assert.deepEqual(far, [], `rank ${r}: parameters or buffers that differ by more than 1e-7 (largest ${largest})`);
     }
-    assert.deepEqual(far, [], "parameters or buffers that differ");
+    // Not vacuous: most parameters moved by a thousand times the tolerance or more.
+    const moved = [...init.namedParameters()].filter(([name, p]) => {
+      const [x, y] = [p.toArray(), (one.get(name) as torch.Tensor).toArray()];
+      return x.some((v, i) => Math.abs(v - y[i]) > 1e-4);
+    });
+    assert.ok(moved.length > 100, `only ${moved.length} parameters moved by more than 1e-4`);
   } finally {
-    torch.dispose([...a.values(), ...b.values()]);
+    torch.dispose([...one.values(), ...ranks.flatMap((t) => [...t.values()]), ...init.parameters(), ...init.buffers()]);
   }
 });
 
@@ -176,6 +184,43 @@ test("a 2-rank checkpoint resumes with 1 rank and continues", SLOW, () => {
       .map((r) => r.step),
     [1, 2, 3, 4],
   );
+});
+
+// Multi-node on one host: two launchers, one rank each, meet at node 0's store on 127.0.0.1 as two
+// machines' launchers would (--nnodes 2, --node-rank, --master-addr/--master-port; Gloo bound to
+// --local-addr). The run is the 2-rank run: one log from node 0, the loss of one process at step 1.
+test("two launchers as nodes 0 and 1 of --nnodes 2 on one host rendezvous and train as 2 ranks", SLOW, async () => {
+  const one = join(dir, "nodes-one");
+  const run = join(dir, "two-nodes");
+  dime(trainArgs(one, 1));
+  const port = await freePort("127.0.0.1");
+  const node = (nodeRank: number) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const flags = ["--nproc-per-node", "1", "--nnodes", "2", "--node-rank", String(nodeRank), "--master-addr", "127.0.0.1"];
+      const more = ["--master-port", String(port), "--local-addr", "127.0.0.1", "--dist-timeout", "30"];
+      const child = spawn(process.execPath, [BIN, ...trainArgs(run, 2, [...flags, ...more])], { cwd: repo, timeout: 120_000 });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c) => (stdout += c));
+      child.stderr.on("data", (c) => (stderr += c));
+      child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+  const [first, second] = await Promise.all([node(0), node(1)]);
+  assert.equal(first.code, 0, `node 0:\n${first.stderr}`);
+  assert.equal(second.code, 0, `node 1:\n${second.stderr}`);
+  assert.match(first.stdout, /finished at step 2\/2/);
+  assert.equal(second.stdout, "", "node 1 (rank 1) reports nothing");
+  const steps = readLog(join(run, "log.jsonl")).filter((r): r is StepRecord => r.event === "step");
+  assert.deepEqual(
+    steps.map((r) => r.step),
+    [1, 2],
+  );
+  const single = readLog(join(one, "log.jsonl")).find((r): r is StepRecord => r.event === "step") as StepRecord;
+  assert.ok(
+    Math.abs(steps[0].loss.total - single.loss.total) <= 1e-5 * single.loss.total,
+    `step 1: ${steps[0].loss.total} vs ${single.loss.total}`,
+  );
+  assert.ok(weights(run).endsWith("step-000002.safetensors"));
 });
 
 /** The processes whose parent is `pid`. */

@@ -17,7 +17,7 @@ import { recalibrateBatchNorm } from "../src/train/index.js";
 import { findCheckpoint, loadCheckpoint } from "../src/checkpoint/index.js";
 import { readSafetensors } from "../src/io/safetensors.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
-import { runDime, tinyDataset, tinyTrainConfig } from "./helpers/train-fixtures.js";
+import { runDime, tinyDataset, tinyTrainConfig, trainArgs } from "./helpers/train-fixtures.js";
 import { assertTensorClose } from "./helpers/golden.js";
 import { SLOW } from "./helpers/tier.js";
 
@@ -106,21 +106,7 @@ describe("dime recalibrate", SLOW, () => {
       [run, "0"],
       [other, "1"],
     ]) {
-      const trained = runDime([
-        "train",
-        "--config",
-        config,
-        "--data",
-        data,
-        "--out",
-        out,
-        "--steps",
-        "2",
-        "--threads",
-        "1",
-        "--seed",
-        seed,
-      ]);
+      const trained = runDime(trainArgs(config, data, out, 2, ["--seed", seed]));
       assert.equal(trained.status, 0, trained.stderr);
     }
   });

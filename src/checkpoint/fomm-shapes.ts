@@ -71,18 +71,36 @@ function hourglassFacts(
     });
   const deepKey = `${prefix}.encoder.down_blocks.${blocks - 1}.conv.weight`;
   const deep = shapes.get(deepKey)?.[0];
-  if (deep !== undefined && be !== undefined) {
-    const uncapped = be * 2 ** blocks;
-    const says = deep < uncapped ? String(deep) : `at least ${uncapped}`;
-    facts.push({
-      name: `${section}.max_features`,
-      key: deepKey,
-      says,
-      configSays: String(params.max_features),
-      fits: Math.min(params.max_features, uncapped) === deep,
-    });
-  }
+  if (deep !== undefined && be !== undefined)
+    facts.push(maxFeaturesFact(`${section}.max_features`, deepKey, deep, be * 2 ** blocks, params.max_features));
   return facts;
+}
+
+/**
+ * What the channels `deep` of the deepest block `key` say of max_features, where an uncapped net
+ * would have `uncapped`: at that many or more, only that the cap is at least it.
+ */
+function maxFeaturesFact(name: string, key: string, deep: number, uncapped: number, maxFeatures: number): Fact {
+  return {
+    name,
+    key,
+    says: deep < uncapped ? String(deep) : `at least ${uncapped}`,
+    configSays: String(maxFeatures),
+    fits: Math.min(maxFeatures, uncapped) === deep,
+  };
+}
+
+/** What the anti-aliasing downscale `key` (absent at scale 1) says of `section`.scale_factor. */
+function scaleFactorFact(shapes: ShapeMap, section: string, key: string, scaleFactor: number): Fact {
+  const down = shapes.get(key);
+  const kernel = kernelSize(scaleFactor);
+  return {
+    name: `${section}.scale_factor`,
+    key,
+    says: down ? `a downscale with a ${down[2]}x${down[2]} kernel` : "1",
+    configSays: scaleFactor === 1 ? "1" : `${scaleFactor} (a ${kernel}x${kernel} kernel)`,
+    fits: down ? scaleFactor !== 1 && down[2] === kernel : scaleFactor === 1,
+  };
 }
 
 /** Every fact the shapes tell, in the order a mismatch is reported. */
@@ -129,15 +147,7 @@ function facts(shapes: ShapeMap, params: ModelParams): Fact[] {
       fits: single === kpp.single_jacobian_map,
     });
   }
-  const kpDown = shapes.get("kp_detector.down.weight");
-  out.push({
-    name: "kp_detector_params.scale_factor",
-    key: "kp_detector.down.weight",
-    says: kpDown ? `a downscale with a ${kpDown[2]}x${kpDown[2]} kernel` : "1",
-    configSays:
-      kpp.scale_factor === 1 ? "1" : `${kpp.scale_factor} (a ${kernelSize(kpp.scale_factor)}x${kernelSize(kpp.scale_factor)} kernel)`,
-    fits: kpDown ? kpp.scale_factor !== 1 && kpDown[2] === kernelSize(kpp.scale_factor) : kpp.scale_factor === 1,
-  });
+  out.push(scaleFactorFact(shapes, "kp_detector_params", "kp_detector.down.weight", kpp.scale_factor));
 
   const gen = params.generator_params;
   const dm = gen.dense_motion_params;
@@ -151,14 +161,7 @@ function facts(shapes: ShapeMap, params: ModelParams): Fact[] {
     configSays: String(gen.estimate_occlusion_map),
     fits: occlusion === gen.estimate_occlusion_map,
   });
-  const dmDown = shapes.get("generator.dense_motion_network.down.weight");
-  out.push({
-    name: "generator_params.dense_motion_params.scale_factor",
-    key: "generator.dense_motion_network.down.weight",
-    says: dmDown ? `a downscale with a ${dmDown[2]}x${dmDown[2]} kernel` : "1",
-    configSays: dm.scale_factor === 1 ? "1" : `${dm.scale_factor} (a ${kernelSize(dm.scale_factor)}x${kernelSize(dm.scale_factor)} kernel)`,
-    fits: dmDown ? dm.scale_factor !== 1 && dmDown[2] === kernelSize(dm.scale_factor) : dm.scale_factor === 1,
-  });
+  out.push(scaleFactorFact(shapes, "generator_params.dense_motion_params", "generator.dense_motion_network.down.weight", dm.scale_factor));
 
   const genFirst = shapes.get("generator.first.conv.weight");
   if (genFirst)
@@ -179,16 +182,8 @@ function facts(shapes: ShapeMap, params: ModelParams): Fact[] {
   });
   const deepKey = `generator.down_blocks.${downs - 1}.conv.weight`;
   const deep = shapes.get(deepKey)?.[0];
-  if (genFirst && deep !== undefined && downs === gen.num_down_blocks) {
-    const uncapped = genFirst[0] * 2 ** downs;
-    out.push({
-      name: "generator_params.max_features",
-      key: deepKey,
-      says: deep < uncapped ? String(deep) : `at least ${uncapped}`,
-      configSays: String(gen.max_features),
-      fits: Math.min(gen.max_features, uncapped) === deep,
-    });
-  }
+  if (genFirst && deep !== undefined && downs === gen.num_down_blocks)
+    out.push(maxFeaturesFact("generator_params.max_features", deepKey, deep, genFirst[0] * 2 ** downs, gen.max_features));
   const bottleneck = count(shapes, /^generator\.bottleneck\.r(\d+)\.conv1\.weight$/);
   out.push({
     name: "generator_params.num_bottleneck_blocks",

@@ -4,18 +4,16 @@
 import type { Device, Precision } from "../torch/index.js";
 import type { OdeSettings } from "../dime/motion_ode.js";
 import type { AnimatedFrame, AnimationOptions } from "../infer/animate.js";
-import { animateFootage, type CropChoice } from "../infer/footage.js";
-import { footagePanels } from "../infer/footage-visualize.js";
-import type { TrackMode } from "../face/track.js";
+import { animateFootage } from "../infer/footage.js";
+import { footageCrop, writeFootage, type FootageCrop, type WrittenFootage } from "../infer/footage-write.js";
 import { loadModel } from "../infer/model.js";
-import { sideBySide } from "../infer/visualize.js";
 import { probeMedia } from "../media/probe.js";
-import { VideoWriter } from "../media/video-write.js";
-import { outputRateFor } from "../media/timing.js";
+import { outputTiming } from "../media/timing.js";
 import { checkWritable, frameProgress } from "./checks.js";
 import { checkpointInputs, refuseOutputsOverInputs } from "./same-file.js";
 
-export interface FileAnimation {
+/** A job; its crop choices (FootageCrop) default to "auto": faces where found, else center. */
+export interface FileAnimation extends FootageCrop {
   checkpoint: string;
   /** A config to use with the checkpoint (its inference knobs may differ). */
   config?: string;
@@ -36,15 +34,6 @@ export interface FileAnimation {
   device: Device;
   /** fp32 when not given; see AnimationOptions.precision. */
   precision?: Precision;
-  /** How the source and driving frames are cropped (default "auto": faces where found, else center). */
-  crop?: CropChoice;
-  faceIndex?: number;
-  track?: TrackMode;
-  detectEvery?: number;
-  /** Paste the animated crop back into the source (default: when the source was cropped around a face or box). */
-  pasteBack?: boolean;
-  /** Driving keypoint smoothing strength (undefined: none). */
-  smooth?: number;
   /** Prefix of notes on stderr (default "dime animate"). */
   command?: string;
   /** Sees each frame after it was written. */
@@ -86,13 +75,7 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
   const audioFrom = job.audio && info.audio ? job.driving : undefined;
   if (job.audio && !info.audio)
     process.stderr.write(`${job.command ?? "dime animate"}: note: ${job.driving} has no audio track; the output is silent\n`);
-  // A variable-rate clip is written at a constant rate with each frame kept at its time (docs/media.md).
-  const timing = info.variableRate;
-  const fps = timing
-    ? outputRateFor(timing, info.kind === "video" ? info.nominalRate : undefined)
-    : info.fps > 0
-      ? info.fpsFraction
-      : "25/1";
+  const rate = outputTiming(info);
 
   const bar = frameProgress(info.frameCount);
   const note = (line: string) => process.stderr.write(`${job.command ?? "dime animate"}: note: ${line}\n`);
@@ -104,13 +87,7 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
     driving: job.driving,
     drivingInfo: info,
     options: {
-      crop: job.crop,
-      faceIndex: job.faceIndex,
-      track: job.track,
-      detectEvery: job.detectEvery,
-      pasteBack: job.pasteBack,
-      smooth: job.smooth,
-      rate: info.fps > 0 ? info.fps : 25,
+      ...footageCrop(job),
       onTrack: (done) => bar.tracked(done),
       onNote: note,
       mode: job.mode,
@@ -124,53 +101,30 @@ export async function animateFiles(job: FileAnimation): Promise<FileAnimationSum
     },
   });
   const started = performance.now();
-  // Writers open with the first frame, so an input that fails before it leaves nothing behind.
-  let writer: VideoWriter | undefined;
-  let sideWriter: VideoWriter | undefined;
-  let bestFrame = 0;
-  let batch = job.batch ?? 0;
-  let [width, height] = [size.width, size.height];
+  let written: WrittenFootage;
   try {
-    for await (const frame of frames) {
-      [width, height] = [frame.output.width, frame.output.height];
-      writer ??= new VideoWriter(job.out, { fps, width, height, audioFrom, timing });
-      await writer.write(frame.output);
-      if (job.visualizeOut) {
-        // With a crop: source and driving at their own size with their boxes, the crop output, the pasted result.
-        const cropped = frame.pasted || frame.drivingPicture !== undefined;
-        const panels = cropped
-          ? footagePanels(frame)
-          : sideBySide([
-              { image: frame.plan.source, keypoints: frame.plan.kpSource },
-              { image: frame.driving, keypoints: frame.kpDriving },
-              { image: frame.image, keypoints: frame.kpTarget },
-            ]);
-        sideWriter ??= new VideoWriter(job.visualizeOut, { fps, width: panels.width, height: panels.height, audioFrom, timing });
-        await sideWriter.writeRgb24(panels.rgb);
-      }
-      bestFrame = frame.plan.initialFrame;
-      batch = frame.plan.batch;
-      job.onFrame?.(frame);
-      bar.animated(frame.index + 1);
-    }
-    await writer?.close();
-    await sideWriter?.close();
-  } catch (error) {
-    writer?.abort();
-    sideWriter?.abort();
-    throw error;
+    written = await writeFootage(frames, {
+      video: job.out,
+      sideBySide: job.visualizeOut,
+      audioFrom,
+      rate,
+      onFrame: (frame) => {
+        job.onFrame?.(frame);
+        bar.animated(frame.index + 1);
+      },
+    });
   } finally {
     loaded.model.dispose();
   }
   const seconds = (performance.now() - started) / 1000;
   return {
-    frames: writer?.frameCount ?? 0,
-    width,
-    height,
-    fps,
+    frames: written.frames,
+    width: written.width ?? size.width,
+    height: written.height ?? size.height,
+    fps: rate.fps,
     seconds,
-    bestFrame,
-    batch,
-    ...(timing ? { encodedFrames: writer?.encodedFrames ?? 0 } : {}),
+    bestFrame: written.plan?.initialFrame ?? 0,
+    batch: written.plan?.batch ?? job.batch ?? 0,
+    ...(rate.timing ? { encodedFrames: written.encodedFrames ?? 0 } : {}),
   };
 }

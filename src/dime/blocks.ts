@@ -22,17 +22,25 @@ export abstract class FoldableBlock extends Module {
   /** Folds the block's batch norm into its convolution (eval mode, running statistics). */
   abstract foldBatchNorm(): void;
 
-  protected fold(conv: Conv2d, norm: BatchNorm2d): void {
-    const { weight, bias } = foldConvBatchNorm(conv, norm);
-    if (this.hasBuffer("folded_weight")) {
+  /**
+   * Folds `norm` into `conv`, or with no norm takes a copy of conv's weight and bias (an eval-only
+   * weight that tuneForInference may lay out channels-last without touching the parameter).
+   * The buffers are named folded_weight and folded_bias, then `suffix`.
+   */
+  protected fold(conv: Conv2d, norm?: BatchNorm2d, suffix = ""): void {
+    const { weight, bias } = norm
+      ? foldConvBatchNorm(conv, norm)
+      : torch.tidy(() => torch.noGrad(() => ({ weight: conv.weight.contiguous().clone(), bias: conv.bias!.clone() })));
+    const [w, b] = [`folded_weight${suffix}`, `folded_bias${suffix}`];
+    if (this.hasBuffer(w)) {
       torch.noGrad(() => {
-        this.buffer("folded_weight").setData_(weight);
-        this.buffer("folded_bias").setData_(bias);
+        this.buffer(w).setData_(weight);
+        this.buffer(b).setData_(bias);
       });
       torch.dispose([weight, bias]);
     } else {
-      this.registerBuffer("folded_weight", weight, { persistent: false });
-      this.registerBuffer("folded_bias", bias, { persistent: false });
+      this.registerBuffer(w, weight, { persistent: false });
+      this.registerBuffer(b, bias, { persistent: false });
     }
     this.#folded = true;
   }
@@ -49,9 +57,9 @@ export abstract class FoldableBlock extends Module {
   }
 
   /** conv with the folded weights (its batch norm applied) in eval mode, or undefined: run conv and norm. */
-  protected foldedConv(conv: Conv2d, x: Tensor): Tensor | undefined {
+  protected foldedConv(conv: Conv2d, x: Tensor, suffix = ""): Tensor | undefined {
     if (!this.useFold()) return undefined;
-    return convolveWith(conv, this.buffer("folded_weight"), this.buffer("folded_bias"), x);
+    return convolveWith(conv, this.buffer(`folded_weight${suffix}`), this.buffer(`folded_bias${suffix}`), x);
   }
 }
 
@@ -144,16 +152,26 @@ export class ResBlock2d extends FoldableBlock {
     this.norm2 = this.registerModule("norm2", new BatchNorm2d(features));
   }
 
-  /** Folds norm2 into conv1 for inference (norm1 comes before a ReLU, so it stays); see ConvNormBlock. */
+  /**
+   * Folds norm2 into conv1 for inference (norm1 comes before a ReLU, so it stays), and keeps an
+   * eval-only copy of conv2 (suffix 2) whose layout can follow the activations'; see ConvNormBlock.
+   */
   foldBatchNorm(): void {
     this.fold(this.conv1, this.norm2);
+    this.fold(this.conv2, undefined, "2");
   }
 
   forward(x: Tensor): Tensor {
     return torch.tidy(() => {
+      if (this.useFold()) {
+        // Eval only: each op's output is fresh, so the ReLUs and the residual add work in place.
+        const input = this.norm1.forward(x).relu_();
+        const out = this.foldedConv(this.conv2, this.foldedConv(this.conv1, input)!.relu_(), "2")!;
+        // (Under autocast x may be wider than out: then the sum takes x's dtype, as out of place.)
+        return out.dtype === x.dtype ? out.add_(x) : out.add(x);
+      }
       const input = this.norm1.forward(x).relu();
-      const folded = this.foldedConv(this.conv1, input);
-      const h = folded ? folded.relu_() : this.norm2.forward(this.conv1.forward(input)).relu();
+      const h = this.norm2.forward(this.conv1.forward(input)).relu();
       return this.conv2.forward(h).add(x);
     });
   }
@@ -232,6 +250,11 @@ export class Hourglass extends Module {
   readonly decoder: HourglassDecoder;
   readonly outFilters: number;
   readonly numBlocks: number;
+  /**
+   * Run the convolutions channels-last (NHWC) in eval mode, as PyTorch's channels-last models do;
+   * the output is NCHW either way. Set by tuneForInference (dime/inference-tuning.ts).
+   */
+  channelsLast = false;
 
   constructor(options: HourglassOptions) {
     super();
@@ -254,6 +277,10 @@ export class Hourglass extends Module {
         `Hourglass: input ${x.size(2)}x${x.size(3)} is not divisible by 2^${this.numBlocks} = ${divisor} (num_blocks is too large for this resolution)`,
       );
     }
-    return torch.tidy(() => this.decoder.forward(this.encoder.forward(x, firstConv)));
+    return torch.tidy(() => {
+      if (!this.channelsLast || this.training) return this.decoder.forward(this.encoder.forward(x, firstConv));
+      // NHWC in, and every op after follows its input's layout; NCHW out for the heads' reshapes.
+      return this.decoder.forward(this.encoder.forward(x.toChannelsLast(), firstConv?.toChannelsLast())).contiguous();
+    });
   }
 }

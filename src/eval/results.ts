@@ -2,14 +2,13 @@
 // suite of networks and judges, the real-set feature statistics reused by every checkpoint of a
 // run, and turning per-frame means and feature moments into the table's numbers.
 import * as torch from "../torch/index.js";
-import type { Device, Precision } from "../torch/index.js";
-import type { OdeSettings } from "../dime/motion_ode.js";
 import { frechetDistance, type FeatureStats } from "./metrics/index.js";
 import type { FrameMeans } from "./accumulate.js";
 import { taskColumns, type EvalTask, type MetricKey } from "./columns.js";
 import type { Judges } from "./detectors.js";
 import type { FeatureMoments } from "./moments.js";
 import type { MetricNetworks } from "./networks.js";
+import type { ReconstructionOptions } from "./reconstruction.js";
 import { timed, type Timings } from "./scoring.js";
 
 /** The networks and judges an evaluation scores with (networks.ts, detectors.ts). */
@@ -52,17 +51,8 @@ export interface TaskResult {
   parts: PartResult[];
 }
 
-export interface EvaluateOptions {
-  /** Reference frames per source (default: the model's num_refs). */
-  refs?: number;
-  /** Seeds the reference frames (default 0). */
-  seed?: number;
-  /** Frames per batch (default 8). */
-  batch?: number;
-  device?: Device;
-  ode?: Partial<OdeSettings>;
-  /** fp32 (default), or bf16/fp16 through autocast (infer/precision.ts); metrics stay fp32. */
-  precision?: Precision;
+/** How a task is run: as a reconstruction (references, seed, batch, device, ODE, precision), and what the scoring adds. */
+export interface EvaluateOptions extends ReconstructionOptions {
   /** Animation: driving frames per pair (default all). */
   frames?: number;
   /** After each batch: generated frames so far and what is being done. */

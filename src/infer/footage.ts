@@ -41,7 +41,7 @@ export interface FootageOptions extends Omit<AnimationOptions, "smooth"> {
   pasteBack?: boolean;
   /** Smooth the driving keypoints (and a followed box) with this strength (face/one-euro.ts); undefined: not smoothed. */
   smooth?: number;
-  /** The driving clip's frames per second (for the filters; default 25). */
+  /** The driving clip's frames per second (for the filters; default: the clip's, 25 when it has none). */
   rate?: number;
   /** The face nets (default: loaded from models/face-api when needed, freed at the end). */
   faceApi?: FaceApi;
@@ -154,9 +154,9 @@ export async function* animateFootage(job: FootageJob): AsyncGenerator<FootageFr
       const picture = await readImage(ref);
       references.push(cropImage(picture, stillBox(api, picture, ref, choice, 0, job.size, options.onNote).box, job.size));
     }
-    const rate = options.rate ?? 25;
     let boxes: CropBox[] | undefined;
     const drivingInfo = job.drivingInfo ?? (await probeMedia(job.driving));
+    const rate = options.rate ?? (drivingInfo.fps > 0 ? drivingInfo.fps : 25);
     if (choice === "face" || (choice === "auto" && !prepared(drivingInfo.width, drivingInfo.height, job.size))) {
       try {
         const track = await trackFaces(api(), job.driving, {

@@ -16,3 +16,12 @@ export {
   type CropPlan,
 } from "./footage.js";
 export { footagePanels } from "./footage-visualize.js";
+export {
+  footageCrop,
+  footageView,
+  writeFootage,
+  writtenSeconds,
+  type FootageCrop,
+  type FootageFiles,
+  type WrittenFootage,
+} from "./footage-write.js";

@@ -1,6 +1,7 @@
 // Frame timing of a video: each frame's presentation time, whether the rate varies (most phone
 // clips: the camera slows down in low light, drops frames under load), and the constant-rate
 // schedule that keeps such a clip's frames at their times (docs/media.md, "Variable frame rate").
+import type { MediaInfo } from "./info.js";
 import { fractionOf, rateValue } from "./rate.js";
 
 /** When each frame of a video is shown. */
@@ -58,6 +59,25 @@ export function outputRateFor(timing: FrameTiming, nominal?: string): string {
   const rate = Math.min(MAX_OUTPUT_FPS, fast);
   if (nominal && Math.abs(rateValue(nominal) - rate) <= 0.02 * rate) return nominal;
   return fractionOf(Math.round(rate * 1000) / 1000);
+}
+
+/** The rate a video made from a clip is written at, and for a variable-rate clip the times its frames keep. */
+export interface OutputTiming {
+  /** ffmpeg's frame-rate fraction ("30000/1001"). */
+  fps: string;
+  /** Set for a variable-rate clip: each frame is repeated or dropped at `fps` to keep its time (slotCounts). */
+  timing?: FrameTiming;
+}
+
+/**
+ * How a video made frame for frame from the clip probed as `info` is written: at the clip's rate
+ * (25 when it has none), or for a variable rate at outputRateFor's constant one with each frame
+ * kept at its time.
+ */
+export function outputTiming(info: MediaInfo): OutputTiming {
+  const timing = info.variableRate;
+  if (timing) return { fps: outputRateFor(timing, info.kind === "video" ? info.nominalRate : undefined), timing };
+  return { fps: info.fps > 0 ? info.fpsFraction : "25/1" };
 }
 
 /**

@@ -3,21 +3,22 @@
 // folder's results. Checked for cancellation at every frame; a cancelled or failed job aborts
 // both writers, whose temporary files are removed, so no partial file is ever left. Real footage
 // is cropped as `dime animate` crops it (infer/footage.ts): the result is the pasted output at the
-// source's size, and the side-by-side view the footage panels, as `dime animate --visualize`.
+// source's size, and the side-by-side view the footage panels, as `dime animate --visualize`; and
+// the files are written as `dime animate` writes them (infer/footage-write.ts), so a variable-rate
+// driving clip keeps each frame at its time.
 import { rmSync } from "node:fs";
 
 import type { DiME } from "../dime/dime.js";
 import { NoFaceError } from "../face/errors.js";
-import type { TrackMode } from "../face/track.js";
 import type { AnimationOptions } from "../infer/animate.js";
-import { animateFootage, type CropChoice } from "../infer/footage.js";
-import { footagePanels } from "../infer/footage-visualize.js";
+import { animateFootage } from "../infer/footage.js";
+import { footageCrop, writeFootage, writtenSeconds, type FootageCrop, type WrittenFootage } from "../infer/footage-write.js";
 import type { FrameSize } from "../infer/model.js";
-import { sideBySide } from "../infer/visualize.js";
 import { probeMedia } from "../media/probe.js";
-import { VideoWriter } from "../media/video-write.js";
+import { outputTiming } from "../media/timing.js";
 
-export interface AnimationRequest {
+/** A job; its crop choices (FootageCrop) default to "auto", as `dime animate --crop`. */
+export interface AnimationRequest extends FootageCrop {
   model: DiME;
   size: FrameSize;
   source: string;
@@ -29,14 +30,6 @@ export interface AnimationRequest {
   /** MotionODE steps; undefined: the model's config. */
   odeSteps?: number;
   batch: number;
-  /** How source and driving are cropped (default "auto", as `dime animate --crop`). */
-  crop?: CropChoice;
-  faceIndex?: number;
-  track?: TrackMode;
-  /** Paste the animated crop back into the source (default: when cropped around a face or a box). */
-  pasteBack?: boolean;
-  /** Driving keypoint smoothing strength (undefined: none). */
-  smooth?: number;
   /** The name to show for each input path (an upload's client name), in place of its work path. */
   names?: ReadonlyMap<string, string>;
 }
@@ -81,7 +74,8 @@ export async function runAnimation(
   const info = await probeMedia(request.driving);
   check();
   const total = info.frameCount;
-  const fps = info.fps > 0 ? info.fpsFraction : "25/1";
+  // A variable-rate clip keeps each frame at its time, as with `dime animate` (docs/media.md).
+  const rate = outputTiming(info);
   const frames = animateFootage({
     model: request.model,
     size: request.size,
@@ -90,12 +84,7 @@ export async function runAnimation(
     driving: request.driving,
     drivingInfo: info,
     options: {
-      crop: request.crop,
-      faceIndex: request.faceIndex,
-      track: request.track,
-      pasteBack: request.pasteBack,
-      smooth: request.smooth,
-      rate: info.fps > 0 ? info.fps : 25,
+      ...footageCrop(request),
       onTrack: (done) => {
         check();
         onProgress({ phase: "tracking", done, total, fps: 0 });
@@ -111,44 +100,32 @@ export async function runAnimation(
       },
     },
   });
-  let writer: VideoWriter | undefined;
-  let sideWriter: VideoWriter | undefined;
-  let initialFrame = 0;
   const started = performance.now();
+  let written: WrittenFootage;
   try {
-    for await (const frame of frames) {
-      check();
-      writer ??= new VideoWriter(out.video, { fps, width: frame.output.width, height: frame.output.height });
-      await writer.write(frame.output);
-      // With a crop: source and driving at their own size with their boxes, the crop output, the pasted result.
-      const panels =
-        frame.pasted || frame.drivingPicture !== undefined
-          ? footagePanels(frame)
-          : sideBySide([
-              { image: frame.plan.source, keypoints: frame.plan.kpSource },
-              { image: frame.driving, keypoints: frame.kpDriving },
-              { image: frame.image, keypoints: frame.kpTarget },
-            ]);
-      sideWriter ??= new VideoWriter(out.sideBySide, { fps, width: panels.width, height: panels.height });
-      await sideWriter.writeRgb24(panels.rgb);
-      initialFrame = frame.plan.initialFrame;
-      const done = frame.index + 1;
-      onProgress({ phase: "animating", done, total: Math.max(total, done), fps: done / ((performance.now() - started) / 1000) });
-    }
-    check();
-    await writer?.close();
-    await sideWriter?.close();
+    written = await writeFootage(frames, {
+      ...out,
+      rate,
+      check,
+      onFrame: (frame) => {
+        const done = frame.index + 1;
+        onProgress({ phase: "animating", done, total: Math.max(total, done), fps: done / ((performance.now() - started) / 1000) });
+      },
+    });
   } catch (error) {
-    writer?.abort();
-    sideWriter?.abort();
     // One of the two may already be closed and renamed into place when the other fails.
     for (const path of [out.video, out.sideBySide]) rmSync(path, { force: true });
     await frames.return(undefined);
     throw error instanceof NoFaceError ? pageNoFace(error, request.names) : error;
   }
-  const count = writer?.frameCount ?? 0;
-  const [num, den] = fps.split("/").map(Number);
-  return { video: out.video, sideBySide: out.sideBySide, frames: count, fps, duration: (count * (den || 1)) / num, initialFrame };
+  return {
+    video: out.video,
+    sideBySide: out.sideBySide,
+    frames: written.frames,
+    fps: rate.fps,
+    duration: writtenSeconds(written, rate),
+    initialFrame: written.plan?.initialFrame ?? 0,
+  };
 }
 
 /** A no-face error for the page: the upload's name for its work path, the page's controls for the CLI's flags. */

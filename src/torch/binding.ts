@@ -61,6 +61,7 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   version(): string;
   numThreads(): number;
   setNumThreads(n: number): void;
+  retainFreedMemory(mmapThreshold: number, trimThreshold: number): boolean;
   cudaAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(): void;

@@ -112,11 +112,11 @@ export class DataParallel {
    */
   attach(params: readonly Tensor[], buffers: readonly Tensor[]): void {
     this.#collective(() => {
-      const floats = [...params, ...buffers].filter((t) => t.dtype === "float32");
-      const others = buffers.filter((t) => t.dtype !== "float32");
+      // One flat broadcast per dtype (float32 or float64 weights, int64 batch counts).
+      const byDtype = new Map<string, Tensor[]>();
+      for (const t of [...params, ...buffers]) byDtype.set(t.dtype, [...(byDtype.get(t.dtype) ?? []), t]);
       torch.noGrad(() => {
-        torch.distributed.broadcast(floats, 0);
-        for (const t of others) torch.distributed.broadcast([t], 0);
+        for (const group of byDtype.values()) torch.distributed.broadcast(group, 0);
       });
       torch.distributed.gradientBuckets(params);
     });

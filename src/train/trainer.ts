@@ -266,8 +266,7 @@ class Trainer {
     const jacobians = config.model_params.switches.jacobians;
     if (!parallel || !(weights.equivariance_value !== 0 || (jacobians && weights.equivariance_jacobian !== 0))) return undefined;
     const all = Transform.random(config.train_params.transform_params, share * parallel.worldSize, parts.transformGenerator);
-    const first = parallel.rank * share;
-    return new Transform(all.theta.narrow(0, first, share), all.controlPoints, all.controlParams.narrow(0, first, share));
+    return all.rows(parallel.rank * share, share);
   }
 
   /** The terms' values; the first that is NaN or Inf stops training. */

@@ -19,8 +19,11 @@ export function runDime(args: string[], timeout = 120_000): SpawnSyncReturns<str
   return spawnSync(process.execPath, [BIN, ...args], { cwd: repo, encoding: "utf8", timeout });
 }
 
-/** Starts `dime ARGS` from the repository root without waiting. */
-export function startDime(args: string[]): ChildProcessWithoutNullStreams {
+/**
+ * Starts `dime ARGS` from the repository root without waiting; with `detached`, as the leader of its
+ * own process group, as a shell runs a foreground job (a terminal's Ctrl-C goes to the whole group).
+ */
+export function startDime(args: string[], { detached = false } = {}): ChildProcessWithoutNullStreams {
   refuseInQuickTier(args);
-  return spawn(process.execPath, [BIN, ...args], { cwd: repo });
+  return spawn(process.execPath, [BIN, ...args], { cwd: repo, detached });
 }

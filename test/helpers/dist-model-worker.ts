@@ -27,11 +27,7 @@ const share = batch / worldSize;
 const frames = () => torch.rand([batch, 3, 32, 32]).narrow(0, rank * share, share); // (share, 3, 32, 32)
 const [source, driving, reference] = [frames(), frames(), frames()];
 const all = Transform.random(config.train_params.transform_params, batch, new torch.Generator(1));
-const transform = new Transform(
-  all.theta.narrow(0, rank * share, share),
-  all.controlPoints,
-  all.controlParams.narrow(0, rank * share, share),
-);
+const transform = all.rows(rank * share, share);
 const named = [...model.namedParameters()];
 if (worldSize > 1) {
   // Small buckets (the model has about 0.9 MB of parameters), so that several fill and start

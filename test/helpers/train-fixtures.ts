@@ -36,6 +36,11 @@ export async function tinyDataset(out: string): Promise<void> {
   await generateDataset({ kind: "faces", out, videos: 6, frames: 6, size: 32, seed: 3, testFraction: 0.3, samples: 1 });
 }
 
+/** `dime train` on `config` and `data` into `out` for `steps` steps on one thread, then `extra`. */
+export function trainArgs(config: string, data: string, out: string, steps: number, extra: string[] = []): string[] {
+  return ["train", "--config", config, "--data", data, "--out", out, "--steps", String(steps), "--threads", "1", ...extra];
+}
+
 export { runDime, startDime } from "./cli.js";
 
 /**

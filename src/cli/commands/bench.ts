@@ -84,7 +84,8 @@ Measures performance and prints a table.
                   Python with torch that runs FOMM (default /usr/bin/python3)
   --rounds N      model: rounds of alternation between dime and PyTorch (default 3)
   --untuned       model: also time dime without its inference tuning (batch norm folded,
-                  channels-last generator), for before/after figures
+                  channels-last generator and hourglasses), for before/after figures (freed
+                  memory stays retained: that setting is process-wide)
   --no-train      model: skip the training steps
   --no-forward    model: skip the 256 px frame and job figures
   --fuzz FILE     io: a checkpoint to fuzz; repeat for more

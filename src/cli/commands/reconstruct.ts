@@ -7,7 +7,7 @@ import { listVideos } from "../../data/layout.js";
 import { reconstructVideo, referenceFrames } from "../../eval/reconstruction.js";
 import { loadModel } from "../../infer/model.js";
 import { probeMedia } from "../../media/probe.js";
-import { outputRateFor } from "../../media/timing.js";
+import { outputTiming } from "../../media/timing.js";
 import { VideoWriter } from "../../media/video-write.js";
 import { writeJson } from "../json.js";
 import { deviceOf, frameProgress, inRange, makeOutputFolder, odeFlags, precisionHelp, precisionOf, required } from "../checks.js";
@@ -127,8 +127,7 @@ export const reconstructCommand: Command = {
         for (const video of videos) {
           const info = video.kind === "file" ? await probeMedia(video.path) : undefined; // frame folders carry no rate
           // A variable-rate video keeps each frame at its time (docs/media.md).
-          const timing = info?.variableRate;
-          const fps = timing ? outputRateFor(timing, info?.nominalRate) : (info?.fpsFraction ?? "25/1");
+          const { fps, timing } = info ? outputTiming(info) : { fps: "25/1", timing: undefined };
           const writer = writeVideos ? new VideoWriter(join(out, `${video.name}.mp4`), { fps, ...loaded.size, timing }) : undefined;
           let [l1, l1Source, frames] = [0, 0, 0];
           try {

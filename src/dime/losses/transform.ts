@@ -54,6 +54,14 @@ export class Transform implements Disposable {
   }
 
   /**
+   * Rows [first, first + count) of the batch's warps (the control points are shared): one rank's
+   * share of the warps drawn for a whole batch, in a data-parallel run.
+   */
+  rows(first: number, count: number): Transform {
+    return new Transform(this.theta.narrow(0, first, count), this.controlPoints, this.controlParams.narrow(0, first, count));
+  }
+
+  /**
    * A random transform as FOMM draws it: theta = eye(2, 3) + sigma_affine N(0, 1) of shape
    * (B, 2, 3), then control params sigma_tps N(0, 1) of shape (B, 1, points_tps^2), on a
    * points_tps x points_tps coordinate grid of control points. Drawn in float32 on the CPU in
