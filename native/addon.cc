@@ -1,7 +1,9 @@
-// Module initialisation: exports every op registered with DIME_OP.
+// Module initialisation: exports every op registered with DIME_OP, after the libtorch settings
+// that hold for the whole process (native/compat.h).
 #include "handle.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  dime::disableNnpack();
   for (const auto& [name, fn] : dime::opRegistry()) exports.Set(name, Napi::Function::New(env, fn, name));
   return exports;
 }

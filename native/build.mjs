@@ -29,6 +29,12 @@ if (probe.status !== 0) {
 }
 const found = JSON.parse(probe.stdout);
 console.log(`dime: building the native addon against libtorch from ${found.source}${found.cuda ? " (CUDA)" : ""}`);
+console.log(`dime: Gloo's headers from ${found.gloo}`);
+if (found.cuda && !found.nccl)
+  console.log(
+    `dime: without ProcessGroupNCCL (${found.ncclMissing} is not beside libtorch in site-packages/nvidia/*/include, ` +
+      "in $CUDA_HOME/include or /usr/local/cuda/include); --dist-backend nccl will say so",
+  );
 
 function nodeGyp() {
   const candidates = [

@@ -2,8 +2,10 @@
 # Packs dime for a machine without internet that has Node (20+), a C++ compiler and a libtorch
 # (a CUDA one for GPUs: LIBTORCH=..., or Python's torch, or Debian's libtorch-dev): what `npm pack`
 # ships (the compiled JavaScript, the addon's sources and build files, configs, the shipped models
-# and assets), the runtime npm packages (node_modules without the development ones), and Node-API's
-# headers, so that the addon builds there with node-gyp or, without it, with the compiler alone.
+# and assets), the runtime npm packages (node_modules without the development ones), Node-API's
+# headers and Gloo's (gloo-headers/: libtorch's ProcessGroupGloo.hpp includes them and no torch
+# wheel ships them), so that the addon builds there with node-gyp or, without it, with the
+# compiler alone.
 #
 #   scripts/bundle.sh [--out FILE]   builds dist/ (npm run build), writes FILE
 #                                    (default dime-VERSION-linux-x64.tar.gz)
@@ -40,6 +42,10 @@ for dir in "$(dirname "$(dirname "$(command -v node)")")/include/node" /usr/incl
 done
 [[ -n $headers ]] || { echo "bundle: node_api.h not found (Node's headers: apt-get install libnode-dev)" >&2; exit 1; }
 HEADER_FILES=(node_api.h node_api_types.h js_native_api.h js_native_api_types.h)
+# Gloo's headers as this machine's build finds them (Debian's libgloo-dev); native/find-libtorch.mjs
+# takes gloo-headers/ in the unpacked bundle.
+gloo=$(node native/find-libtorch.mjs | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).gloo')
+[[ -f $gloo/gloo/algorithm.h ]] || { echo "bundle: Gloo's headers not found (apt-get install libgloo-dev)" >&2; exit 1; }
 
 list() {
   npm pack --dry-run --json --ignore-scripts 2>/dev/null | node -e '
@@ -50,6 +56,7 @@ list() {
     find "$dir" -type f ! -name '*.map' ! -path '*/test/*' ! -path '*/.github/*'
   done
   for h in "${HEADER_FILES[@]}"; do echo "node-headers/$h"; done
+  (cd "$gloo" && find gloo -type f | sort | sed 's|^|gloo-headers/|')
 }
 
 if [[ $mode == list ]]; then
@@ -63,7 +70,9 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/$name/node-headers"
 for h in "${HEADER_FILES[@]}"; do cp "$headers/$h" "$stage/$name/node-headers/"; done
-list | grep -v '^node-headers/' | tar -cf - -T - | tar -xf - -C "$stage/$name"
+mkdir -p "$stage/$name/gloo-headers"
+cp -r "$gloo/gloo" "$stage/$name/gloo-headers/"
+list | grep -v '^node-headers/\|^gloo-headers/' | tar -cf - -T - | tar -xf - -C "$stage/$name"
 tar -czf "$out.tmp" -C "$stage" "$name"
 mv "$out.tmp" "$out"
 echo "bundle: wrote $out ($(du -h "$out" | cut -f1), $(tar -tzf "$out" | wc -l) entries)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Packs what a GPU machine without Node or internet lacks, for scripts/device-run.sh there: Node
-# itself (xz), Node-API's four headers, the npm packages that run dime and its tests (without the
+# itself (xz), Node-API's four headers, Gloo's headers (which libtorch's ProcessGroupGloo.hpp
+# includes and no torch wheel ships), the npm packages that run dime and its tests (without the
 # development-only ones: biome, typescript, playwright, type declarations) and the compiled
 # JavaScript (dist/, compiled here from this checkout's src/). Writes the ignored
 # folder .devicepack/ and prints its size beside the size of the checkout that travels with it.
@@ -30,6 +31,14 @@ for dir in "$(dirname "$(dirname "$NODE")")/include/node" /usr/include/node /usr
 done
 [[ -n $headers ]] || { echo "device-pack: node_api.h not found (install Node's headers: apt-get install libnode-dev, or nodejs from nodesource)" >&2; exit 1; }
 for h in node_api.h node_api_types.h js_native_api.h js_native_api_types.h; do cp "$headers/$h" "$PACK/node-headers/"; done
+
+# Gloo's headers as this machine's build finds them (Debian's libgloo-dev), for device-run.sh's
+# build (DIME_GLOO_INCLUDE): the device's torch wheel has none and there is no apt there.
+gloo=$(node native/find-libtorch.mjs | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).gloo')
+rm -rf "$PACK/gloo-headers"
+mkdir -p "$PACK/gloo-headers"
+cp -r "$gloo/gloo" "$PACK/gloo-headers/"
+echo "device-pack: Gloo's headers from $gloo/gloo ($(find "$PACK/gloo-headers" -type f | wc -l) files)"
 
 [[ -d node_modules/node-addon-api && -d node_modules/tsx ]] || { echo "device-pack: node_modules is incomplete; run npm ci first" >&2; exit 1; }
 echo "device-pack: packing node_modules (runtime and test packages)"

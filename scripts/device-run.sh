@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs dime's GPU checks on a machine with Python's torch (CUDA) but no Node and no internet, from
 # a checkout carrying .devicepack/ (made by scripts/device-pack.sh): unpacks Node, the npm packages
-# and the compiled JavaScript, builds the addon against python3's torch with the C++ compiler
-# alone, then, each step time-limited and independent of the others:
+# and the compiled JavaScript, builds the addon against python3's torch (or $LIBTORCH) with the C++
+# compiler alone and the pack's Gloo headers, then, each step time-limited and independent of the others:
 #   (a) the CUDA test files with DIME_TEST_DEVICE=cuda (CPU against CUDA within stated tolerances)
 #   (b) dime bench model --device cuda at 256 px: FOMM (configs/fomm/vox-256.yaml) and full DiME
 #       with 3 references (configs/vox-256.yaml), batch 1 and 16, fp32 and, where dime has
@@ -14,7 +14,8 @@
 #
 #   bash scripts/device-run.sh          on the GPU machine ($OUT set by the caller)
 #   bash scripts/device-run.sh --cpu    the same steps on the CPU, small, to test this script on a
-#                                       machine without a GPU (OUT defaults to .devicerun/out)
+#                                       machine without a GPU (OUT defaults to .devicerun/out); taken,
+#                                       with a line saying so, when nvidia-smi finds no GPU
 # DEVICE_RUN_BUDGET (seconds, default 450) caps the whole run: a step gets at most what is left.
 # DEVICE_RUN_LIMIT_SCALE (default 1) multiplies every step's own limit (a slow test machine: 4).
 set -u
@@ -74,6 +75,14 @@ skip() { SUMMARY+=("$(printf '%-22s %-14s %5s  %s' "$1" "SKIPPED" "-" "$2")"); e
 } >"$LOGS/env.log" 2>&1
 cat "$LOGS/env.log"
 
+# No GPU to be seen (a dry run of this script elsewhere): the CPU steps, and a CPU-only link of a
+# CUDA libtorch, whose CUDA libraries may be missing here.
+if [[ $DEVICE == cuda ]] && ! nvidia-smi -L >/dev/null 2>&1; then
+  echo "device-run: no GPU here (nvidia-smi finds none): running the CPU steps instead" | tee -a "$LOGS/env.log"
+  DEVICE=cpu
+fi
+[[ $DEVICE == cpu ]] && export DIME_CPU_ONLY=1
+
 # xz and tar -J need the xz program; Python's lzma module does the same where it is missing.
 unxz_to() { if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi; }
 untar_xz() { if command -v xz >/dev/null; then tar -xJf "$1"; else python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall()' "$1"; fi; }
@@ -98,6 +107,8 @@ build() {
     for c in g++ c++ clang++; do command -v $c >/dev/null && export CXX=$c && break; done
   fi
   command -v "${CXX:-g++}" >/dev/null || { echo "no C++ compiler (g++, c++ or clang++): the addon cannot be built here"; exit 1; }
+  # Gloo's headers from the pack: the torch wheel has none, and apt is out of reach here.
+  [[ -d $PACK/gloo-headers/gloo ]] && export DIME_GLOO_INCLUDE=$PACK/gloo-headers
   DIME_NODE_HEADERS=$PACK/node-headers DIME_BUILD_JOBS=$(nproc) node native/build.mjs --direct
 }
 

@@ -1,5 +1,5 @@
 // The offline bundle (scripts/bundle.sh): its file list holds what `dime demo` needs on a machine
-// without internet (the compiled CLI, the addon's sources, build script and Node-API headers, the
+// without internet (the compiled CLI, the addon's sources, build script, Node-API and Gloo headers, the
 // runtime npm packages, the demo model, assets and configs) and none of the tests, sources or
 // development packages. Lists with --list, so nothing is built here.
 import assert from "node:assert/strict";
@@ -28,6 +28,10 @@ test("the bundle lists the CLI, the addon's build, the runtime packages, the dem
     "configs/synth-faces-64.yaml",
     "node-headers/node_api.h",
     "node-headers/js_native_api.h",
+    // Gloo's, for a libtorch without them (PyPI's wheels) on a machine without libgloo-dev
+    "gloo-headers/gloo/algorithm.h",
+    "gloo-headers/gloo/rendezvous/store.h",
+    "gloo-headers/gloo/config.h",
     "node_modules/node-addon-api/package.json",
     "node_modules/yaml/package.json",
     "node_modules/sharp/package.json",

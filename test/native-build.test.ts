@@ -1,14 +1,15 @@
-// Finding libtorch for the addon build: the three places, in order, and one line when none has it.
+// Finding libtorch for the addon build: the three places, in order, and one line when none has it;
+// Gloo's headers where a torch wheel lacks them, NCCL's and CUDA's beside a CUDA wheel.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 // @ts-expect-error: a plain .mjs build script without type declarations
-import { findLibtorch, NOT_FOUND } from "../native/find-libtorch.mjs";
+import { findLibtorch, GLOO_NOT_FOUND, NOT_FOUND } from "../native/find-libtorch.mjs";
 import { SLOW } from "./helpers/tier.js";
 
 const script = fileURLToPath(new URL("../native/find-libtorch.mjs", import.meta.url));
@@ -35,4 +36,63 @@ test("the libtorch this build used is found again, with its include folders", SL
   const found = findLibtorch();
   assert.ok(found, "the addon was built, so libtorch must be findable");
   assert.equal(found.include.length, 2);
+});
+
+/** Empty files at these paths under `dir` (the folders made as needed); returns `dir`. */
+function files(dir: string, paths: string[]): string {
+  for (const p of paths) {
+    mkdirSync(join(dir, p, ".."), { recursive: true });
+    writeFileSync(join(dir, p), "");
+  }
+  return dir;
+}
+
+// A wheel's layout: site-packages/torch/{include,lib} and, for CUDA, the nvidia-* packages beside it.
+const site = mkdtempSync(join(tmpdir(), "dime-site-packages-"));
+const wheel = join(site, "torch");
+files(wheel, ["include/ATen/ATen.h", "include/torch/csrc/api/include/torch/torch.h", "lib/libtorch.so", "lib/libtorch_cuda.so"]);
+const gloo = files(mkdtempSync(join(tmpdir(), "dime-gloo-")), ["gloo/algorithm.h"]);
+const noGloo = { ...nowhere, libtorch: wheel, glooPacked: empty, cudaHome: undefined, cudaIncludeDirs: [] };
+
+test("a wheel without Gloo's headers, on a system without them: one line naming the ways", () => {
+  assert.throws(() => findLibtorch({ ...noGloo, glooInclude: undefined }), { message: GLOO_NOT_FOUND });
+  assert.match(GLOO_NOT_FOUND, /libgloo-dev/);
+  assert.match(GLOO_NOT_FOUND, /DIME_GLOO_INCLUDE/);
+  assert.equal(GLOO_NOT_FOUND.includes("\n"), false);
+});
+
+test("Gloo's headers from DIME_GLOO_INCLUDE or the bundle's gloo-headers/ join the include path", () => {
+  assert.deepEqual(findLibtorch({ ...noGloo, glooInclude: gloo }).include.slice(2), [gloo]);
+  assert.equal(findLibtorch({ ...noGloo, glooInclude: gloo }).gloo, gloo);
+  assert.deepEqual(findLibtorch({ ...noGloo, glooInclude: undefined, glooPacked: gloo }).include.slice(2), [gloo]);
+  // the system's are found by the compiler itself: nothing added
+  const system = findLibtorch({ ...noGloo, glooInclude: undefined, systemIncludeDirs: [gloo] });
+  assert.deepEqual([system.include.slice(2), system.gloo], [[], gloo]);
+  assert.throws(() => findLibtorch({ ...noGloo, glooInclude: empty }), {
+    message: `dime: DIME_GLOO_INCLUDE=${empty} holds no gloo/algorithm.h (name the folder that holds gloo/)`,
+  });
+});
+
+test("a CUDA wheel compiles NCCL in only when NCCL's and CUDA's headers are beside it", {
+  skip: process.env.DIME_CPU_ONLY === "1" && "DIME_CPU_ONLY=1 makes every libtorch a CPU one",
+}, () => {
+  const without = findLibtorch({ ...noGloo, glooInclude: gloo });
+  assert.equal(without.cuda, true);
+  assert.equal(without.nccl, false);
+  assert.equal(without.ncclMissing, "nccl.h");
+  // PyPI's nvidia-* packages: one include folder each (cu12) or a shared one (cu13)
+  files(join(site, "nvidia"), ["nccl/include/nccl.h", "cuda_runtime/include/cuda_runtime_api.h"]);
+  assert.equal(findLibtorch({ ...noGloo, glooInclude: gloo }).ncclMissing, "cublas_v2.h");
+  files(join(site, "nvidia"), [
+    "cu13/include/cublas_v2.h",
+    "cu13/include/cublasLt.h",
+    "cu13/include/cusparse.h",
+    "cu13/include/cusolverDn.h",
+  ]);
+  const found = findLibtorch({ ...noGloo, glooInclude: gloo });
+  assert.equal(found.nccl, true);
+  assert.deepEqual(
+    found.include.slice(3).sort(),
+    ["cu13", "cuda_runtime", "nccl"].map((d) => join(site, "nvidia", d, "include")),
+  );
 });
