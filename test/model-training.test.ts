@@ -1,5 +1,5 @@
 // Training DiME: every parameter learns from the training loss, and the small configuration
-// overfits one tiny video (reconstruction L1 below 0.02 within a few hundred CPU steps).
+// overfits one tiny video (reconstruction L1 well below the source frame's within a few hundred CPU steps).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
@@ -71,14 +71,17 @@ describe("every parameter receives a gradient from the training loss", () => {
 
 describe("overfitting one tiny video (configs/synth-faces-64.yaml)", SLOW, () => {
   // 4 frames at 64x64; each step draws, per sample, a source, a driving frame and a reference,
-  // all distinct. Measured here: eval-mode L1 0.0212 after 500 steps with the config's 64x64
-  // generator features (0.0180 with its earlier 32x32 ones; trivial "output = source frame":
-  // 0.0469), about a minute on 2 cores.
+  // all distinct. Trivial "output = source frame": L1 0.0469. Eval-mode L1 after 500 steps with
+  // the config's 64x64 generator features, seeds 0-3 of this set-up (2026-12-04): 0.0216, 0.0223,
+  // 0.0237, 0.0242 on libtorch 1.13; 0.0233 and 0.0225 (seeds 0, 1) on 2.14.1. The spread over
+  // seeds is wider than the difference between versions, so the bar is 0.6x the trivial L1
+  // (0.028), above every seed seen; a model that stops learning stays near 0.047. About a minute
+  // on 2 cores.
   const STEPS = 500;
   const LR = 5e-4;
   const BATCH = 4;
 
-  test(`${STEPS} Adam steps drive reconstruction L1 below half the source-frame baseline`, () => {
+  test(`${STEPS} Adam steps drive reconstruction L1 below 0.6x the source-frame baseline`, () => {
     torch.manualSeed(0);
     const config = loadConfig(new URL("../configs/synth-faces-64.yaml", import.meta.url).pathname);
     const video = tinyFaceVideo(4, 64, 8);
@@ -128,8 +131,7 @@ describe("overfitting one tiny video (configs/synth-faces-64.yaml)", SLOW, () =>
         .item(),
     );
     console.log(`# overfit: reconstruction L1 ${l1.toFixed(4)} after ${STEPS} steps; output = source frame gives ${trivial.toFixed(4)}`);
-    assert.ok(l1 < 0.0225, `reconstruction L1 ${l1} after ${STEPS} steps`);
-    assert.ok(l1 < trivial / 2, `L1 ${l1} vs the source-frame baseline ${trivial}`);
+    assert.ok(l1 < 0.6 * trivial, `reconstruction L1 ${l1} after ${STEPS} steps vs the source-frame baseline ${trivial}`);
   });
 });
 
