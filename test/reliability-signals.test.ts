@@ -24,6 +24,7 @@ const checkpoint = writeCheckpoint(dir, "ckpt", configFor(tinyDimeParams({ num_r
 const source = join(dir, "source.png");
 const long = join(dir, "long.mp4");
 const short = join(dir, "short.mp4");
+const calibration = join(dir, "calibration.mp4");
 before(async () => {
   await writeImage(source, faceFrames(1, 2)[0]);
   const frames = faceFrames(8, 1);
@@ -33,8 +34,27 @@ before(async () => {
     25,
   );
   await writeFrames(short, frames.slice(0, 3), 25);
+  await writeFrames(
+    calibration,
+    Array.from({ length: 16 }, (_, i) => frames[i % 8]),
+    25,
+  );
 });
 
+/** `dime animate` of the test's checkpoint and source with `driving`, one frame a batch. */
+const animateArgs = (driving: string, out: string) => [
+  "animate",
+  "--checkpoint",
+  checkpoint,
+  "--source",
+  source,
+  "--driving",
+  driving,
+  "-o",
+  out,
+  "--batch",
+  "1",
+];
 const hidden = (folder: string) => readdirSync(folder).filter((name) => name.startsWith("."));
 // animate is under way once its temporary output exists (before it, the short-lived `.dime-write-check-PID` probe).
 const writing = (folder: string) => readdirSync(folder).some((name) => name.includes(".partial-"));
@@ -49,7 +69,7 @@ for (const [signal, code] of [
     const out = join(folder, "out.mp4");
     const earlier = signal === "SIGTERM";
     if (earlier) writeFileSync(out, "an earlier video");
-    const args = ["animate", "--checkpoint", checkpoint, "--source", source, "--driving", long, "-o", out, "--batch", "1"];
+    const args = animateArgs(long, out);
     // Ctrl-C at a terminal goes to the whole process group (ffmpeg included); kill and schedulers send SIGTERM to dime alone.
     const group = signal === "SIGINT";
     const result = await signalWhen(startDime(args, { detached: group }), () => writing(folder), signal, { group });
@@ -64,22 +84,50 @@ for (const [signal, code] of [
   });
 }
 
+// The bound is in frames, not seconds, so that it holds on a loaded machine: a short job first
+// measures this machine's time per frame now. Before the fix the frame loop ran inside ffmpeg's
+// pipe callback and libuv polled for the signal only after ~170 frames of 64 px
+// (src/util/event-loop.ts); now it waits for the batch under way (one frame here).
+test("SIGINT during animate is acted on within a few frames' time, not after the frames read ahead", SLOW, async (t) => {
+  const folder = join(dir, "animate-latency");
+  mkdirSync(folder);
+  const job = (driving: string, out: string) => animateArgs(driving, join(folder, out));
+  const timed = runDime(job(calibration, "calibration.mp4"), 600_000);
+  assert.equal(timed.status, 0, timed.stderr);
+  const [, frames, seconds] = /: (\d+) frames .* in ([\d.]+) s/.exec(timed.stdout) ?? [];
+  const frameMs = (Number(seconds) * 1000) / Number(frames);
+  assert.ok(frameMs > 0, timed.stdout);
+  // 20 frames and 2 s for the exit itself; the old loop needed ~170 frames.
+  const limitMs = 2000 + 20 * frameMs;
+  const child = startDime(job(long, "out.mp4"), { detached: true });
+  let signalled = 0;
+  let kill: NodeJS.Timeout | undefined;
+  const result = await signalWhen(
+    child,
+    () => {
+      if (!writing(folder)) return false;
+      signalled = Date.now();
+      // Well past the bound the test fails without waiting for the whole job.
+      kill = setTimeout(() => child.kill("SIGKILL"), 3 * limitMs);
+      return true;
+    },
+    "SIGINT",
+    { group: true },
+  ).finally(() => clearTimeout(kill));
+  const waitedMs = Date.now() - signalled;
+  t.diagnostic(`exit ${waitedMs} ms after SIGINT, bound ${limitMs.toFixed(0)} ms (${frameMs.toFixed(0)} ms a frame)`);
+  assert.equal(result.code, 130, `${result.stderr} (killed after ${waitedMs} ms)`);
+  assert.ok(
+    waitedMs < limitMs,
+    `exited ${waitedMs} ms after SIGINT; the bound is ${limitMs.toFixed(0)} ms (${frameMs.toFixed(0)} ms a frame)`,
+  );
+  assert.deepEqual(readdirSync(folder), ["calibration.mp4"]);
+});
+
 test("the temporary file of a SIGKILLed animate is removed by the next run in its folder", SLOW, async () => {
   const folder = join(dir, "animate-SIGKILL");
   mkdirSync(folder);
-  const child = startDime([
-    "animate",
-    "--checkpoint",
-    checkpoint,
-    "--source",
-    source,
-    "--driving",
-    long,
-    "-o",
-    join(folder, "out.mp4"),
-    "--batch",
-    "1",
-  ]);
+  const child = startDime(animateArgs(long, join(folder, "out.mp4")));
   await signalWhen(child, () => writing(folder), "SIGKILL");
   const left = hidden(folder);
   assert.equal(left.length, 1, "a killed process cannot clean up");

@@ -6,6 +6,7 @@ import { rateValue } from "../media/rate.js";
 import type { OutputTiming } from "../media/timing.js";
 import { VideoWriter } from "../media/video-write.js";
 import type { Picture } from "../util/draw.js";
+import { turnEventLoop } from "../util/event-loop.js";
 import type { AnimationPlan } from "./animate.js";
 import type { FootageFrame, FootageOptions } from "./footage.js";
 import { footagePanels } from "./footage-visualize.js";
@@ -78,6 +79,8 @@ export async function writeFootage(frames: AsyncIterable<FootageFrame>, files: F
   let last: FootageFrame | undefined;
   try {
     for await (const frame of frames) {
+      // A signal or a cancel waits at most for the batch this frame came from (util/event-loop.ts).
+      await turnEventLoop();
       files.check?.();
       const { width, height } = frame.output;
       writer ??= new VideoWriter(files.video, { fps, width, height, audioFrom, timing });

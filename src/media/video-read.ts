@@ -12,6 +12,7 @@ import { probeMedia } from "./probe.js";
 import { ffmpegPath, startTool, toolReason } from "./tools.js";
 import { scaleFilters } from "./video-fit.js";
 import { SWS_FLAGS } from "./video-formats.js";
+import { turnEventLoop } from "../util/event-loop.js";
 
 export interface ReadFramesOptions extends FrameRange {
   /** Resize every frame (anti-aliased) to this size; default: the video's own size. */
@@ -107,6 +108,9 @@ async function* decodeVideo(
         offset += take;
         if (filled === frameBytes) {
           const image = alpha ? rgba32ToImage(frame, width, height, background) : rgb24ToImage(frame, width, height);
+          // The consumer's work would otherwise run inside this pipe's read callback, ahead of any
+          // signal (util/event-loop.ts): face tracking and the best-frame search read this way too.
+          await turnEventLoop();
           yield { index: range.start + produced * range.stride, image };
           produced += 1;
           frame = new Uint8Array(frameBytes);
