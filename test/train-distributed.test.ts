@@ -289,12 +289,35 @@ async function twoRanksStepping(out: string, timeoutS: number) {
   return run;
 }
 
+/**
+ * Sends `signal` to rank 1 of `run` and waits for the launcher; asserts that it exits within
+ * the timeout plus 10 s (the 2.5 s look at the heartbeats and a step's slack on a loaded
+ * machine), that it printed one line besides the step lines, and that no rank outlived it.
+ * Returns the exit code and that line.
+ */
+async function stopRankOne(run: Awaited<ReturnType<typeof twoRanksStepping>>, ranks: number[], signal: NodeJS.Signals, timeoutS: number) {
+  const target = ranks.find((pid) => rankOf(pid) === 1)!;
+  run.stderr = "";
+  const sentAt = Date.now();
+  process.kill(target, signal);
+  const code = await run.exited;
+  const seconds = (Date.now() - sentAt) / 1000;
+  assert.ok(seconds < timeoutS + 10, `the launcher took ${seconds} s to exit`);
+  const lines = run.stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("step "));
+  assert.equal(lines.length, 1, `expected one line, got:\n${run.stderr}`);
+  for (const pid of ranks)
+    assert.ok(
+      !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "),
+      `rank pid ${pid} outlived the launcher`,
+    );
+  return { code, line: lines[0] };
+}
+
 test("killing a rank stops the other within the timeout, with one line naming it, and no process is left", SLOW, async () => {
   const out = join(dir, "killed");
   const timeoutS = 5;
   const run = await twoRanksStepping(out, timeoutS);
-  const { launcher, exited } = run;
-  const ranks = childrenOf(launcher.pid!);
+  const ranks = childrenOf(run.launcher.pid!);
   assert.equal(ranks.length, 2);
   // Nothing listens on an address other than 127.0.0.1: rank 0's store (its port is MASTER_PORT)
   // and every rank's Gloo pairs.
@@ -308,22 +331,9 @@ test("killing a rank stops the other within the timeout, with one line naming it
     `the store's port ${store} is not among ${addresses.join(", ")}`,
   );
   for (const address of addresses) assert.match(address, /^127\.0\.0\.1:\d+$/);
-  const victim = ranks.find((pid) => rankOf(pid) === 1)!;
-  const survivor = ranks.find((pid) => rankOf(pid) === 0)!;
-  run.stderr = "";
-  const killedAt = Date.now();
-  process.kill(victim, "SIGKILL");
-  const code = await exited;
-  const seconds = (Date.now() - killedAt) / 1000;
+  const { code, line } = await stopRankOne(run, ranks, "SIGKILL", timeoutS);
   assert.notEqual(code, 0);
-  assert.ok(seconds < timeoutS + 10, `the launcher took ${seconds} s to exit`);
-  const lines = run.stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("step "));
-  assert.equal(lines.length, 1, `expected one line, got:\n${run.stderr}`);
-  assert.match(lines[0], /rank 1\b.*(died|stopped answering)/);
-  assert.ok(
-    !existsSync(`/proc/${survivor}`) || readFileSync(`/proc/${survivor}/stat`, "utf8").includes(") Z "),
-    "rank 0 outlived the launcher",
-  );
+  assert.match(line, /rank 1\b.*(died|stopped answering)/);
   // No half-written checkpoint: every weights file has its sidecar and loads.
   for (const name of readdirSync(join(out, "checkpoints")).filter((n) => n.endsWith(".safetensors") && !n.includes("optimizer")))
     torch.tidy(() => readSafetensors(join(out, "checkpoints", name)));
@@ -333,22 +343,10 @@ test("a rank that stops answering (SIGSTOP) stops the other within the timeout, 
   const out = join(dir, "hung");
   const timeoutS = 4;
   const run = await twoRanksStepping(out, timeoutS);
-  const { launcher, exited } = run;
-  const ranks = childrenOf(launcher.pid!);
-  const hung = ranks.find((pid) => rankOf(pid) === 1)!;
-  run.stderr = "";
-  const stoppedAt = Date.now();
-  process.kill(hung, "SIGSTOP");
-  const code = await exited;
-  const seconds = (Date.now() - stoppedAt) / 1000;
+  const ranks = childrenOf(run.launcher.pid!);
+  const { code, line } = await stopRankOne(run, ranks, "SIGSTOP", timeoutS);
   assert.equal(code, 1);
-  // The timeout, the 2.5 s look at the heartbeats, and a step's worth of slack on a loaded machine.
-  assert.ok(seconds < timeoutS + 10, `the launcher took ${seconds} s to exit`);
-  const lines = run.stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("step "));
-  assert.equal(lines.length, 1, `expected one line, got:\n${run.stderr}`);
-  assert.match(lines[0], /^dime train: rank 0: rank 1 died or stopped answering/);
-  for (const pid of ranks)
-    assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "), `pid ${pid} left`);
+  assert.match(line, /^dime train: rank 0: rank 1 died or stopped answering/);
 });
 
 test("the launcher refuses a batch that the ranks cannot share, and a bad run folder gives one line from rank 0", SLOW, () => {
