@@ -6,9 +6,10 @@
 // reference view, so any number of references can be used at inference.
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
-import { Module, Conv2d } from "../nn/index.js";
+import { Module, type Conv2d } from "../nn/index.js";
 import { odeint, type OdeMethod } from "../ode/index.js";
-import { Hourglass } from "./blocks.js";
+import type { Hourglass } from "./blocks.js";
+import { zeroDisplacementHead } from "./zero-head.js";
 import { displacementToFlow, warp } from "./geometry.js";
 import type { CommonParams, MotionOdeParams } from "./config/schema.js";
 
@@ -35,19 +36,9 @@ export class MotionDynamics extends Module {
 
   constructor(options: DynamicsOptions) {
     super();
-    const inFeatures = 2 + 1 + options.num_channels + options.num_kp + options.context_channels;
-    const hourglass = {
-      blockExpansion: options.block_expansion,
-      maxFeatures: options.max_features,
-      numBlocks: options.num_blocks,
-      inFeatures,
-    };
-    this.hourglass = this.registerModule("hourglass", new Hourglass(hourglass));
-    this.final = this.registerModule("final", new Conv2d(this.hourglass.outFilters, 2, 3, { padding: 1 }));
-    torch.noGrad(() => {
-      this.final.weight.zero_();
-      this.final.bias!.zero_();
-    });
+    const head = zeroDisplacementHead(options, 2 + 1 + options.num_channels + options.num_kp + options.context_channels);
+    this.hourglass = this.registerModule("hourglass", head.hourglass);
+    this.final = this.registerModule("final", head.final);
   }
 
   /**

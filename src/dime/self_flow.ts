@@ -5,8 +5,9 @@
 // untrained SelfFlow is the identity warp.
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
-import { Module, Conv2d } from "../nn/index.js";
-import { Hourglass } from "./blocks.js";
+import { Module, type Conv2d } from "../nn/index.js";
+import type { Hourglass } from "./blocks.js";
+import { zeroDisplacementHead } from "./zero-head.js";
 import { displacementToFlow } from "./geometry.js";
 import type { CommonParams, SelfFlowParams } from "./config/schema.js";
 
@@ -19,19 +20,9 @@ export class SelfFlow extends Module {
 
   constructor(options: SelfFlowOptions) {
     super();
-    const inFeatures = options.num_channels + 1 + options.num_kp;
-    const hourglass = {
-      blockExpansion: options.block_expansion,
-      maxFeatures: options.max_features,
-      numBlocks: options.num_blocks,
-      inFeatures,
-    };
-    this.hourglass = this.registerModule("hourglass", new Hourglass(hourglass));
-    this.final = this.registerModule("final", new Conv2d(this.hourglass.outFilters, 2, 3, { padding: 1 }));
-    torch.noGrad(() => {
-      this.final.weight.zero_();
-      this.final.bias!.zero_();
-    });
+    const head = zeroDisplacementHead(options, options.num_channels + 1 + options.num_kp);
+    this.hourglass = this.registerModule("hourglass", head.hourglass);
+    this.final = this.registerModule("final", head.final);
   }
 
   /**
