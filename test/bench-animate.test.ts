@@ -57,7 +57,7 @@ test(
     assert.deepEqual(
       json.figures.map((f) => [f.config, f.size, f.references, f.threads, f.frames, f.precision, f.batch, f.autoBatch]),
       [
-        ["tiny", 64, 1, 1, 8, "fp32", autoBatch(1, { width: 64, height: 64 }, "cpu"), true],
+        ["tiny", 64, 1, 1, 8, "fp32", autoBatch({ width: 64, height: 64 }, "cpu"), true],
         ["tiny", 64, 1, 1, 8, "bf16", 3, false],
       ],
     );
@@ -74,8 +74,8 @@ test(
     assert.deepEqual(
       json.memory.map((m) => [m.precision, m.batch, m.frames, m.size, m.threads]),
       [
-        ["fp32", autoBatch(1, { width: 64, height: 64 }, "cpu"), 4, 64, 1],
-        ["fp32", autoBatch(1, { width: 64, height: 64 }, "cpu"), 40, 64, 1],
+        ["fp32", autoBatch({ width: 64, height: 64 }, "cpu"), 4, 64, 1],
+        ["fp32", autoBatch({ width: 64, height: 64 }, "cpu"), 40, 64, 1],
         ["bf16", 3, 4, 64, 1],
         ["bf16", 3, 40, 64, 1],
       ],

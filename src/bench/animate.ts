@@ -198,7 +198,7 @@ function timeSetup(model: DiME, c: AnimateCase, runs: number): number {
 /** Peak RSS and more of a fresh process animating a `frames`-frame clip of case `c` (animate-memory.ts). */
 function measureMemory(c: AnimateCase, frames: number, threads: number, folder: string): MemoryFigure {
   const [size] = c.config.dataset_params.frame_shape;
-  const batch = c.batch ?? autoBatch(threads, { width: size, height: size }, "cpu");
+  const batch = c.batch ?? autoBatch({ width: size, height: size }, "cpu");
   const precision = c.precision ?? "fp32";
   const job = join(folder, "memory-job.json");
   writeFileSync(job, JSON.stringify({ config: c.config, frames, threads, precision, batch }));
@@ -277,7 +277,7 @@ export async function benchAnimate(options: AnimateBenchOptions, progress?: (mes
           testClip(clip, c.frames, size);
           const precision = c.precision ?? "fp32";
           for (const threads of options.threads) {
-            const batch = c.batch ?? autoBatch(threads, { width: size, height: size }, "cpu");
+            const batch = c.batch ?? autoBatch({ width: size, height: size }, "cpu");
             progress?.(
               `${c.name}: ${c.frames} frames at ${size} px, ${precision}, batch ${batch}, ${threads} thread${threads === 1 ? "" : "s"}`,
             );

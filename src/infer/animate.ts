@@ -32,7 +32,7 @@ export interface AnimationOptions {
   findBestFrame?: boolean;
   /** The MotionODE's solver and step count (default: the model's config); fewer steps are faster. */
   ode?: Partial<OdeSettings>;
-  /** Driving frames per batch (default: autoBatch for the thread count, frame size and device: batch-size.ts). */
+  /** Driving frames per batch (default: autoBatch for the frame size and device: batch-size.ts). */
   batch?: number;
   /** Where the work runs (default: where the model's parameters are). */
   device?: Device;
@@ -125,7 +125,7 @@ export async function* animate(job: AnimationJob): AsyncGenerator<AnimatedFrame>
   const source = await readStill(job.source, job.size, "source");
   const size = job.size ?? { width: source.width, height: source.height };
   const references = await Promise.all((job.references ?? []).map((r, i) => readStill(r, size, `reference ${i}`)));
-  const batchSize = options.batch ?? autoBatch(torch.getNumThreads(), size, device);
+  const batchSize = options.batch ?? autoBatch(size, device);
 
   const drivingInfo = typeof job.driving === "string" ? (job.drivingInfo ?? (await probeMedia(job.driving))) : undefined;
 

@@ -1,13 +1,13 @@
 // The batch size animate() uses when none is given: the fastest measured end to end (decode,
-// animate, encode) for the thread count and the model's frame size (docs/speed.md, "Batch size").
+// animate, encode) for the model's frame size (docs/speed.md, "Batch size"); the same at the 1 and
+// 2 threads measured, so the thread count is not an input.
 // The frames do not depend on it (test/infer-batch-size.test.ts), only the speed and the memory do.
 import type { Device } from "../torch/index.js";
 import type { FrameSize } from "./model.js";
 
-/** One measured row: frames of up to `maxPixels` pixels at up to `maxThreads` threads animate fastest in batches of `batch`. */
+/** One measured row: frames of up to `maxPixels` pixels animate fastest in batches of `batch`. */
 interface BatchRow {
   maxPixels: number;
-  maxThreads: number;
   batch: number;
 }
 
@@ -20,18 +20,18 @@ interface BatchRow {
 // (others using both cores) larger batches won at 2 threads, having fewer parallel regions to wait
 // at; the table follows the quieter runs. Rows are read in order; the first that fits wins.
 const CPU_TABLE: readonly BatchRow[] = [
-  { maxPixels: 128 * 128, maxThreads: Number.POSITIVE_INFINITY, batch: 4 },
-  { maxPixels: Number.POSITIVE_INFINITY, maxThreads: Number.POSITIVE_INFINITY, batch: 1 },
+  { maxPixels: 128 * 128, batch: 4 },
+  { maxPixels: Number.POSITIVE_INFINITY, batch: 1 },
 ];
 
 /** On a GPU: not measured (no GPU here); 8, the batch dime animate always had. */
 const GPU_BATCH = 8;
 
-/** The default driving frames per batch for `threads` libtorch threads and frames of `size` on `device`. */
-export function autoBatch(threads: number, size: FrameSize, device: Device): number {
+/** The default driving frames per batch for frames of `size` on `device`. */
+export function autoBatch(size: FrameSize, device: Device): number {
   if (device !== "cpu") return GPU_BATCH;
   const pixels = size.width * size.height;
-  return CPU_TABLE.find((row) => pixels <= row.maxPixels && threads <= row.maxThreads)!.batch;
+  return CPU_TABLE.find((row) => pixels <= row.maxPixels)!.batch;
 }
 
 /** The rule in words, for --help. */
