@@ -10,7 +10,7 @@ import { after, describe, test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import { DEFAULT_CONFIG } from "../src/dime/config/schema.js";
 import { configToYaml } from "../src/dime/config/file.js";
-import { loadModel } from "../src/infer/model.js";
+import { loadModel, type FrameSize } from "../src/infer/model.js";
 import { GOLDEN_DIR, NO_GOLDEN, loadGolden } from "./helpers/golden.js";
 import { fommTinyParams } from "./helpers/model-fixtures.js";
 import { runDime } from "./helpers/train-fixtures.js";
@@ -38,6 +38,21 @@ function assertOneLineFailure(run: ReturnType<typeof runDime>, pattern: RegExp):
   assert.match(lines[0], pattern);
 }
 
+/** Loads `checkpoint` as animate does and asserts it holds FOMM's golden weights bit for bit; returns its frame size. */
+function assertGoldenWeights(checkpoint: string, config?: string): FrameSize {
+  const weights = loadGolden("fomm-tiny-weights.safetensors");
+  const loaded = loadModel(checkpoint, config ? { config } : {});
+  try {
+    const own = loaded.model.stateDict();
+    for (const [key, t] of weights) assert.ok(own.get(key)!.equal(t), key);
+    torch.dispose(own);
+    return loaded.size;
+  } finally {
+    loaded.model.dispose();
+    torch.dispose(weights);
+  }
+}
+
 describe("dime import and dime info --checkpoint", { skip: NO_GOLDEN || SLOW.skip }, () => {
   const config = NO_GOLDEN ? "" : writeConfig("fomm-tiny.yaml");
 
@@ -55,30 +70,11 @@ describe("dime import and dime info --checkpoint", { skip: NO_GOLDEN || SLOW.ski
       assert.ok(existsSync(join(out, file)), file);
     const sidecar = JSON.parse(readFileSync(join(out, "checkpoints/step-000000.json"), "utf8"));
     assert.deepEqual(sidecar.imported, { checkpoint: join(DIR, "fomm-tiny-zip.pth.tar"), model: "fomm", format: "zip", epoch: 49 });
-    const weights = loadGolden("fomm-tiny-weights.safetensors");
-    const loaded = loadModel(out);
-    try {
-      const own = loaded.model.stateDict();
-      for (const [key, t] of weights) assert.ok(own.get(key)!.equal(t), key);
-      torch.dispose(own);
-    } finally {
-      loaded.model.dispose();
-      torch.dispose(weights);
-    }
+    assertGoldenWeights(out);
   });
 
   test("a .pth.tar loads directly with --config, and needs it", () => {
-    const weights = loadGolden("fomm-tiny-weights.safetensors");
-    const loaded = loadModel(join(DIR, "fomm-tiny-legacy.pth.tar"), { config });
-    try {
-      assert.deepEqual(loaded.size, { width: 64, height: 64 });
-      const own = loaded.model.stateDict();
-      for (const [key, t] of weights) assert.ok(own.get(key)!.equal(t), key);
-      torch.dispose(own);
-    } finally {
-      loaded.model.dispose();
-      torch.dispose(weights);
-    }
+    assert.deepEqual(assertGoldenWeights(join(DIR, "fomm-tiny-legacy.pth.tar"), config), { width: 64, height: 64 });
     assert.throws(() => loadModel(join(DIR, "fomm-tiny-legacy.pth.tar")), /holds no dime config: give --config/);
   });
 
