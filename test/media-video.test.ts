@@ -10,6 +10,7 @@ import { probeMedia } from "../src/media/probe.js";
 import { readAllFrames, readFrames } from "../src/media/video-read.js";
 import { psnr, writeClip } from "./media-fixtures.js";
 import { SLOW } from "./helpers/tier.js";
+import { makeTestClip } from "./helpers/test-clip.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dime-video-"));
 
@@ -89,26 +90,7 @@ test("webm and PNG-folder writers keep count, fps and size", async () => {
 
 test("audio of the driving video is copied when asked", SLOW, async () => {
   const driving = join(dir, "with-audio.mp4");
-  execFileSync("ffmpeg", [
-    "-v",
-    "error",
-    "-f",
-    "lavfi",
-    "-i",
-    "testsrc=size=32x32:rate=10",
-    "-f",
-    "lavfi",
-    "-i",
-    "sine=frequency=440",
-    "-t",
-    "1",
-    "-pix_fmt",
-    "yuv420p",
-    "-c:a",
-    "aac",
-    "-shortest",
-    driving,
-  ]);
+  makeTestClip(driving, { width: 32, height: 32, rate: 10, seconds: 1, audio: true });
   assert.equal((await probeMedia(driving)).audio, "aac");
   const out = join(dir, "dubbed.mp4");
   await writeClip(out, 32, 32, 10, 10, driving);
@@ -122,21 +104,7 @@ test("audio of the driving video is copied when asked", SLOW, async () => {
 
 test("reading a long video keeps memory flat (frames are streamed)", SLOW, async () => {
   const long = join(dir, "long.mp4");
-  execFileSync("ffmpeg", [
-    "-v",
-    "error",
-    "-f",
-    "lavfi",
-    "-i",
-    "testsrc=size=320x240:rate=25",
-    "-t",
-    "24",
-    "-pix_fmt",
-    "yuv420p",
-    "-preset",
-    "ultrafast",
-    long,
-  ]);
+  makeTestClip(long, { width: 320, height: 240, rate: 25, seconds: 24, args: ["-preset", "ultrafast"] });
   // 600 frames of 320x240 float RGB would be 553 MB if held; the reader holds one at a time.
   global.gc?.();
   const before = process.memoryUsage().rss;
@@ -155,7 +123,7 @@ test("reading a long video keeps memory flat (frames are streamed)", SLOW, async
 
 test("a video with rotation metadata (phone portrait) comes out upright", SLOW, async () => {
   const plain = join(dir, "landscape.mp4");
-  execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x32:rate=10", "-t", "0.5", "-pix_fmt", "yuv420p", plain]);
+  makeTestClip(plain, { width: 64, height: 32, rate: 10, seconds: 0.5 });
   const rotated = join(dir, "portrait.mp4");
   execFileSync("ffmpeg", ["-v", "error", "-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated]);
   const info = await probeMedia(rotated);

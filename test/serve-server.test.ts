@@ -21,6 +21,7 @@ import { readAllFrames } from "../src/media/video-read.js";
 import { createServer, type DimeServer, type JobStatus } from "../src/serve/index.js";
 import { DATA_DIR, fixtureSkip } from "./helpers/shared-fixtures.js";
 import { SLOW } from "./helpers/tier.js";
+import { makeTestClip } from "./helpers/test-clip.js";
 import { buildPage, call, DEMO_DRIVING, DEMO_SOURCE, listTree, ROOT, uploadBytes, uploadFile, waitForJob } from "./helpers/serve.js";
 
 const DEMO_MODEL = join(ROOT, "models/demo");
@@ -92,20 +93,7 @@ describe("bad input: a 4xx with one line, nothing written outside the work folde
       "a video over the frame limit",
       async () => {
         const path = join(dir, "long.mp4");
-        execFileSync("ffmpeg", [
-          "-v",
-          "error",
-          "-y",
-          "-f",
-          "lavfi",
-          "-i",
-          "testsrc=size=32x32:rate=25",
-          "-frames:v",
-          "120",
-          "-pix_fmt",
-          "yuv420p",
-          path,
-        ]);
+        makeTestClip(path, { width: 32, height: 32, rate: 25, frames: 120 });
         return uploadFile(base, "video", path);
       },
       413,
