@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { noArguments } from "../src/cli/checks.js";
 import { UsageError } from "../src/cli/command.js";
 import { defineFlags, parseFlags } from "../src/cli/flags.js";
 
@@ -41,4 +42,12 @@ test("unknown flags, missing values and bad numbers are UsageErrors naming the f
       argv.join(" "),
     );
   }
+});
+
+test("noArguments: a flags-only command refuses a stray argument in one line naming it and the help", () => {
+  assert.doesNotThrow(() => noArguments([], "animate"));
+  assert.throws(
+    () => noArguments(["clip.mp4", "x"], "animate"),
+    (error: unknown) => error instanceof UsageError && error.message === "unexpected argument 'clip.mp4' (see dime animate --help)",
+  );
 });

@@ -10,6 +10,12 @@ import type { OdeSettings } from "../dime/motion_ode.js";
 import { MediaError } from "../media/errors.js";
 import { videoFormatFor } from "../media/video-formats.js";
 import { UsageError } from "./command.js";
+
+/** Refuses positional arguments for a command that takes flags only. @throws UsageError naming the first. */
+export function noArguments(positional: readonly string[], command: string): void {
+  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime ${command} --help)`);
+}
+
 /** The string flag `--name`, or a UsageError naming it and the command's help. */
 export function required<N extends string>(flags: { [K in N]?: string }, name: N, what: string, command: string): string {
   const value = flags[name];

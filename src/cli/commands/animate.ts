@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 
 import { animateFiles } from "../animate-files.js";
-import { deviceOf, inRange, odeFlags, precisionHelp, precisionOf, required } from "../checks.js";
+import { deviceOf, inRange, odeFlags, precisionHelp, precisionOf, required, noArguments } from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import type { CropChoice } from "../../infer/footage.js";
@@ -127,7 +127,7 @@ export const animateCommand: Command = {
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(withSmoothDefault(argv.map((a) => (a === "-o" ? "--out" : a))), FLAGS);
-    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime animate --help)`);
+    noArguments(positional, "animate");
     const checkpoint = required(flags, "checkpoint", "CKPT", "animate");
     const sourcePath = required(flags, "source", "IMG", "animate");
     const drivingPath = required(flags, "driving", "VIDEO", "animate");

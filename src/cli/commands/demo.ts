@@ -11,8 +11,8 @@ import type { RgbImage } from "../../media/image.js";
 import { encodeRgb24, writeEncoded } from "../../media/image-write.js";
 import { contactSheet, type SheetCell } from "../../synth/contact-sheet.js";
 import { animateFiles } from "../animate-files.js";
-import { deviceOf, makeOutputFolder, odeFlags } from "../checks.js";
-import { UsageError, type Command } from "../command.js";
+import { deviceOf, makeOutputFolder, odeFlags, noArguments } from "../checks.js";
+import type { Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { applyThreads, threadsHelp } from "../threads.js";
 import { withInterrupts } from "../interrupt.js";
@@ -66,7 +66,7 @@ export const demoCommand: Command = {
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
-    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime demo --help)`);
+    noArguments(positional, "demo");
     const out = flags.out ?? "out";
     const device = deviceOf(flags.device);
     applyThreads(flags);

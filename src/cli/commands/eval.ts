@@ -9,7 +9,17 @@ import { METRICS, type MetricKey } from "../../eval/columns.js";
 import { jsonReport, type EvalReport } from "../../eval/report.js";
 import { runEvaluation, type EvalCheckpoint } from "../../eval/run.js";
 import { markdownTable, textTable } from "../../eval/table.js";
-import { checkWritableFolder, deviceOf, frameProgress, inRange, odeFlags, precisionHelp, precisionOf, required } from "../checks.js";
+import {
+  checkWritableFolder,
+  deviceOf,
+  frameProgress,
+  inRange,
+  odeFlags,
+  precisionHelp,
+  precisionOf,
+  required,
+  noArguments,
+} from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { writeJson } from "../json.js";
@@ -143,7 +153,7 @@ export const evalCommand: Command = {
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
-    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime eval --help)`);
+    noArguments(positional, "eval");
     const paths = flags.checkpoint ?? [];
     if (paths.length === 0) throw new UsageError("--checkpoint CKPT is required (see dime eval --help)");
     const data = required(flags, "data", "DIR", "eval");

@@ -1,5 +1,6 @@
 // `dime info`: what a configuration costs (parameters per module, multiply-adds per frame), or
 // what a checkpoint file holds (--checkpoint: ours, or PyTorch's, read without running it).
+import { noArguments } from "../checks.js";
 import { describeModel, formatModelInfo } from "../../dime/info.js";
 import { loadConfig } from "../../dime/config/file.js";
 import { describeCheckpointFile, formatCheckpointInfo } from "../../checkpoint/describe.js";
@@ -33,7 +34,7 @@ export const infoCommand: Command = {
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
-    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime info --help)`);
+    noArguments(positional, "info");
     if (flags.checkpoint !== undefined) {
       if (flags.config !== undefined) throw new UsageError("give --config or --checkpoint, not both");
       const info = describeCheckpointFile(flags.checkpoint);

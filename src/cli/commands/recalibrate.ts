@@ -1,8 +1,8 @@
 // `dime recalibrate`: precise batch norm for a trained checkpoint (src/train/recalibrate.ts).
 import { setNumThreads } from "../../torch/index.js";
 import { recalibrateCheckpoint } from "../../train/index.js";
-import { deviceOf, inRange, makeOutputFolder, required } from "../checks.js";
-import { UsageError, type Command } from "../command.js";
+import { deviceOf, inRange, makeOutputFolder, required, noArguments } from "../checks.js";
+import type { Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { withInterrupts } from "../interrupt.js";
 import { checkpointInputs, datasetInputs, refuseOutputsOverInputs } from "../same-file.js";
@@ -56,7 +56,7 @@ export const recalibrateCommand: Command = {
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
-    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime recalibrate --help)`);
+    noArguments(positional, "recalibrate");
     const checkpoint = required(flags, "checkpoint", "CKPT", "recalibrate");
     const data = required(flags, "data", "DIR", "recalibrate");
     const out = required(flags, "out", "DIR", "recalibrate");

@@ -10,7 +10,17 @@ import { probeMedia } from "../../media/probe.js";
 import { outputTiming } from "../../media/timing.js";
 import { VideoWriter } from "../../media/video-write.js";
 import { writeJson } from "../json.js";
-import { deviceOf, frameProgress, inRange, makeOutputFolder, odeFlags, precisionHelp, precisionOf, required } from "../checks.js";
+import {
+  deviceOf,
+  frameProgress,
+  inRange,
+  makeOutputFolder,
+  odeFlags,
+  precisionHelp,
+  precisionOf,
+  required,
+  noArguments,
+} from "../checks.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { applyThreads, threadsHelp } from "../threads.js";
@@ -86,7 +96,7 @@ export const reconstructCommand: Command = {
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
-    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime reconstruct --help)`);
+    noArguments(positional, "reconstruct");
     const checkpoint = required(flags, "checkpoint", "CKPT", "reconstruct");
     const data = required(flags, "data", "DIR", "reconstruct");
     const out = flags.out ?? "reconstruction";

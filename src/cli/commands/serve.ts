@@ -6,7 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import { setNumThreads } from "../../torch/index.js";
 import { createServer, DEFAULT_LIMITS, type ServeLimits } from "../../serve/index.js";
 import { listModels } from "../../serve/models.js";
-import { inRange } from "../checks.js";
+import { inRange, noArguments } from "../checks.js";
 import { exitCodeFor, withInterrupts, type StopSignal } from "../interrupt.js";
 import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
@@ -55,7 +55,7 @@ export const serveCommand: Command = {
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
-    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (see dime serve --help)`);
+    noArguments(positional, "serve");
     const port = inRange(flags, "port", 0, 65535) ?? 7860;
     const host = flags.host ?? "127.0.0.1";
     const modelsDir = flags.models;

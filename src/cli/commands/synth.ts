@@ -1,4 +1,5 @@
 // `dime synth`: writes the synthetic benchmark (faces, bodies or shapes) with exact ground truth.
+import { noArguments } from "../checks.js";
 import type { Command } from "../command.js";
 import { UsageError } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
@@ -56,7 +57,7 @@ export const synthCommand: Command = {
   help,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
-    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'. Run \`dime synth --help\`.`);
+    noArguments(positional, "synth");
     const kind = flags.kind;
     if (!kind || !(kind in KINDS))
       throw new UsageError(`--kind must be one of ${Object.keys(KINDS).join(", ")}${kind ? `, got '${kind}'` : ""}`);

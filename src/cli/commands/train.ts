@@ -9,7 +9,7 @@ import { UsageError, type Command } from "../command.js";
 import { defineFlags, parseFlags } from "../flags.js";
 import { exitCodeFor, withInterrupts, type StopSignal } from "../interrupt.js";
 import { checkpointInputs, datasetInputs, refuseOutputsOverInputs } from "../same-file.js";
-import { precisionHelp, precisionOf } from "../checks.js";
+import { precisionHelp, precisionOf, noArguments } from "../checks.js";
 
 const HELP = `Usage: dime train --config FILE --data DIR --out RUN_DIR [options]
 
@@ -128,7 +128,7 @@ export const trainCommand: Command = {
   help: HELP,
   async run(argv) {
     const { positional, flags } = parseFlags(argv, FLAGS);
-    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'. Run \`dime train --help\`.`);
+    noArguments(positional, "train");
     const { config: configPath, data, out } = flags;
     const resume = flags.resume === true;
     if (!configPath && !resume) throw new UsageError("--config FILE is required (e.g. configs/synth-faces-64.yaml)");
