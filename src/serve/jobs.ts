@@ -5,6 +5,7 @@ import type { WorkFolder } from "./work.js";
 import { randomId } from "./work.js";
 import { CancelledError, runAnimation, type AnimationProgress, type AnimationRequest, type AnimationResult } from "./job-run.js";
 import { RequestError } from "./uploads.js";
+import { turnEventLoop } from "../util/event-loop.js";
 
 export type JobState = "queued" | "running" | "done" | "failed" | "cancelled";
 
@@ -148,7 +149,7 @@ export class JobQueue {
     const started = Date.now();
     try {
       // Lets the page see "running" before a model load blocks the thread.
-      await new Promise((resolve) => setImmediate(resolve));
+      await turnEventLoop();
       if (job.controller.signal.aborted) throw new CancelledError();
       const request = job.spec.request();
       const result = await runAnimation(request, out, job.controller.signal, (p: AnimationProgress) => job.update(progressOf(p)));

@@ -18,6 +18,7 @@ import { Transform } from "../dime/losses/transform.js";
 import { sampleData, writeSample, type SampleData } from "./samples.js";
 import { openSession, type Session, type TrainOptions } from "./session.js";
 import { captureCheckpoint } from "./state.js";
+import { turnEventLoop } from "../util/event-loop.js";
 
 export type { TrainOptions } from "./session.js";
 
@@ -156,7 +157,7 @@ class Trainer {
           if (step % config.train_params.checkpoint_freq === 0 && step < totalSteps) this.#checkpoint(record.seconds);
           if (this.hooks.onStep?.(record) === "stop") this.#stopRequested = true;
           // Lets a Ctrl-C (or an abort) in between steps, which are synchronous.
-          await new Promise((resolve) => setImmediate(resolve));
+          await turnEventLoop();
           if (session.parallel) this.#stopRequested = session.parallel.agreeToStop(this.#stopRequested);
           if (this.#stopRequested || this.#step >= totalSteps) break;
         }
