@@ -15,7 +15,9 @@ runs with these in one session. Cases, at 256 px with vox-256 (Jacobians on), ra
   train         GeneratorFullModel's step at 64 px, batch 4 (vox-256 widths, Jacobians, VGG-19 pyramid
                 at scales 1, 0.5, 0.25, equivariance on values and Jacobians, no GAN), then both Adams
 torchvision is not needed: VGG-19's feature layers are built here (random weights; cost only).
+The process keeps freed memory for reuse (glibc mallopt), as dime's side of the bench does.
 """
+import ctypes
 import functools
 import json
 import os
@@ -195,12 +197,24 @@ class Fomm:
         raise ValueError(f"unknown case {case}")
 
 
+def retain_freed_memory():
+    """dime's torch.retainFreedMemory (src/torch/allocator.ts), which `dime bench model` sets in its own
+    process: glibc serves blocks up to 32 MiB from its heap and trims only past 1 GiB free, so freed
+    activations are reused instead of faulted in afresh. Same allocator on both sides."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc.mallopt(-3, 32 << 20) == 1 and libc.mallopt(-1, 1 << 30) == 1  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+    except OSError:  # not glibc: dime's call returns false there too
+        return False
+
+
 def main():
+    retained = retain_freed_memory()
     if not os.path.isfile(os.path.join(FOMM_DIR, "modules", "generator.py")):
         print(json.dumps(dict(error=f"FOMM_DIR={FOMM_DIR!r} is not a first-order-model checkout")), flush=True)
         return
     fomm = Fomm()
-    print(json.dumps(dict(ready=True, torch=torch.__version__, fommDir=FOMM_DIR)), flush=True)
+    print(json.dumps(dict(ready=True, torch=torch.__version__, fommDir=FOMM_DIR, retainFreedMemory=retained)), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         try:

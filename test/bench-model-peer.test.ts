@@ -6,6 +6,7 @@ import { test } from "node:test";
 
 import * as torch from "../src/torch/index.js";
 import { DEFAULT_CONFIG, type DimeConfig } from "../src/dime/config/schema.js";
+import { loadConfig } from "../src/dime/config/file.js";
 import { benchModelVsPytorch, fommTrainConfig, formatModelVsPytorch } from "../src/bench/model-peer.js";
 import { tinyDimeParams } from "./helpers/model-fixtures.js";
 import { SLOW } from "./helpers/tier.js";
@@ -60,4 +61,21 @@ test("the FOMM-equivalent training config is FOMM's: Jacobians on, no DiME parts
   assert.deepEqual(config.dataset_params.frame_shape, [64, 64, 3]);
   assert.deepEqual(config.train_params.scales, [1, 0.5, 0.25]);
   assert.equal(config.model_params.generator_params.block_expansion, 64);
+});
+
+test("the FOMM-equivalent training step is FOMM's vox-256 but for the motion scale, as bench/fomm_pytorch.py builds it", () => {
+  // configs/fomm/vox-256.yaml is FOMM's vox-256 (its weights import into it with matching outputs);
+  // the bench may differ from it only where bench/fomm_pytorch.py changes FOMM's config too: the
+  // keypoint detector and dense motion at 0.5, and the pyramid without its 0.125 scale. Anything
+  // else (aligned_resize, a loss weight, Adam's betas) makes the two sides different steps.
+  const config = fommTrainConfig();
+  const fomm = loadConfig(new URL("../configs/fomm/vox-256.yaml", import.meta.url).pathname);
+  fomm.model_params.kp_detector_params.scale_factor = 0.5;
+  fomm.model_params.generator_params.dense_motion_params.scale_factor = 0.5;
+  fomm.train_params.scales = [1, 0.5, 0.25];
+  assert.deepEqual(config.model_params, fomm.model_params);
+  assert.deepEqual(config.train_params, fomm.train_params);
+  const weights = config.train_params.loss_weights;
+  assert.deepEqual([weights.perceptual, weights.equivariance_value, weights.equivariance_jacobian], [[10, 10, 10, 10, 10], 10, 10]);
+  assert.equal(config.model_params.switches.aligned_resize, false, "FOMM resizes the flow and occlusion with align_corners false");
 });

@@ -86,7 +86,8 @@ const METHOD =
   "wall clock per run, batch 1 at 256 px (frame: driving keypoints, relative motion with Jacobians where the model has them, " +
   "and animation with the per-job work done once; job: keypoints of the source and the first driving frame and the source's " +
   "encoding); train: forward, backward and Adam at 64 px batch 4. Figures alternate: each round runs every dime case then the " +
-  "PyTorch ones, the medians pool all rounds' runs.";
+  "PyTorch ones, the medians pool all rounds' runs. Both processes keep freed memory for reuse (glibc mallopt, as dime's " +
+  "inference tuning sets), so neither pays page faults the other does not.";
 
 interface Case {
   name: string;
@@ -108,9 +109,14 @@ function images(batch: number, size: number, generator: torch.Generator): Tensor
   return torch.rand([batch, 3, size, size], { generator });
 }
 
-/** vox-256's model with FOMM's switches: Jacobians on, no refine, identity flow or references. */
+/**
+ * vox-256's model with FOMM's switches: Jacobians on, no refine, identity flow or references, and
+ * FOMM's flow and occlusion resize (align_corners false, as configs/fomm/vox-256.yaml). The resize
+ * costs the same either way; it changes numbers only where the motion and the features differ in
+ * size, as in the 64 px training step (motion 32x32, features 16x16).
+ */
 export function fommSwitches(switches: Switches): Switches {
-  return { ...switches, refine: false, identity_flow: false, num_refs: 0, jacobians: true };
+  return { ...switches, refine: false, identity_flow: false, num_refs: 0, jacobians: true, aligned_resize: false };
 }
 
 interface ForwardModel {
@@ -173,14 +179,33 @@ export function fommTrainConfig(): DimeConfig {
 
 const TRAIN_BATCH = 4;
 
-function trainStep(config: DimeConfig): ForwardModel {
-  torch.manualSeed(0);
-  const model = new DiME(config.model_params).train();
+/** What the timed training step runs: the objective (VGG pyramid, equivariance) and Adam over every parameter. */
+export interface TrainStepParts {
+  objective: TrainingObjective;
+  loss: PerceptualPyramidLoss;
+  optimizer: Adam;
+}
+
+/**
+ * The training step's parts for `model` (in training mode) as the bench builds them, with VGG-19
+ * weights `vggWeights` (torchvision's names). experiments/speed/train-parity.ts runs these same
+ * parts on FOMM's weights to check them against PyTorch's GeneratorFullModel step.
+ */
+export function trainStepParts(config: DimeConfig, model: DiME, vggWeights: ReadonlyMap<string, Tensor>): TrainStepParts {
   const vgg = new Vgg19();
-  torch.tidy(() => vgg.loadWeights(hashVgg19Weights(), "hash weights"));
+  torch.tidy(() => vgg.loadWeights(vggWeights, "VGG-19 weights"));
   const loss = new PerceptualPyramidLoss(vgg, { scales: config.train_params.scales, weights: config.train_params.loss_weights.perceptual });
   const objective = new TrainingObjective(model, config.train_params, loss);
   const optimizer = new Adam(model.parameters(), { lr: config.train_params.lr, betas: config.train_params.betas });
+  return { objective, loss, optimizer };
+}
+
+function trainStep(config: DimeConfig): ForwardModel {
+  torch.manualSeed(0);
+  const model = new DiME(config.model_params).train();
+  const vggWeights = hashVgg19Weights();
+  const { objective, loss, optimizer } = trainStepParts(config, model, vggWeights);
+  torch.dispose([...vggWeights.values()]);
   const generator = new torch.Generator(1);
   const size = config.dataset_params.frame_shape[0];
   const batch = { source: images(TRAIN_BATCH, size, generator), driving: images(TRAIN_BATCH, size, generator), references: [] };
@@ -273,6 +298,11 @@ export async function benchModelVsPytorch(options: PeerBenchOptions, progress?: 
   const peerOrWhy = await PytorchPeer.start(options.python, options.fommDir);
   const peer = typeof peerOrWhy === "string" ? undefined : peerOrWhy;
   if (!peer) progress?.(`PyTorch columns skipped: ${peerOrWhy}`);
+  // tuneForInference sets this for the forward cases, and it is process-wide, so it would reach the
+  // training step only when forward cases ran first; bench/fomm_pytorch.py sets the same in PyTorch's
+  // process. Without it PyTorch's 64 px training step spent a third of its CPU time in the kernel
+  // faulting in fresh pages (docs/speed.md, "The training step").
+  torch.retainFreedMemory();
   const original = torch.getNumThreads();
   const figures: PeerFigure[] = [];
   const notes: string[] = [];
