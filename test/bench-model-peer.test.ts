@@ -59,6 +59,7 @@ test("bench model vs PyTorch: dime's figures, and PyTorch skipped with a note wi
   for (const f of result.figures) {
     assert.equal(f.samplesMs.length, 2, `${f.name}: one run in each of 2 rounds`);
     assert.ok(f.medianMs > 0 && Number.isFinite(f.medianMs) && f.minMs <= f.medianMs, `${f.name}: ${f.medianMs} ms`);
+    assert.equal(f.retainFreedMemory, true, `${f.name}: dime's side keeps freed memory for every case`);
   }
   const table = formatModelVsPytorch(result);
   assert.match(table, /PyTorch columns skipped: FOMM_DIR is not set/);
