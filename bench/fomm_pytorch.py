@@ -1,7 +1,7 @@
 """FOMM in eager PyTorch beside `dime bench model`: a JSON-lines server timing FOMM's own modules.
 
 Run by `dime bench model` with Debian's python3-torch (the libtorch the addon links) and a checkout of
-AliaksandrSiarohin/first-order-model named by FOMM_DIR:  /usr/bin/python3 bench/fomm_pytorch.py
+AliaksandrSiarohin/first-order-model named by FOMM_DIR:  /usr/bin/python3 bench/fomm_pytorch.py [--retain-freed-memory]
 It prints {"ready": ...} once the models are built, then answers each request line on stdin, e.g.
   {"case": "demo-frame", "threads": 2, "runs": 5, "warmup": 1}
 with {"case": ..., "threads": ..., "samplesMs": [...], "cpuMs": [...]} (one line: wall clock and process CPU time per run), so the caller can alternate its own
@@ -15,7 +15,11 @@ runs with these in one session. Cases, at 256 px with vox-256 (Jacobians on), ra
   train         GeneratorFullModel's step at 64 px, batch 4 (vox-256 widths, Jacobians, VGG-19 pyramid
                 at scales 1, 0.5, 0.25, equivariance on values and Jacobians, no GAN), then both Adams
 torchvision is not needed: VGG-19's feature layers are built here (random weights; cost only).
+The allocator: by default glibc's, as FOMM's users run it; with --retain-freed-memory the process keeps
+freed memory for reuse (glibc mallopt, as dime does), as an expert may tune it. `dime bench model` runs
+one process of each; the ready line says which this is ("retainFreedMemory": true only when set).
 """
+import ctypes
 import functools
 import json
 import os
@@ -195,12 +199,24 @@ class Fomm:
         raise ValueError(f"unknown case {case}")
 
 
+def retain_freed_memory():
+    """dime's torch.retainFreedMemory (src/torch/allocator.ts), which `dime train`, `dime animate` and
+    `dime bench model` set: glibc serves blocks up to 32 MiB from its heap and trims only past 1 GiB
+    free, so freed activations are reused instead of faulted in afresh. The expert's allocator."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc.mallopt(-3, 32 << 20) == 1 and libc.mallopt(-1, 1 << 30) == 1  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+    except OSError:  # not glibc: dime's call returns false there too
+        return False
+
+
 def main():
+    retained = "--retain-freed-memory" in sys.argv[1:] and retain_freed_memory()
     if not os.path.isfile(os.path.join(FOMM_DIR, "modules", "generator.py")):
         print(json.dumps(dict(error=f"FOMM_DIR={FOMM_DIR!r} is not a first-order-model checkout")), flush=True)
         return
     fomm = Fomm()
-    print(json.dumps(dict(ready=True, torch=torch.__version__, fommDir=FOMM_DIR)), flush=True)
+    print(json.dumps(dict(ready=True, torch=torch.__version__, fommDir=FOMM_DIR, retainFreedMemory=retained)), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         try:

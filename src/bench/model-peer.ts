@@ -2,7 +2,9 @@
 // (vox-256 with Jacobians, no refine, ID or references) and as the full DiME with 3 references, per
 // frame and per job, and the FOMM-equivalent training step at 64 px, each alternated round by round
 // with FOMM's own code in PyTorch (bench/fomm_pytorch.py) in the same run, so that ratios are
-// measured on the same machine at the same moment. Weights are random: cost does not depend on them.
+// measured on the same machine at the same moment. PyTorch runs in two processes: FOMM as its users
+// run it (glibc's allocator defaults) and as an expert would (freed memory kept, as dime keeps it).
+// Weights are random: cost does not depend on them.
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
 import { Adam } from "../optim/index.js";
@@ -64,6 +66,17 @@ export interface PeerFigure {
    * machine at 1 thread; at more threads it also counts OpenMP's spinning threads.
    */
   cpuMedianMs: number;
+  /** Whether the process that ran it kept freed memory (glibc mallopt); dime's always does. */
+  retainFreedMemory: boolean;
+  /** PyTorch's figures: the process that ran it. */
+  process?: PeerRole;
+}
+
+/** One of the two PyTorch processes: which cases it ran and the allocator setting its ready line reported. */
+export interface PeerProcess {
+  role: PeerRole;
+  retainFreedMemory: boolean;
+  cases: string[];
 }
 
 export interface PeerBenchResult {
@@ -76,6 +89,8 @@ export interface PeerBenchResult {
   /** PyTorch cases that failed (their figures are left out), one line each. */
   notes: string[];
   pytorch?: string;
+  /** The PyTorch processes that ran (as-run: glibc's defaults; expert: freed memory kept). */
+  pytorchProcesses?: PeerProcess[];
   figures: PeerFigure[];
   otherProcessCores?: number;
   loadAverageAtEnd: number[];
@@ -86,10 +101,18 @@ const METHOD =
   "wall clock per run, batch 1 at 256 px (frame: driving keypoints, relative motion with Jacobians where the model has them, " +
   "and animation with the per-job work done once; job: keypoints of the source and the first driving frame and the source's " +
   "encoding); train: forward, backward and Adam at 64 px batch 4. Figures alternate: each round runs every dime case then the " +
-  "PyTorch ones, the medians pool all rounds' runs.";
+  "PyTorch ones, the medians pool all rounds' runs. dime keeps freed memory for reuse (glibc mallopt, as dime train and " +
+  "dime animate set). PyTorch runs in two processes: as-run (FOMM's demo loop and GeneratorFullModel step with glibc's " +
+  "default allocator, as FOMM's users run them) and expert (channels-last, source hoisted, bf16 autocast, and the training " +
+  "step again, with freed memory kept as dime keeps it). Each dime figure has a ratio to each.";
+
+/** The PyTorch process a case runs in: glibc's allocator defaults, or freed memory kept. */
+export type PeerRole = "as-run" | "expert";
 
 interface Case {
   name: string;
+  /** PyTorch's cases: which process runs it. */
+  peer?: PeerRole;
   kind: PeerFigure["kind"];
   runner: PeerRunner;
   precision: PeerFigure["precision"];
@@ -108,9 +131,14 @@ function images(batch: number, size: number, generator: torch.Generator): Tensor
   return torch.rand([batch, 3, size, size], { generator });
 }
 
-/** vox-256's model with FOMM's switches: Jacobians on, no refine, identity flow or references. */
+/**
+ * vox-256's model with FOMM's switches: Jacobians on, no refine, identity flow or references, and
+ * FOMM's flow and occlusion resize (align_corners false, as configs/fomm/vox-256.yaml). The resize
+ * costs the same either way; it changes numbers only where the motion and the features differ in
+ * size, as in the 64 px training step (motion 32x32, features 16x16).
+ */
 export function fommSwitches(switches: Switches): Switches {
-  return { ...switches, refine: false, identity_flow: false, num_refs: 0, jacobians: true };
+  return { ...switches, refine: false, identity_flow: false, num_refs: 0, jacobians: true, aligned_resize: false };
 }
 
 interface ForwardModel {
@@ -173,14 +201,33 @@ export function fommTrainConfig(): DimeConfig {
 
 const TRAIN_BATCH = 4;
 
-function trainStep(config: DimeConfig): ForwardModel {
-  torch.manualSeed(0);
-  const model = new DiME(config.model_params).train();
+/** What the timed training step runs: the objective (VGG pyramid, equivariance) and Adam over every parameter. */
+export interface TrainStepParts {
+  objective: TrainingObjective;
+  loss: PerceptualPyramidLoss;
+  optimizer: Adam;
+}
+
+/**
+ * The training step's parts for `model` (in training mode) as the bench builds them, with VGG-19
+ * weights `vggWeights` (torchvision's names). experiments/speed/train-parity.ts runs these same
+ * parts on FOMM's weights to check them against PyTorch's GeneratorFullModel step.
+ */
+export function trainStepParts(config: DimeConfig, model: DiME, vggWeights: ReadonlyMap<string, Tensor>): TrainStepParts {
   const vgg = new Vgg19();
-  torch.tidy(() => vgg.loadWeights(hashVgg19Weights(), "hash weights"));
+  torch.tidy(() => vgg.loadWeights(vggWeights, "VGG-19 weights"));
   const loss = new PerceptualPyramidLoss(vgg, { scales: config.train_params.scales, weights: config.train_params.loss_weights.perceptual });
   const objective = new TrainingObjective(model, config.train_params, loss);
   const optimizer = new Adam(model.parameters(), { lr: config.train_params.lr, betas: config.train_params.betas });
+  return { objective, loss, optimizer };
+}
+
+function trainStep(config: DimeConfig): ForwardModel {
+  torch.manualSeed(0);
+  const model = new DiME(config.model_params).train();
+  const vggWeights = hashVgg19Weights();
+  const { objective, loss, optimizer } = trainStepParts(config, model, vggWeights);
+  torch.dispose([...vggWeights.values()]);
   const generator = new torch.Generator(1);
   const size = config.dataset_params.frame_shape[0];
   const batch = { source: images(TRAIN_BATCH, size, generator), driving: images(TRAIN_BATCH, size, generator), references: [] };
@@ -208,7 +255,7 @@ async function runRounds(
   cases: Case[],
   options: PeerBenchOptions,
   threads: number,
-  peer: PytorchPeer | undefined,
+  peers: Partial<Record<PeerRole, PytorchPeer>>,
   notes: string[],
   progress?: Progress,
 ): Promise<PeerFigure[]> {
@@ -230,7 +277,8 @@ async function runRounds(
           const used = process.cpuUsage(startCpu);
           cpu[i].push((used.user + used.system) / 1000);
         }
-      } else if (c.request && peer && !failed.has(i)) {
+      } else if (c.request && c.peer && peers[c.peer] && !failed.has(i)) {
+        const peer = peers[c.peer] as PytorchPeer;
         try {
           const timed = await peer.time({ ...c.request, threads, runs: options.runs, warmup } as PeerRequest);
           samples[i].push(...timed.wallMs);
@@ -256,26 +304,81 @@ async function runRounds(
       medianMs: median(samples[i]),
       minMs: Math.min(...samples[i]),
       cpuMedianMs: median(cpu[i]),
+      retainFreedMemory: c.peer ? (peers[c.peer]?.retainFreedMemory ?? false) : true,
+      ...(c.peer ? { process: c.peer } : {}),
     }),
   );
 }
 
-const PYTORCH_FORWARD: { name: string; frame: PeerRequest["case"]; job: PeerRequest["case"]; precision: "fp32" | "bf16" }[] = [
-  { name: "PyTorch FOMM demo loop", frame: "demo-frame", job: "demo-job", precision: "fp32" },
-  { name: "PyTorch FOMM expert", frame: "expert-frame", job: "expert-job", precision: "fp32" },
-  { name: "PyTorch FOMM expert", frame: "expert-frame", job: "expert-job", precision: "bf16" },
+const PYTORCH_FORWARD: {
+  name: string;
+  peer: PeerRole;
+  frame: PeerRequest["case"];
+  job: PeerRequest["case"];
+  precision: "fp32" | "bf16";
+}[] = [
+  { name: "PyTorch FOMM demo loop", peer: "as-run", frame: "demo-frame", job: "demo-job", precision: "fp32" },
+  { name: "PyTorch FOMM expert", peer: "expert", frame: "expert-frame", job: "expert-job", precision: "fp32" },
+  { name: "PyTorch FOMM expert", peer: "expert", frame: "expert-frame", job: "expert-job", precision: "bf16" },
 ];
+
+const PYTORCH_TRAIN: { name: string; peer: PeerRole }[] = [
+  { name: "PyTorch FOMM GeneratorFullModel step", peer: "as-run" },
+  { name: "PyTorch FOMM GeneratorFullModel step, allocator tuned", peer: "expert" },
+];
+
+/** The PyTorch figure each of a dime figure's two ratios is taken against, by role. */
+function referenceName(kind: PeerFigure["kind"], role: PeerRole): string {
+  if (kind === "train") return (PYTORCH_TRAIN.find((p) => p.peer === role) as { name: string }).name;
+  return (PYTORCH_FORWARD.find((p) => p.peer === role) as { name: string }).name;
+}
+
+/**
+ * Starts both PyTorch processes, or returns why neither runs. The expert one failing alone (it
+ * should not: same script) leaves the as-run column with a note.
+ */
+async function startPeers(options: PeerBenchOptions, notes: string[]): Promise<Partial<Record<PeerRole, PytorchPeer>> | string> {
+  const [asRun, expert] = await Promise.all([
+    PytorchPeer.start(options.python, options.fommDir, false),
+    PytorchPeer.start(options.python, options.fommDir, true),
+  ]);
+  if (typeof asRun === "string") {
+    if (typeof expert !== "string") expert.close();
+    return asRun;
+  }
+  if (typeof expert === "string") {
+    notes.push(`PyTorch's expert process did not start: ${expert}`);
+    return { "as-run": asRun };
+  }
+  return { "as-run": asRun, expert };
+}
+
+/** What each started PyTorch process ran and how its allocator was set, from its ready line. */
+function peerProcesses(peers: Partial<Record<PeerRole, PytorchPeer>>, figures: PeerFigure[]): PeerProcess[] {
+  return (["as-run", "expert"] as const).flatMap((role) => {
+    const p = peers[role];
+    if (!p) return [];
+    const cases = [...new Set(figures.filter((f) => f.process === role).map((f) => f.name))];
+    return [{ role, retainFreedMemory: p.retainFreedMemory, cases }];
+  });
+}
 
 /** Runs the side-by-side; libtorch's thread count is restored afterwards. */
 export async function benchModelVsPytorch(options: PeerBenchOptions, progress?: Progress): Promise<PeerBenchResult> {
   const started = cpuSnapshot();
   const machine = machineInfo();
-  const peerOrWhy = await PytorchPeer.start(options.python, options.fommDir);
-  const peer = typeof peerOrWhy === "string" ? undefined : peerOrWhy;
-  if (!peer) progress?.(`PyTorch columns skipped: ${peerOrWhy}`);
+  const notes: string[] = [];
+  const peersOrWhy = await startPeers(options, notes);
+  const peers = typeof peersOrWhy === "string" ? {} : peersOrWhy;
+  const peer = peers["as-run"];
+  if (!peer) progress?.(`PyTorch columns skipped: ${peersOrWhy}`);
+  // As `dime animate` (tuneForInference) and `dime train` set it. Process-wide: set before any case,
+  // so that the training step has it whether or not the forward cases ran first. PyTorch's expert
+  // process sets the same; its as-run process keeps glibc's defaults, under which the 64 px training
+  // step spent a third of its CPU time in the kernel faulting in fresh pages (docs/speed.md).
+  torch.retainFreedMemory();
   const original = torch.getNumThreads();
   const figures: PeerFigure[] = [];
-  const notes: string[] = [];
   const models: ForwardModel[] = [];
   try {
     if (options.forward !== false) {
@@ -305,6 +408,7 @@ export async function benchModelVsPytorch(options: PeerBenchOptions, progress?: 
           ...(peer
             ? PYTORCH_FORWARD.map((p) => ({
                 name: p.name,
+                peer: p.peer,
                 kind,
                 runner: "pytorch" as const,
                 precision: p.precision,
@@ -312,7 +416,7 @@ export async function benchModelVsPytorch(options: PeerBenchOptions, progress?: 
               }))
             : []),
         ];
-        for (const threads of options.threads) figures.push(...(await runRounds(cases, options, threads, peer, notes, progress)));
+        for (const threads of options.threads) figures.push(...(await runRounds(cases, options, threads, peers, notes, progress)));
       }
       for (const m of models.splice(0)) m.dispose();
     }
@@ -322,22 +426,21 @@ export async function benchModelVsPytorch(options: PeerBenchOptions, progress?: 
       const cases: Case[] = [
         { name: "dime FOMM-equivalent step", kind: "train", runner: "dime", precision: "fp32", run: step.frame },
         ...(peer
-          ? [
-              {
-                name: "PyTorch FOMM GeneratorFullModel step",
-                kind: "train" as const,
-                runner: "pytorch" as const,
-                precision: "fp32" as const,
-                request: { case: "train" as const },
-              },
-            ]
+          ? PYTORCH_TRAIN.map((p) => ({
+              name: p.name,
+              peer: p.peer,
+              kind: "train" as const,
+              runner: "pytorch" as const,
+              precision: "fp32" as const,
+              request: { case: "train" as const },
+            }))
           : []),
       ];
-      for (const threads of options.threads) figures.push(...(await runRounds(cases, options, threads, peer, notes, progress)));
+      for (const threads of options.threads) figures.push(...(await runRounds(cases, options, threads, peers, notes, progress)));
     }
   } finally {
     for (const m of models) m.dispose();
-    peer?.close();
+    for (const p of Object.values(peers)) p.close();
     torch.setNumThreads(original);
   }
   const end = cpuSnapshot();
@@ -346,7 +449,7 @@ export async function benchModelVsPytorch(options: PeerBenchOptions, progress?: 
     date: new Date().toISOString(),
     machine,
     method: METHOD,
-    ...(peer ? { pytorch: peer.torch } : { pytorchSkipped: peerOrWhy as string }),
+    ...(peer ? { pytorch: peer.torch, pytorchProcesses: peerProcesses(peers, figures) } : { pytorchSkipped: peersOrWhy as string }),
     figures,
     notes,
     otherProcessCores: otherProcessCores(started, end),
@@ -355,16 +458,20 @@ export async function benchModelVsPytorch(options: PeerBenchOptions, progress?: 
   };
 }
 
-/** The table: every figure with its ratio to PyTorch's demo loop and to PyTorch's expert run in the same precision. */
+/**
+ * The table: every figure with its ratio to PyTorch as FOMM's users run it (demo loop, or the
+ * training step with glibc's allocator) and as an expert would (expert run in the same precision,
+ * or the training step with freed memory kept).
+ */
 export function formatModelVsPytorch(result: PeerBenchResult): string {
   const m = result.machine;
   const find = (f: PeerFigure, name: string, precision: string) =>
     result.figures.find((g) => g.kind === f.kind && g.threads === f.threads && g.name === name && g.precision === precision);
   const ratio = (f: PeerFigure, ref: PeerFigure | undefined) => (ref ? `${(f.medianMs / ref.medianMs).toFixed(2)}x` : "-");
-  const header = ["figure", "threads", "precision", "median (ms)", "min (ms)", "CPU (ms)", "runs", "vs demo loop", "vs expert"];
+  const header = ["figure", "threads", "precision", "median (ms)", "min (ms)", "CPU (ms)", "runs", "vs as run", "vs expert"];
   const rows = result.figures.map((f) => {
-    const demo = f.kind === "train" ? find(f, "PyTorch FOMM GeneratorFullModel step", "fp32") : find(f, "PyTorch FOMM demo loop", "fp32");
-    const expert = f.kind === "train" ? undefined : find(f, "PyTorch FOMM expert", f.precision);
+    const demo = find(f, referenceName(f.kind, "as-run"), "fp32");
+    const expert = find(f, referenceName(f.kind, "expert"), f.kind === "train" ? "fp32" : f.precision);
     return [
       `${f.kind.padEnd(5)} ${f.name}`,
       String(f.threads),
@@ -385,10 +492,15 @@ export function formatModelVsPytorch(result: PeerBenchResult): string {
     `load average ${m.loadAverage.join(" ")} at start, ${result.loadAverageAtEnd.join(" ")} at end; ${result.seconds.toFixed(0)} s in all; ` +
       `other processes used ${result.otherProcessCores?.toFixed(2) ?? "?"} cores on average`,
     ...(result.pytorchSkipped ? [`PyTorch columns skipped: ${result.pytorchSkipped}`] : []),
+    ...(result.pytorchProcesses ?? []).map(
+      (p) =>
+        `PyTorch ${p.role} process (${p.retainFreedMemory ? "freed memory kept, glibc mallopt as dime" : "glibc's default allocator"}): ${p.cases.join("; ")}`,
+    ),
     ...result.notes,
     "frame: per driving frame at 256 px, batch 1; job: once per source; train: one step at 64 px, batch 4. Ratios: dime's median",
-    "over PyTorch's (below 1 = dime faster). demo loop: FOMM's demo.py as users run it (source re-encoded every frame); expert:",
-    "source encoded once, channels-last, inference mode, in the row's precision (bf16 = CPU autocast). CPU: the process's",
+    "over PyTorch's (below 1 = dime faster). as run: FOMM's demo.py as users run it (source re-encoded every frame), and its",
+    "training step, with glibc's default allocator; expert: source encoded once, channels-last, inference mode, in the row's",
+    "precision (bf16 = CPU autocast), and the training step, with freed memory kept as dime keeps it. CPU: the process's",
     "CPU time per run, median (at 1 thread a steadier measure than wall clock when other processes share the machine).",
     fmt(header),
     ...rows.map(fmt),

@@ -28,24 +28,35 @@ export class PytorchPeer {
   readonly #readline: Interface;
   /** torch.__version__ of the peer. */
   readonly torch: string;
+  /** Whether the peer keeps freed memory (glibc mallopt, as its ready line reports); false: glibc's defaults. */
+  readonly retainFreedMemory: boolean;
 
-  private constructor(child: ChildProcessWithoutNullStreams, readline: Interface, lines: AsyncIterator<string>, torchVersion: string) {
+  private constructor(
+    child: ChildProcessWithoutNullStreams,
+    readline: Interface,
+    lines: AsyncIterator<string>,
+    torchVersion: string,
+    retainFreedMemory: boolean,
+  ) {
     this.#child = child;
     this.#readline = readline;
     this.#lines = lines;
     this.torch = torchVersion;
+    this.retainFreedMemory = retainFreedMemory;
   }
 
   /**
    * Starts the peer, or returns why it cannot run (no FOMM_DIR checkout, no Python with torch), as
-   * one sentence for the report.
+   * one sentence for the report. With `retainFreedMemory` the peer keeps freed memory for reuse as
+   * dime does (an expert's allocator); without it, glibc's defaults (as FOMM's users run it).
    */
-  static async start(python: string, fommDir: string | undefined): Promise<PytorchPeer | string> {
+  static async start(python: string, fommDir: string | undefined, retainFreedMemory = false): Promise<PytorchPeer | string> {
     if (!fommDir) return "FOMM_DIR is not set (a checkout of AliaksandrSiarohin/first-order-model)";
     if (!existsSync(join(fommDir, "modules", "generator.py"))) return `FOMM_DIR=${fommDir} is not a first-order-model checkout`;
     if (!existsSync(python)) return `${python} not found (Debian's python3-torch)`;
     if (!existsSync(peerScript())) return `${peerScript()} not found (it is in the repository, not in the npm package)`;
-    const child = spawn(python, [peerScript()], { env: { ...process.env, FOMM_DIR: fommDir } });
+    const args = [peerScript(), ...(retainFreedMemory ? ["--retain-freed-memory"] : [])];
+    const child = spawn(python, args, { env: { ...process.env, FOMM_DIR: fommDir } });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
@@ -53,13 +64,15 @@ export class PytorchPeer {
     const readline = createInterface({ input: child.stdout });
     const lines = readline[Symbol.asyncIterator]();
     const first = await lines.next();
-    const reply = first.done ? undefined : (JSON.parse(first.value) as { ready?: boolean; torch?: string; error?: string });
+    const reply = first.done
+      ? undefined
+      : (JSON.parse(first.value) as { ready?: boolean; torch?: string; retainFreedMemory?: boolean; error?: string });
     if (!reply?.ready) {
       child.kill();
       const why = reply?.error ?? stderr.trim().split("\n").at(-1) ?? "no reply";
       return `${python} ${peerScript()}: ${why}`;
     }
-    return new PytorchPeer(child, readline, lines, reply.torch ?? "?");
+    return new PytorchPeer(child, readline, lines, reply.torch ?? "?", reply.retainFreedMemory === true);
   }
 
   /** Runs one case: the timed runs' wall clock and process CPU time in ms, or throws the peer's one-line error. */

@@ -150,6 +150,10 @@ export async function openSession(options: TrainOptions): Promise<Session> {
       `note: the run used ${resumed.sidecar.run.threads} threads, this session ${threads}; a resume is bit-exact only with the same count`,
     );
   if (threads !== undefined) torch.setNumThreads(threads);
+  // Each step frees and re-allocates the same activations; glibc's defaults hand large blocks back
+  // to the system and fault them in afresh every step (14-35% of CPU time; docs/speed.md, "The
+  // training step"). The process's resident memory then stays at its peak, as in `dime animate`.
+  torch.retainFreedMemory();
   const runPrecision = resumed ? (resumed.sidecar.precision?.mode ?? "fp32") : undefined;
   const precision = torch.resolvePrecision(options.precision ?? runPrecision ?? "fp32", device);
   const precisionProblem = torch.precisionProblem(precision, device);

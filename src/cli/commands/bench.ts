@@ -31,11 +31,13 @@ Measures performance and prints a table.
                   Jacobians, VGG-19 pyramid at scales 1, 0.5, 0.25 with hash weights, equivariance
                   on values and Jacobians; forward, backward, Adam). PyTorch runs FOMM's own modules
                   from the checkout named by FOMM_DIR with --python (default /usr/bin/python3, Debian's
-                  python3-torch): its demo loop as users run it, and as an expert would (source
-                  encoded once, channels-last, fp32 and bf16 autocast); skipped with a note when
-                  either is missing. Cases alternate round by round (--rounds, --runs each); each
-                  dime figure is given as a ratio to PyTorch's. About 6-8 minutes at --threads 1,2 on
-                  an idle 2-core machine with the defaults.
+                  python3-torch), in two processes: as users run it (its demo loop and training
+                  step, glibc's default allocator) and as an expert would (source encoded once,
+                  channels-last, fp32 and bf16 autocast, and the training step again, with freed
+                  memory kept as dime keeps it); skipped with a note when either is missing. Cases
+                  alternate round by round (--rounds, --runs each); each dime figure is given as a
+                  ratio to each of the two. About 6-8 minutes at --threads 1,2 on an idle 2-core
+                  machine with the defaults.
   model --ablation
                   (also selected by any of --config, --settings, --precision, --device, --batch,
                   --train-config, --train-batch, which are its options)
