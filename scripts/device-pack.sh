@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Packs what a GPU machine without Node or internet lacks, for scripts/device-run.sh there: Node
 # itself (xz), Node-API's four headers, Gloo's headers (which libtorch's ProcessGroupGloo.hpp
-# includes and no torch wheel ships), the npm packages that run dime and its tests (without the
-# development-only ones: biome, typescript, playwright, type declarations) and the compiled
-# JavaScript (dist/, compiled here from this checkout's src/). Writes the ignored
-# folder .devicepack/ and prints its size beside the size of the checkout that travels with it.
+# includes and no torch wheel ships), CUDA's crt/ headers (for ProcessGroupNCCL), the npm packages
+# that run dime and its tests (without the development-only ones: biome, typescript, playwright,
+# type declarations) and the compiled JavaScript (dist/, compiled here from this checkout's src/).
+# Writes the ignored folder .devicepack/ and prints its size beside the size of the checkout that travels with it.
 #
 #   scripts/device-pack.sh          (run on a development machine, in the checkout to send)
 #
@@ -39,6 +39,25 @@ rm -rf "$PACK/gloo-headers"
 mkdir -p "$PACK/gloo-headers"
 cp -r "$gloo/gloo" "$PACK/gloo-headers/"
 echo "device-pack: Gloo's headers from $gloo/gloo ($(find "$PACK/gloo-headers" -type f | wc -l) files)"
+
+# CUDA's crt/ headers: cuda_runtime.h (included by ProcessGroupNCCL.hpp) includes crt/host_config.h,
+# and no package a cu13 torch wheel depends on ships crt/ (nvcc's nvidia-cuda-crt does). From this
+# machine's CUDA toolkit, for device-run.sh's NCCL build (DIME_CUDA_INCLUDE); without one the device
+# compiles NCCL in only if it has a toolkit of its own.
+rm -rf "$PACK/cuda-headers"
+crt=""
+for dir in ${CUDA_HOME:+"$CUDA_HOME/include"} /usr/local/cuda/include; do
+  if [[ -f $dir/crt/host_config.h ]]; then crt=$dir; break; fi
+done
+if [[ -n $crt ]]; then
+  mkdir -p "$PACK/cuda-headers"
+  cp -r "$crt/crt" "$PACK/cuda-headers/"
+  cudart=$(sed -n 's/^#define CUDART_VERSION *\([0-9]*\).*/\1/p' "$crt/cuda_runtime_api.h" 2>/dev/null | head -1)
+  echo "${cudart:-unknown}" >"$PACK/cuda-headers/CUDART_VERSION"
+  echo "device-pack: CUDA's crt/ headers from $crt (CUDART_VERSION ${cudart:-unknown}, $(find "$PACK/cuda-headers/crt" -type f | wc -l) files)"
+else
+  echo "device-pack: no CUDA toolkit here (crt/host_config.h): the device compiles NCCL in only with a toolkit of its own"
+fi
 
 [[ -d node_modules/node-addon-api && -d node_modules/tsx ]] || { echo "device-pack: node_modules is incomplete; run npm ci first" >&2; exit 1; }
 echo "device-pack: packing node_modules (runtime and test packages)"
