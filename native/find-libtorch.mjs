@@ -133,13 +133,22 @@ function glooHeaders(includeRoot, where) {
 
 // ProcessGroupNCCL.hpp includes nccl.h and the headers of CUDA's runtime, cuBLAS, cuSPARSE and
 // cuSOLVER. A torch wheel leaves them to PyPI's nvidia-* packages installed beside it
-// (site-packages/nvidia/*/include); a libtorch zip to the CUDA toolkit. The runtime's
-// cuda_runtime.h includes crt/host_config.h, which is in none of the packages torch depends on
-// (cu13's nvidia-cuda-runtime lacks crt/; it comes with nvidia-cuda-crt, i.e. nvcc): then the
-// toolkit's, or DIME_CUDA_INCLUDE's (scripts/device-pack.sh carries a copy as cuda-headers/), take
-// that part. NCCL is compiled in only when all are found, else the addon builds with Gloo alone:
-// {dirs} or {missing: the first header not found}.
-const NCCL_HEADERS = ["nccl.h", "cuda_runtime_api.h", "crt/host_config.h", "cublas_v2.h", "cublasLt.h", "cusparse.h", "cusolverDn.h"];
+// (site-packages/nvidia/*/include); a libtorch zip to the CUDA toolkit. CUDA 13's runtime headers
+// include two parts that are in none of the packages a cu13 torch depends on: crt/host_config.h
+// (nvcc's nvidia-cuda-crt) and <nv/target> (CCCL's nvidia-cuda-cccl): the toolkit's, or
+// DIME_CUDA_INCLUDE's (scripts/device-pack.sh carries both as cuda-headers/), take those parts.
+// NCCL is compiled in only when all are found, else the addon builds with Gloo alone: {dirs} or
+// {missing: the first header not found}.
+const NCCL_HEADERS = [
+  "nccl.h",
+  "cuda_runtime_api.h",
+  "crt/host_config.h",
+  "nv/target",
+  "cublas_v2.h",
+  "cublasLt.h",
+  "cusparse.h",
+  "cusolverDn.h",
+];
 function ncclIncludes(includeRoot, where) {
   const nvidia = join(dirname(dirname(includeRoot)), "nvidia");
   const cudaHome = "cudaHome" in where ? where.cudaHome : process.env.CUDA_HOME;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs what a GPU machine without Node or internet lacks, for scripts/device-run.sh there: Node
 # itself (xz), Node-API's four headers, Gloo's headers (which libtorch's ProcessGroupGloo.hpp
-# includes and no torch wheel ships), CUDA's crt/ headers (for ProcessGroupNCCL), the npm packages
+# includes and no torch wheel ships), CUDA's crt/ and nv/ headers (for ProcessGroupNCCL), the npm packages
 # that run dime and its tests (without the development-only ones: biome, typescript, playwright,
 # type declarations) and the compiled JavaScript (dist/, compiled here from this checkout's src/).
 # Writes the ignored folder .devicepack/ and prints its size beside the size of the checkout that travels with it.
@@ -40,23 +40,23 @@ mkdir -p "$PACK/gloo-headers"
 cp -r "$gloo/gloo" "$PACK/gloo-headers/"
 echo "device-pack: Gloo's headers from $gloo/gloo ($(find "$PACK/gloo-headers" -type f | wc -l) files)"
 
-# CUDA's crt/ headers: cuda_runtime.h (included by ProcessGroupNCCL.hpp) includes crt/host_config.h,
-# and no package a cu13 torch wheel depends on ships crt/ (nvcc's nvidia-cuda-crt does). From this
-# machine's CUDA toolkit, for device-run.sh's NCCL build (DIME_CUDA_INCLUDE); without one the device
-# compiles NCCL in only if it has a toolkit of its own.
+# Two parts of CUDA 13's headers that no package a cu13 torch wheel depends on ships, and that
+# ProcessGroupNCCL.hpp needs through cuda_runtime.h and cuda_fp16.h: crt/ (nvcc's nvidia-cuda-crt)
+# and nv/ (CCCL's <nv/target>). From this machine's CUDA toolkit, for device-run.sh's NCCL build
+# (DIME_CUDA_INCLUDE); without one the device compiles NCCL in only with a toolkit of its own.
 rm -rf "$PACK/cuda-headers"
-crt=""
+cuda_inc=""
 for dir in ${CUDA_HOME:+"$CUDA_HOME/include"} /usr/local/cuda/include; do
-  if [[ -f $dir/crt/host_config.h ]]; then crt=$dir; break; fi
+  if [[ -f $dir/crt/host_config.h && -f $dir/nv/target ]]; then cuda_inc=$dir; break; fi
 done
-if [[ -n $crt ]]; then
+if [[ -n $cuda_inc ]]; then
   mkdir -p "$PACK/cuda-headers"
-  cp -r "$crt/crt" "$PACK/cuda-headers/"
-  cudart=$(sed -n 's/^#define CUDART_VERSION *\([0-9]*\).*/\1/p' "$crt/cuda_runtime_api.h" 2>/dev/null | head -1)
+  cp -r "$cuda_inc/crt" "$cuda_inc/nv" "$PACK/cuda-headers/"
+  cudart=$(sed -n 's/^#define CUDART_VERSION *\([0-9]*\).*/\1/p' "$cuda_inc/cuda_runtime_api.h" 2>/dev/null | head -1)
   echo "${cudart:-unknown}" >"$PACK/cuda-headers/CUDART_VERSION"
-  echo "device-pack: CUDA's crt/ headers from $crt (CUDART_VERSION ${cudart:-unknown}, $(find "$PACK/cuda-headers/crt" -type f | wc -l) files)"
+  echo "device-pack: CUDA's crt/ and nv/ headers from $cuda_inc (CUDART_VERSION ${cudart:-unknown}, $(find "$PACK/cuda-headers" -type f | wc -l) files)"
 else
-  echo "device-pack: no CUDA toolkit here (crt/host_config.h): the device compiles NCCL in only with a toolkit of its own"
+  echo "device-pack: no CUDA toolkit here (crt/host_config.h, nv/target): the device compiles NCCL in only with a toolkit of its own"
 fi
 
 [[ -d node_modules/node-addon-api && -d node_modules/tsx ]] || { echo "device-pack: node_modules is incomplete; run npm ci first" >&2; exit 1; }

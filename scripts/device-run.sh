@@ -114,7 +114,7 @@ build() {
   command -v "${CXX:-g++}" >/dev/null || { echo "no C++ compiler (g++, c++ or clang++): the addon cannot be built here"; exit 1; }
   # Gloo's headers from the pack: the torch wheel has none, and apt is out of reach here.
   [[ -d $PACK/gloo-headers/gloo ]] && export DIME_GLOO_INCLUDE=$PACK/gloo-headers
-  # CUDA's crt/ headers from the pack, where the nvidia-* packages beside torch lack them (cu13)
+  # CUDA's crt/ and nv/ headers from the pack, which the nvidia-* packages beside a cu13 torch lack
   [[ -d $PACK/cuda-headers/crt ]] && export DIME_CUDA_INCLUDE=$PACK/cuda-headers
   DIME_NODE_HEADERS=$PACK/node-headers DIME_BUILD_JOBS=$(nproc) node native/build.mjs --direct
 }

@@ -82,10 +82,12 @@ test("a CUDA wheel compiles NCCL in only when NCCL's and CUDA's headers are besi
   assert.equal(without.ncclMissing, "nccl.h");
   // PyPI's nvidia-* packages: one include folder each (cu12) or a shared one (cu13)
   files(join(site, "nvidia"), ["nccl/include/nccl.h", "cuda_runtime/include/cuda_runtime_api.h"]);
-  // cu13's runtime package has no crt/ (nvcc's nvidia-cuda-crt has): the toolkit's or
-  // DIME_CUDA_INCLUDE's (the device pack's cuda-headers/) fill in
+  // cu13's packages have no crt/ (nvcc's nvidia-cuda-crt has) and no nv/ (CCCL's): the
+  // toolkit's or DIME_CUDA_INCLUDE's (the device pack's cuda-headers/) fill in
   assert.equal(findLibtorch({ ...noGloo, glooInclude: gloo }).ncclMissing, "crt/host_config.h");
   const crt = files(mkdtempSync(join(tmpdir(), "dime-cuda-headers-")), ["crt/host_config.h"]);
+  assert.equal(findLibtorch({ ...noGloo, glooInclude: gloo, cudaInclude: crt }).ncclMissing, "nv/target");
+  files(crt, ["nv/target"]);
   assert.equal(findLibtorch({ ...noGloo, glooInclude: gloo, cudaInclude: crt }).ncclMissing, "cublas_v2.h");
   files(join(site, "nvidia"), [
     "cu13/include/cublas_v2.h",
