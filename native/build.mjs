@@ -112,21 +112,29 @@ async function direct() {
     !sameCommand || !existsSync(obj) || statSync(obj).mtimeMs < Math.max(newestHeader, statSync(join(root, src)).mtimeMs);
   const queue = target.sources.filter((src, i) => stale(src, objects[i]));
   console.log(`dime: compiling ${queue.length} of ${objects.length} files with ${cxx}, ${jobs} at a time, into ${outDir}`);
-  rmSync(stampFile, { force: true });
+  // The stamp names the command every object present was compiled with: a new command drops the
+  // old objects first, and each object appears only once compiled whole (written under a temporary
+  // name), so a build that fails in one file keeps the others for the next try (a slow machine, or
+  // a short one on a lent GPU).
+  if (!sameCommand) {
+    for (const obj of objects) rmSync(obj, { force: true });
+    writeFileSync(stampFile, command);
+  }
   const failed = [];
   const worker = async () => {
     while (queue.length > 0) {
       const src = queue.shift();
       const obj = objects[target.sources.indexOf(src)];
-      await run(cxx, [...flags, ...defines, ...includes, "-c", join(root, src), "-o", obj]).catch(() => {
-        rmSync(obj, { force: true });
-        failed.push(src);
-      });
+      await run(cxx, [...flags, ...defines, ...includes, "-c", join(root, src), "-o", `${obj}.tmp`])
+        .then(() => renameSync(`${obj}.tmp`, obj))
+        .catch(() => {
+          rmSync(`${obj}.tmp`, { force: true });
+          failed.push(src);
+        });
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, worker));
   if (failed.length > 0) throw new Error(`failed to compile ${failed.join(", ")}`);
-  writeFileSync(stampFile, command);
   const libs = execFileSync(process.execPath, [join(root, "native/find-libtorch.mjs"), "--libs"], { encoding: "utf8" }).trim();
   const node = join(outDir, `${target.target_name}.node`);
   // Written under a temporary name and renamed, so a failed link leaves the previous addon intact.

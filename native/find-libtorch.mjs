@@ -133,15 +133,29 @@ function glooHeaders(includeRoot, where) {
 
 // ProcessGroupNCCL.hpp includes nccl.h and the headers of CUDA's runtime, cuBLAS, cuSPARSE and
 // cuSOLVER. A torch wheel leaves them to PyPI's nvidia-* packages installed beside it
-// (site-packages/nvidia/*/include); a libtorch zip to the CUDA toolkit. NCCL is compiled in only
-// when all are found, else the addon builds with Gloo alone: {dirs} or {missing: the first header
-// not found}.
-const NCCL_HEADERS = ["nccl.h", "cuda_runtime_api.h", "cublas_v2.h", "cublasLt.h", "cusparse.h", "cusolverDn.h"];
+// (site-packages/nvidia/*/include); a libtorch zip to the CUDA toolkit. CUDA 13's runtime headers
+// include two parts that are in none of the packages a cu13 torch depends on: crt/host_config.h
+// (nvcc's nvidia-cuda-crt) and <nv/target> (CCCL's nvidia-cuda-cccl): the toolkit's, or
+// DIME_CUDA_INCLUDE's (scripts/device-pack.sh carries both as cuda-headers/), take those parts.
+// NCCL is compiled in only when all are found, else the addon builds with Gloo alone: {dirs} or
+// {missing: the first header not found}.
+const NCCL_HEADERS = [
+  "nccl.h",
+  "cuda_runtime_api.h",
+  "crt/host_config.h",
+  "nv/target",
+  "cublas_v2.h",
+  "cublasLt.h",
+  "cusparse.h",
+  "cusolverDn.h",
+];
 function ncclIncludes(includeRoot, where) {
   const nvidia = join(dirname(dirname(includeRoot)), "nvidia");
   const cudaHome = "cudaHome" in where ? where.cudaHome : process.env.CUDA_HOME;
+  const cudaInclude = "cudaInclude" in where ? where.cudaInclude : process.env.DIME_CUDA_INCLUDE;
   const candidates = [
     ...(existsSync(nvidia) ? readdirSync(nvidia).map((d) => join(nvidia, d, "include")) : []),
+    cudaInclude,
     cudaHome && join(cudaHome, "include"),
     ...(where.cudaIncludeDirs ?? ["/usr/local/cuda/include", ...SYSTEM_INCLUDE_DIRS]),
   ].filter((d) => d && existsSync(d));
@@ -151,7 +165,9 @@ function ncclIncludes(includeRoot, where) {
     if (!hit) return { missing: header };
     if (!dirs.includes(hit) && !SYSTEM_INCLUDE_DIRS.includes(hit)) dirs.push(hit);
   }
-  return { dirs };
+  // In the order searched, so that a toolkit's folder that supplied crt/ cannot shadow the
+  // packages' cuBLAS or NCCL headers with its own versions.
+  return { dirs: dirs.sort((x, y) => candidates.indexOf(x) - candidates.indexOf(y)) };
 }
 
 // The include folders beyond libtorch's own that the addon needs with this libtorch.
@@ -174,8 +190,8 @@ function withDependencies(found, where) {
 
 /**
  * The libtorch to build against, or null. The search places can be replaced (tests do) through
- * `where`: {libtorch, pythons, systemLibDirs, systemIncludeDirs, glooInclude, glooPacked, cudaHome,
- * cudaIncludeDirs}.
+ * `where`: {libtorch, pythons, systemLibDirs, systemIncludeDirs, glooInclude, glooPacked, cudaInclude,
+ * cudaHome, cudaIncludeDirs}.
  * Throws when LIBTORCH is set but is not a libtorch folder, and when Gloo's headers are nowhere.
  */
 export function findLibtorch(where = {}) {

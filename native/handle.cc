@@ -75,6 +75,15 @@ std::string describeError(const char* op, const char* what) {
   // libtorch messages sometimes end with a newline or carry an "Exception raised from" trailer.
   auto trailer = message.find("\nException raised from");
   if (trailer != std::string::npos) message.resize(trailer);
+  // A CUDA error (C10_CUDA_CHECK) is one line, "CUDA error: <the runtime's words>", followed by
+  // lines of advice (where to search the error code, CUDA_LAUNCH_BLOCKING, device-side
+  // assertions); the first says what went wrong (on a machine without a GPU: "CUDA driver version
+  // is insufficient for CUDA runtime version").
+  auto cuda = message.find("CUDA error: ");
+  if (cuda != std::string::npos) {
+    auto end = message.find('\n', cuda);
+    if (end != std::string::npos) message.resize(end);
+  }
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   return std::string(op) + ": " + message;
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Packs what a GPU machine without Node or internet lacks, for scripts/device-run.sh there: Node
 # itself (xz), Node-API's four headers, Gloo's headers (which libtorch's ProcessGroupGloo.hpp
-# includes and no torch wheel ships), the npm packages that run dime and its tests (without the
-# development-only ones: biome, typescript, playwright, type declarations) and the compiled
-# JavaScript (dist/, compiled here from this checkout's src/). Writes the ignored
-# folder .devicepack/ and prints its size beside the size of the checkout that travels with it.
+# includes and no torch wheel ships), CUDA's crt/ and nv/ headers (for ProcessGroupNCCL), the npm packages
+# that run dime and its tests (without the development-only ones: biome, typescript, playwright,
+# type declarations) and the compiled JavaScript (dist/, compiled here from this checkout's src/).
+# Writes the ignored folder .devicepack/ and prints its size beside the size of the checkout that travels with it.
 #
 #   scripts/device-pack.sh          (run on a development machine, in the checkout to send)
 #
@@ -39,6 +39,25 @@ rm -rf "$PACK/gloo-headers"
 mkdir -p "$PACK/gloo-headers"
 cp -r "$gloo/gloo" "$PACK/gloo-headers/"
 echo "device-pack: Gloo's headers from $gloo/gloo ($(find "$PACK/gloo-headers" -type f | wc -l) files)"
+
+# Two parts of CUDA 13's headers that no package a cu13 torch wheel depends on ships, and that
+# ProcessGroupNCCL.hpp needs through cuda_runtime.h and cuda_fp16.h: crt/ (nvcc's nvidia-cuda-crt)
+# and nv/ (CCCL's <nv/target>). From this machine's CUDA toolkit, for device-run.sh's NCCL build
+# (DIME_CUDA_INCLUDE); without one the device compiles NCCL in only with a toolkit of its own.
+rm -rf "$PACK/cuda-headers"
+cuda_inc=""
+for dir in ${CUDA_HOME:+"$CUDA_HOME/include"} /usr/local/cuda/include; do
+  if [[ -f $dir/crt/host_config.h && -f $dir/nv/target ]]; then cuda_inc=$dir; break; fi
+done
+if [[ -n $cuda_inc ]]; then
+  mkdir -p "$PACK/cuda-headers"
+  cp -r "$cuda_inc/crt" "$cuda_inc/nv" "$PACK/cuda-headers/"
+  cudart=$(sed -n 's/^#define CUDART_VERSION *\([0-9]*\).*/\1/p' "$cuda_inc/cuda_runtime_api.h" 2>/dev/null | head -1)
+  echo "${cudart:-unknown}" >"$PACK/cuda-headers/CUDART_VERSION"
+  echo "device-pack: CUDA's crt/ and nv/ headers from $cuda_inc (CUDART_VERSION ${cudart:-unknown}, $(find "$PACK/cuda-headers" -type f | wc -l) files)"
+else
+  echo "device-pack: no CUDA toolkit here (crt/host_config.h, nv/target): the device compiles NCCL in only with a toolkit of its own"
+fi
 
 [[ -d node_modules/node-addon-api && -d node_modules/tsx ]] || { echo "device-pack: node_modules is incomplete; run npm ci first" >&2; exit 1; }
 echo "device-pack: packing node_modules (runtime and test packages)"

@@ -18,6 +18,9 @@
 #                                       with a line saying so, when nvidia-smi finds no GPU
 # DEVICE_RUN_BUDGET (seconds, default 450) caps the whole run: a step gets at most what is left.
 # DEVICE_RUN_LIMIT_SCALE (default 1) multiplies every step's own limit (a slow test machine: 4).
+# DEVICE_RUN_CUDA_BUILD=1 links CUDA and NCCL even where no GPU is seen (a rehearsal; see below).
+# python3's torch is the one found: PYTHONPATH=<a site-packages with torch and nvidia/> points
+# the build at another tree, as pip would have installed it.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -81,7 +84,9 @@ if [[ $DEVICE == cuda ]] && ! nvidia-smi -L >/dev/null 2>&1; then
   echo "device-run: no GPU here (nvidia-smi finds none): running the CPU steps instead" | tee -a "$LOGS/env.log"
   DEVICE=cpu
 fi
-[[ $DEVICE == cpu ]] && export DIME_CPU_ONLY=1
+# DEVICE_RUN_CUDA_BUILD=1 keeps the CUDA link (and NCCL) without a GPU: a rehearsal of the GPU
+# machine's build where the CUDA libraries are installed (PyPI's nvidia-* packages) but no GPU is.
+[[ $DEVICE == cpu && ${DEVICE_RUN_CUDA_BUILD:-0} != 1 ]] && export DIME_CPU_ONLY=1
 
 # xz and tar -J need the xz program; Python's lzma module does the same where it is missing.
 unxz_to() { if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi; }
@@ -109,6 +114,8 @@ build() {
   command -v "${CXX:-g++}" >/dev/null || { echo "no C++ compiler (g++, c++ or clang++): the addon cannot be built here"; exit 1; }
   # Gloo's headers from the pack: the torch wheel has none, and apt is out of reach here.
   [[ -d $PACK/gloo-headers/gloo ]] && export DIME_GLOO_INCLUDE=$PACK/gloo-headers
+  # CUDA's crt/ and nv/ headers from the pack, which the nvidia-* packages beside a cu13 torch lack
+  [[ -d $PACK/cuda-headers/crt ]] && export DIME_CUDA_INCLUDE=$PACK/cuda-headers
   DIME_NODE_HEADERS=$PACK/node-headers DIME_BUILD_JOBS=$(nproc) node native/build.mjs --direct
 }
 
@@ -117,7 +124,7 @@ ready=1
 step unpack 60 bash -c "$(declare -f unxz_to untar_xz unpack); WORK='$WORK' PACK='$PACK' unpack" || ready=0
 if ((ready)); then step build 240 bash -c "$(declare -f build); PACK='$PACK' build" || ready=0; fi
 if ((ready)); then
-  step addon 60 node -e 'import("./dist/torch/index.js").then((t) => { console.log("libtorch", t.libtorchVersion(), "cuda", t.cuda.isAvailable(), t.cuda.deviceCount()); })' || true
+  step addon 60 node -e 'import("./dist/torch/index.js").then((t) => { console.log("libtorch", t.libtorchVersion(), "cuda", t.cuda.isAvailable(), t.cuda.deviceCount(), "nccl", t.distributed.hasNccl()); })' || true
 fi
 
 if ((ready)); then
@@ -170,6 +177,10 @@ else
 fi
 
 # --- what comes back: at most 8 files
+figures=""
+if command -v node >/dev/null && compgen -G "$WORK/bench-*.json" >/dev/null; then
+  figures=$(node scripts/bench-summary.mjs "$OUT/bench.json" "$WORK"/bench-*.json 2>&1)
+fi
 gpu=$(command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 table=$(printf '%s\n' "device-run on $DEVICE${gpu:+ ($gpu)}, $(date -u +%FT%TZ), ${SECONDS}s in all" "$(printf '%-22s %-14s %5s  %s' step status time 'last line')" "${SUMMARY[@]}" "" "$figures")
 echo "$table" >"$OUT/summary.txt"
@@ -178,10 +189,6 @@ cp "$LOGS/tests.log" "$OUT/tests.log" 2>/dev/null
 cat "$LOGS"/bench-*.log >"$OUT/bench.log" 2>/dev/null
 cp "$LOGS/train.log" "$OUT/train.log" 2>/dev/null
 cat "$LOGS"/synth-driving.log "$LOGS"/animate.log >"$OUT/animate.log" 2>/dev/null
-figures=""
-if command -v node >/dev/null && compgen -G "$WORK/bench-*.json" >/dev/null; then
-  figures=$(node scripts/bench-summary.mjs "$OUT/bench.json" "$WORK"/bench-*.json 2>&1)
-fi
 tar -czf "$OUT/logs.tar.gz" -C "$WORK" logs 2>/dev/null
 echo
 echo "$table"

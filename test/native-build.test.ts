@@ -52,7 +52,7 @@ const site = mkdtempSync(join(tmpdir(), "dime-site-packages-"));
 const wheel = join(site, "torch");
 files(wheel, ["include/ATen/ATen.h", "include/torch/csrc/api/include/torch/torch.h", "lib/libtorch.so", "lib/libtorch_cuda.so"]);
 const gloo = files(mkdtempSync(join(tmpdir(), "dime-gloo-")), ["gloo/algorithm.h"]);
-const noGloo = { ...nowhere, libtorch: wheel, glooPacked: empty, cudaHome: undefined, cudaIncludeDirs: [] };
+const noGloo = { ...nowhere, libtorch: wheel, glooPacked: empty, cudaInclude: undefined, cudaHome: undefined, cudaIncludeDirs: [] };
 
 test("a wheel without Gloo's headers, on a system without them: one line naming the ways", () => {
   assert.throws(() => findLibtorch({ ...noGloo, glooInclude: undefined }), { message: GLOO_NOT_FOUND });
@@ -82,17 +82,26 @@ test("a CUDA wheel compiles NCCL in only when NCCL's and CUDA's headers are besi
   assert.equal(without.ncclMissing, "nccl.h");
   // PyPI's nvidia-* packages: one include folder each (cu12) or a shared one (cu13)
   files(join(site, "nvidia"), ["nccl/include/nccl.h", "cuda_runtime/include/cuda_runtime_api.h"]);
-  assert.equal(findLibtorch({ ...noGloo, glooInclude: gloo }).ncclMissing, "cublas_v2.h");
+  // cu13's packages have no crt/ (nvcc's nvidia-cuda-crt has) and no nv/ (CCCL's): the
+  // toolkit's or DIME_CUDA_INCLUDE's (the device pack's cuda-headers/) fill in
+  assert.equal(findLibtorch({ ...noGloo, glooInclude: gloo }).ncclMissing, "crt/host_config.h");
+  const crt = files(mkdtempSync(join(tmpdir(), "dime-cuda-headers-")), ["crt/host_config.h"]);
+  assert.equal(findLibtorch({ ...noGloo, glooInclude: gloo, cudaInclude: crt }).ncclMissing, "nv/target");
+  files(crt, ["nv/target"]);
+  assert.equal(findLibtorch({ ...noGloo, glooInclude: gloo, cudaInclude: crt }).ncclMissing, "cublas_v2.h");
   files(join(site, "nvidia"), [
     "cu13/include/cublas_v2.h",
     "cu13/include/cublasLt.h",
     "cu13/include/cusparse.h",
     "cu13/include/cusolverDn.h",
   ]);
-  const found = findLibtorch({ ...noGloo, glooInclude: gloo });
+  assert.equal(findLibtorch({ ...noGloo, glooInclude: gloo }).ncclMissing, "crt/host_config.h");
+  const found = findLibtorch({ ...noGloo, glooInclude: gloo, cudaInclude: crt });
   assert.equal(found.nccl, true);
+  // the packages' folders come first: crt/ is taken from elsewhere only because they lack it
+  assert.equal(found.include.at(-1), crt);
   assert.deepEqual(
-    found.include.slice(3).sort(),
+    found.include.slice(3, -1).sort(),
     ["cu13", "cuda_runtime", "nccl"].map((d) => join(site, "nvidia", d, "include")),
   );
 });
