@@ -201,11 +201,12 @@ class Fomm:
 
 def retain_freed_memory():
     """dime's torch.retainFreedMemory (src/torch/allocator.ts), which `dime train`, `dime animate` and
-    `dime bench model` set: glibc serves blocks up to 32 MiB from its heap and trims only past 1 GiB
-    free, so freed activations are reused instead of faulted in afresh. The expert's allocator."""
+    `dime bench model` set: glibc serves every block from its heap (maps none on its own) and trims only
+    past 1 GiB free, so freed activations are reused instead of faulted in afresh. The expert's allocator."""
     try:
         libc = ctypes.CDLL("libc.so.6")
-        return libc.mallopt(-3, 32 << 20) == 1 and libc.mallopt(-1, 1 << 30) == 1  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+        # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, M_MMAP_MAX
+        return libc.mallopt(-3, 32 << 20) == 1 and libc.mallopt(-1, 1 << 30) == 1 and libc.mallopt(-4, 0) == 1
     except OSError:  # not glibc: dime's call returns false there too
         return False
 

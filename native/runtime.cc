@@ -29,15 +29,17 @@ DIME_OP(setNumThreads, {
   at::set_num_threads(static_cast<int>(n));
   RET_UNDEF
 })
-// retainFreedMemory(mmapThreshold, trimThreshold): glibc's malloc serves blocks under mmapThreshold
-// bytes from its heap and gives the heap back to the system only when more than trimThreshold
-// bytes are free at its top, so a loop that frees and allocates the same tensors reuses warm
-// pages instead of faulting fresh ones in (docs/speed.md). False where the C library is not glibc.
+// retainFreedMemory(mmapThreshold, trimThreshold): glibc's malloc serves every block from its heap
+// (M_MMAP_MAX 0: none is mapped on its own; mmapThreshold still bounds the blocks glibc may map when
+// the heap cannot grow) and gives the heap back to the system only when more than trimThreshold
+// bytes are free at its top, so a loop that frees and allocates the same tensors reuses warm pages
+// instead of faulting fresh ones in (docs/speed.md). False where the C library is not glibc.
 DIME_OP(retainFreedMemory, {
 #ifdef __GLIBC__
   int mmapThreshold = static_cast<int>(a.int64(0));
   int trimThreshold = static_cast<int>(a.int64(1));
-  bool ok = mallopt(M_MMAP_THRESHOLD, mmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, trimThreshold) == 1;
+  bool ok = mallopt(M_MMAP_THRESHOLD, mmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, trimThreshold) == 1 &&
+            mallopt(M_MMAP_MAX, 0) == 1;
   return Napi::Boolean::New(a.env(), ok);
 #else
   return Napi::Boolean::New(a.env(), false);

@@ -1,8 +1,9 @@
 // Where a frame's time goes: dime's per-frame path at 256 px (vox-256, random weights, batch 1)
 // timed part by part, tuned as loadModel tunes it. bench/fomm_parts.py times the same parts of
 // PyTorch's expert run; run the two alternately (docs/speed.md).
-//   node --import tsx experiments/speed/parts.ts [--threads 2] [--runs 10] [--full] [--untuned] [--no-retain] [--cpu]
+//   node --import tsx experiments/speed/parts.ts [--threads 2] [--runs 10] [--full] [--untuned] [--no-retain] [--cpu | --faults]
 // Prints one JSON line: per part, the median and min ms over the runs (after 2 warm-ups).
+import { readFileSync } from "node:fs";
 import * as torch from "../../src/torch/index.js";
 import { DiME } from "../../src/dime/dime.js";
 import type { Module } from "../../src/nn/index.js";
@@ -23,7 +24,10 @@ const full = process.argv.includes("--full");
 torch.setNumThreads(threads);
 /** --cpu: the process's CPU time (user + system) instead of wall clock; steadier under load at 1 thread. */
 const cpu = process.argv.includes("--cpu");
+/** --faults: minor page faults instead of time (from /proc/self/stat; glibc mapping fresh pages). */
+const faults = process.argv.includes("--faults");
 const now = () => {
+  if (faults) return Number(readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ")[7]);
   if (!cpu) return Number(process.hrtime.bigint()) / 1e6;
   const used = process.cpuUsage();
   return (used.user + used.system) / 1e3;
@@ -92,4 +96,4 @@ for (let r = 0; r < runs + 2; r++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const out: Record<string, [number, number]> = {};
 for (const [k, v] of samples) out[k] = [Number(median(v).toFixed(1)), Number(Math.min(...v).toFixed(1))];
-console.log(JSON.stringify({ runner: "dime", clock: cpu ? "cpu" : "wall", full, threads, runs, parts: out }));
+console.log(JSON.stringify({ runner: "dime", clock: faults ? "faults" : cpu ? "cpu" : "wall", full, threads, runs, parts: out }));
