@@ -9,8 +9,19 @@ import { test } from "node:test";
 
 import { probeMedia } from "../src/media/probe.js";
 import { readImage } from "../src/media/image-read.js";
+import { spawnSync } from "node:child_process";
 import { runDime } from "./helpers/train-fixtures.js";
+import { BIN, BIN_NODE_FLAGS } from "./helpers/cli.js";
 import { SLOW } from "./helpers/tier.js";
+
+test("bin/dime.js runs as an executable, starting node with V8's garbage collector on the main thread", SLOW, () => {
+  // Its first line is what `npx dime` runs: env -S must split it and node must accept the flag
+  // (a misspelt V8 flag is "bad option", exit 9). docs/speed.md says why the flag is there.
+  assert.deepEqual(BIN_NODE_FLAGS, ["--single-threaded-gc"]);
+  const run = spawnSync(BIN, ["--version"], { encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^\d+\.\d+\.\d+\n$/);
+});
 
 test("dime demo writes the animation, the side-by-side view and the contact sheet", SLOW, async () => {
   const dir = mkdtempSync(join(tmpdir(), "dime-demo-"));

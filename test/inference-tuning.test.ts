@@ -7,7 +7,8 @@ import { test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
 import { DiME } from "../src/dime/dime.js";
-import { FoldableBlock, Hourglass } from "../src/dime/blocks.js";
+import { FoldableBlock, Hourglass, UpBlock2d } from "../src/dime/blocks.js";
+import { upsampledConvWeights } from "../src/nn/fold.js";
 import { Generator } from "../src/dime/generator.js";
 import { tuneForInference } from "../src/dime/inference-tuning.js";
 import { randomiseBatchNorm, tinyDimeParams } from "./helpers/model-fixtures.js";
@@ -58,6 +59,38 @@ test("folding batch norm and channels-last leave eval outputs equal within 1e-5 
   );
   torch.dispose([state, before, folded, nhwc]);
   dime.dispose();
+});
+
+test("an up block's fold replaces upsample + 3x3 conv by four 2x2 convolutions: equal within 1e-5, in the input's layout", () => {
+  torch.manualSeed(11);
+  const block = new UpBlock2d(12, 5);
+  randomiseBatchNorm(block, new torch.Generator(4));
+  block.eval();
+  // Odd height and width, so that a phase or border mix-up cannot hide in a symmetric input.
+  const x = torch.rand([2, 12, 7, 9], { generator: new torch.Generator(5) }).sub(0.5);
+  const expected = torch.inferenceMode(() => block.forward(x));
+  block.foldBatchNorm();
+  const folded = () => block.buffers().find((t) => t.ndim === 4) as Tensor;
+  assert.deepEqual(folded().shape, [20, 12, 2, 2], "four phases of 2x2 kernels");
+  for (const layout of ["NCHW", "channels-last"]) {
+    const input = layout === "NCHW" ? x : x.toChannelsLast();
+    const actual = torch.inferenceMode(() => block.forward(input));
+    assert.deepEqual(actual.shape, [2, 5, 14, 18]);
+    assert.equal(actual.isChannelsLast(), layout === "channels-last", `${layout} in, ${layout} out`);
+    assertTensorClose(actual, expected, `up block, ${layout}`, 1e-5);
+    torch.dispose(input === x ? [actual] : [input, actual]);
+  }
+  // A wrong phase order or row sum is far outside rounding: swapping two phases breaks it.
+  const swapped = torch.tidy(() => {
+    const w = folded();
+    return torch.cat([w.narrow(0, 5, 5), w.narrow(0, 0, 5), w.narrow(0, 10, 10)], 0);
+  });
+  torch.noGrad(() => folded().setData_(swapped));
+  const wrong = torch.inferenceMode(() => block.forward(x));
+  assert.ok(wrong.sub(expected).abs().amax().item() > 1e-2, "the check can fail");
+  assert.throws(() => upsampledConvWeights(torch.zeros([4, 3, 5, 5]), torch.zeros([4])), /a 3x3 kernel is needed, got 5x5/);
+  torch.dispose([x, expected, swapped, wrong]);
+  block.dispose();
 });
 
 test("a training step with the folding code loaded gives the same gradients and statistics as before", () => {

@@ -14,6 +14,8 @@ export interface MachineInfo {
   memoryGiB: number;
   platform: string;
   node: string;
+  /** Node's and V8's command-line flags (bin/dime.js starts V8 with --single-threaded-gc). */
+  nodeFlags: string[];
   libtorch: string;
   /** libtorch's intra-op threads when the benchmark started (each figure names its own). */
   defaultThreads: number;
@@ -42,6 +44,7 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     platform: `${process.platform} ${process.arch}`,
     node: process.version,
+    nodeFlags: [...process.execArgv],
     libtorch: torch.libtorchVersion(),
     defaultThreads: torch.getNumThreads(),
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),

@@ -37,3 +37,72 @@ export function convolveWith(conv: Conv2d, weight: Tensor, bias: Tensor, x: Tens
   recordMacs(out.numel * (conv.inChannels / conv.groups) * conv.kernelSize[0] * conv.kernelSize[1]);
   return out;
 }
+
+/**
+ * Nearest x2 upsampling then a 3x3 convolution (padding 1), rewritten for inference as four 2x2
+ * convolutions on the small input, one per output phase: output pixel (2i + py, 2j + px) sees
+ * input rows {i - 1, i} (py 0) or {i, i + 1} (py 1), each with the sum of the 3x3 kernel's rows
+ * that fall on it (py 0: [w0, w1 + w2]; py 1: [w0 + w1, w2]), and the same for columns. 16 rather
+ * than 36 multiply-adds per output channel, input channel and input pixel, and no upsampled
+ * tensor. Returns the phases' weights stacked as (4 * out, in, 2, 2), phase p = 2 py + px
+ * outermost, and the bias repeated to match; new tensors, cut from autograd.
+ */
+export function upsampledConvWeights(weight: Tensor, bias: Tensor): { weight: Tensor; bias: Tensor } {
+  const [, , kh, kw] = weight.shape;
+  if (kh !== 3 || kw !== 3) throw new Error(`upsampledConvWeights: a 3x3 kernel is needed, got ${kh}x${kw}`);
+  return torch.tidy(() =>
+    torch.noGrad(() => {
+      // Rows (or columns) of the 3x3 kernel summed onto the two input rows each phase reads.
+      const sums = [
+        torch.tensor([
+          [1, 0, 0],
+          [0, 1, 1],
+        ]),
+        torch.tensor([
+          [1, 1, 0],
+          [0, 0, 1],
+        ]),
+      ].map((m) => m.to(weight.dtype).to(weight.device));
+      const w = weight.contiguous();
+      const phases = [0, 1].flatMap((py) => [0, 1].map((px) => sums[py].matmul(w).matmul(sums[px].transpose(0, 1))));
+      return { weight: torch.cat(phases, 0).contiguous(), bias: bias.repeat(4).contiguous() };
+    }),
+  );
+}
+
+/**
+ * conv3x3(nearest x2 upsample of x) with `weight` and `bias` from upsampledConvWeights:
+ * (B, in, H, W) -> (B, out, 2H, 2W), in x's memory format (channels-last or NCHW). Equal to
+ * the upsample and convolution up to float rounding; one 2x2 convolution (padding 1, so each
+ * phase is a shifted (H, W) window of its (H + 1, W + 1) output) and four strided copies.
+ */
+export function convolveUpsampled(x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+  return torch.tidy(() => {
+    const [batch, , height, width] = x.shape;
+    const out = weight.size(0) / 4;
+    const y = torch.F.conv2d(x, weight, bias, { padding: 1 });
+    recordMacs(y.numel * x.size(1) * 4);
+    const nhwc = x.isChannelsLast() && x.size(1) > 1;
+    // The result's memory seen as (B, H, 2, W, 2, C) (channels-last) or (B, C, H, 2, W, 2), so that
+    // each phase (py, px) is a strided (H, W) slice of it.
+    const result = torch.empty(nhwc ? [batch, 2 * height, 2 * width, out] : [batch, out, 2 * height, 2 * width], {
+      dtype: y.dtype,
+      device: y.device,
+    });
+    const grid = nhwc ? result.view(batch, height, 2, width, 2, out) : result.view(batch, out, height, 2, width, 2);
+    for (const py of [0, 1])
+      for (const px of [0, 1]) {
+        const phase = y
+          .narrow(1, (2 * py + px) * out, out)
+          .narrow(2, py, height)
+          .narrow(3, px, width);
+        if (nhwc)
+          grid
+            .select(2, py)
+            .select(3, px)
+            .copy_(phase.permute(0, 2, 3, 1));
+        else grid.select(3, py).select(4, px).copy_(phase);
+      }
+    return nhwc ? result.permute(0, 3, 1, 2) : result;
+  });
+}
