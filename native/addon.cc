@@ -4,6 +4,7 @@
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dime::disableNnpack();
+  dime::blasOnCallingThread();
   for (const auto& [name, fn] : dime::opRegistry()) exports.Set(name, Napi::Function::New(env, fn, name));
   return exports;
 }

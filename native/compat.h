@@ -4,6 +4,8 @@
 // native/find-libtorch.mjs picks it for the build.)
 #pragma once
 
+#include <dlfcn.h>
+
 #include <ATen/Context.h>
 #include <c10/util/Optional.h>
 #include <torch/version.h>
@@ -36,6 +38,27 @@ inline void disableNnpack() {
 #if TORCH_VERSION_MAJOR >= 2
   at::globalContext().setUserEnabledNNPACK(false);
 #endif
+}
+
+// Debian's libtorch calls OpenBLAS for matrix products (and for the small convolutions oneDNN
+// declines: im2col and a GEMM), and OpenBLAS keeps its own pool of threads, one per core, which
+// spin for a while after each call. With libtorch's OpenMP threads on every core those spinning
+// threads take cores from them: at 256 px and 2 threads the keypoint detector went from 25 to
+// 32-39 ms and the dense motion from 47 to 60-104 ms, swinging from frame to frame
+// (docs/speed.md). The addon runs OpenBLAS on the calling thread only; libtorch's threads do the
+// parallel work. PyPI's wheels use MKL, whose threads are OpenMP's own: there the symbol is absent
+// and nothing changes.
+inline void blasOnCallingThread() {
+  using SetThreads = void (*)(int);
+  auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set != nullptr) set(1);
+}
+
+// OpenBLAS's thread count, or -1 where libtorch uses no OpenBLAS.
+inline int blasThreads() {
+  using GetThreads = int (*)();
+  auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get == nullptr ? -1 : get();
 }
 
 }  // namespace dime

@@ -23,6 +23,8 @@ static std::vector<std::unique_ptr<c10::InferenceMode>>& inferenceGuards() {
 
 DIME_OP(version, { return Napi::String::New(a.env(), TORCH_VERSION); })
 DIME_OP(numThreads, { return Napi::Number::New(a.env(), at::get_num_threads()); })
+// OpenBLAS's threads (1 once the addon has loaded: compat.h), or -1 where libtorch uses no OpenBLAS.
+DIME_OP(blasThreads, { return Napi::Number::New(a.env(), dime::blasThreads()); })
 DIME_OP(setNumThreads, {
   int64_t n = a.int64(0);
   if (n < 1) a.fail("thread count must be at least 1");

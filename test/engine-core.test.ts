@@ -208,6 +208,14 @@ describe("runtime", () => {
     torch.setNumThreads(before);
     assert.throws(() => torch.setNumThreads(0), RangeError);
   });
+  test("OpenBLAS, where libtorch uses it, runs on the calling thread: its helper threads never spin against libtorch's", () => {
+    // Debian's libtorch links OpenBLAS (one thread per core by default); PyPI's wheels use MKL (-1).
+    const [blas, before] = [torch.blasThreads(), torch.getNumThreads()];
+    assert.ok(blas === 1 || blas === -1, `OpenBLAS has ${blas} threads`);
+    torch.setNumThreads(2);
+    assert.equal(torch.blasThreads(), blas, "setting libtorch's threads leaves OpenBLAS's alone");
+    torch.setNumThreads(before);
+  });
   test("cuda reports availability and refuses tensors when absent", { skip: torch.cuda.isAvailable() }, () => {
     assert.equal(torch.cuda.isAvailable(), false);
     assert.throws(() => torch.zeros([1], { device: "cuda" }), Error);

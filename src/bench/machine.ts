@@ -17,6 +17,8 @@ export interface MachineInfo {
   /** Node's and V8's command-line flags (bin/dime.js starts V8 with --single-threaded-gc). */
   nodeFlags: string[];
   libtorch: string;
+  /** OpenBLAS's own threads (1: on the calling thread; -1: no OpenBLAS under libtorch). */
+  blasThreads: number;
   /** libtorch's intra-op threads when the benchmark started (each figure names its own). */
   defaultThreads: number;
   /** 1, 5 and 15 minute load averages when the benchmark started. */
@@ -46,6 +48,7 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     nodeFlags: [...process.execArgv],
     libtorch: torch.libtorchVersion(),
+    blasThreads: torch.blasThreads(),
     defaultThreads: torch.getNumThreads(),
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
   };

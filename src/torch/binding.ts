@@ -60,6 +60,7 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   // runtime
   version(): string;
   numThreads(): number;
+  blasThreads(): number;
   setNumThreads(n: number): void;
   retainFreedMemory(mmapThreshold: number, trimThreshold: number): boolean;
   cudaAvailable(): boolean;

@@ -10,7 +10,7 @@ export { hostFloats } from "./transfer.js";
 export * from "./ops.js";
 export { Generator, defaultGenerator, manualSeed } from "./random.js";
 export { GradMode, noGrad, enableGrad, isGradEnabled, inferenceMode, grad, type GradOptions } from "./autograd.js";
-export { getNumThreads, setNumThreads, libtorchVersion } from "./threads.js";
+export { blasThreads, getNumThreads, setNumThreads, libtorchVersion } from "./threads.js";
 export { retainFreedMemory } from "./allocator.js";
 export * as F from "./functional.js";
 export * as linalg from "./linalg.js";

@@ -11,6 +11,15 @@ export function setNumThreads(n: number): void {
   native.setNumThreads(n);
 }
 
+/**
+ * OpenBLAS's own threads: 1 (the addon runs it on the calling thread so that its spinning helper
+ * threads never take a core from libtorch's; native/compat.h), or -1 where libtorch has no
+ * OpenBLAS (PyPI's wheels use MKL).
+ */
+export function blasThreads(): number {
+  return native.blasThreads();
+}
+
 /** The libtorch version the addon was built against. */
 export function libtorchVersion(): string {
   return native.version();
