@@ -195,6 +195,12 @@ function timeSetup(model: DiME, c: AnimateCase, runs: number): number {
   return timing.medianMs;
 }
 
+/** The line of a failed child's stderr that says what went wrong (an uncaught error ends with node's version line). */
+function childError(stderr: string): string {
+  const lines = stderr.trim().split("\n");
+  return lines.find((l) => /^\w*Error\b/.test(l)) ?? lines.at(-1) ?? "no output";
+}
+
 /** Peak RSS and more of a fresh process animating a `frames`-frame clip of case `c` (animate-memory.ts). */
 function measureMemory(c: AnimateCase, frames: number, threads: number, folder: string): MemoryFigure {
   const [size] = c.config.dataset_params.frame_shape;
@@ -207,7 +213,7 @@ function measureMemory(c: AnimateCase, frames: number, threads: number, folder: 
   const start = performance.now();
   const result = spawnSync(process.execPath, [...loader, child, job, folder], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   if (result.status !== 0)
-    throw new Error(`the memory run of ${frames} frames (${c.name}, ${precision}) failed: ${result.stderr.trim().split("\n").at(-1)}`);
+    throw new Error(`the memory run of ${frames} frames (${c.name}, ${precision}) failed: ${childError(result.stderr)}`);
   const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as MemoryReport;
   return { config: c.name, size, precision, batch, threads, ...report, seconds: (performance.now() - start) / 1000 };
 }
