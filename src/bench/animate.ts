@@ -209,9 +209,10 @@ function measureMemory(c: AnimateCase, frames: number, threads: number, folder: 
   const job = join(folder, "memory-job.json");
   writeFileSync(job, JSON.stringify({ config: c.config, frames, threads, precision, batch }));
   const child = new URL(`./animate-memory${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url).pathname;
-  const loader = child.endsWith(".ts") ? ["--import", "tsx"] : [];
+  // node's flags as this process has them (bin/dime.js's --single-threaded-gc), and tsx for the sources.
+  const flags = [...process.execArgv, ...(child.endsWith(".ts") && !process.execArgv.includes("tsx") ? ["--import", "tsx"] : [])];
   const start = performance.now();
-  const result = spawnSync(process.execPath, [...loader, child, job, folder], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const result = spawnSync(process.execPath, [...flags, child, job, folder], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   if (result.status !== 0)
     throw new Error(`the memory run of ${frames} frames (${c.name}, ${precision}) failed: ${childError(result.stderr)}`);
   const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as MemoryReport;
