@@ -1,7 +1,7 @@
 // Where a frame's time goes: dime's per-frame path at 256 px (vox-256, random weights, batch 1)
 // timed part by part, tuned as loadModel tunes it. bench/fomm_parts.py times the same parts of
 // PyTorch's expert run; run the two alternately (docs/speed.md).
-//   node --import tsx experiments/speed/parts.ts [--threads 2] [--runs 10] [--full] [--untuned] [--no-retain] [--cpu | --faults]
+//   node --import tsx experiments/speed/parts.ts [--threads 2] [--runs 10] [--full] [--untuned] [--no-retain] [--cpu | --faults] [--bf16]
 // Prints one JSON line: per part, the median and min ms over the runs (after 2 warm-ups).
 import { readFileSync } from "node:fs";
 import * as torch from "../../src/torch/index.js";
@@ -21,6 +21,7 @@ const arg = (name: string, fallback: number) => {
 const threads = arg("--threads", 2);
 const runs = arg("--runs", 10);
 const full = process.argv.includes("--full");
+const precision = process.argv.includes("--bf16") ? "bf16" : "fp32";
 torch.setNumThreads(threads);
 /** --cpu: the process's CPU time (user + system) instead of wall clock; steadier under load at 1 thread. */
 const cpu = process.argv.includes("--cpu");
@@ -76,10 +77,10 @@ const [source, initial, driving] = [image(), image(), image()];
 const references = Array.from({ length: params.switches.num_refs }, image);
 const kpInitial = torch.inferenceMode(() => model.keypoints(initial));
 const kpSource = torch.inferenceMode(() => model.keypoints(source));
-const prepared = inferIn("cpu", "fp32", () => model.prepare(source, references));
+const prepared = inferIn("cpu", precision, () => model.prepare(source, references));
 const frame = () =>
   torch.tidy(() =>
-    inferIn("cpu", "fp32", () => {
+    inferIn("cpu", precision, () => {
       const kp = targetKeypoints(kpSource, model.keypoints(driving), kpInitial, { mode: "relative", scale: 1 });
       void model.animateFrame(prepared, kp);
     }),
@@ -96,4 +97,6 @@ for (let r = 0; r < runs + 2; r++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const out: Record<string, [number, number]> = {};
 for (const [k, v] of samples) out[k] = [Number(median(v).toFixed(1)), Number(Math.min(...v).toFixed(1))];
-console.log(JSON.stringify({ runner: "dime", clock: faults ? "faults" : cpu ? "cpu" : "wall", full, threads, runs, parts: out }));
+console.log(
+  JSON.stringify({ runner: "dime", clock: faults ? "faults" : cpu ? "cpu" : "wall", full, precision, threads, runs, parts: out }),
+);

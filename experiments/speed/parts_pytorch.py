@@ -1,6 +1,6 @@
 """PyTorch's expert run of FOMM (bench/fomm_pytorch.py's Expert) timed part by part, beside
 experiments/speed/parts.ts. Run with Debian's python3-torch and FOMM_DIR set:
-  FOMM_DIR=/work/fomm python3 experiments/speed/parts_pytorch.py [threads] [runs] [cpu]
+  FOMM_DIR=/work/fomm python3 experiments/speed/parts_pytorch.py [threads] [runs] [cpu|wall] [fp32|bf16]
 Prints one JSON line: per part, the median and min ms over the runs (after 2 warm-ups).
 """
 import json
@@ -18,7 +18,8 @@ runs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 clock = time.process_time if len(sys.argv) > 3 and sys.argv[3] == "cpu" else time.perf_counter
 torch.set_num_threads(threads)
 fomm = fomm_pytorch.Fomm()
-expert, job, driving = fomm.expert("fp32")
+precision = sys.argv[4] if len(sys.argv) > 4 else "fp32"
+expert, job, driving = fomm.expert(precision)
 g, kp = expert.generator, expert.kp_detector
 times = {}
 
@@ -57,4 +58,5 @@ for r in range(runs + 2):
         for k, v in times.items():
             samples.setdefault(k, []).append(v)
 out = {k: [round(sorted(v)[len(v) // 2], 1), round(min(v), 1)] for k, v in samples.items()}
-print(json.dumps(dict(runner="pytorch", clock="cpu" if clock is time.process_time else "wall", threads=threads, runs=runs, parts=out)))
+clock_name = "cpu" if clock is time.process_time else "wall"
+print(json.dumps(dict(runner="pytorch", clock=clock_name, precision=precision, threads=threads, runs=runs, parts=out)))
