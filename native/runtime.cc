@@ -100,8 +100,10 @@ DIME_OP(setGradEnabled, {
   return Napi::Boolean::New(a.env(), previous);
 })
 // Inference mode is an RAII guard in libtorch; scopes from JS must nest (enter/exit in LIFO order).
+// enterInferenceMode(false) opens a scope with it off (tensors made there are ordinary ones).
 DIME_OP(enterInferenceMode, {
-  inferenceGuards().push_back(std::make_unique<c10::InferenceMode>(true));
+  bool enabled = a.has(0) ? a.boolean(0) : true;
+  inferenceGuards().push_back(std::make_unique<c10::InferenceMode>(enabled));
   return Napi::Number::New(a.env(), static_cast<double>(inferenceGuards().size()));
 })
 DIME_OP(exitInferenceMode, {

@@ -191,6 +191,21 @@ describe("autograd", () => {
     }
     assert.equal(torch.isGradEnabled(), true);
   });
+  test("outsideInferenceMode makes ordinary tensors inside inference mode, and the mode comes back", () => {
+    const [made, inside] = torch.inferenceMode(() => {
+      const t = torch.outsideInferenceMode(() => {
+        assert.equal(native.isInferenceMode(), false);
+        return torch.noGrad(() => tensor([1, 2, 3]).mul(2));
+      });
+      assert.equal(native.isInferenceMode(), true, "inference mode again after the inner scope");
+      return [t, tensor([1, 2, 3]).mul(2)];
+    });
+    // An in-place update of an inference tensor outside inference mode is refused; of the other one, not.
+    assert.throws(() => torch.noGrad(() => inside.add_(1)), /Inplace update to inference tensor/);
+    assert.deepEqual(torch.noGrad(() => made.add_(1)).toArray(), [3, 5, 7]);
+    assert.throws(() => torch.outsideInferenceMode(() => Promise.resolve()), /needs a synchronous function/);
+    assert.equal(native.isInferenceMode(), false);
+  });
   test("torch.grad with createGraph gives second derivatives", () => {
     const x = tensor([2], { dtype: "float64" }).requiresGrad_();
     const [dy] = torch.grad(x.pow(3), x, { createGraph: true });

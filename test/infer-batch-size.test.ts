@@ -64,10 +64,13 @@ for (const [precision, tolerance] of [
   test(`the tuned model's frames are the same at batch 1, 3 and 7 (${precision}, within ${tolerance})`, async () => {
     const model = tunedModel();
     try {
-      const before = torch.memory().numTensors;
       const byBatch = [];
-      for (const batch of [1, 3, 7])
+      let before = 0;
+      for (const batch of [1, 3, 7]) {
         byBatch.push(await run({ model, source, references: [reference], driving, options: { batch, precision } }));
+        // Counted after the first job: the model makes some eval-only weights at their first use and keeps them.
+        if (batch === 1) before = torch.memory().numTensors;
+      }
       assert.equal(torch.memory().numTensors, before, "live tensors after the jobs");
       const [one, ...others] = byBatch;
       for (const other of others) {

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import * as torch from "../src/torch/index.js";
 import type { Tensor } from "../src/torch/index.js";
 import { DiME } from "../src/dime/dime.js";
-import { FoldableBlock, Hourglass, UpBlock2d } from "../src/dime/blocks.js";
+import { FoldableBlock, Hourglass, ResBlock2d, UP_PHASES_FROM, UpBlock2d } from "../src/dime/blocks.js";
 import { upsampledConvWeights } from "../src/nn/fold.js";
 import { Generator } from "../src/dime/generator.js";
 import { tuneForInference } from "../src/dime/inference-tuning.js";
@@ -67,19 +67,21 @@ test("an up block's fold replaces upsample + 3x3 conv by four 2x2 convolutions: 
   randomiseBatchNorm(block, new torch.Generator(4));
   block.eval();
   // Odd height and width, so that a phase or border mix-up cannot hide in a symmetric input.
-  const x = torch.rand([2, 12, 7, 9], { generator: new torch.Generator(5) }).sub(0.5);
+  const x = torch.rand([2, 12, 9, 11], { generator: new torch.Generator(5) }).sub(0.5);
   const expected = torch.inferenceMode(() => block.forward(x));
   block.foldBatchNorm();
-  const folded = () => block.buffers().find((t) => t.ndim === 4) as Tensor;
-  assert.deepEqual(folded().shape, [20, 12, 2, 2], "four phases of 2x2 kernels");
+  const buffer = (name: string) => new Map(block.namedBuffers()).get(name);
+  assert.equal(buffer("folded_weight_phases"), undefined, "the phases are made at their first use");
   for (const layout of ["NCHW", "channels-last"]) {
     const input = layout === "NCHW" ? x : x.toChannelsLast();
     const actual = torch.inferenceMode(() => block.forward(input));
-    assert.deepEqual(actual.shape, [2, 5, 14, 18]);
+    assert.deepEqual(actual.shape, [2, 5, 18, 22]);
     assert.equal(actual.isChannelsLast(), layout === "channels-last", `${layout} in, ${layout} out`);
     assertTensorClose(actual, expected, `up block, ${layout}`, 1e-5);
     torch.dispose(input === x ? [actual] : [input, actual]);
   }
+  const folded = () => buffer("folded_weight_phases") as Tensor;
+  assert.deepEqual(folded().shape, [20, 12, 2, 2], "four phases of 2x2 kernels");
   // A wrong phase order or row sum is far outside rounding: swapping two phases breaks it.
   const swapped = torch.tidy(() => {
     const w = folded();
@@ -90,6 +92,78 @@ test("an up block's fold replaces upsample + 3x3 conv by four 2x2 convolutions: 
   assert.ok(wrong.sub(expected).abs().amax().item() > 1e-2, "the check can fail");
   assert.throws(() => upsampledConvWeights(torch.zeros([4, 3, 5, 5]), torch.zeros([4])), /a 3x3 kernel is needed, got 5x5/);
   torch.dispose([x, expected, swapped, wrong]);
+  block.dispose();
+});
+
+test("an up block runs small inputs (below UP_PHASES_FROM pixels) as upsample + 3x3, large ones as phases: both equal", () => {
+  torch.manualSeed(12);
+  const block = new UpBlock2d(8, 4);
+  randomiseBatchNorm(block, new torch.Generator(6));
+  block.eval();
+  const side = Math.sqrt(UP_PHASES_FROM);
+  const run = (size: number) =>
+    torch.tidy(() => {
+      const x = torch.rand([1, 8, size, size], { generator: new torch.Generator(size) });
+      return torch.inferenceMode(() => block.forward(x));
+    });
+  const expected = [side - 1, side].map(run);
+  block.foldBatchNorm();
+  const names = () => [...block.namedBuffers()].map(([name]) => name);
+  const small = run(side - 1);
+  assert.ok(!names().includes("folded_weight_phases"), "an input below the threshold does not make the phases");
+  const large = run(side);
+  assert.ok(names().includes("folded_weight_phases"), "an input at the threshold runs as phases");
+  assertTensorClose(small, expected[0], "up block below the threshold", 1e-5);
+  assertTensorClose(large, expected[1], "up block at the threshold", 1e-5);
+  torch.dispose([...expected, small, large]);
+  block.dispose();
+});
+
+test("under bf16 autocast the folded weights are cast once and kept: outputs equal autocast's own cast, remade after a fold", () => {
+  torch.manualSeed(13);
+  const block = new ResBlock2d(6);
+  randomiseBatchNorm(block, new torch.Generator(7));
+  block.eval().foldBatchNorm();
+  const x = torch.rand([1, 6, 8, 8], { generator: new torch.Generator(8) });
+  const buffers = () => new Map(block.namedBuffers());
+  // What the block computed before the copies: autocast casting the fp32 folded weights at each call.
+  const expected = () =>
+    torch.tidy(() => {
+      const b = buffers();
+      const conv = (input: Tensor, suffix: string) =>
+        torch.F.conv2d(input, b.get(`folded_weight${suffix}`) as Tensor, b.get(`folded_bias${suffix}`) as Tensor, { padding: 1 });
+      return bf16(() => conv(conv(block.norm1.forward(x).relu(), "").relu(), "2").add(x));
+    });
+  const bf16 = <T>(fn: () => T) => torch.inferenceMode(() => torch.withAutocast("cpu", "bfloat16", fn));
+  const first = expected();
+  const actual = bf16(() => block.forward(x));
+  assert.equal(actual.dtype, first.dtype);
+  assert.deepEqual(Array.from(actual.float().data<"float32">()), Array.from(first.float().data<"float32">()), "bit for bit");
+  const copy = buffers().get("folded_weight_bfloat16") as Tensor;
+  assert.equal(copy?.dtype, "bfloat16", "the bf16 copy is a buffer of the block");
+  assert.equal(buffers().get("folded_weight2_bfloat16")?.dtype, "bfloat16");
+  const live = torch.memory().numTensors;
+  torch.dispose(bf16(() => block.forward(x)));
+  assert.equal(torch.memory().numTensors, live, "a second call makes no new copies");
+  assert.deepEqual(
+    [...block.stateDict().keys()].filter((k) => k.includes("bfloat16")),
+    [],
+    "the copies are not part of the checkpoint",
+  );
+  // A copy made in an inference pass is an ordinary tensor: it can be updated in place outside one.
+  torch.noGrad(() => copy.add_(0));
+  // New statistics and a new fold: the next bf16 call uses the new weights, not the stale copy.
+  torch.noGrad(() => (block.norm2.runningMean as Tensor).add_(1));
+  block.foldBatchNorm();
+  const second = expected();
+  assert.ok(second.sub(first).abs().amax().item() > 1e-2, "the new statistics change the output");
+  // (Remade outside inference mode this time.)
+  const refreshed = torch.noGrad(() => torch.withAutocast("cpu", "bfloat16", () => block.forward(x)));
+  assert.deepEqual(Array.from(refreshed.float().data<"float32">()), Array.from(second.float().data<"float32">()), "after the fold");
+  // fp32 ignores the copies.
+  const plain = torch.inferenceMode(() => block.forward(x));
+  assert.equal(plain.dtype, "float32");
+  torch.dispose([x, first, actual, second, refreshed, plain]);
   block.dispose();
 });
 

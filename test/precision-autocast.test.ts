@@ -31,8 +31,11 @@ test("autocast on gives bf16 convolutions, off and fp32 islands give fp32, and t
     const x = torch.rand([1, 4, 8, 8]);
     const w = torch.rand([4, 4, 3, 3]);
     assert.equal(conv(x, w), "float32");
+    assert.equal(torch.autocastDtypeOn("cpu"), undefined);
     torch.withAutocast("cpu", "bfloat16", () => {
       assert.deepEqual(torch.autocastState().cpu, { enabled: true, dtype: "bfloat16" });
+      assert.equal(torch.autocastDtypeOn("cpu"), "bfloat16");
+      assert.equal(torch.autocastDtypeOn("cuda:0"), undefined, "autocast is per device type");
       assert.equal(conv(x, w), "bfloat16");
       // Element-wise ops keep their inputs' dtype; a bf16 tensor in an island stays bf16 unless cast.
       assert.equal(

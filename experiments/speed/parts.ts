@@ -1,7 +1,7 @@
 // Where a frame's time goes: dime's per-frame path at 256 px (vox-256, random weights, batch 1)
 // timed part by part, tuned as loadModel tunes it. bench/fomm_parts.py times the same parts of
 // PyTorch's expert run; run the two alternately (docs/speed.md).
-//   node --import tsx experiments/speed/parts.ts [--threads 2] [--runs 10] [--full] [--untuned] [--no-retain] [--cpu | --faults] [--bf16]
+//   node --import tsx experiments/speed/parts.ts [--threads 2] [--runs 10] [--full] [--untuned] [--no-retain] [--cpu | --faults] [--bf16] [--blocks]
 // Prints one JSON line: per part, the median and min ms over the runs (after 2 warm-ups).
 import { readFileSync } from "node:fs";
 import * as torch from "../../src/torch/index.js";
@@ -70,6 +70,15 @@ timed("gen: all", g.generator);
 timed("ode: all", g.motion_ode);
 timed("selfflow: all", g.self_flow);
 timed("animator: all", g);
+// --blocks: each block of the two hourglasses too.
+if (process.argv.includes("--blocks"))
+  for (const [part, hourglass] of [
+    ["kp", model.kp_detector.predictor],
+    ["dense", g.dense_motion_network.hourglass],
+  ] as const) {
+    for (const [i, b] of [...hourglass.encoder.down_blocks].entries()) timed(`${part}: down ${i}`, b);
+    for (const [i, b] of [...hourglass.decoder.up_blocks].entries()) timed(`${part}: up ${i}`, b);
+  }
 
 const generator = new torch.Generator(0);
 const image = () => torch.rand([1, 3, 256, 256], { generator });

@@ -1,6 +1,6 @@
 """PyTorch's expert run of FOMM (bench/fomm_pytorch.py's Expert) timed part by part, beside
 experiments/speed/parts.ts. Run with Debian's python3-torch and FOMM_DIR set:
-  FOMM_DIR=/work/fomm python3 experiments/speed/parts_pytorch.py [threads] [runs] [cpu|wall] [fp32|bf16]
+  FOMM_DIR=/work/fomm python3 experiments/speed/parts_pytorch.py [threads] [runs] [cpu|wall] [fp32|bf16] [blocks]
 Prints one JSON line: per part, the median and min ms over the runs (after 2 warm-ups).
 """
 import json
@@ -48,6 +48,13 @@ timed("gen: bottleneck", g.bottleneck)
 for i, b in enumerate(g.up_blocks):
     timed(f"gen: up {i}", b)
 timed("gen: final", g.final)
+# "blocks" as a fifth argument: each block of the two hourglasses too.
+if len(sys.argv) > 5 and sys.argv[5] == "blocks":
+    for part, hourglass in (("kp", kp.predictor), ("dense", g.dense_motion_network.hourglass)):
+        for i, b in enumerate(hourglass.encoder.down_blocks):
+            timed(f"{part}: down {i}", b)
+        for i, b in enumerate(hourglass.decoder.up_blocks):
+            timed(f"{part}: up {i}", b)
 samples = {}
 for r in range(runs + 2):
     times.clear()

@@ -18,6 +18,8 @@ type Pair = number | [number, number];
  */
 export abstract class FoldableBlock extends Module {
   #folded = false;
+  /** The derived buffers (see derived()) made since the last fold; the others are stale. */
+  #fresh = new Set<string>();
 
   /** Folds the block's batch norm into its convolution (eval mode, running statistics). */
   abstract foldBatchNorm(): void;
@@ -25,32 +27,55 @@ export abstract class FoldableBlock extends Module {
   /**
    * Folds `norm` into `conv`, or with no norm takes a copy of conv's weight and bias (an eval-only
    * weight that tuneForInference may lay out channels-last without touching the parameter).
-   * The buffers are named folded_weight and folded_bias, then `suffix`. `rewrite`, when given,
-   * turns the folded weight and bias into the ones the eval forward uses (and owns its inputs).
+   * The buffers are named folded_weight and folded_bias, then `suffix`.
    */
-  protected fold(
-    conv: Conv2d,
-    norm?: BatchNorm2d,
-    suffix = "",
-    rewrite?: (weight: Tensor, bias: Tensor) => { weight: Tensor; bias: Tensor },
-  ): void {
-    const folded = norm
+  protected fold(conv: Conv2d, norm?: BatchNorm2d, suffix = ""): void {
+    const { weight, bias } = norm
       ? foldConvBatchNorm(conv, norm)
       : torch.tidy(() => torch.noGrad(() => ({ weight: conv.weight.contiguous().clone(), bias: conv.bias!.clone() })));
-    const { weight, bias } = rewrite ? torch.tidy(() => rewrite(folded.weight, folded.bias)) : folded;
-    if (rewrite) torch.dispose([folded.weight, folded.bias]);
-    const [w, b] = [`folded_weight${suffix}`, `folded_bias${suffix}`];
-    if (this.hasBuffer(w)) {
-      torch.noGrad(() => {
-        this.buffer(w).setData_(weight);
-        this.buffer(b).setData_(bias);
-      });
-      torch.dispose([weight, bias]);
-    } else {
-      this.registerBuffer(w, weight, { persistent: false });
-      this.registerBuffer(b, bias, { persistent: false });
-    }
+    this.#store(`folded_weight${suffix}`, weight);
+    this.#store(`folded_bias${suffix}`, bias);
     this.#folded = true;
+    this.#fresh.clear();
+  }
+
+  /** Keeps `tensor` (owned from here on) as the non-persistent buffer `name`, replacing the data of one there. */
+  #store(name: string, tensor: Tensor): void {
+    if (!this.hasBuffer(name)) {
+      this.registerBuffer(name, tensor, { persistent: false });
+      return;
+    }
+    torch.noGrad(() => this.buffer(name).setData_(tensor));
+    tensor.dispose();
+  }
+
+  /**
+   * Eval-only buffers computed from the fold (`make` returns new tensors, one per name, in order):
+   * made at their first use and kept until the next fold, as non-persistent buffers. They are
+   * made outside inference mode even in an inference pass: an inference tensor could not be
+   * remade in place later outside it (and its views then fail).
+   */
+  protected derived(names: readonly string[], make: () => Tensor[]): Tensor[] {
+    if (!this.#fresh.has(names[0])) {
+      const made = torch.outsideInferenceMode(() => torch.tidy(() => torch.noGrad(make)));
+      names.forEach((name, i) => this.#store(name, made[i]));
+      for (const name of names) this.#fresh.add(name);
+    }
+    return names.map((name) => this.buffer(name));
+  }
+
+  /**
+   * The folded buffer `name` as the eval forward feeds it to a convolution: itself, or under
+   * autocast its copy in autocast's dtype (a derived buffer named `name` then `_bfloat16` or
+   * `_float16`). Autocast would otherwise cast every weight again at every call (it caches casts
+   * of parameters only), which made bf16 hourglasses slower than PyTorch's (docs/speed.md).
+   * The values are autocast's own cast.
+   */
+  protected folded(name: string): Tensor {
+    const weight = this.buffer(name);
+    const dtype = torch.autocastDtypeOn(weight.device);
+    if (dtype === undefined || weight.dtype !== "float32") return weight;
+    return this.derived([`${name}_${dtype}`], () => [weight.to(dtype)])[0];
   }
 
   /** True once folded and until a training-mode forward. */
@@ -67,7 +92,7 @@ export abstract class FoldableBlock extends Module {
   /** conv with the folded weights (its batch norm applied) in eval mode, or undefined: run conv and norm. */
   protected foldedConv(conv: Conv2d, x: Tensor, suffix = ""): Tensor | undefined {
     if (!this.useFold()) return undefined;
-    return convolveWith(conv, this.buffer(`folded_weight${suffix}`), this.buffer(`folded_bias${suffix}`), x);
+    return convolveWith(conv, this.folded(`folded_weight${suffix}`), this.folded(`folded_bias${suffix}`), x);
   }
 }
 
@@ -121,8 +146,8 @@ export class DownBlock2d extends ConvNormBlock {
   convPart(x: Tensor, from: number, withBias: boolean): Tensor {
     return torch.tidy(() => {
       const folded = this.useFold();
-      const weight = (folded ? this.buffer("folded_weight") : this.conv.weight).narrow(1, from, x.size(1));
-      const bias = withBias ? (folded ? this.buffer("folded_bias") : this.conv.bias) : undefined;
+      const weight = (folded ? this.folded("folded_weight") : this.conv.weight).narrow(1, from, x.size(1));
+      const bias = withBias ? (folded ? this.folded("folded_bias") : this.conv.bias) : undefined;
       const out = torch.F.conv2d(x, weight, bias, { padding: this.conv.padding });
       recordMacs(out.numel * x.size(1) * this.conv.kernelSize[0] * this.conv.kernelSize[1]);
       return out;
@@ -138,28 +163,45 @@ export class DownBlock2d extends ConvNormBlock {
   }
 }
 
+/**
+ * The smallest input (height x width) an up block's eval forward runs as phases: below 8x8 the
+ * phases' weights, 16/9 as many bytes as the 3x3 kernel's, cost more than the multiply-adds they
+ * save (at 2x2 there are as many either way), and the hourglasses' deepest levels are
+ * weight-bound. Measured at 2 threads, fp32 and bf16 (docs/speed.md, "Fifth pass").
+ */
+export const UP_PHASES_FROM = 64;
+
 /** nearest x2 -> conv3x3 -> BN -> ReLU: (B, in, H, W) -> (B, out, 2H, 2W). */
 export class UpBlock2d extends ConvNormBlock {
   /** Whether the fold rewrote the upsampling too (a 3x3, padding 1 convolution: FOMM's). */
   #phases = false;
 
   /**
-   * Folds `norm` into `conv`, then the upsampling too: the folded weights are the four 2x2
-   * kernels of nn/fold.ts's upsampledConvWeights, so an eval forward convolves the small input
-   * (16 instead of 36 multiply-adds per input pixel and channel pair) and never builds the
-   * upsampled tensor. Equal to the upsample and convolution up to float rounding. Another
-   * kernel shape gets the plain fold.
+   * Folds `norm` into `conv`. For a 3x3 convolution (FOMM's), an eval forward on an input of at
+   * least UP_PHASES_FROM pixels then also folds the upsampling: it convolves the small input with
+   * the four 2x2 kernels of nn/fold.ts's upsampledConvWeights (derived buffers with suffix
+   * _phases, made at the first such call), 16 instead of 36 multiply-adds per input pixel and
+   * channel pair, and never builds the upsampled tensor. Equal to the upsample and convolution up
+   * to float rounding.
    */
   override foldBatchNorm(): void {
     const c = this.conv;
     const plain = [c.kernelSize, c.padding, c.stride, c.dilation].map(String).join(" ") === "3,3 1,1 1,1 1,1";
     this.#phases = plain && c.groups === 1 && c.paddingMode === "zeros";
-    this.fold(c, this.norm, "", this.#phases ? upsampledConvWeights : undefined);
+    this.fold(c, this.norm);
   }
 
   forward(x: Tensor): Tensor {
     return torch.tidy(() => {
-      if (this.useFold() && this.#phases) return convolveUpsampled(x, this.buffer("folded_weight"), this.buffer("folded_bias")).relu_();
+      if (this.useFold() && this.#phases && x.size(2) * x.size(3) >= UP_PHASES_FROM) {
+        this.derived(["folded_weight_phases", "folded_bias_phases"], () => {
+          const weight = this.buffer("folded_weight");
+          const phases = upsampledConvWeights(weight, this.buffer("folded_bias"));
+          // In the 3x3 kernel's memory format (channels-last in the tuned generator).
+          return [weight.isChannelsLast() ? phases.weight.toChannelsLast() : phases.weight, phases.bias];
+        });
+        return convolveUpsampled(x, this.folded("folded_weight_phases"), this.folded("folded_bias_phases")).relu_();
+      }
       return this.convNormRelu(torch.F.interpolate(x, { scaleFactor: 2 }));
     });
   }

@@ -103,6 +103,15 @@ export function isAutocastEnabled(): boolean {
 }
 
 /**
+ * The dtype autocast runs a convolution in on `device` now (bfloat16 or float16), or undefined
+ * when autocast is off for that device's type.
+ */
+export function autocastDtypeOn(device: Device): AutocastDtype | undefined {
+  const type = autocastDeviceType(device);
+  return native.autocastIsEnabled(type) ? (dtypeName(native.autocastGetDtype(type)) as AutocastDtype) : undefined;
+}
+
+/**
  * Runs fn with autocast off on every device: an fp32 island for numerically delicate work
  * (softmax over heatmaps, sampling grids, losses). Cast its lower-precision inputs with
  * `.float()` first: autocast off means ops run in their inputs' dtype. Costs nothing when

@@ -38,10 +38,24 @@ export function isGradEnabled(): boolean {
  * nest; fn must be synchronous.
  */
 export function inferenceMode<T>(fn: () => T): T {
-  const depth = native.enterInferenceMode();
+  return inferenceModeScope(true, fn, "inferenceMode()");
+}
+
+/**
+ * Runs fn with inference mode off, inside an inference-mode scope or not (c10::InferenceMode(false)):
+ * tensors made there are ordinary ones, usable later outside inference mode too (views, in-place
+ * updates), e.g. a cache filled during an inference pass. Gradient recording is on there, as
+ * libtorch sets it; wrap fn's work in noGrad when it should not be recorded. fn must be synchronous.
+ */
+export function outsideInferenceMode<T>(fn: () => T): T {
+  return inferenceModeScope(false, fn, "outsideInferenceMode()");
+}
+
+function inferenceModeScope<T>(enabled: boolean, fn: () => T, what: string): T {
+  const depth = native.enterInferenceMode(enabled);
   try {
     const result = fn();
-    if (result instanceof Promise) throw new TypeError("inferenceMode() needs a synchronous function");
+    if (result instanceof Promise) throw new TypeError(`${what} needs a synchronous function`);
     return result;
   } finally {
     native.exitInferenceMode(depth);

@@ -94,7 +94,7 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   generatorSetState(g: GeneratorHandle, state: H): void;
   isGradEnabled(): boolean;
   setGradEnabled(enabled: boolean): boolean;
-  enterInferenceMode(): number;
+  enterInferenceMode(enabled?: boolean): number;
   exitInferenceMode(depth: number): void;
   isInferenceMode(): boolean;
   autocastSetEnabled(deviceType: "cpu" | "cuda", enabled: boolean): boolean;

@@ -9,7 +9,7 @@ export * from "./creation.js";
 export { hostFloats } from "./transfer.js";
 export * from "./ops.js";
 export { Generator, defaultGenerator, manualSeed } from "./random.js";
-export { GradMode, noGrad, enableGrad, isGradEnabled, inferenceMode, grad, type GradOptions } from "./autograd.js";
+export { GradMode, noGrad, enableGrad, isGradEnabled, inferenceMode, outsideInferenceMode, grad, type GradOptions } from "./autograd.js";
 export { blasThreads, getNumThreads, setNumThreads, libtorchVersion } from "./threads.js";
 export { retainFreedMemory } from "./allocator.js";
 export * as F from "./functional.js";
@@ -21,6 +21,7 @@ export {
   fp32Scope,
   widen,
   isAutocastEnabled,
+  autocastDtypeOn,
   autocastState,
   autocastDeviceType,
   type AutocastDtype,
