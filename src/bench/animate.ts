@@ -72,7 +72,7 @@ export interface MemoryReport {
    * statistics of its own (only the CUDA caching allocator does), so this and RSS are the figures.
    */
   tensorMiB: number;
-  /** Live native tensors after the job less before it (the model's own stay): 0 when nothing leaked. */
+  /** Live native tensors after the job and the model are freed, less before the model was made: 0 when nothing leaked. */
   leakedTensors: number;
   /** Frames per second of the whole clip in the fresh process (first batches included), end to end. */
   framesPerSecond: number;
