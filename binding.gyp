@@ -14,7 +14,8 @@
         "native/autograd.cc",
         "native/layout.cc",
         "native/autocast.cc",
-        "native/distributed.cc"
+        "native/distributed.cc",
+        "native/optim.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include_dir\")",
@@ -23,7 +24,7 @@
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["<!@(node native/find-libtorch.mjs --defines)"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++1y", "-std=gnu++20"],
-      "cflags_cc": ["<!@(node native/find-libtorch.mjs --std)", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "cflags_cc": ["<!@(node native/find-libtorch.mjs --std)", "-fexceptions", "-frtti", "-O2", "-fno-math-errno", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
       "libraries": ["<!@(node native/find-libtorch.mjs --libs)"]
     },
     {

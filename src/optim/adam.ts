@@ -2,7 +2,7 @@
 // the gradient, bias-corrected moments, one step counter per parameter.
 import type { Tensor } from "../torch/index.js";
 import * as torch from "../torch/index.js";
-import { Optimizer, type BaseHyper, type ParamsArgument, type ParamState } from "./optimizer.js";
+import { Optimizer, type BaseHyper, type ParamsArgument, type ParamState, type ParamUpdate } from "./optimizer.js";
 
 export interface AdamHyper extends BaseHyper {
   /** Decay rates of the first and second moment estimates. */
@@ -38,14 +38,44 @@ export class Adam extends Optimizer<AdamHyper> {
   }
 
   // The single-tensor update of torch.optim.adam (PyTorch 1.13), operation for operation.
+  /**
+   * Contiguous CPU float32 parameters (with such gradients) take one fused native step for the
+   * whole group (torch.adamStep_: one pass over each tensor, not about twenty); the others, e.g.
+   * on a GPU, take update()'s ops. Both compute the same update up to float rounding.
+   */
+  protected override updateGroup(group: AdamHyper, updates: readonly ParamUpdate[]): void {
+    const fusable = (t: Tensor) => t.device === "cpu" && t.dtype === "float32" && t.isContiguous();
+    const fused: ParamUpdate[] = [];
+    for (const u of updates) {
+      if (fusable(u.param) && fusable(u.grad) && u.grad.numel === u.param.numel) fused.push(u);
+      else this.update(u.param, u.grad, group, u.state);
+    }
+    if (fused.length === 0) return;
+    const moments = fused.map(({ param, state }) => this.#moments(param, state));
+    const steps = fused.map(({ state }) => (state.numbers.step = (state.numbers.step ?? 0) + 1));
+    torch.adamStep_(
+      fused.map((u) => u.param),
+      fused.map((u) => u.grad),
+      moments.map((m) => m.expAvg),
+      moments.map((m) => m.expAvgSq),
+      steps,
+      group,
+    );
+  }
+
+  /** The parameter's first and second moment estimates, zeros at its first step. */
+  #moments(param: Tensor, state: ParamState): { expAvg: Tensor; expAvgSq: Tensor } {
+    state.tensors.exp_avg ??= this.keepState(torch.zerosLike(param));
+    state.tensors.exp_avg_sq ??= this.keepState(torch.zerosLike(param));
+    return { expAvg: state.tensors.exp_avg, expAvgSq: state.tensors.exp_avg_sq };
+  }
+
   protected update(param: Tensor, grad: Tensor, group: AdamHyper, state: ParamState): void {
     const { lr, betas, eps, weightDecay } = group;
     const [beta1, beta2] = betas;
-    state.tensors.exp_avg ??= this.keepState(torch.zerosLike(param));
-    state.tensors.exp_avg_sq ??= this.keepState(torch.zerosLike(param));
+    const { expAvg, expAvgSq } = this.#moments(param, state);
     const step = (state.numbers.step ?? 0) + 1;
     state.numbers.step = step;
-    const { exp_avg: expAvg, exp_avg_sq: expAvgSq } = state.tensors;
 
     const g = weightDecay !== 0 ? grad.add(param, weightDecay) : grad;
     expAvg.mul_(beta1).add_(g, 1 - beta1);

@@ -25,6 +25,13 @@ export interface ParamState {
   numbers: Record<string, number>;
 }
 
+/** A parameter step() updates: it has a gradient. */
+export interface ParamUpdate {
+  param: Tensor;
+  grad: Tensor;
+  state: ParamState;
+}
+
 /**
  * An optimizer's state as a checkpoint stores it. Parameters are numbered through all groups in
  * order, as in PyTorch's optimizer state_dict.
@@ -76,6 +83,14 @@ export abstract class Optimizer<H extends BaseHyper> {
   /** Updates one parameter in place from its gradient (called under noGrad, inside tidy). */
   protected abstract update(param: Tensor, grad: Tensor, group: H, state: ParamState): void;
 
+  /**
+   * Updates a group's parameters that have gradients (under noGrad, inside tidy): one update()
+   * each, unless a subclass updates several at once (Adam's fused step).
+   */
+  protected updateGroup(group: H, updates: readonly ParamUpdate[]): void {
+    for (const { param, grad, state } of updates) this.update(param, grad, group, state);
+  }
+
   /** The names of the per-parameter state tensors this optimizer keeps (for loadStateDict's checks). */
   protected abstract readonly stateTensorNames: readonly string[];
 
@@ -89,6 +104,7 @@ export abstract class Optimizer<H extends BaseHyper> {
     torch.tidy(() =>
       torch.noGrad(() => {
         for (const group of this.paramGroups) {
+          const updates: ParamUpdate[] = [];
           for (const p of group.params) {
             if (p.isDisposed) {
               throw new Error(
@@ -97,9 +113,9 @@ export abstract class Optimizer<H extends BaseHyper> {
               );
             }
             const grad = p.grad;
-            if (grad === undefined) continue;
-            this.update(p, grad, group, this.#stateOf(p));
+            if (grad !== undefined) updates.push({ param: p, grad, state: this.#stateOf(p) });
           }
+          this.updateGroup(group, updates);
         }
       }),
     );

@@ -212,6 +212,18 @@ export interface Native extends Record<UnaryOp, (t: H) => H> {
   addcmul_(t: H, a: H, b: H, value: number): void;
   addcdiv_(t: H, a: H, b: H, value: number): void;
   lerp_(t: H, end: H, weight: number): void;
+  adamStep_(
+    params: H[],
+    grads: H[],
+    expAvgs: H[],
+    expAvgSqs: H[],
+    steps: number[],
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+  ): void;
   copy_(t: H, src: H): void;
   zero_(t: H): void;
   fill_(t: H, value: number): void;
