@@ -9,7 +9,8 @@ import type { Tensor } from "../src/torch/index.js";
 import { DiME } from "../src/dime/dime.js";
 import { FoldableBlock, Hourglass, ResBlock2d, UP_PHASES_FROM, UpBlock2d } from "../src/dime/blocks.js";
 import { upsampledConvWeights } from "../src/nn/fold.js";
-import { Generator } from "../src/dime/generator.js";
+import type { Encoder } from "../src/dime/encoder.js";
+import type { Generator } from "../src/dime/generator.js";
 import { tuneForInference } from "../src/dime/inference-tuning.js";
 import { randomiseBatchNorm, tinyDimeParams } from "./helpers/model-fixtures.js";
 import { assertTensorClose } from "./helpers/golden.js";
@@ -222,8 +223,17 @@ test("channels-last parts get channels-last eval-only weights; the parameters ke
   const dime = model().eval();
   const before = predict(dime);
   tuneForInference(dime);
-  const parts = [...dime.modules()].filter((m) => m instanceof Hourglass || m instanceof Generator);
-  assert.ok(parts.length >= 4, `only ${parts.length} hourglasses and generators found`);
+  // The animator adopts its encoder's and generator's layers (FOMM's flat keys), so modules() does not yield those two parts.
+  const parts: (Hourglass | Generator | Encoder)[] = [
+    ...[...dime.modules()].filter((m) => m instanceof Hourglass),
+    dime.generator.encoder,
+    dime.generator.generator,
+  ];
+  assert.ok(parts.length >= 6, `only ${parts.length} hourglasses, encoders and generators found`);
+  assert.ok(
+    parts.every((p) => p.channelsLast),
+    "every part runs channels-last",
+  );
   const weights = parts.flatMap((p) => p.buffers().filter((t) => t.ndim === 4 && t.size(2) > 1));
   assert.ok(weights.length > 10, `only ${weights.length} folded weights found`);
   assert.ok(
@@ -238,6 +248,7 @@ test("channels-last parts get channels-last eval-only weights; the parameters ke
   // And back: the same model tuned without channels-last has NCHW weights again.
   tuneForInference(dime, { channelsLast: false, hourglassChannelsLast: false });
   assert.ok(weights.every((t) => t.isContiguous() && !t.isChannelsLast()));
+  assert.ok(parts.every((p) => !p.channelsLast));
   assertTensorClose(predict(dime), before, "prediction, NCHW again", 1e-5);
   before.dispose();
   dime.dispose();

@@ -167,6 +167,27 @@ describe("modes and lifetime", () => {
     for (const m of net.modules()) assert.equal(m.training, true);
     net.dispose();
   });
+  test("a part whose layers were adopted (adoptChildren) follows train() and eval() of its adopter and of modules above", () => {
+    class Part extends nn.Module {
+      readonly fc = this.registerModule("fc", new nn.Linear(2, 2));
+    }
+    class Adopter extends nn.Module {
+      readonly part = this.adoptChildren(new Part());
+    }
+    class Outer extends nn.Module {
+      readonly inner = this.registerModule("inner", new Adopter());
+    }
+    const outer = new Outer().eval();
+    assert.ok(![...outer.modules()].includes(outer.inner.part), "the part itself is not registered");
+    assert.deepEqual(
+      [...outer.namedModules()].map(([name]) => name),
+      ["", "inner", "inner.fc"],
+    );
+    assert.equal(outer.inner.part.training, false);
+    outer.train();
+    assert.equal(outer.inner.part.training, true);
+    outer.dispose();
+  });
   test("zeroGrad sets every gradient to undefined", () => {
     const net = new NestedNet();
     torch.tidy(() =>

@@ -19,6 +19,11 @@ export function encoderWidth(options: Pick<EncoderOptions, "block_expansion" | "
 export class Encoder extends Module {
   readonly first: SameBlock2d;
   readonly down_blocks: ModuleList<DownBlock2d>;
+  /**
+   * Run the convolutions channels-last (NHWC) in eval mode, as the generator's; the output is NCHW
+   * either way. Set by tuneForInference (dime/inference-tuning.ts).
+   */
+  channelsLast = false;
 
   constructor(readonly options: EncoderOptions) {
     super();
@@ -36,9 +41,10 @@ export class Encoder extends Module {
 
   forward(x: Tensor): Tensor {
     return torch.tidy(() => {
-      let out = this.first.forward(x);
+      const nhwc = this.channelsLast && !this.training;
+      let out = this.first.forward(nhwc ? x.toChannelsLast() : x);
       for (const block of this.down_blocks) out = block.forward(out);
-      return out;
+      return nhwc ? out.contiguous() : out;
     });
   }
 }

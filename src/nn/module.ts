@@ -33,6 +33,8 @@ function checkName(kind: string, name: string): void {
 
 export abstract class Module {
   #training = true;
+  /** Parts whose children this module adopted (adoptChildren): not registered, but they follow train(). */
+  readonly #adopted: Module[] = [];
   readonly #parameters = new Map<string, Tensor>();
   readonly #buffers = new Map<string, BufferEntry>();
   readonly #modules = new Map<string, Module>();
@@ -82,7 +84,8 @@ export abstract class Module {
    * Registers every child of `part` here under the child's own name, so that a part written as
    * its own class (an encoder, a decoder) keeps the flat state-dict keys of a PyTorch model that
    * defined those layers directly on this module (`generator.first...`, not
-   * `generator.encoder.first...`). `part` itself is not registered; call it as usual.
+   * `generator.encoder.first...`). `part` itself is not registered; call it as usual. Its
+   * training flag follows this module's train() and eval().
    */
   protected adoptChildren<M extends Module>(part: M): M {
     for (const [name, child] of part.#modules) this.registerModule(name, child);
@@ -91,6 +94,8 @@ export abstract class Module {
         `${this.constructor.name}: adoptChildren(${part.constructor.name}) takes only child modules, not its own parameters or buffers`,
       );
     }
+    part.#training = this.#training;
+    this.#adopted.push(part);
     return part;
   }
 
@@ -231,7 +236,10 @@ export abstract class Module {
 
   /** Sets training mode on this module and every descendant; returns this. */
   train(mode = true): this {
-    for (const m of this.modules()) m.#training = mode;
+    for (const m of this.modules()) {
+      m.#training = mode;
+      for (const part of m.#adopted) part.#training = mode;
+    }
     return this;
   }
 
