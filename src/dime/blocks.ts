@@ -173,7 +173,7 @@ export const UP_PHASES_FROM = 64;
 
 /** nearest x2 -> conv3x3 -> BN -> ReLU: (B, in, H, W) -> (B, out, 2H, 2W). */
 export class UpBlock2d extends ConvNormBlock {
-  /** Whether the fold rewrote the upsampling too (a 3x3, padding 1 convolution: FOMM's). */
+  /** Whether the upsampling can be folded too (a 3x3, padding 1 convolution: FOMM's). */
   #phases = false;
 
   /**

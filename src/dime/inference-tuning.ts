@@ -1,6 +1,7 @@
 // Inference-time graph tidying, done once when a model is loaded to animate (never for training):
 // batch norm folded into the convolution before it, ReLU in place after it, the generator, the
-// source encoder and the hourglasses channels-last with channels-last weights, and freed memory kept for the next frame.
+// source encoder and the hourglasses channels-last with channels-last weights, and freed memory
+// kept for the next frame.
 // docs/speed.md has the measurements behind each choice.
 import * as torch from "../torch/index.js";
 import type { Module } from "../nn/index.js";

@@ -2,8 +2,9 @@
 // dict split into tensors (for a safetensors file) and JSON-able numbers (for its sidecar).
 //
 // Subclasses write one update per parameter with tensor ops in place (no per-element work in
-// JS); step() runs them under noGrad inside one tidy() scope, so a step leaves no tensors behind
-// except the optimizer's own state, which is keep()-ed.
+// JS), or a whole group's in one native call (updateGroup: Adam's fused step); step() runs them
+// under noGrad inside one tidy() scope, so a step leaves no tensors behind except the
+// optimizer's own state, which is keep()-ed.
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
 
