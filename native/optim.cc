@@ -9,7 +9,9 @@
 #include "handle.h"
 
 // The element loop below is vectorised: -O3 for this file's own functions (the project builds at
-// -O2), and an AVX2 clone of the loop chosen at load time where the CPU has it.
+// -O2; -fno-math-errno, set for the whole addon in binding.gyp, lets sqrt vectorise: as a pragma
+// here it did not, measured 240 against 40 ms a step), and an AVX2 clone of the loop chosen at
+// load time where the CPU has it.
 #pragma GCC optimize("O3")
 
 namespace dime {

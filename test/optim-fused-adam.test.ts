@@ -65,6 +65,47 @@ test("parameters the fused step cannot take (not contiguous) take the ops, in th
   mixed.params.forEach((p, i) => assertClose(p, ops.params[i], 1e-7, 1e-5, `parameter ${i}`));
 });
 
+test("moments loaded from a checkpoint in another layout take the ops; the step goes on", () => {
+  const options = { lr: 0.01, betas: [0.9, 0.99] as [number, number], eps: 1e-8, weightDecay: 0 };
+  const run = (make: (p: Tensor[]) => optim.Adam, transposeMoments: boolean) => {
+    const generator = new torch.Generator(9);
+    const param = torch.randn([6, 5], { generator }).requiresGrad_();
+    const grads = [0, 1].map(() => torch.randn([6, 5], { generator }));
+    const first = make([param]);
+    param.setGrad(grads[0].clone());
+    first.step();
+    const dict = first.stateDict();
+    // The same values, stored transposed (not contiguous), as a checkpoint might hold them.
+    const tensors = new Map(
+      [...dict.tensors].map(([k, t]) => [k, transposeMoments ? t.transpose(0, 1).contiguous().transpose(0, 1) : t.clone()]),
+    );
+    const second = make([param]);
+    second.loadStateDict({ tensors, meta: dict.meta });
+    param.setGrad(grads[1].clone());
+    second.step();
+    const result = param.flatten().toArray() as number[];
+    torch.dispose([param, ...grads, ...dict.tensors.values(), ...tensors.values()]);
+    first.dispose();
+    second.dispose();
+    return result;
+  };
+  const fused = run((p) => new optim.Adam(p, options), false);
+  assertClose(
+    run((p) => new optim.Adam(p, options), true),
+    fused,
+    1e-7,
+    1e-5,
+    "parameter after a step with transposed moments",
+  );
+  assertClose(
+    run((p) => new PerOpAdam(p, options), false),
+    fused,
+    1e-7,
+    1e-5,
+    "the ops' parameter",
+  );
+});
+
 test("adamStep_ refuses lists of different lengths, other dtypes and bad step counts, naming the parameter", () => {
   const [p, g, m, v] = [1, 2, 3, 4].map(() => torch.zeros([4]));
   const options = { lr: 0.1, betas: [0.9, 0.999] as const, eps: 1e-8, weightDecay: 0 };

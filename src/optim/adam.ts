@@ -39,25 +39,26 @@ export class Adam extends Optimizer<AdamHyper> {
 
   // The single-tensor update of torch.optim.adam (PyTorch 1.13), operation for operation.
   /**
-   * Contiguous CPU float32 parameters (with such gradients) take one fused native step for the
-   * whole group (torch.adamStep_: one pass over each tensor, not about twenty); the others, e.g.
-   * on a GPU, take update()'s ops. Both compute the same update up to float rounding.
+   * Contiguous CPU float32 parameters (with such gradients and moments) take one fused native
+   * step for the whole group (torch.adamStep_: one pass over each tensor, not about twenty); the
+   * others, e.g. on a GPU or with moments loaded in another layout, take update()'s ops. Both
+   * compute the same update up to float rounding.
    */
   protected override updateGroup(group: AdamHyper, updates: readonly ParamUpdate[]): void {
-    const fusable = (t: Tensor) => t.device === "cpu" && t.dtype === "float32" && t.isContiguous();
-    const fused: ParamUpdate[] = [];
+    const fusable = (t: Tensor, like: Tensor) => t.device === "cpu" && t.dtype === "float32" && t.isContiguous() && t.numel === like.numel;
+    const fused: (ParamUpdate & { expAvg: Tensor; expAvgSq: Tensor })[] = [];
     for (const u of updates) {
-      if (fusable(u.param) && fusable(u.grad) && u.grad.numel === u.param.numel) fused.push(u);
+      const { expAvg, expAvgSq } = this.#moments(u.param, u.state);
+      if ([u.param, u.grad, expAvg, expAvgSq].every((t) => fusable(t, u.param))) fused.push({ ...u, expAvg, expAvgSq });
       else this.update(u.param, u.grad, group, u.state);
     }
     if (fused.length === 0) return;
-    const moments = fused.map(({ param, state }) => this.#moments(param, state));
     const steps = fused.map(({ state }) => (state.numbers.step = (state.numbers.step ?? 0) + 1));
     torch.adamStep_(
       fused.map((u) => u.param),
       fused.map((u) => u.grad),
-      moments.map((m) => m.expAvg),
-      moments.map((m) => m.expAvgSq),
+      fused.map((u) => u.expAvg),
+      fused.map((u) => u.expAvgSq),
       steps,
       group,
     );
