@@ -107,6 +107,60 @@ describe("BatchNorm2d", () => {
     assert.throws(() => torch.tidy(() => bn.forward(torch.zeros([1, 3, 2, 2]))), /expected 2 channels/);
     bn.dispose();
   });
+
+  test("batchNormGroups: a joined batch normalises, updates and back-propagates as one call per group", () => {
+    const generator = new torch.Generator(7);
+    const groups = [torch.randn([2, 3, 4, 4], { generator }), torch.randn([3, 3, 4, 4], { generator }).mul(3).add(1)];
+    const separate = new nn.BatchNorm2d(3);
+    const joined = new nn.BatchNorm2d(3);
+    torch.noGrad(() => {
+      for (const bn of [separate, joined]) {
+        bn.weight!.copy_(torch.tensor([2, 0.5, -1]));
+        bn.bias!.copy_(torch.tensor([1, -1, 0.25]));
+      }
+    });
+    const weightsOut = torch.rand([5, 3, 4, 4], { generator });
+    const expected = torch.tidy(() => {
+      const y = torch.cat(
+        groups.map((x) => separate.forward(x)),
+        0,
+      );
+      y.mul(weightsOut).sum().backward();
+      return torch.keep(y);
+    });
+    const actual = torch.tidy(() => {
+      const y = nn.batchNormGroups([2, 3], () => joined.forward(torch.cat(groups, 0)));
+      y.mul(weightsOut).sum().backward();
+      return torch.keep(y);
+    });
+    // Groups differ in mean and spread, so statistics over the joined batch would be far off.
+    const plain = new nn.BatchNorm2d(3);
+    const whole = torch.tidy(() => values(plain.forward(torch.cat(groups, 0))));
+    plain.dispose();
+    assert.ok(Math.max(...whole.map((v, i) => Math.abs(v - values(expected)[i]))) > 0.1, "the groups must matter");
+    assertClose(values(actual), values(expected), 1e-6, 1e-6, "output");
+    for (const name of ["running_mean", "running_var"])
+      assertClose(values(joined.buffer(name)), values(separate.buffer(name)), 1e-6, 1e-6, name);
+    assert.equal(joined.buffer("num_batches_tracked").item(), 2);
+    assertClose(values(joined.weight!.grad!), values(separate.weight!.grad!), 1e-5, 1e-5, "weight grad");
+    assertClose(values(joined.bias!.grad!), values(separate.bias!.grad!), 1e-5, 1e-5, "bias grad");
+    // Eval mode uses the running statistics: the groups change nothing.
+    joined.eval();
+    const evalOut = torch.tidy(() => values(joined.forward(torch.cat(groups, 0))));
+    assert.deepEqual(
+      torch.tidy(() => values(nn.batchNormGroups([2, 3], () => joined.forward(torch.cat(groups, 0))))),
+      evalOut,
+    );
+    joined.train();
+    assert.throws(
+      () => nn.batchNormGroups([2, 2], () => torch.tidy(() => joined.forward(torch.cat(groups, 0)))),
+      /groups of sizes \[2, 2\] do not add up to the batch of 5/,
+    );
+    assert.throws(() => nn.batchNormGroups([2, 0], () => 0), /positive integers/);
+    torch.dispose([...groups, weightsOut, expected, actual]);
+    separate.dispose();
+    joined.dispose();
+  });
 });
 
 describe("InstanceNorm2d", () => {

@@ -4,7 +4,7 @@
 // refine, identity_flow and references off and jacobians on, the model is FOMM.
 import * as torch from "../torch/index.js";
 import type { Tensor } from "../torch/index.js";
-import { Module } from "../nn/index.js";
+import { Module, batchNormGroups } from "../nn/index.js";
 import { KeypointDetector, type Keypoints } from "./keypoint_detector.js";
 import { Animator, type AnimateOptions, type AnimatorOutput, type PreparedViews } from "./animator.js";
 import type { ModelParams } from "./config/schema.js";
@@ -12,6 +12,12 @@ import type { ModelParams } from "./config/schema.js";
 export interface DimeOptions extends AnimateOptions {
   /** Use keypoint Jacobians (FOMM's first order); only a model built with switches.jacobians has them. */
   jacobians?: boolean;
+  /**
+   * forward: one more batch of images (B', C, H, W) whose keypoints are wanted too (training's
+   * X(D)); they are found in the same detector call as the source's and the driving frame's and
+   * returned as `kpAlso`.
+   */
+  alsoDetect?: Tensor;
 }
 
 export interface DimeOutput extends AnimatorOutput {
@@ -19,6 +25,8 @@ export interface DimeOutput extends AnimatorOutput {
   kpDriving: Keypoints;
   /** (B, N, K, 2): the references' keypoints, when there are references. */
   kpReferences?: Tensor;
+  /** The keypoints of options.alsoDetect, when given. */
+  kpAlso?: Keypoints;
 }
 
 /** Keypoints without their Jacobians. */
@@ -49,6 +57,27 @@ export class DiME extends Module {
   }
 
   /**
+   * The keypoints of each batch of `batches` (each (B_i, C, H, W)) from one detector call on them
+   * joined: in training mode batch norm takes each batch's statistics on its own and updates the
+   * running ones in the batches' order (batchNormGroups), so the keypoints are those of one call
+   * per batch (within float rounding) and each weight is read, and its gradient made, once.
+   */
+  keypointsOfEach(batches: readonly Tensor[], jacobians = this.params.switches.jacobians): Keypoints[] {
+    if (batches.length === 1) return [this.keypoints(batches[0], jacobians)];
+    return torch.tidy(() => {
+      const sizes = batches.map((images) => images.size(0));
+      const kp = batchNormGroups(sizes, () => this.keypoints(torch.cat([...batches], 0), jacobians));
+      let start = 0;
+      return sizes.map((size) => {
+        const part: Keypoints = { value: kp.value.narrow(0, start, size) };
+        if (kp.jacobian) part.jacobian = kp.jacobian.narrow(0, start, size);
+        start += size;
+        return part;
+      });
+    });
+  }
+
+  /**
    * The per-job work on the source (B, C, H, W) and references (each (B, C, H, W)): keypoints,
    * motion-resolution images and encoder features. The detector runs on the source and on the
    * references as separate batches (in training mode batch norm sees each set on its own, as FOMM's
@@ -58,10 +87,17 @@ export class DiME extends Module {
     return torch.tidy(() => {
       const jacobians = options.jacobians ?? this.params.switches.jacobians;
       const kpSource = this.keypoints(source, jacobians);
+      const kpRefs = references.length > 0 ? this.keypoints(torch.cat([...references], 0), jacobians) : undefined;
+      return this.#prepareViews(source, references, kpSource, kpRefs);
+    });
+  }
+
+  /** prepare() with the keypoints found: kpRefs are those of the references joined (N*B, K, 2). */
+  #prepareViews(source: Tensor, references: readonly Tensor[], kpSource: Keypoints, kpRefs?: Keypoints): PreparedViews {
+    return torch.tidy(() => {
       const images = references.length === 0 ? source : torch.cat([source, ...references], 0); // (V*B, C, H, W)
       let kp = kpSource;
-      if (references.length > 0) {
-        const kpRefs = this.keypoints(torch.cat([...references], 0), jacobians);
+      if (kpRefs) {
         kp = { value: torch.cat([kpSource.value, kpRefs.value], 0) };
         if (kpSource.jacobian && kpRefs.jacobian) kp.jacobian = torch.cat([kpSource.jacobian, kpRefs.jacobian], 0);
       }
@@ -89,16 +125,23 @@ export class DiME extends Module {
   /**
    * source (B, C, H, W) and driving (B, C, H, W) in [0, 1], and any number of references (each
    * (B, C, H, W), other views of the source's object). Returns the generated frame (B, C, H, W)
-   * with the keypoints, flows, masks and confidences (see AnimatorOutput).
+   * with the keypoints, flows, masks and confidences (see AnimatorOutput). The detector runs once
+   * on the source, the references, the driving frame and options.alsoDetect together, each a batch
+   * of its own for batch norm (keypointsOfEach; as FOMM's separate calls, in that order).
    */
   forward(source: Tensor, driving: Tensor, references: readonly Tensor[] = [], options: DimeOptions = {}): DimeOutput {
     return torch.tidy(() => {
       const jacobians = options.jacobians ?? this.params.switches.jacobians;
-      const prepared = this.prepare(source, references, options);
-      const kpDriving = this.keypoints(driving, jacobians);
+      const refs = references.length > 0 ? [torch.cat([...references], 0)] : [];
+      const also = options.alsoDetect ? [options.alsoDetect] : [];
+      const [kpSource, ...rest] = this.keypointsOfEach([source, ...refs, driving, ...also], jacobians);
+      const kpRefs = refs.length > 0 ? rest.shift() : undefined;
+      const kpDriving = rest.shift()!;
+      const prepared = this.#prepareViews(source, references, kpSource, kpRefs);
       const out = this.animateFrame(prepared, kpDriving, options);
       const b = source.size(0);
       const result: DimeOutput = { ...out, kpSource: this.sourceKeypoints(prepared), kpDriving };
+      if (also.length > 0) result.kpAlso = rest.shift();
       if (references.length > 0) {
         const k = prepared.kp.value.size(1);
         result.kpReferences = prepared.kp.value

@@ -54,24 +54,28 @@ export class TrainingObjective {
 
   /**
    * Runs the model on the batch and computes every loss term. `generator` draws the random warp X.
-   * The detector runs on the source, the references, the driving frame and X(D), in that order,
-   * as separate batches (as FOMM's full model does).
+   * The detector runs on the source, the references, the driving frame and X(D) in one call, each
+   * a batch of its own for batch norm, in that order (as FOMM's full model's separate calls).
    */
   compute(batch: TrainingBatch, generator: Generator | undefined, options: ObjectiveOptions = {}): ObjectiveResult {
     return torch.tidy(() => {
-      const output = this.model.forward(batch.source, batch.driving, batch.references, options);
+      const weights = this.trainParams.loss_weights;
+      const jacobians = options.jacobians ?? this.model.params.switches.jacobians;
+      let transform: Transform | undefined;
+      let transformedFrame: Tensor | undefined;
+      if (weights.equivariance_value !== 0 || (jacobians && weights.equivariance_jacobian !== 0)) {
+        transform = options.transform ?? Transform.random(this.trainParams.transform_params, batch.driving.size(0), generator);
+        transformedFrame = transform.transformFrame(batch.driving);
+      }
+      const output = this.model.forward(batch.source, batch.driving, batch.references, { ...options, alsoDetect: transformedFrame });
       const recon = this.reconstruction.forward(output.prediction, batch.driving);
       const losses = new Map<string, Tensor>([[this.reconstruction.kind === "vgg" ? "perceptual" : "pixel", recon.total]]);
-      const weights = this.trainParams.loss_weights;
-      const jacobians = output.kpDriving.jacobian !== undefined;
       const result: ObjectiveResult = { total: recon.total, losses, details: recon.terms, output };
       if (this.adversarial)
         for (const [name, value] of this.adversarial.generatorTerms(output.prediction, batch.driving, output.kpDriving.value))
           losses.set(name, value);
-      if (weights.equivariance_value !== 0 || (jacobians && weights.equivariance_jacobian !== 0)) {
-        const transform = options.transform ?? Transform.random(this.trainParams.transform_params, batch.driving.size(0), generator);
-        const transformedFrame = transform.transformFrame(batch.driving);
-        const kpTransformed = this.model.keypoints(transformedFrame, jacobians);
+      if (transform && transformedFrame && output.kpAlso) {
+        const kpTransformed = output.kpAlso;
         // fp32 island: the keypoints are fp32 already; the Jacobians' products would not be.
         const equivariance = torch.fp32Island(() => equivarianceLosses(output.kpDriving, kpTransformed, transform, weights));
         for (const [name, value] of equivariance) losses.set(name, value);

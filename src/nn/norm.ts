@@ -94,6 +94,23 @@ export class BatchNorm2d extends NormBase {
 
   forward(x: Tensor): Tensor {
     this.checkInput("BatchNorm2d", x);
+    const groups = statisticGroups;
+    if (groups === undefined || groups.length < 2 || !(this.training || !this.trackRunningStats)) return this.#forwardOne(x);
+    const total = groups.reduce((sum, size) => sum + size, 0);
+    if (total !== x.shape[0])
+      throw new RangeError(`BatchNorm2d: batch-norm groups of sizes [${groups.join(", ")}] do not add up to the batch of ${x.shape[0]}`);
+    return torch.tidy(() => {
+      let start = 0;
+      const parts = groups.map((size) => {
+        const part = this.#forwardOne(x.narrow(0, start, size));
+        start += size;
+        return part;
+      });
+      return torch.cat(parts, 0);
+    });
+  }
+
+  #forwardOne(x: Tensor): Tensor {
     let factor = this.momentum ?? 0;
     if (this.training && this.trackRunningStats) {
       const count = this.buffer("num_batches_tracked");
@@ -179,6 +196,28 @@ export function setSyncBatchNorm(on: boolean): void {
 }
 
 let syncBatchNormOn = false;
+
+/**
+ * Runs `fn` with every BatchNorm2d that uses batch statistics (training mode) taking them over
+ * each group of consecutive samples on its own: a batch made of batches of `sizes` normalises,
+ * and updates the running statistics (in the groups' order), as one call per batch would. The
+ * layers between see one batch, so a network called once on the joined batches computes what it
+ * computes called on each (within float rounding) while reading each weight once. Eval-mode
+ * layers with running statistics do not depend on the batch and ignore the groups.
+ */
+export function batchNormGroups<T>(sizes: readonly number[], fn: () => T): T {
+  if (sizes.some((size) => !Number.isInteger(size) || size < 1))
+    throw new RangeError(`batchNormGroups: group sizes must be positive integers, got [${sizes.join(", ")}]`);
+  const outer = statisticGroups;
+  statisticGroups = sizes;
+  try {
+    return fn();
+  } finally {
+    statisticGroups = outer;
+  }
+}
+
+let statisticGroups: readonly number[] | undefined;
 
 /**
  * Instance normalisation over (H, W) for each sample and channel of (N, C, H, W). PyTorch's
