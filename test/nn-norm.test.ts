@@ -139,9 +139,9 @@ describe("BatchNorm2d", () => {
     plain.dispose();
     assert.ok(Math.max(...whole.map((v, i) => Math.abs(v - values(expected)[i]))) > 0.1, "the groups must matter");
     assertClose(values(actual), values(expected), 1e-6, 1e-6, "output");
-    for (const name of ["running_mean", "running_var"])
-      assertClose(values(joined.buffer(name)), values(separate.buffer(name)), 1e-6, 1e-6, name);
-    assert.equal(joined.buffer("num_batches_tracked").item(), 2);
+    assertClose(values(joined.runningMean!), values(separate.runningMean!), 1e-6, 1e-6, "running mean");
+    assertClose(values(joined.runningVar!), values(separate.runningVar!), 1e-6, 1e-6, "running variance");
+    assert.equal(joined.numBatchesTracked!.item(), 2);
     assertClose(values(joined.weight!.grad!), values(separate.weight!.grad!), 1e-5, 1e-5, "weight grad");
     assertClose(values(joined.bias!.grad!), values(separate.bias!.grad!), 1e-5, 1e-5, "bias grad");
     // Eval mode uses the running statistics: the groups change nothing.
